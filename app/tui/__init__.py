@@ -1,0 +1,1 @@
+"""The ctxchat terminal app (Textual)."""

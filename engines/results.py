@@ -1,0 +1,45 @@
+"""The result types of the public API (ctxchat.compress_text / compress_file)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Span:
+    """One kept piece of a document, with where it came from (for citations)."""
+
+    text: str
+    page: int | None
+    doc_id: int | None = None
+    doc_name: str | None = None
+
+
+@dataclass
+class Compressed:
+    """A compressed context. Token counts are cl100k_base.
+
+    ratio is original_tokens / compressed_tokens (2.0 means half the tokens remain).
+    spans lists the kept pieces in document order with their pages; None for plain text.
+    stats holds time per stage (seconds), cache hits and the options used.
+    """
+
+    text: str
+    original_tokens: int
+    compressed_tokens: int
+    spans: list[Span] | None = None
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ratio(self) -> float:
+        if self.compressed_tokens <= 0:
+            return float(self.original_tokens) if self.original_tokens else 1.0
+        return self.original_tokens / self.compressed_tokens
+
+    @property
+    def rate(self) -> float:
+        """The kept share of tokens (1 / ratio)."""
+        if self.original_tokens <= 0:
+            return 1.0
+        return self.compressed_tokens / self.original_tokens

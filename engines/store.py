@@ -1,0 +1,516 @@
+"""The library: one SQLite file (WAL) holding documents, segments and every cached result.
+
+The store owns all SQL. Writes that must be atomic (a whole document) run in one explicit
+BEGIN IMMEDIATE ... COMMIT, so a process killed halfway leaves nothing behind. The connection
+runs in autocommit mode so that sqlite-utils helpers never commit a transaction of ours early.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sqlite_utils
+
+from ctxchat.engines.errors import StoreError
+from ctxchat.engines.paths import db_path
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 30_000
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    id: int
+    sha256: str
+    name: str
+    path: str
+    kind: str
+    pages: int
+    bytes: int
+    tokens: int
+    segments: int
+    added_at: str
+
+
+@dataclass(frozen=True)
+class SegmentRow:
+    id: int
+    doc_id: int
+    ord: int
+    page: int | None
+    paragraph: int
+    text: str
+    tokens: int
+    hash: str
+    heading: str | None
+
+
+@dataclass(frozen=True)
+class NewSegment:
+    """A segment as ingest produces it, before it has an id."""
+
+    page: int | None
+    paragraph: int
+    text: str
+    tokens: int
+    hash: str
+    heading: str | None = None
+
+
+def _migrate_1(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """CREATE TABLE documents (
+            id INTEGER PRIMARY KEY,
+            sha256 TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            path TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            pages INTEGER NOT NULL DEFAULT 0,
+            bytes INTEGER NOT NULL DEFAULT 0,
+            tokens INTEGER NOT NULL DEFAULT 0,
+            segments INTEGER NOT NULL DEFAULT 0,
+            added_at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE segments (
+            id INTEGER PRIMARY KEY,
+            doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            ord INTEGER NOT NULL,
+            page INTEGER,
+            paragraph INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            tokens INTEGER NOT NULL,
+            hash TEXT NOT NULL,
+            heading TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX segments_doc_ord ON segments(doc_id, ord)")
+    db.execute("CREATE INDEX segments_hash ON segments(hash)")
+    # External-content FTS5 index kept in step by triggers.
+    db.execute(
+        "CREATE VIRTUAL TABLE segments_fts USING fts5("
+        "text, content='segments', content_rowid='id', tokenize='porter unicode61')"
+    )
+    db.execute(
+        "CREATE TRIGGER segments_ai AFTER INSERT ON segments BEGIN "
+        "INSERT INTO segments_fts(rowid, text) VALUES (new.id, new.text); END"
+    )
+    db.execute(
+        "CREATE TRIGGER segments_ad AFTER DELETE ON segments BEGIN "
+        "INSERT INTO segments_fts(segments_fts, rowid, text) VALUES('delete', old.id, old.text); END"
+    )
+    # Caches keyed by content hash, so they survive removing and re-adding a document.
+    db.execute(
+        """CREATE TABLE embeddings (
+            hash TEXT NOT NULL,
+            model TEXT NOT NULL,
+            vector BLOB NOT NULL,
+            PRIMARY KEY (hash, model)
+        ) WITHOUT ROWID"""
+    )
+    db.execute(
+        """CREATE TABLE keep_probs (
+            hash TEXT NOT NULL,
+            model TEXT NOT NULL,
+            options TEXT NOT NULL,
+            payload BLOB NOT NULL,
+            PRIMARY KEY (hash, model, options)
+        ) WITHOUT ROWID"""
+    )
+    db.execute(
+        """CREATE TABLE compressions (
+            key TEXT PRIMARY KEY,
+            doc_id INTEGER REFERENCES documents(id) ON DELETE CASCADE,
+            query TEXT,
+            options TEXT NOT NULL,
+            text TEXT NOT NULL,
+            spans TEXT,
+            original_tokens INTEGER NOT NULL,
+            compressed_tokens INTEGER NOT NULL,
+            created_at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE chats (
+            id INTEGER PRIMARY KEY,
+            title TEXT NOT NULL,
+            doc_ids TEXT NOT NULL,
+            model TEXT,
+            created_at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE messages (
+            id INTEGER PRIMARY KEY,
+            chat_id INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
+            role TEXT NOT NULL,
+            content TEXT NOT NULL,
+            context TEXT,
+            stats TEXT,
+            created_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX messages_chat ON messages(chat_id, id)")
+
+
+# Forward migrations: MIGRATIONS[i] takes the schema from version i to i + 1.
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migrate_1]
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def fts_query(text: str) -> str:
+    """Turn free text into a safe FTS5 query: each word quoted, OR-ed together."""
+    words = [w for w in "".join(c if c.isalnum() else " " for c in text).split() if len(w) > 1]
+    return " OR ".join(f'"{w}"' for w in dict.fromkeys(w.lower() for w in words))
+
+
+class Store:
+    """The ctxchat library database. Safe to share between threads (one lock) and processes."""
+
+    def __init__(self, path: Path | str | None = None) -> None:
+        self.path = Path(path) if path is not None else db_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                check_same_thread=False,
+            )
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open the library at {self.path}: {exc}") from exc
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        self._lock = threading.RLock()
+        self._migrate()
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        with self.transaction():
+            version = self.schema_version
+            if version > len(MIGRATIONS):
+                raise StoreError(
+                    f"the library at {self.path} has schema {version}, newer than this "
+                    f"ctxchat understands ({len(MIGRATIONS)}); upgrade ctxchat"
+                )
+            for step in MIGRATIONS[version:]:
+                step(self.db)
+            self.conn.execute(f"PRAGMA user_version={len(MIGRATIONS)}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; rolled back on any exception (or a kill: WAL)."""
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    # -- documents -----------------------------------------------------------------------
+
+    def add_document(
+        self,
+        *,
+        sha256: str,
+        name: str,
+        path: str,
+        kind: str,
+        size: int,
+        segments: Iterable[NewSegment],
+        on_page: Callable[[int], None] | None = None,
+        batch: int = 500,
+    ) -> tuple[DocumentRow, bool]:
+        """Store a document and its segments atomically. Returns (row, created).
+
+        `segments` may be a generator that streams pages from disk: rows go to SQLite in
+        batches, so memory does not grow with the document. When the same content is
+        already stored, nothing is written and created is False.
+        """
+        existing = self.document_by_hash(sha256)
+        if existing is not None:
+            return existing, False
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO documents (sha256, name, path, kind, bytes, added_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (sha256, name, path, kind, size, _now()),
+            )
+            doc_id = int(cur.lastrowid)
+            count = tokens = max_page = 0
+            pending: list[tuple[Any, ...]] = []
+            for seg in segments:
+                pending.append(
+                    (doc_id, count, seg.page, seg.paragraph, seg.text, seg.tokens, seg.hash,
+                     seg.heading)
+                )
+                count += 1
+                tokens += seg.tokens
+                if seg.page and seg.page > max_page:
+                    max_page = seg.page
+                    if on_page:
+                        on_page(max_page)
+                if len(pending) >= batch:
+                    self._insert_segments(conn, pending)
+                    pending.clear()
+            self._insert_segments(conn, pending)
+            conn.execute(
+                "UPDATE documents SET pages=?, tokens=?, segments=? WHERE id=?",
+                (max_page, tokens, count, doc_id),
+            )
+        row = self.document(doc_id)
+        assert row is not None
+        return row, True
+
+    @staticmethod
+    def _insert_segments(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            conn.executemany(
+                "INSERT INTO segments (doc_id, ord, page, paragraph, text, tokens, hash, heading)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    def set_document_pages(self, doc_id: int, pages: int) -> None:
+        with self.transaction() as conn:
+            conn.execute("UPDATE documents SET pages=? WHERE id=?", (pages, doc_id))
+
+    def documents(self) -> list[DocumentRow]:
+        rows = self.conn.execute(
+            f"SELECT {self._doc_cols} FROM documents ORDER BY id"
+        ).fetchall()
+        return [DocumentRow(*r) for r in rows]
+
+    _doc_cols = "id, sha256, name, path, kind, pages, bytes, tokens, segments, added_at"
+
+    def document(self, doc_id: int) -> DocumentRow | None:
+        r = self.conn.execute(
+            f"SELECT {self._doc_cols} FROM documents WHERE id=?", (doc_id,)
+        ).fetchone()
+        return DocumentRow(*r) if r else None
+
+    def document_by_hash(self, sha256: str) -> DocumentRow | None:
+        r = self.conn.execute(
+            f"SELECT {self._doc_cols} FROM documents WHERE sha256=?", (sha256,)
+        ).fetchone()
+        return DocumentRow(*r) if r else None
+
+    def find_documents(self, ref: str) -> list[DocumentRow]:
+        """Documents matching a user's reference: an id, a hash prefix, or a name."""
+        ref = ref.strip()
+        if ref.isdigit():
+            row = self.document(int(ref))
+            if row:
+                return [row]
+        rows = self.conn.execute(
+            f"SELECT {self._doc_cols} FROM documents WHERE name=? OR path=? "
+            "OR (length(?) >= 6 AND sha256 LIKE ? || '%') ORDER BY id",
+            (ref, ref, ref, ref.lower()),
+        ).fetchall()
+        return [DocumentRow(*r) for r in rows]
+
+    def remove_document(self, doc_id: int) -> bool:
+        with self.transaction() as conn:
+            cur = conn.execute("DELETE FROM documents WHERE id=?", (doc_id,))
+        return cur.rowcount > 0
+
+    # -- segments ------------------------------------------------------------------------
+
+    _seg_cols = "id, doc_id, ord, page, paragraph, text, tokens, hash, heading"
+
+    def segments(self, doc_id: int) -> list[SegmentRow]:
+        rows = self.conn.execute(
+            f"SELECT {self._seg_cols} FROM segments WHERE doc_id=? ORDER BY ord", (doc_id,)
+        ).fetchall()
+        return [SegmentRow(*r) for r in rows]
+
+    def iter_segments(self, doc_id: int, batch: int = 1000) -> Iterator[SegmentRow]:
+        """Stream a document's segments in order without loading them all."""
+        last = -1
+        while True:
+            rows = self.conn.execute(
+                f"SELECT {self._seg_cols} FROM segments WHERE doc_id=? AND ord>? "
+                "ORDER BY ord LIMIT ?",
+                (doc_id, last, batch),
+            ).fetchall()
+            if not rows:
+                return
+            for r in rows:
+                yield SegmentRow(*r)
+            last = rows[-1][2]
+
+    def bm25(self, doc_ids: Sequence[int], query: str, limit: int = 1000) -> dict[int, float]:
+        """FTS5 BM25 scores (higher is better) of segments in `doc_ids` for a free-text query."""
+        match = fts_query(query)
+        if not match or not doc_ids:
+            return {}
+        marks = ",".join("?" * len(doc_ids))
+        rows = self.conn.execute(
+            "SELECT segments.id, -bm25(segments_fts) FROM segments_fts "
+            "JOIN segments ON segments.id = segments_fts.rowid "
+            f"WHERE segments_fts MATCH ? AND segments.doc_id IN ({marks}) "
+            "ORDER BY bm25(segments_fts) LIMIT ?",
+            (match, *doc_ids, limit),
+        ).fetchall()
+        return {int(i): float(s) for i, s in rows}
+
+    # -- caches --------------------------------------------------------------------------
+
+    def get_embeddings(self, hashes: Sequence[str], model: str) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        for chunk in _chunks(list(dict.fromkeys(hashes)), 500):
+            marks = ",".join("?" * len(chunk))
+            for h, blob in self.conn.execute(
+                f"SELECT hash, vector FROM embeddings WHERE model=? AND hash IN ({marks})",
+                (model, *chunk),
+            ):
+                out[h] = np.frombuffer(blob, dtype=np.float32)
+        return out
+
+    def put_embeddings(self, model: str, vectors: dict[str, np.ndarray]) -> None:
+        with self.transaction() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO embeddings (hash, model, vector) VALUES (?, ?, ?)",
+                [(h, model, np.asarray(v, dtype=np.float32).tobytes()) for h, v in vectors.items()],
+            )
+
+    def get_keep_probs(self, hashes: Sequence[str], model: str, options: str) -> dict[str, bytes]:
+        """Cached compressor payloads (the compressor owns their format)."""
+        out: dict[str, bytes] = {}
+        for chunk in _chunks(list(dict.fromkeys(hashes)), 500):
+            marks = ",".join("?" * len(chunk))
+            for h, blob in self.conn.execute(
+                "SELECT hash, payload FROM keep_probs WHERE model=? AND options=? "
+                f"AND hash IN ({marks})",
+                (model, options, *chunk),
+            ):
+                out[h] = bytes(blob)
+        return out
+
+    def put_keep_probs(self, model: str, options: str, payloads: dict[str, bytes]) -> None:
+        with self.transaction() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO keep_probs (hash, model, options, payload) "
+                "VALUES (?, ?, ?, ?)",
+                [(h, model, options, p) for h, p in payloads.items()],
+            )
+
+    def get_compression(self, key: str) -> dict[str, Any] | None:
+        r = self.conn.execute(
+            "SELECT text, spans, original_tokens, compressed_tokens FROM compressions "
+            "WHERE key=?",
+            (key,),
+        ).fetchone()
+        if r is None:
+            return None
+        return {
+            "text": r[0],
+            "spans": json.loads(r[1]) if r[1] else None,
+            "original_tokens": r[2],
+            "compressed_tokens": r[3],
+        }
+
+    def put_compression(
+        self,
+        key: str,
+        *,
+        doc_id: int | None,
+        query: str | None,
+        options: str,
+        text: str,
+        spans: Any,
+        original_tokens: int,
+        compressed_tokens: int,
+    ) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO compressions (key, doc_id, query, options, text, spans, "
+                "original_tokens, compressed_tokens, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                (key, doc_id, query, options, text, json.dumps(spans) if spans is not None
+                 else None, original_tokens, compressed_tokens, _now()),
+            )
+
+    # -- chats ---------------------------------------------------------------------------
+
+    def new_chat(self, title: str, doc_ids: Sequence[int], model: str | None = None) -> int:
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO chats (title, doc_ids, model, created_at) VALUES (?, ?, ?, ?)",
+                (title, json.dumps(list(doc_ids)), model, _now()),
+            )
+        return int(cur.lastrowid)
+
+    def add_message(
+        self,
+        chat_id: int,
+        role: str,
+        content: str,
+        *,
+        context: str | None = None,
+        stats: dict[str, Any] | None = None,
+    ) -> int:
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO messages (chat_id, role, content, context, stats, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (chat_id, role, content, context, json.dumps(stats) if stats else None, _now()),
+            )
+        return int(cur.lastrowid)
+
+    def chats(self) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT id, title, doc_ids, model, created_at FROM chats ORDER BY id DESC"
+        ).fetchall()
+        return [
+            {"id": r[0], "title": r[1], "doc_ids": json.loads(r[2]), "model": r[3],
+             "created_at": r[4]}
+            for r in rows
+        ]
+
+    def messages(self, chat_id: int) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT id, role, content, context, stats, created_at FROM messages "
+            "WHERE chat_id=? ORDER BY id",
+            (chat_id,),
+        ).fetchall()
+        return [
+            {"id": r[0], "role": r[1], "content": r[2], "context": r[3],
+             "stats": json.loads(r[4]) if r[4] else None, "created_at": r[5]}
+            for r in rows
+        ]
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

@@ -1,0 +1,1 @@
+"""Training ctxchat's default token-classification compressor, offline and reproducibly."""

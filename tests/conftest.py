@@ -1,0 +1,19 @@
+"""Shared fixtures. Every test runs against its own CTXCHAT_HOME (a temporary data dir)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@pytest.fixture(autouse=True)
+def ctxchat_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path_factory.mktemp("ctxchat-home")
+    monkeypatch.setenv("CTXCHAT_HOME", str(home))
+    return home
