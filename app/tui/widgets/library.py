@@ -1,0 +1,113 @@
+"""The library panel: documents with pages, size and status, and ingest progress bars."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ctxchat.engines.store import DocumentRow
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Label, ProgressBar, Static
+
+USED = "●"
+UNUSED = "○"
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"  # pragma: no cover
+
+
+class IngestProgress(Vertical):
+    """One file being read: its name, a progress bar in pages, and how to cancel."""
+
+    def __init__(self, name: str, *, id: str | None = None) -> None:
+        super().__init__(id=id, classes="ingest")
+        self.file_name = name
+
+    def compose(self) -> ComposeResult:
+        yield Label(f"Adding {self.file_name}", classes="ingest-name")
+        yield ProgressBar(total=None, show_eta=False)
+
+    def advance_to(self, done: int, total: int | None) -> None:
+        bar = self.query_one(ProgressBar)
+        bar.update(total=total, progress=done)
+
+
+class LibraryTable(DataTable):
+    """Documents in the library; the ones marked ● are what questions are asked about."""
+
+    BINDINGS = [
+        Binding("space", "toggle_use", "Use/skip", show=False),
+        Binding("delete", "remove", "Remove", show=False),
+    ]
+
+    class ToggleUse(Message):
+        def __init__(self, doc_id: int) -> None:
+            super().__init__()
+            self.doc_id = doc_id
+
+    class Remove(Message):
+        def __init__(self, doc_id: int) -> None:
+            super().__init__()
+            self.doc_id = doc_id
+
+    def on_mount(self) -> None:
+        self.cursor_type = "row"
+        self.zebra_stripes = False
+        self.add_column(" ", key="use", width=1)
+        self.add_column("Document", key="name")
+        self.add_column("Pages", key="pages")
+        self.add_column("Size", key="size")
+        self.add_column("Status", key="status")
+
+    def show(self, documents: Iterable[DocumentRow], used: set[int]) -> None:
+        cursor = self.cursor_row
+        self.clear()
+        for doc in documents:
+            mark = USED if doc.id in used else UNUSED
+            self.add_row(
+                mark,
+                doc.name,
+                str(doc.pages or "-"),
+                human_size(doc.bytes),
+                "ready",
+                key=str(doc.id),
+            )
+        if self.row_count:
+            self.move_cursor(row=min(cursor, self.row_count - 1))
+
+    def _current_doc_id(self) -> int | None:
+        if not self.row_count:
+            return None
+        key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        return int(key.value) if key.value is not None else None
+
+    def action_toggle_use(self) -> None:
+        doc_id = self._current_doc_id()
+        if doc_id is not None:
+            self.post_message(self.ToggleUse(doc_id))
+
+    def action_remove(self) -> None:
+        doc_id = self._current_doc_id()
+        if doc_id is not None:
+            self.post_message(self.Remove(doc_id))
+
+
+class LibraryPanel(Vertical):
+    """Library table on top, ingest progress bars under it."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("Library", classes="panel-title")
+        yield LibraryTable(id="library-table")
+        yield Static(
+            "Drop PDFs here (paste their paths). Space: use/skip, Del: remove.",
+            id="library-hint",
+        )
+        yield Vertical(id="ingests")
