@@ -185,7 +185,9 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             conn = sqlite3.connect(
-                self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                self.path,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
                 check_same_thread=False,
             )
             conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
@@ -272,8 +274,16 @@ class Store:
             pending: list[tuple[Any, ...]] = []
             for seg in segments:
                 pending.append(
-                    (doc_id, count, seg.page, seg.paragraph, seg.text, seg.tokens, seg.hash,
-                     seg.heading)
+                    (
+                        doc_id,
+                        count,
+                        seg.page,
+                        seg.paragraph,
+                        seg.text,
+                        seg.tokens,
+                        seg.hash,
+                        seg.heading,
+                    )
                 )
                 count += 1
                 tokens += seg.tokens
@@ -307,9 +317,7 @@ class Store:
             conn.execute("UPDATE documents SET pages=? WHERE id=?", (pages, doc_id))
 
     def documents(self) -> list[DocumentRow]:
-        rows = self.conn.execute(
-            f"SELECT {self._doc_cols} FROM documents ORDER BY id"
-        ).fetchall()
+        rows = self.conn.execute(f"SELECT {self._doc_cols} FROM documents ORDER BY id").fetchall()
         return [DocumentRow(*r) for r in rows]
 
     _doc_cols = "id, sha256, name, path, kind, pages, bytes, tokens, segments, added_at"
@@ -428,8 +436,7 @@ class Store:
 
     def get_compression(self, key: str) -> dict[str, Any] | None:
         r = self.conn.execute(
-            "SELECT text, spans, original_tokens, compressed_tokens FROM compressions "
-            "WHERE key=?",
+            "SELECT text, spans, original_tokens, compressed_tokens FROM compressions WHERE key=?",
             (key,),
         ).fetchone()
         if r is None:
@@ -457,8 +464,17 @@ class Store:
             conn.execute(
                 "INSERT OR REPLACE INTO compressions (key, doc_id, query, options, text, spans, "
                 "original_tokens, compressed_tokens, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                (key, doc_id, query, options, text, json.dumps(spans) if spans is not None
-                 else None, original_tokens, compressed_tokens, _now()),
+                (
+                    key,
+                    doc_id,
+                    query,
+                    options,
+                    text,
+                    json.dumps(spans) if spans is not None else None,
+                    original_tokens,
+                    compressed_tokens,
+                    _now(),
+                ),
             )
 
     # -- chats ---------------------------------------------------------------------------
@@ -493,8 +509,13 @@ class Store:
             "SELECT id, title, doc_ids, model, created_at FROM chats ORDER BY id DESC"
         ).fetchall()
         return [
-            {"id": r[0], "title": r[1], "doc_ids": json.loads(r[2]), "model": r[3],
-             "created_at": r[4]}
+            {
+                "id": r[0],
+                "title": r[1],
+                "doc_ids": json.loads(r[2]),
+                "model": r[3],
+                "created_at": r[4],
+            }
             for r in rows
         ]
 
@@ -505,8 +526,14 @@ class Store:
             (chat_id,),
         ).fetchall()
         return [
-            {"id": r[0], "role": r[1], "content": r[2], "context": r[3],
-             "stats": json.loads(r[4]) if r[4] else None, "created_at": r[5]}
+            {
+                "id": r[0],
+                "role": r[1],
+                "content": r[2],
+                "context": r[3],
+                "stats": json.loads(r[4]) if r[4] else None,
+                "created_at": r[5],
+            }
             for r in rows
         ]
 
