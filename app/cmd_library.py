@@ -1,0 +1,291 @@
+"""Library commands: `ctxchat add`, `docs`, `rm` and `doctor`.
+
+Heavy modules (PyMuPDF, torch) are imported inside the handlers so `ctxchat --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any
+
+from ctxchat.engines.errors import CtxchatError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    add = sub.add_parser(
+        "add",
+        help="add PDFs, EPUBs, XPS, HTML, text, Markdown or notes folders to the library",
+        description="Add documents to the library. Folders are searched recursively "
+        "(hidden files skipped). Exit code 1 if any file could not be added.",
+    )
+    add.add_argument("paths", nargs="+", metavar="PATH", help="a file or a folder of notes")
+    add.add_argument("--password", help="password for encrypted PDFs")
+    add.add_argument("--json", action="store_true", help="one JSON object per file")
+    add.set_defaults(func=cmd_add)
+
+    docs = sub.add_parser("docs", help="list the library", description="List the library.")
+    docs.add_argument("--json", action="store_true", help="one JSON object per document")
+    docs.set_defaults(func=cmd_docs)
+
+    rm = sub.add_parser(
+        "rm",
+        help="remove a document from the library",
+        description="Remove documents by id, name or sha256 prefix (at least 6 characters).",
+    )
+    rm.add_argument("docs", nargs="+", metavar="DOC", help="id, name or hash prefix")
+    rm.set_defaults(func=cmd_rm)
+
+    doctor = sub.add_parser(
+        "doctor",
+        help="check python, torch device, data dir and models",
+        description="Show what is installed, which device runs the models and where data lives.",
+    )
+    doctor.add_argument("--json", action="store_true", help="one JSON object")
+    doctor.set_defaults(func=cmd_doctor)
+
+
+# -- add ---------------------------------------------------------------------------------
+
+
+def _print_json(obj: dict[str, Any]) -> None:
+    print(json.dumps(obj, ensure_ascii=False), flush=True)
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from ctxchat.app.progress import ProgressBar
+    from ctxchat.engines.library import AddFailure, add_one, expand_paths
+    from ctxchat.engines.store import Store
+
+    failures = 0
+    with Store() as store:
+        for item in expand_paths(args.paths):
+            if isinstance(item, AddFailure):
+                result: Any = item
+            else:
+                with ProgressBar(item.name, unit="pages") as bar:
+                    result = add_one(store, item, args.password, bar.update)
+            failures += isinstance(result, AddFailure)
+            _report_add(result, args.json)
+    if failures and not args.json:
+        total = "" if failures == 1 else f" ({failures} files)"
+        print(f"ctxchat: some files could not be added{total}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def _report_add(result: Any, as_json: bool) -> None:
+    from ctxchat.engines.library import AddFailure
+
+    if isinstance(result, AddFailure):
+        if as_json:
+            _print_json(
+                {
+                    "ok": False,
+                    "path": str(result.path),
+                    "id": None,
+                    "name": result.path.name,
+                    "pages": None,
+                    "tokens": None,
+                    "segments": None,
+                    "created": False,
+                    "error": result.error,
+                }
+            )
+        else:
+            print(f"error: {result.error}", file=sys.stderr, flush=True)
+        return
+    doc = result.document
+    if as_json:
+        _print_json(
+            {
+                "ok": True,
+                "path": str(result.path),
+                "id": doc.id,
+                "name": doc.name,
+                "pages": doc.pages,
+                "tokens": doc.tokens,
+                "segments": doc.segments,
+                "created": result.created,
+                "error": None,
+            }
+        )
+    elif result.created:
+        pages = "page" if doc.pages == 1 else "pages"
+        print(
+            f"added {doc.name}: {doc.pages:,} {pages}, {doc.tokens:,} tokens (id {doc.id})",
+            flush=True,
+        )
+    else:
+        print(f"already in library: {result.path.name} (id {doc.id}, as {doc.name})", flush=True)
+
+
+# -- docs and rm -------------------------------------------------------------------------
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from ctxchat.engines.store import Store
+
+    with Store() as store:
+        docs = store.documents()
+    if args.json:
+        for d in docs:
+            _print_json(
+                {
+                    "id": d.id,
+                    "name": d.name,
+                    "path": d.path,
+                    "kind": d.kind,
+                    "pages": d.pages,
+                    "tokens": d.tokens,
+                    "segments": d.segments,
+                    "bytes": d.bytes,
+                    "sha256": d.sha256,
+                    "added": d.added_at,
+                }
+            )
+        return 0
+    if not docs:
+        print("The library is empty. Add documents with: ctxchat add PATH")
+        return 0
+    rows = [
+        (str(d.id), d.name, f"{d.pages:,}", f"{d.tokens:,}", d.added_at[:16].replace("T", " "))
+        for d in docs
+    ]
+    head = ("ID", "NAME", "PAGES", "TOKENS", "ADDED")
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    right = {0, 2, 3}  # numbers line up on the right
+    for row in [head, *rows]:
+        cells = [
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        print("  ".join(cells).rstrip())
+    return 0
+
+
+def cmd_rm(args: argparse.Namespace) -> int:
+    from ctxchat.engines.store import Store
+
+    with Store() as store:
+        targets = []
+        for ref in args.docs:  # resolve every reference before removing anything
+            found = store.find_documents(ref)
+            if not found:
+                raise CtxchatError(f"no document matches {ref!r} (see: ctxchat docs)")
+            if len(found) > 1:
+                ids = ", ".join(str(d.id) for d in found)
+                raise CtxchatError(f"{ref!r} matches {len(found)} documents (ids {ids}): use an id")
+            targets.append(found[0])
+        for doc in dict((d.id, d) for d in targets).values():
+            store.remove_document(doc.id)
+            print(f"removed {doc.name} (id {doc.id})")
+    return 0
+
+
+# -- doctor ------------------------------------------------------------------------------
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    required: bool = True
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _model_check(name: str, find: Any, required: bool) -> Check:
+    try:
+        return Check(name, True, str(find()), required)
+    except CtxchatError as exc:
+        return Check(name, False, str(exc), required)
+
+
+def _torch_check() -> Check:
+    try:
+        import torch
+
+        from ctxchat.engines.models import torch_device
+
+        return Check("torch", True, f"{torch.__version__}, device {torch_device('auto')}")
+    except Exception as exc:  # a broken torch install must not break doctor itself
+        return Check("torch", False, f"cannot import torch: {exc}")
+
+
+def _store_check() -> list[Check]:
+    from ctxchat.engines.paths import data_dir, db_path
+    from ctxchat.engines.store import Store
+
+    checks = [Check("data dir", True, str(data_dir()))]
+    try:
+        with Store() as store:
+            checks.append(
+                Check(
+                    "library",
+                    True,
+                    f"{db_path()} (schema {store.schema_version}, "
+                    f"{len(store.documents())} documents)",
+                )
+            )
+    except CtxchatError as exc:
+        checks.append(Check("library", False, str(exc)))
+    return checks
+
+
+def _compressor_check() -> Check:
+    try:
+        from ctxchat.engines.training.bundle import default_model_dir
+    except ImportError:
+        return Check("compressor model", False, "not built yet", required=False)
+    return _model_check("compressor model", default_model_dir, required=False)
+
+
+def _cl100k() -> str:
+    from ctxchat.engines.tokens import encoding
+
+    return f"{encoding().name} ({encoding().n_vocab:,} tokens)"
+
+
+def run_checks() -> list[Check]:
+    from ctxchat.engines import models
+
+    llama = _version("llama-cpp-python")
+    pymupdf = _version("pymupdf")
+    return [
+        Check(
+            "python", sys.version_info >= (3, 10), f"{platform.python_version()} ({sys.executable})"
+        ),
+        Check("platform", True, platform.platform()),
+        Check("ctxchat", True, _version("ctxchat") or "running from a source checkout"),
+        _torch_check(),
+        *_store_check(),
+        Check("pymupdf", pymupdf is not None, pymupdf or "not installed"),
+        _model_check("cl100k tokenizer", _cl100k, required=True),
+        _model_check("MiniLM embeddings", models.minilm_dir, required=True),
+        _model_check("SmolLM2 chat model", models.smollm_gguf, required=False),
+        Check("llama-cpp-python", llama is not None, llama or "not installed", required=False),
+        _compressor_check(),
+    ]
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    checks = run_checks()
+    healthy = all(c.ok for c in checks if c.required)
+    if args.json:
+        _print_json({"ok": healthy, "checks": [c.__dict__ for c in checks]})
+    else:
+        width = max(len(c.name) for c in checks)
+        for c in checks:
+            status = "ok" if c.ok else ("MISSING" if c.required else "missing")
+            print(f"{status:8} {c.name.ljust(width)}  {c.detail}")
+    return 0 if healthy else 1

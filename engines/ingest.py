@@ -1,0 +1,325 @@
+"""Reading documents into pages of text: PDF, EPUB, XPS and HTML through PyMuPDF; plain text
+and Markdown directly. Pages are streamed one at a time so memory does not grow with the
+document, and every kind of bad input becomes an IngestError with a one-line message.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pymupdf
+
+from ctxchat.engines import layout
+from ctxchat.engines.errors import IngestError, NeedsPasswordError
+
+# Extension -> (kind, PyMuPDF filetype or None for text read by ctxchat itself).
+FILE_TYPES: dict[str, tuple[str, str | None]] = {
+    ".pdf": ("pdf", "pdf"),
+    ".epub": ("epub", "epub"),
+    ".xps": ("xps", "xps"),
+    ".oxps": ("xps", "xps"),
+    ".html": ("html", "html"),
+    ".htm": ("html", "html"),
+    ".xhtml": ("html", "xhtml"),
+    ".txt": ("text", None),
+    ".text": ("text", None),
+    ".md": ("markdown", None),
+    ".markdown": ("markdown", None),
+}
+SUPPORTED_SUFFIXES = tuple(FILE_TYPES)
+# Kinds with a fixed page layout, where running headers and footers exist.
+FIXED_LAYOUT = {"pdf", "xps"}
+# Plain text has no pages: cut one after this many characters, at a paragraph break.
+TEXT_PAGE_CHARS = 3000
+# Pages sampled to learn the running headers/footers before the real pass.
+HEADER_SAMPLE_PAGES = 80
+# Text flags: no images, ligatures expanded ("ﬁ" -> "fi"), text outside the page dropped.
+_TEXT_FLAGS = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
+
+# MuPDF prints its own complaints about broken files on stderr; ctxchat says it in one line.
+pymupdf.TOOLS.mupdf_display_errors(False)
+pymupdf.TOOLS.mupdf_display_warnings(False)
+
+
+@dataclass(frozen=True)
+class Page:
+    number: int  # 1-based
+    text: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """A readable document. `pages()` streams its text; nothing is held in memory."""
+
+    path: Path
+    kind: str
+    page_count: int
+    sha256: str
+    size: int
+    _password: str | None = field(default=None, repr=False)
+    _encoding: str | None = field(default=None, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def pages(self) -> Iterator[Page]:
+        if self.kind in ("text", "markdown"):
+            yield from _text_pages(self.path, self._encoding or "utf-8")
+        else:
+            yield from _layout_pages(self)
+
+
+def supported_files(folder: str | Path) -> list[Path]:
+    """Every supported file under `folder`, recursively, hidden files and folders skipped."""
+    root = Path(folder)
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if not name.startswith(".") and Path(name).suffix.lower() in FILE_TYPES:
+                found.append(Path(dirpath) / name)
+    return found
+
+
+def read_document(path: str | Path, password: str | None = None) -> Document:
+    """Check `path` and open it as a Document; IngestError says what is wrong otherwise."""
+    path = Path(path).expanduser()
+    shown = str(path)
+    if not path.exists():
+        raise IngestError(f"file not found: {shown}")
+    if path.is_dir():
+        raise IngestError(f"{shown} is a folder, not a file")
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+    except OSError as exc:
+        raise IngestError(f"cannot read {shown}: {exc.strerror or exc}") from exc
+    if size == 0:
+        raise IngestError(f"{shown} is empty")
+    kind, filetype = _file_type(path, head)
+    _check_magic(shown, kind, head)
+    digest = _sha256(path)
+    if filetype is None:
+        encoding = _text_encoding(path, shown)
+        return Document(
+            path, kind, _count_text_pages(path, encoding), digest, size, _encoding=encoding
+        )
+    with _open(path, filetype, password, shown) as doc:
+        if kind == "pdf" and doc.is_repaired and not _has_eof_marker(path):
+            raise IngestError(f"{shown} is damaged (truncated or corrupt PDF)")
+        count = doc.page_count
+        if count == 0:
+            raise IngestError(f"{shown} has no pages (damaged file?)")
+        _check_has_text(doc, kind, shown)
+    return Document(path, kind, count, digest, size, _password=password)
+
+
+# -- checks ------------------------------------------------------------------------------
+
+
+def _file_type(path: Path, head: bytes) -> tuple[str, str | None]:
+    suffix = path.suffix.lower()
+    if suffix in FILE_TYPES:
+        return FILE_TYPES[suffix]
+    # A PDF saved without its extension is still plainly a PDF.
+    if head.startswith(b"%PDF-"):
+        return FILE_TYPES[".pdf"]
+    supported = ", ".join(SUPPORTED_SUFFIXES)
+    shown = suffix or "(no extension)"
+    raise IngestError(f"unsupported file type {shown} for {path} (supported: {supported})")
+
+
+def describe_bytes(head: bytes) -> str:
+    """What a file looks like from its first bytes, for 'X is not a PDF (it looks like ...)'."""
+    signatures = [
+        (b"%PDF-", "a PDF"),
+        (b"\x89PNG", "a PNG image"),
+        (b"\xff\xd8\xff", "a JPEG image"),
+        (b"GIF8", "a GIF image"),
+        (b"\x1f\x8b", "a gzip archive"),
+        (b"\xd0\xcf\x11\xe0", "an old Microsoft Office file"),
+        (b"Rar!", "a RAR archive"),
+        (b"7z\xbc\xaf", "a 7-Zip archive"),
+    ]
+    for magic, what in signatures:
+        if head.startswith(magic):
+            return what
+    if head.startswith(b"PK\x03\x04"):
+        if b"application/epub+zip" in head[:100]:
+            return "an EPUB"
+        if b"word/" in head or b"[Content_Types].xml" in head:
+            return "a ZIP-based office file (DOCX, XPS...)"
+        return "a ZIP archive"
+    lowered = head[:512].lstrip().lower()
+    if lowered.startswith((b"<!doctype html", b"<html")):
+        return "an HTML page"
+    if b"\x00" not in head:
+        try:
+            head.decode("utf-8")
+            return "plain text"
+        except UnicodeDecodeError as exc:
+            # A multi-byte character cut by the 4096-byte window is still text.
+            if exc.start >= len(head) - 4:
+                return "plain text"
+    return "binary data"
+
+
+def _check_magic(shown: str, kind: str, head: bytes) -> None:
+    if kind == "pdf" and b"%PDF-" not in head[:1024]:
+        raise IngestError(f"{shown} is not a PDF (it looks like {describe_bytes(head)})")
+    if kind in ("epub", "xps") and not head.startswith(b"PK\x03\x04"):
+        label = "an EPUB" if kind == "epub" else "an XPS document"
+        raise IngestError(f"{shown} is not {label} (it looks like {describe_bytes(head)})")
+    if (
+        kind in ("text", "markdown", "html")
+        and b"\x00" in head
+        and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    ):
+        raise IngestError(f"{shown} is not a text file (it looks like {describe_bytes(head)})")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _has_eof_marker(path: Path) -> bool:
+    with path.open("rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        fh.seek(max(0, fh.tell() - 2048))
+        return b"%%EOF" in fh.read()
+
+
+def _check_has_text(doc: pymupdf.Document, kind: str, shown: str) -> None:
+    """Stop at the first page with text: instant for normal files, one pass for scans."""
+    for page in doc:
+        if page.get_text("text", flags=_TEXT_FLAGS).strip():
+            return
+    if kind == "pdf":
+        raise IngestError(f"{shown} has no text layer (scanned pages?); ctxchat does not do OCR")
+    raise IngestError(f"{shown} contains no text")
+
+
+class _open:
+    """pymupdf.open with ctxchat's errors, the password check and a guaranteed close."""
+
+    def __init__(self, path: Path, filetype: str, password: str | None, shown: str) -> None:
+        try:
+            self.doc = pymupdf.open(str(path), filetype=filetype)
+        except Exception as exc:  # PyMuPDF raises several types for unreadable files
+            kind = "PDF" if filetype == "pdf" else filetype.upper()
+            raise IngestError(f"{shown} is damaged (truncated or corrupt {kind})") from exc
+        if self.doc.needs_pass:
+            if password is None:
+                self.doc.close()
+                raise NeedsPasswordError(f"{shown} is encrypted: pass --password")
+            if not self.doc.authenticate(password):
+                self.doc.close()
+                raise NeedsPasswordError(f"wrong password for {shown}")
+
+    def __enter__(self) -> pymupdf.Document:
+        return self.doc
+
+    def __exit__(self, *exc: object) -> None:
+        self.doc.close()
+
+
+# -- PyMuPDF pages -----------------------------------------------------------------------
+
+
+def _page_lines(page: pymupdf.Page) -> list[layout.Line]:
+    info = page.get_text("dict", flags=_TEXT_FLAGS)
+    lines: list[layout.Line] = []
+    for b, block in enumerate(info["blocks"]):
+        for line in block.get("lines", ()):
+            text = "".join(span["text"] for span in line["spans"]).replace("\ufffd", "")
+            if text.strip():
+                x0, y0, x1, y1 = line["bbox"]
+                lines.append((x0, y0, x1, y1, text, b))
+    return lines
+
+
+def _layout_pages(document: Document) -> Iterator[Page]:
+    shown = str(document.path)
+    filetype = FILE_TYPES.get(document.path.suffix.lower(), FILE_TYPES[".pdf"])[1] or "pdf"
+    with _open(document.path, filetype, document._password, shown) as doc:
+        running = layout.RunningLines()
+        try:
+            if document.kind in FIXED_LAYOUT:
+                # First pass over a sample: learn which edge lines repeat on most pages.
+                count = doc.page_count
+                step = max(1, count / HEADER_SAMPLE_PAGES)
+                for k in sorted({int(i * step) for i in range(min(count, HEADER_SAMPLE_PAGES))}):
+                    running.observe(_page_lines(doc[k]))
+            for index in range(doc.page_count):
+                lines = running.strip(_page_lines(doc[index]))
+                blocks = layout.reading_order(layout.group_blocks(lines))
+                text = "\n\n".join(layout.join_lines([ln[4] for ln in b]) for b in blocks)
+                yield Page(index + 1, text)
+        except IngestError:
+            raise
+        except Exception as exc:  # a page that MuPDF cannot parse half-way through
+            raise IngestError(f"{shown} is damaged (cannot read all pages: {exc})") from exc
+
+
+# -- plain text and Markdown -------------------------------------------------------------
+
+
+def _text_encoding(path: Path, shown: str) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with a BOM, else Windows-1252, else Latin-1."""
+    with path.open("rb") as fh:
+        start = fh.read(4)
+    if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = ["utf-16"]
+    else:
+        candidates = ["utf-8-sig", "cp1252"]
+    for encoding in candidates:
+        decoder = codecs.getincrementaldecoder(encoding)()
+        seen_text = False
+        try:
+            with path.open("rb") as fh:
+                while chunk := fh.read(1 << 20):
+                    seen_text = seen_text or bool(decoder.decode(chunk).strip())
+                seen_text = seen_text or bool(decoder.decode(b"", final=True).strip())
+        except UnicodeDecodeError:
+            continue
+        if not seen_text:
+            raise IngestError(f"{shown} is empty")
+        return encoding
+    return "latin-1"  # decodes any byte sequence
+
+
+def _text_pages(path: Path, encoding: str) -> Iterator[Page]:
+    """Pages of ~TEXT_PAGE_CHARS characters, cut at a blank line (or at a form feed)."""
+    number = 1
+    buf: list[str] = []
+    size = 0
+    with path.open(encoding=encoding, errors="replace", newline=None) as fh:
+        for raw in fh:
+            parts = raw.split("\f")
+            for i, line in enumerate(parts):
+                if i > 0:
+                    yield Page(number, layout.join_lines_text("".join(buf)))
+                    number, buf, size = number + 1, [], 0
+                buf.append(line)
+                size += len(line)
+                # Break at a paragraph end; a text with no blank lines breaks at any line.
+                if (size >= TEXT_PAGE_CHARS and not line.strip()) or size >= 2 * TEXT_PAGE_CHARS:
+                    yield Page(number, layout.join_lines_text("".join(buf)))
+                    number, buf, size = number + 1, [], 0
+    if buf and "".join(buf).strip():
+        yield Page(number, layout.join_lines_text("".join(buf)))
+
+
+def _count_text_pages(path: Path, encoding: str) -> int:
+    return sum(1 for _ in _text_pages(path, encoding))

@@ -1,0 +1,171 @@
+"""Page layout helpers for fixed-layout documents (PDF, XPS): reading order and running
+headers/footers. Pure functions over plain tuples, so they are easy to test on their own.
+
+A `Line` is (x0, y0, x1, y1, text, block) in page coordinates (y grows downwards).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+Line = tuple[float, float, float, float, str, int]
+
+# How many lines at the very top and bottom of a page can belong to a running header/footer.
+EDGE_LINES = 3
+# A normalised edge line that shows up on at least this share of pages is a running
+# header/footer (0.4 rather than 0.5: books alternate left-page and right-page headers).
+REPEAT_SHARE = 0.4
+MIN_REPEATS = 3
+# A block narrower than this share of the text area may sit in a column.
+WIDE_SHARE = 0.6
+
+_DIGITS = re.compile(r"\d+")
+_SPACES = re.compile(r"\s+")
+
+
+def normalise_line(text: str) -> str:
+    """The key two running headers share: digits (page numbers) and spacing ignored."""
+    return _SPACES.sub(" ", _DIGITS.sub("#", text)).strip().lower()
+
+
+def edge_lines(lines: Sequence[Line], count: int = EDGE_LINES) -> tuple[list[int], list[int]]:
+    """Indices of the `count` topmost and bottommost non-blank lines, by position."""
+    visible = [i for i, ln in enumerate(lines) if ln[4].strip()]
+    by_top = sorted(visible, key=lambda i: (lines[i][1], lines[i][0]))
+    by_bottom = sorted(visible, key=lambda i: (-lines[i][3], lines[i][0]))
+    return by_top[:count], by_bottom[:count]
+
+
+class RunningLines:
+    """Counts edge lines over sample pages, then recognises running headers and footers."""
+
+    def __init__(self) -> None:
+        self.top: Counter[str] = Counter()
+        self.bottom: Counter[str] = Counter()
+        self.pages = 0
+
+    def observe(self, lines: Sequence[Line]) -> None:
+        top, bottom = edge_lines(lines)
+        # A set per page: a key counts once per page however often it appears there.
+        self.top.update({normalise_line(lines[i][4]) for i in top})
+        self.bottom.update({normalise_line(lines[i][4]) for i in bottom})
+        self.pages += 1
+
+    def repeated(self) -> tuple[frozenset[str], frozenset[str]]:
+        if self.pages < MIN_REPEATS:
+            return frozenset(), frozenset()
+        need = max(MIN_REPEATS, REPEAT_SHARE * self.pages)
+        top = frozenset(k for k, n in self.top.items() if n >= need and k)
+        bottom = frozenset(k for k, n in self.bottom.items() if n >= need and k)
+        return top, bottom
+
+    def strip(self, lines: Sequence[Line]) -> list[Line]:
+        """`lines` without the running headers/footers found so far (only at the page edges)."""
+        top_keys, bottom_keys = self.repeated()
+        if not top_keys and not bottom_keys:
+            return list(lines)
+        top, bottom = edge_lines(lines)
+        drop = {i for i in top if normalise_line(lines[i][4]) in top_keys}
+        drop |= {i for i in bottom if normalise_line(lines[i][4]) in bottom_keys}
+        return [ln for i, ln in enumerate(lines) if i not in drop]
+
+
+def _bbox(lines: Sequence[Line]) -> tuple[float, float, float, float]:
+    return (
+        min(ln[0] for ln in lines),
+        min(ln[1] for ln in lines),
+        max(ln[2] for ln in lines),
+        max(ln[3] for ln in lines),
+    )
+
+
+def group_blocks(lines: Iterable[Line]) -> list[list[Line]]:
+    """Lines grouped by their block number, in first-seen order, each sorted top-down."""
+    blocks: dict[int, list[Line]] = {}
+    for ln in lines:
+        blocks.setdefault(ln[5], []).append(ln)
+    return [sorted(b, key=lambda ln: (ln[1], ln[0])) for b in blocks.values()]
+
+
+def reading_order(blocks: Sequence[Sequence[Line]]) -> list[Sequence[Line]]:
+    """Blocks in reading order: full-width blocks top-down; between them, narrower blocks
+    column by column (left column top-down, then the next column), as in a two-column paper.
+    """
+    if len(blocks) < 2:
+        return list(blocks)
+    boxes = [_bbox(b) for b in blocks]
+    left = min(b[0] for b in boxes)
+    width = max(b[2] for b in boxes) - left
+    order = sorted(range(len(blocks)), key=lambda i: (boxes[i][1], boxes[i][0]))
+    out: list[Sequence[Line]] = []
+    section: list[int] = []
+    for i in order:
+        x0, _, x1, _ = boxes[i]
+        if width <= 0 or (x1 - x0) >= WIDE_SHARE * width:
+            out.extend(blocks[j] for j in _by_columns(section, boxes))
+            section = []
+            out.append(blocks[i])
+        else:
+            section.append(i)
+    out.extend(blocks[j] for j in _by_columns(section, boxes))
+    return out
+
+
+def _by_columns(
+    section: list[int], boxes: Sequence[tuple[float, float, float, float]]
+) -> list[int]:
+    """Split narrow blocks into columns at vertical gaps (x ranges that do not overlap)."""
+    if len(section) < 2:
+        return section
+    by_x = sorted(section, key=lambda i: boxes[i][0])
+    columns: list[list[int]] = [[by_x[0]]]
+    right_edge = boxes[by_x[0]][2]
+    for i in by_x[1:]:
+        # A small tolerance: justified columns touch the gutter with a point or two.
+        if boxes[i][0] >= right_edge - 2.0:
+            columns.append([i])
+            right_edge = boxes[i][2]
+        else:
+            columns[-1].append(i)
+            right_edge = max(right_edge, boxes[i][2])
+    return [i for col in columns for i in sorted(col, key=lambda j: (boxes[j][1], boxes[j][0]))]
+
+
+_HYPHENS = "-\u2010\u00ad"
+
+
+def join_lines(lines: Sequence[str]) -> str:
+    """A block's lines as one text with words hyphenated at line ends joined.
+
+    "infor-" + "mation" becomes "information" (only before a lowercase letter, and not in
+    compounds that already carry a hyphen such as "state-of-the-"); other breaks keep a
+    newline, which the segmenter turns into a space.
+    """
+    out = ""
+    for raw in lines:
+        line = raw.strip()
+        if not line:
+            continue
+        if out and out[-1] in _HYPHENS and len(out) > 1 and out[-2].isalpha():
+            word_start = max(out.rfind(" "), out.rfind("\n")) + 1
+            word = out[word_start:-1]
+            soft = out[-1] == "\u00ad"
+            if soft or (line[0].islower() and "-" not in word):
+                out = out[:-1] + line
+                continue
+            if line[0].isalpha() or line[0].isdigit():
+                out += line  # "Anglo-" + "Saxon": keep the hyphen, no space
+                continue
+        out = f"{out}\n{line}" if out else line
+    return out
+
+
+_BLANK_LINE = re.compile(r"\n[ \t]*\n\s*")
+
+
+def join_lines_text(text: str) -> str:
+    """join_lines for running text: each blank-line separated paragraph on its own."""
+    paragraphs = (join_lines(p.split("\n")) for p in _BLANK_LINE.split(text))
+    return "\n\n".join(p for p in paragraphs if p)

@@ -1,0 +1,118 @@
+"""Adding files to the library: read, segment and stream into the store in one transaction.
+
+A document is identified by the sha256 of its bytes, so adding the same content twice (under
+any name) reuses the stored copy. A file that fails half-way leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ctxchat.engines.errors import CtxchatError, IngestError
+from ctxchat.engines.ingest import Document, Page, read_document, supported_files
+from ctxchat.engines.segment import segment_pages
+from ctxchat.engines.store import DocumentRow, NewSegment, Store
+
+# on_progress(pages_done, pages_total)
+ProgressFn = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class AddResult:
+    path: Path
+    document: DocumentRow
+    created: bool  # False: the same content was already in the library
+    pages: int
+
+
+@dataclass(frozen=True)
+class AddFailure:
+    path: Path
+    error: str
+
+
+def add_path(
+    store: Store,
+    path: str | Path,
+    password: str | None = None,
+    on_progress: ProgressFn | None = None,
+) -> AddResult:
+    """Add one file. Raises IngestError (or another CtxchatError) with a one-line reason."""
+    doc = read_document(path, password)
+    existing = store.document_by_hash(doc.sha256)
+    if existing is not None:
+        return AddResult(doc.path, existing, False, existing.pages)
+    row, created = store.add_document(
+        sha256=doc.sha256,
+        name=doc.name,
+        path=str(doc.path.resolve()),
+        kind=doc.kind,
+        size=doc.size,
+        segments=_segments(doc, on_progress),
+    )
+    if created and row.pages != doc.page_count:
+        # Trailing blank pages have no segments; the page count is the document's own.
+        store.set_document_pages(row.id, doc.page_count)
+        row = store.document(row.id) or row
+    return AddResult(doc.path, row, created, doc.page_count)
+
+
+def _segments(doc: Document, on_progress: ProgressFn | None) -> Iterator[NewSegment]:
+    count = 0
+    for segment in segment_pages(_reported(doc, on_progress)):
+        count += 1
+        yield segment
+    if count == 0:
+        # Raised inside the store's transaction: the half-added document is rolled back.
+        raise IngestError(f"{doc.path} contains no text")
+
+
+def _reported(doc: Document, on_progress: ProgressFn | None) -> Iterator[Page]:
+    for page in doc.pages():
+        yield page
+        if on_progress is not None:
+            on_progress(page.number, doc.page_count)
+
+
+def expand_paths(paths: Iterable[str | Path]) -> Iterator[Path | AddFailure]:
+    """Files to add: files as given, folders expanded to their supported files."""
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if path.is_dir():
+            files = supported_files(path)
+            if not files:
+                yield AddFailure(path, f"no supported files in folder {path}")
+            yield from files
+        else:
+            yield path
+
+
+def add_one(
+    store: Store,
+    path: Path,
+    password: str | None = None,
+    on_progress: ProgressFn | None = None,
+) -> AddResult | AddFailure:
+    """add_path, with a failure returned instead of raised (for adding many files)."""
+    try:
+        return add_path(store, path, password, on_progress)
+    except CtxchatError as exc:
+        return AddFailure(path, str(exc))
+
+
+def add_paths(
+    store: Store,
+    paths: Iterable[str | Path],
+    password: str | None = None,
+    on_progress: ProgressFn | None = None,
+) -> Iterator[AddResult | AddFailure]:
+    """Add files and folders (recursively), one result or failure per file; never stops early."""
+    for item in expand_paths(paths):
+        yield item if isinstance(item, AddFailure) else add_one(store, item, password, on_progress)
+
+
+def ensure_document(store: Store, path: str | Path, password: str | None = None) -> DocumentRow:
+    """The library's row for the file at `path`, adding it first if its content is new."""
+    return add_path(store, path, password).document

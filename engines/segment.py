@@ -1,0 +1,228 @@
+"""Pages -> paragraphs -> sentences, each a NewSegment that remembers its page and heading.
+
+No segment is longer than the compressor's window: sentences longer than `max_tokens`
+WordPiece tokens (all-MiniLM-L6-v2's tokenizer, less room for [CLS]/[SEP]) are split at
+clause punctuation, else between words.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from typing import Any, Protocol
+
+from ctxchat.engines.store import NewSegment
+from ctxchat.engines.tokens import count_tokens_batch
+
+MAX_TOKENS = 512
+# Room left for the [CLS] and [SEP] tokens the compressor adds around every window.
+SPECIAL_TOKENS_MARGIN = 12
+
+
+class PageLike(Protocol):
+    number: int
+    text: str
+
+
+# -- sentences ---------------------------------------------------------------------------
+
+# Words whose trailing period does not end a sentence (compared lower-case, without ".").
+ABBREVIATIONS = frozenset(
+    """
+    e.g i.e cf vs viz al approx ca resp dr mr mrs ms mx prof st jr sr rev hon gen col lt sgt
+    capt gov sen rep no nos fig figs eq eqs vol vols pp ch chap sec secs ref refs ed eds est
+    inc ltd co corp dept univ jan feb mar apr jun jul aug sep sept oct nov dec mt ft
+    a.m p.m u.s u.k ph.d
+    """.split()
+)
+_SENTENCE_END = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019\u00bb)\]]*(?=\s|$)|[\u3002\uff01\uff1f]+")
+_INITIALS = re.compile(r"(?:[a-z]\.)*[a-z]")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of `text`, each an exact (whitespace-trimmed) substring of it.
+
+    A careful regex splitter: ends at . ! ? (and CJK stops) before a space and a
+    non-lowercase letter, but not after abbreviations ("e.g.", "Dr."), initials ("J. Smith")
+    or inside numbers ("3.14" has no space).
+    """
+    sentences: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        end = match.end()
+        rest = text[end:].lstrip()
+        if not rest:
+            break
+        mark = match.group()
+        if mark[0] not in "\u3002\uff01\uff1f":
+            if rest[0].islower():
+                continue
+            if mark.startswith(".") and not mark.startswith(".."):
+                before = text[start : match.start()].split()
+                word = before[-1].lstrip("([{\"'\u201c\u2018").lower() if before else ""
+                if word in ABBREVIATIONS or (_INITIALS.fullmatch(word) and word != "i"):
+                    continue
+        piece = text[start:end].strip()
+        if piece:
+            sentences.append(piece)
+        start = end
+    tail = text[start:].strip()
+    if tail:
+        sentences.append(tail)
+    return sentences
+
+
+# -- the compressor's tokenizer ----------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _wordpiece() -> Any | None:
+    """MiniLM's fast WordPiece tokenizer, or None when it is not installed."""
+    try:
+        from tokenizers import Tokenizer
+
+        from ctxchat.engines.models import minilm_dir
+
+        tok = Tokenizer.from_file(str(minilm_dir() / "tokenizer.json"))
+    except Exception:  # missing package or model: fall back to a safe character bound
+        return None
+    tok.no_truncation()
+    tok.no_padding()
+    return tok
+
+
+def compressor_tokens(text: str) -> int:
+    """WordPiece tokens of `text` (no special tokens); characters if no tokenizer is found."""
+    tok = _wordpiece()
+    if tok is None:
+        return len(text)
+    return len(tok.encode(text, add_special_tokens=False).ids)
+
+
+_CLAUSE_BREAKS = ("; ", ": ", ", ", " \u2014 ", " \u2013 ", " - ")
+
+
+def _cut_point(text: str, limit: int) -> int | None:
+    """Where to cut `text` so the first piece fits in `limit` tokens; None if it fits."""
+    tok = _wordpiece()
+    if tok is None:
+        if len(text) <= limit:
+            return None
+        hard = limit
+    else:
+        enc = tok.encode(text, add_special_tokens=False)
+        if len(enc.ids) <= limit:
+            return None
+        hard = enc.offsets[limit][0]
+    window = text[:hard]
+    floor = hard // 3  # never cut off a tiny first piece just to meet a comma
+    found = (window.rfind(b) for b in _CLAUSE_BREAKS)
+    clause = max(
+        (at + len(b.rstrip()) for at, b in zip(found, _CLAUSE_BREAKS) if at >= 0), default=-1
+    )
+    if clause > floor:
+        return clause
+    space = window.rfind(" ")
+    if space > floor:
+        return space
+    return max(hard, 1)
+
+
+def fit_to_window(sentence: str, limit: int) -> list[str]:
+    """`sentence` as pieces of at most `limit` compressor tokens each."""
+    # A WordPiece token covers at least one character: short text always fits.
+    if len(sentence) <= limit:
+        return [sentence]
+    pieces: list[str] = []
+    rest = sentence
+    while rest:
+        cut = _cut_point(rest, limit)
+        if cut is None:
+            pieces.append(rest)
+            break
+        piece, rest = rest[:cut].rstrip(), rest[cut:].lstrip()
+        if piece:
+            pieces.append(piece)
+    return pieces
+
+
+# -- paragraphs and headings -------------------------------------------------------------
+
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
+_MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+\u2022]|\d{1,3}[.)])\s+\S")
+_NUMBERED_HEADING = re.compile(
+    r"^(?:\d{1,2}(?:\.\d{1,2})*\.?|[IVX]{1,5}\.|(?:chapter|section|part|appendix)\s+\w+[.:]?)"
+    r"\s+[A-Z]",
+    re.IGNORECASE,
+)
+_SPACES = re.compile(r"\s+")
+
+
+def _looks_like_heading(line: str) -> bool:
+    """A short title line in a PDF: '2.1 Results', 'CHAPTER 3', 'ABSTRACT'."""
+    if len(line) > 80 or line[-1] in ".,;:!?" or len(line.split()) > 12:
+        return False
+    if _NUMBERED_HEADING.match(line):
+        return True
+    letters = [c for c in line if c.isalpha()]
+    return len(letters) >= 3 and all(c.isupper() for c in letters)
+
+
+def paragraph_units(text: str) -> Iterator[tuple[str, str | None]]:
+    """(paragraph text on one line, heading title if the paragraph is a heading)."""
+    for block in _PARAGRAPH_BREAK.split(text):
+        lines: list[str] = []
+        for line in block.split("\n"):
+            heading = _MD_HEADING.match(line)
+            if heading or _LIST_ITEM.match(line):
+                if lines:
+                    yield _unit(lines)
+                    lines = []
+            if heading:
+                yield line.strip(), heading.group(2)
+            elif line.strip():
+                lines.append(line)
+        if lines:
+            yield _unit(lines)
+
+
+def _unit(lines: list[str]) -> tuple[str, str | None]:
+    text = _SPACES.sub(" ", " ".join(lines)).strip()
+    if len(lines) == 1 and _looks_like_heading(text):
+        return text, text
+    return text, None
+
+
+# -- pages -> segments -------------------------------------------------------------------
+
+
+def segment_pages(pages: Iterable[PageLike], max_tokens: int = MAX_TOKENS) -> Iterator[NewSegment]:
+    """One NewSegment per sentence (or window-sized piece of a long one), page by page."""
+    limit = max(1, max_tokens - SPECIAL_TOKENS_MARGIN)
+    paragraph = -1
+    heading: str | None = None
+    for page in pages:
+        pieces: list[tuple[int, str, str | None]] = []
+        for text, title in paragraph_units(page.text):
+            paragraph += 1
+            if title is not None:
+                heading = title
+                sentences = [text]
+            else:
+                sentences = split_sentences(text)
+            for sentence in sentences:
+                for piece in fit_to_window(sentence, limit):
+                    pieces.append((paragraph, piece, heading))
+        counts = count_tokens_batch([p[1] for p in pieces]) if pieces else []
+        for (para, piece, head), tokens in zip(pieces, counts, strict=True):
+            yield NewSegment(
+                page=page.number,
+                paragraph=para,
+                text=piece,
+                tokens=tokens,
+                hash=hashlib.sha1(piece.encode("utf-8")).hexdigest(),
+                heading=head,
+            )
