@@ -17,6 +17,7 @@ from ctxchat.engines.errors import CtxchatError
 # Modules that add sub-commands, in the order --help lists them.
 COMMAND_MODULES = [
     "ctxchat.app.cmd_library",
+    "ctxchat.app.cmd_compress",
 ]
 
 

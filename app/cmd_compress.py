@@ -1,0 +1,117 @@
+"""`ctxchat compress PATH [--query Q] [--budget N | --rate R] [--copy] [--output FILE] [--json]`.
+
+The compressed prompt goes to stdout (or the clipboard / a file), a one-line summary to
+stderr, so `ctxchat compress doc.pdf -q "..." > prompt.txt` stays clean.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from ctxchat.engines.errors import CtxchatError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "compress",
+        help="compress a document (for a question, or query-agnostic) to a token budget",
+        description="Compress a document to a token budget or rate. With --query the "
+        "sentences that answer it are selected, then pruned; without, the whole document is "
+        "pruned query-agnostically. Counts are cl100k_base tokens. PATH '-' reads text "
+        "from stdin. With neither --budget nor --rate, a third of the tokens is kept.",
+    )
+    p.add_argument("path", metavar="PATH", help="a document (PDF, EPUB, HTML, text...) or -")
+    p.add_argument("-q", "--query", help="the question the context must answer")
+    size = p.add_mutually_exclusive_group()
+    size.add_argument("-b", "--budget", type=int, metavar="N", help="at most N tokens")
+    size.add_argument("-r", "--rate", type=float, metavar="R", help="keep this share (0-1]")
+    p.add_argument("--copy", action="store_true", help="copy the result to the clipboard")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the result to FILE")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object: text, counts, ratio, spans, stats")
+    p.add_argument("--no-prune", action="store_true",
+                   help="select sentences only (skip the token compressor)")
+    p.add_argument("--password", help="password for an encrypted PDF")
+    p.set_defaults(func=cmd_compress)
+
+
+def _summary(result: Any) -> str:
+    stats = result.stats
+    secs = stats.get("seconds", {})
+    stages = ", ".join(
+        f"{name} {secs[name]:.2f} s"
+        for name in ("ingest", "select", "embed", "compress")
+        if secs.get(name)
+    )
+    hits = stats.get("cache_hits", {})
+    cache = "cached result" if hits.get("compression") else (
+        f"{hits.get('embeddings', 0)} cached embeddings"
+    )
+    parts = [
+        f"{result.original_tokens:,} -> {result.compressed_tokens:,} tokens "
+        f"({result.ratio:.1f}x, {stats.get('mode', '?')})",
+        stages or "no work",
+        cache,
+    ]
+    if str(stats.get("compressor_status", "")).startswith("unavailable"):
+        parts.append("no compressor model: selection only")
+    return "ctxchat: " + " | ".join(parts)
+
+
+def _as_json(result: Any) -> dict[str, Any]:
+    return {
+        "text": result.text,
+        "original_tokens": result.original_tokens,
+        "compressed_tokens": result.compressed_tokens,
+        "ratio": round(result.ratio, 3),
+        "spans": [s.__dict__ for s in result.spans] if result.spans is not None else None,
+        "stats": result.stats,
+    }
+
+
+def cmd_compress(args: argparse.Namespace) -> int:
+    from ctxchat.engines import pipeline
+
+    prune = False if args.no_prune else None
+    if args.path == "-":
+        text = sys.stdin.read()
+        result = pipeline.compress_text(
+            text, args.query, args.budget, args.rate, prune=prune
+        )
+    else:
+        from ctxchat.app.progress import ProgressBar
+
+        with ProgressBar(Path(args.path).name, unit="pages") as bar:
+            result = pipeline.compress_file(
+                args.path, args.query, args.budget, args.rate, password=args.password,
+                on_progress=bar.update, prune=prune,
+            )
+
+    if args.output:
+        try:
+            Path(args.output).expanduser().write_text(result.text, encoding="utf-8")
+        except OSError as exc:
+            raise CtxchatError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
+        print(f"ctxchat: wrote {result.compressed_tokens:,} tokens to {args.output}",
+              file=sys.stderr)
+    if args.copy:
+        from ctxchat.app.clipboard import copy_text
+
+        copied = copy_text(result.text)
+        if not copied:
+            raise CtxchatError(f"{copied.describe()}; use --output FILE instead")
+        print(f"ctxchat: copied {result.compressed_tokens:,} tokens {copied.describe()}",
+              file=sys.stderr)
+
+    if args.json:
+        print(json.dumps(_as_json(result), ensure_ascii=False))
+    elif not (args.copy or args.output):
+        sys.stdout.write(result.text)
+        if not result.text.endswith("\n"):
+            sys.stdout.write("\n")
+    print(_summary(result), file=sys.stderr)
+    return 0

@@ -1,0 +1,370 @@
+"""The coarse-to-fine pipeline behind ctxchat.compress_text / compress_file.
+
+With a question: select sentences (engines.selector) with a larger budget, then prune the
+selected sentences with the token compressor so that more evidence fits the final budget.
+Without one: the compressor alone, query-agnostic, over the whole document at the rate.
+Every reusable piece is cached in the store (segments, embeddings, keep-probabilities and
+the final result), so a repeated call costs a lookup.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from ctxchat.engines.errors import CtxchatError, ModelNotFoundError
+from ctxchat.engines.results import Compressed, Span
+from ctxchat.engines.selector import (
+    Piece,
+    SelectorOptions,
+    load_documents,
+    render,
+    select,
+)
+from ctxchat.engines.store import Store
+from ctxchat.engines.tokens import count_tokens as cl100k_tokens
+
+__all__ = [
+    "DEFAULT_RATE",
+    "PRUNE_KEEP_RATE",
+    "Compressed",
+    "Span",
+    "compress_documents",
+    "compress_file",
+    "compress_text",
+]
+
+# Kept share when neither a budget nor a rate is given (LLMLingua-2's evaluation rate).
+DEFAULT_RATE = 0.33
+# With a question, the selector gets budget / PRUNE_KEEP_RATE tokens and the compressor
+# prunes that selection down to the budget. Chosen on the QA benchmark (benchmarks/README.md).
+PRUNE_KEEP_RATE = 0.6
+# Bump when a change would make cached compressions differ from fresh ones.
+PIPELINE_VERSION = 1
+TEXT_DOC_NAME = "text"
+
+TokenCounter = Callable[[str], int]
+
+
+def _check_options(budget: int | None, rate: float | None) -> None:
+    if budget is not None and rate is not None:
+        raise CtxchatError("give either a token budget or a rate, not both")
+    if budget is not None and (isinstance(budget, bool) or int(budget) != budget or budget <= 0):
+        raise CtxchatError(f"the token budget must be a positive whole number, not {budget}")
+    if rate is not None and not (0 < rate <= 1):
+        raise CtxchatError(f"the rate is the kept share of tokens: 0 < rate <= 1, not {rate}")
+
+
+@dataclass(frozen=True)
+class _TextPage:
+    """Pasted text has no pages; segments then carry page None."""
+
+    number: int | None
+    text: str
+
+
+@contextmanager
+def _open_store(store: Store | None) -> Iterator[Store]:
+    if store is not None:
+        yield store
+        return
+    own = Store()
+    try:
+        yield own
+    finally:
+        own.close()
+
+
+def _resolve_compressor(store: Store, prune: bool | None, compressor: Any) -> tuple[Any, str]:
+    """(compressor or None, why none). prune=None uses it when its model is installed."""
+    if prune is False:
+        return None, "disabled"
+    if compressor is not None:
+        return compressor, ""
+    from ctxchat.engines.compressor import default_compressor
+
+    try:
+        return default_compressor(store), ""
+    except ModelNotFoundError as exc:
+        if prune:
+            raise
+        return None, f"unavailable: {exc}"
+
+
+def _prune_to_fit(
+    compressor: Any,
+    pieces: Sequence[Piece],
+    target: int,
+    count: TokenCounter,
+    multi_doc: bool,
+    stats: dict[str, Any],
+) -> tuple[list[Piece], str, int, list[Span]]:
+    """Prune pieces with the compressor until the rendered text fits `target` tokens.
+
+    The compressor aims at cl100k tokens of the pieces alone, so the aim starts below the
+    target by the markers' share and tightens by the overshoot; its keep-probabilities are
+    cached, so a second round is a threshold away.
+    """
+    texts = [p.text for p in pieces]
+    full_text, _ = render(pieces, multi_doc)
+    overhead = max(0, count(full_text) - sum(cl100k_tokens(t) for t in texts))
+    aim = max(1, target - overhead)
+    compressor_stats: list[Any] = []
+    kept: list[Piece] = list(pieces)
+    for _ in range(6):
+        result = compressor.compress(texts, target_tokens=aim)
+        compressor_stats.append(result.stats)
+        kept = [replace(p, text=t) for p, t in zip(pieces, result.pieces, strict=True)]
+        text, spans = render(kept, multi_doc)
+        tokens = count(text)
+        if tokens <= target:
+            stats["compressor"] = compressor_stats
+            return kept, text, tokens, spans
+        aim = max(1, min(aim - (tokens - target) - 1, int(aim * target / tokens)))
+    stats["compressor"] = compressor_stats
+    # Still over (a tokenizer far from cl100k): drop the least relevant pieces.
+    order = sorted(range(len(kept)), key=lambda i: kept[i].score)
+    alive = set(range(len(kept)))
+    for i in order:
+        alive.discard(i)
+        chosen = [kept[j] for j in sorted(alive)]
+        text, spans = render(chosen, multi_doc)
+        tokens = count(text)
+        if tokens <= target:
+            return chosen, text, tokens, spans
+    return [], "", 0, []
+
+
+def _cache_key(
+    shas: Sequence[str],
+    query: str | None,
+    target: int,
+    budget: int | None,
+    rate: float | None,
+    options: dict[str, Any],
+) -> str:
+    blob = json.dumps(
+        {"v": PIPELINE_VERSION, "docs": list(shas), "query": query, "target": target,
+         "budget": budget, "rate": rate, "options": options},
+        sort_keys=True,
+    )
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def compress_documents(
+    store: Store,
+    doc_ids: Sequence[int],
+    query: str | None = None,
+    budget: int | None = None,
+    rate: float | None = None,
+    count_tokens: TokenCounter | None = None,
+    *,
+    tokenizer_id: str | None = None,
+    prune: bool | None = None,
+    compressor: Any = None,
+    selector_options: SelectorOptions | None = None,
+    keep_rate: float = PRUNE_KEEP_RATE,
+    use_cache: bool = True,
+) -> Compressed:
+    """Compress stored documents for a question (or without one) to a budget or rate.
+
+    count_tokens is the tokenizer the budget is counted in (cl100k_base when None; pass
+    the llama.cpp model's own when feeding it, with a tokenizer_id so the final result
+    can be cached). prune: None prunes when the compressor model is installed, True
+    requires it, False selects only. Counts in the result are cl100k_base.
+    """
+    _check_options(budget, rate)
+    if not doc_ids:
+        raise CtxchatError("no documents to compress")
+    query = query.strip() if query else None
+    started = time.perf_counter()
+    indexes = load_documents(store, doc_ids)
+    docs = [ix.doc for ix in indexes]
+    multi_doc = len(docs) > 1
+    count = count_tokens or cl100k_tokens
+    if count_tokens is None:
+        tokenizer_id = "cl100k_base"
+    original = sum(d.tokens for d in docs)
+    target = int(budget) if budget is not None else max(1, round((rate or DEFAULT_RATE) * original))
+
+    comp, why_not = _resolve_compressor(store, prune, compressor)
+    options: dict[str, Any] = {
+        "query": query,
+        "budget": budget,
+        "rate": rate,
+        "target_tokens": target,
+        "tokenizer": tokenizer_id,
+        "compressor": getattr(comp, "model_id", None),
+        "keep_rate": keep_rate if comp is not None else None,
+        "selector": (selector_options or SelectorOptions()).key() if query else None,
+    }
+    stats: dict[str, Any] = {
+        "seconds": {"ingest": 0.0, "select": 0.0, "embed": 0.0, "compress": 0.0},
+        "cache_hits": {"compression": False, "embeddings": 0, "keep_probs": None},
+        "options": options,
+    }
+    if why_not:
+        stats["compressor_status"] = why_not
+
+    key = None
+    if use_cache and tokenizer_id is not None:
+        key = _cache_key([d.sha256 for d in docs], query, target, budget, rate, options)
+        hit = store.get_compression(key)
+        if hit is not None:
+            stats["cache_hits"]["compression"] = True
+            stats["mode"] = "cached"
+            stats["seconds"]["total"] = round(time.perf_counter() - started, 4)
+            spans = [Span(**s) for s in hit["spans"]] if hit["spans"] is not None else None
+            return Compressed(hit["text"], hit["original_tokens"], hit["compressed_tokens"],
+                              spans, stats)
+
+    all_pieces = None
+    if target >= original:
+        # Everything may fit: the whole document is the best context there is.
+        all_pieces = [Piece(s, s.text, ix.doc.name) for ix in indexes for s in ix.segments]
+        text, spans = render(all_pieces, multi_doc)
+        if count(text) <= target:
+            stats["mode"] = "whole"
+            return _finish(store, key, docs, query, options, text, original, spans, stats,
+                           started)
+
+    if query:
+        select_budget = target if comp is None else max(target, int(target / keep_rate))
+        selection = select(store, doc_ids, query, select_budget, count,
+                           options=selector_options)
+        stats["seconds"]["select"] = selection.stats.get("select_s", 0.0)
+        stats["seconds"]["embed"] = selection.stats.get("embed_s", 0.0)
+        stats["cache_hits"]["embeddings"] = selection.stats.get("embeddings", {}).get("cached", 0)
+        stats["selection"] = selection.stats
+        if comp is None or selection.tokens <= target:
+            stats["mode"] = "select"
+            text, spans = selection.text, selection.spans
+        else:
+            stats["mode"] = "select+prune"
+            t0 = time.perf_counter()
+            _, text, _, spans = _prune_to_fit(comp, selection.pieces, target, count, multi_doc,
+                                              stats)
+            stats["seconds"]["compress"] = round(time.perf_counter() - t0, 4)
+    else:
+        if comp is None:
+            raise ModelNotFoundError(
+                "compressing without a question needs the compressor model, which is not "
+                "installed; ask a question (--query) to select sentences instead"
+            )
+        stats["mode"] = "prune"
+        pieces = all_pieces or [
+            Piece(s, s.text, ix.doc.name) for ix in indexes for s in ix.segments
+        ]
+        t0 = time.perf_counter()
+        _, text, _, spans = _prune_to_fit(comp, pieces, target, count, multi_doc, stats)
+        stats["seconds"]["compress"] = round(time.perf_counter() - t0, 4)
+    stats["cache_hits"]["keep_probs"] = _keep_prob_hits(stats.get("compressor"))
+    return _finish(store, key, docs, query, options, text, original, spans, stats, started)
+
+
+def _keep_prob_hits(compressor_stats: list[Any] | None) -> int | None:
+    """Keep-probability cache hits of the first compressor round (its own stats format)."""
+    if not compressor_stats:
+        return None
+    first = compressor_stats[0]
+    if isinstance(first, dict):
+        for name in ("cache_hits", "cached", "keep_probs_cached"):
+            value = first.get(name)
+            if isinstance(value, int):
+                return value
+    return None
+
+
+def _finish(
+    store: Store,
+    key: str | None,
+    docs: Sequence[Any],
+    query: str | None,
+    options: dict[str, Any],
+    text: str,
+    original: int,
+    spans: list[Span],
+    stats: dict[str, Any],
+    started: float,
+) -> Compressed:
+    compressed = cl100k_tokens(text)
+    if key is not None:
+        store.put_compression(
+            key,
+            doc_id=docs[0].id if len(docs) == 1 else None,
+            query=query,
+            options=json.dumps(options, sort_keys=True),
+            text=text,
+            spans=[s.__dict__ for s in spans],
+            original_tokens=original,
+            compressed_tokens=compressed,
+        )
+    stats["seconds"] = {k: round(v, 4) for k, v in stats["seconds"].items()}
+    stats["seconds"]["total"] = round(time.perf_counter() - started, 4)
+    return Compressed(text, original, compressed, list(spans), stats)
+
+
+def compress_text(
+    text: str,
+    query: str | None = None,
+    budget: int | None = None,
+    rate: float | None = None,
+    *,
+    store: Store | None = None,
+    **kwargs: Any,
+) -> Compressed:
+    """Compress pasted text. It is stored as a document (kind "text") so caches apply."""
+    _check_options(budget, rate)
+    if not text or not text.strip():
+        raise CtxchatError("the text to compress is empty")
+    from ctxchat.engines.segment import segment_pages
+
+    with _open_store(store) as db:
+        t0 = time.perf_counter()
+        data = text.encode("utf-8")
+        doc, _ = db.add_document(
+            sha256=hashlib.sha256(data).hexdigest(),
+            name=TEXT_DOC_NAME,
+            path="",
+            kind="text",
+            size=len(data),
+            segments=segment_pages([_TextPage(None, text)]),  # type: ignore[list-item]
+        )
+        ingest_s = time.perf_counter() - t0
+        result = compress_documents(db, [doc.id], query, budget, rate, **kwargs)
+    result.stats["seconds"]["ingest"] = round(ingest_s, 4)
+    return result
+
+
+def compress_file(
+    path: str | Path,
+    query: str | None = None,
+    budget: int | None = None,
+    rate: float | None = None,
+    *,
+    store: Store | None = None,
+    password: str | None = None,
+    on_progress: Callable[..., None] | None = None,
+    **kwargs: Any,
+) -> Compressed:
+    """Compress a file (PDF, EPUB, HTML, text...). It is added to the library on first use.
+
+    on_progress(pages_done, total) reports ingest progress; extra keywords go to
+    compress_documents (count_tokens, prune, ...).
+    """
+    _check_options(budget, rate)
+    from ctxchat.engines.library import add_path
+
+    with _open_store(store) as db:
+        t0 = time.perf_counter()
+        added = add_path(db, path, password=password, on_progress=on_progress)
+        ingest_s = time.perf_counter() - t0
+        result = compress_documents(db, [added.document.id], query, budget, rate, **kwargs)
+    result.stats["seconds"]["ingest"] = round(ingest_s, 4)
+    return result
