@@ -7,22 +7,13 @@ Kept words are plain; words the compressor dropped can be shown dimmed and struc
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
-
-@dataclass(frozen=True)
-class ContextPiece:
-    """One kept piece of a document: its words with a keep flag each, and its page."""
-
-    words: Sequence[str]
-    keep: Sequence[bool]
-    page: int | None = None
-    doc_name: str | None = None
+from ctxchat.app.tui.dropped import ContextPiece
 
 
 def render_pieces(pieces: Sequence[ContextPiece], *, show_dropped: bool) -> Text:

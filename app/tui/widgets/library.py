@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ctxchat.engines.store import DocumentRow
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Label, ProgressBar, Static
+
+from ctxchat.engines.store import DocumentRow
 
 USED = "●"
 UNUSED = "○"

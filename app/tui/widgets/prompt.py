@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ctxchat.app.tui.paste import parse_paste
 from textual import events
 from textual.message import Message
 from textual.widgets import Input
+
+from ctxchat.app.tui.paste import parse_paste
 
 
 class FilesDropped(Message):

@@ -1,0 +1,454 @@
+"""The ctxchat terminal app: library | chat | context, a status line and a footer.
+
+Every model call runs in a thread worker and reports back through call_from_thread, so
+keys keep working while documents are read and answers stream in.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from textual import events, on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Markdown
+from textual.widgets.markdown import MarkdownStream
+from textual.worker import get_current_worker
+
+from ctxchat.app.clipboard import CopyResult, copy_text
+from ctxchat.app.config import Config, save_config
+from ctxchat.app.tui.dropped import ContextPiece
+from ctxchat.app.tui.screens.chats import ChatsScreen
+from ctxchat.app.tui.screens.settings import SettingsScreen
+from ctxchat.app.tui.session import Session
+from ctxchat.app.tui.widgets.chat import ChatView
+from ctxchat.app.tui.widgets.context import ContextPanel
+from ctxchat.app.tui.widgets.library import IngestProgress, LibraryPanel, LibraryTable
+from ctxchat.app.tui.widgets.prompt import FilesDropped, PromptInput
+from ctxchat.app.tui.widgets.status import StatusInfo, StatusLine
+from ctxchat.engines.errors import CtxchatError
+from ctxchat.engines.paths import data_dir
+from ctxchat.engines.results import Compressed
+from ctxchat.engines.store import Store
+from ctxchat.engines.tokens import count_tokens
+
+
+class CtxchatApp(App[int]):
+    CSS_PATH = "ctxchat.tcss"
+    TITLE = "ctxchat"
+    SUB_TITLE = "compress, then chat"
+
+    BINDINGS = [
+        Binding("ctrl+y", "copy_prompt", "Copy prompt", priority=True),
+        Binding("ctrl+s", "save_prompt", "Save prompt", priority=True),
+        Binding("f2", "settings", "Settings"),
+        Binding("ctrl+o", "open_chat", "Chats"),
+        Binding("ctrl+n", "new_chat", "New chat"),
+        Binding("ctrl+t", "toggle_dropped", "Dropped words"),
+        Binding("escape", "cancel_answer", "Cancel", show=False),
+        Binding("ctrl+l", "focus_library", "Library", show=False),
+    ]
+
+    def __init__(
+        self,
+        *,
+        config: Config | None = None,
+        store: Store | None = None,
+        preload: bool = True,
+    ) -> None:
+        super().__init__()
+        self.config = config or Config()
+        self.store = store or Store()
+        self.session = Session(self.store, self.config)
+        self.preload = preload
+        self.status_info = StatusInfo(
+            device=self.config.device, model=self.session.model_label, kv_type=self.config.kv_type
+        )
+        self.cancel_event = threading.Event()
+        self.notices: list[str] = []  # every notification, for tests and the log
+        self.last_copy: CopyResult | None = None
+        self.last_export: Path | None = None
+        self._ingest_lock = threading.Lock()
+        self._stream: MarkdownStream | None = None
+        self._answer_text: list[str] = []
+
+    # -- layout --------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False, icon="")
+        with Horizontal(id="main"):
+            yield LibraryPanel(id="library")
+            with Vertical(id="chat-column"):
+                yield ChatView(id="chat")
+                yield PromptInput(
+                    placeholder="Ask about your documents, or drop a PDF here", id="prompt"
+                )
+            yield ContextPanel(id="context")
+        yield StatusLine(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_library()
+        self.show_status()
+        self.query_one(PromptInput).focus()
+        if self.preload:
+            self.load_models()
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def say(self, message: str, *, severity: str = "information", title: str = "") -> None:
+        """Notify the user (and remember it: tests and the tmux drive read self.notices)."""
+        self.notices.append(message)
+        self.notify(message, severity=severity, title=title)  # type: ignore[arg-type]
+
+    def show_status(self, state: str | None = None) -> None:
+        if state is not None:
+            self.status_info.state = state
+        self.query_one(StatusLine).show(self.status_info)
+
+    def refresh_library(self) -> None:
+        self.query_one(LibraryTable).show(self.session.documents(), self.session.used)
+
+    # -- drops and ingest ----------------------------------------------------------------
+
+    @on(FilesDropped)
+    def on_files_dropped(self, message: FilesDropped) -> None:
+        self.add_paths(message.paths)
+
+    def on_paste(self, event: events.Paste) -> None:
+        # A drop while focus is outside the prompt (library, chat): still ingest it.
+        from ctxchat.app.tui.paste import parse_paste
+
+        paths = parse_paste(event.text)
+        if paths:
+            event.stop()
+            self.add_paths(paths)
+
+    def add_paths(self, paths: Iterable[Path]) -> None:
+        for path in paths:
+            for file in self.session.expand(path):
+                self.ingest(file)
+
+    @work(thread=True, group="ingest")
+    def ingest(self, path: Path) -> None:
+        progress = IngestProgress(path.name)
+        self.call_from_thread(self.query_one("#ingests").mount, progress)
+
+        def on_progress(done: int, total: int | None = None, *_: Any) -> None:
+            self.call_from_thread(progress.advance_to, done, total)
+
+        try:
+            # One file at a time: two CPU-bound ingests only slow each other down.
+            with self._ingest_lock:
+                result = self.session.ingest(path, on_progress=on_progress)
+        except CtxchatError as exc:
+            self.call_from_thread(self.say, str(exc), severity="error", title=path.name)
+        except Exception as exc:  # noqa: BLE001 - a bad file must never end the app
+            self.call_from_thread(
+                self.say, f"{type(exc).__name__}: {exc}", severity="error", title=path.name
+            )
+        else:
+            doc = getattr(result, "document", None)
+            created = getattr(result, "created", True)
+            name = doc.name if doc else path.name
+            what = "added" if created else "already in the library"
+            pages = f", {doc.pages} pages" if doc and doc.pages else ""
+            self.call_from_thread(self.say, f"{name}: {what}{pages}")
+            self.call_from_thread(self.refresh_library)
+        finally:
+            self.call_from_thread(progress.remove)
+
+    @on(LibraryTable.ToggleUse)
+    def on_toggle_use(self, message: LibraryTable.ToggleUse) -> None:
+        used = self.session.used
+        used.symmetric_difference_update({message.doc_id})
+        self.session.last_compressed = None
+        self.refresh_library()
+
+    @on(LibraryTable.Remove)
+    def on_remove(self, message: LibraryTable.Remove) -> None:
+        self.session.remove(message.doc_id)
+        self.session.last_compressed = None
+        self.refresh_library()
+
+    # -- models --------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="models")
+    def load_models(self) -> None:
+        """Load the chat model in the background while the user reads or drops files."""
+        self.call_from_thread(self.show_status, "loading model…")
+        try:
+            self.session.llm()
+        except Exception as exc:  # noqa: BLE001 - shown, and asked again on the next question
+            self.call_from_thread(self.say, str(exc), severity="error", title="chat model")
+            self.call_from_thread(self.show_status, "model not loaded")
+            return
+        self.call_from_thread(self.show_status, "ready")
+
+    # -- asking --------------------------------------------------------------------------
+
+    @on(PromptInput.Submitted)
+    def on_prompt_submitted(self, event: PromptInput.Submitted) -> None:
+        question = event.value.strip()
+        if not question:
+            return
+        event.input.clear()
+        self.ask(question)
+
+    def ask(self, question: str) -> None:
+        self.cancel_event = threading.Event()
+        self.run_worker(self._begin_question(question), exclusive=True, group="ui")
+
+    async def _begin_question(self, question: str) -> None:
+        chat = self.query_one(ChatView)
+        await chat.add_question(question)
+        answer = await chat.add_answer()
+        self._stream = Markdown.get_stream(answer)
+        self._answer_text = []
+        self.answer_worker(question, self.cancel_event)
+
+    @work(thread=True, exclusive=True, group="answer")
+    def answer_worker(self, question: str, cancel: threading.Event) -> None:
+        worker = get_current_worker()
+        stages: dict[str, float] = {}
+        try:
+            self.call_from_thread(self.show_status, "compressing…")
+            start = time.perf_counter()
+            compressed = self.session.compress(question)
+            stages["compress"] = time.perf_counter() - start
+            pieces = self.session.context_pieces(compressed) if compressed else None
+            self.call_from_thread(self.show_context, compressed, stages, pieces)
+            self.call_from_thread(self.show_status, "answering…")
+            start = time.perf_counter()
+            first_token: float | None = None
+            for chunk in self.session.answer(question, compressed, cancel):
+                if cancel.is_set() or worker.is_cancelled:
+                    break
+                if first_token is None:
+                    first_token = time.perf_counter() - start
+                self._answer_text.append(chunk)
+                self.call_from_thread(self._write_chunk, chunk)
+            stages["answer"] = time.perf_counter() - start
+        except Exception as exc:  # noqa: BLE001 - reported in the chat; the app goes on
+            message = str(exc) if isinstance(exc, CtxchatError) else f"{type(exc).__name__}: {exc}"
+            self.call_from_thread(self._finish_answer, question, None, stages, message)
+            return
+        self.call_from_thread(
+            self._finish_answer,
+            question,
+            compressed,
+            stages,
+            "cancelled" if cancel.is_set() else None,
+        )
+
+    async def _write_chunk(self, chunk: str) -> None:
+        if self._stream is not None:
+            await self._stream.write(chunk)
+
+    async def _finish_answer(
+        self,
+        question: str,
+        compressed: Compressed | None,
+        stages: dict[str, float],
+        problem: str | None,
+    ) -> None:
+        if self._stream is not None:
+            await self._stream.stop()
+            self._stream = None
+        self.status_info.stages = {**self.status_info.stages, **stages}
+        chat = self.query_one(ChatView)
+        answer = "".join(self._answer_text)
+        if problem == "cancelled":
+            await chat.add_notice("Answer cancelled (Esc).")
+            self.show_status("cancelled")
+        elif problem:
+            await chat.add_notice(f"No answer: {problem}")
+            self.say(problem, severity="error", title="answer")
+            self.show_status("error")
+            return
+        else:
+            self.show_status("ready")
+        if answer:
+            self.session.record_turn(question, answer, compressed, dict(stages))
+
+    def show_context(
+        self,
+        compressed: Compressed | None,
+        stages: dict[str, float],
+        pieces: list[ContextPiece] | None = None,
+    ) -> None:
+        panel = self.query_one(ContextPanel)
+        info = self.status_info
+        info.stages = dict(stages)
+        if compressed is None:
+            info.original_tokens = info.compressed_tokens = None
+            panel.set_context([], title="No documents in use", plain_text="")
+        else:
+            info.original_tokens = compressed.original_tokens
+            info.compressed_tokens = compressed.compressed_tokens
+            info.cache_hits = describe_cache_hits(compressed.stats.get("cache_hits"))
+            for key, value in (compressed.stats.get("seconds") or {}).items():
+                if key != "total" and value:
+                    info.stages[key] = float(value)
+            panel.set_context(
+                pieces or [],
+                title=f"Context sent · {compressed.compressed_tokens:,} tokens",
+                plain_text=compressed.text,
+            )
+        self.show_status()
+
+    def action_cancel_answer(self) -> None:
+        if self.workers and any(w.group == "answer" and w.is_running for w in self.workers):
+            self.cancel_event.set()
+
+    # -- export --------------------------------------------------------------------------
+
+    def action_copy_prompt(self) -> None:
+        self.export_prompt(to_file=False)
+
+    def action_save_prompt(self) -> None:
+        self.export_prompt(to_file=True)
+
+    @work(thread=True, exclusive=True, group="export")
+    def export_prompt(self, to_file: bool) -> None:
+        typed = self.call_from_thread(lambda: self.query_one(PromptInput).value.strip())
+        question = typed or self.session.last_question
+        try:
+            if self.session.last_compressed is None or question != self.session.last_question:
+                self.call_from_thread(self.show_status, "compressing…")
+                compressed = self.session.compress(question)
+                pieces = self.session.context_pieces(compressed) if compressed else None
+                self.call_from_thread(self.show_context, compressed, {}, pieces)
+            text = self.session.export_prompt(question)
+        except Exception as exc:  # noqa: BLE001
+            message = str(exc) if isinstance(exc, CtxchatError) else f"{type(exc).__name__}: {exc}"
+            self.call_from_thread(self.say, message, severity="error", title="export")
+            return
+        finally:
+            self.call_from_thread(self.show_status, "ready")
+        tokens = count_tokens(text)
+        if to_file:
+            folder = data_dir() / "exports"
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / time.strftime("prompt-%Y%m%d-%H%M%S.txt")
+            path.write_text(text, encoding="utf-8")
+            self.last_export = path
+            self.call_from_thread(self.say, f"Saved the prompt ({tokens:,} tokens) to {path}")
+            return
+        result = copy_text(text, osc52=lambda t: self.call_from_thread(self.copy_to_clipboard, t))
+        self.last_copy = result
+        self.call_from_thread(
+            self.say,
+            f"Copied the prompt: {tokens:,} tokens, {result.bytes:,} bytes {result.describe()}",
+        )
+
+    # -- chats, settings, toggles --------------------------------------------------------
+
+    def action_new_chat(self) -> None:
+        self.session.new_chat()
+        self.run_worker(self.query_one(ChatView).clear(), group="ui")
+        self.query_one(ContextPanel).set_context(
+            [], title="Context sent to the model", plain_text=""
+        )
+
+    def action_open_chat(self) -> None:
+        def opened(chat_id: int | None) -> None:
+            if chat_id is not None:
+                self.run_worker(self._show_chat(chat_id), group="ui", exclusive=True)
+
+        self.push_screen(ChatsScreen(self.store.chats()), opened)
+
+    async def _show_chat(self, chat_id: int) -> None:
+        messages = self.session.open_chat(chat_id)
+        chat = self.query_one(ChatView)
+        await chat.clear()
+        context = None
+        for msg in messages:
+            if msg["role"] == "user":
+                await chat.add_question(msg["content"])
+            else:
+                await chat.add_answer(msg["content"])
+                context = msg["context"]
+        self.query_one(ContextPanel).set_context(
+            [], title="Context sent (saved chat)", plain_text=context or ""
+        )
+        self.refresh_library()
+
+    def action_settings(self) -> None:
+        def saved(config: Config | None) -> None:
+            if config is not None:
+                self.apply_config(config)
+
+        self.push_screen(SettingsScreen(self.config), saved)
+
+    def apply_config(self, config: Config) -> None:
+        model_changed = (
+            config.chat_model,
+            config.server_url,
+            config.kv_type,
+            config.n_ctx,
+        ) != (
+            self.config.chat_model,
+            self.config.server_url,
+            self.config.kv_type,
+            self.config.n_ctx,
+        )
+        self.config = config
+        self.session.config = config
+        self.session.last_compressed = None
+        save_config(config)
+        if model_changed:
+            self.session.drop_llm()
+        self.status_info.model = self.session.model_label
+        self.status_info.kv_type = config.kv_type
+        self.status_info.device = config.device
+        self.show_status()
+        self.say("Settings saved")
+
+    def action_toggle_dropped(self) -> None:
+        shown = self.query_one(ContextPanel).toggle_dropped()
+        self.say("Showing dropped words" if shown else "Hiding dropped words")
+
+    def action_focus_library(self) -> None:
+        self.query_one(LibraryTable).focus()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand(
+            "Copy prompt", "Copy the compressed prompt (Ctrl+Y)", self.action_copy_prompt
+        )
+        yield SystemCommand(
+            "Save prompt", "Write the compressed prompt to a file", self.action_save_prompt
+        )
+        yield SystemCommand(
+            "Settings", "Rate, budget, models, KV type, device", self.action_settings
+        )
+        yield SystemCommand("Open chat", "Reopen a saved chat", self.action_open_chat)
+        yield SystemCommand("New chat", "Start a new conversation", self.action_new_chat)
+        yield SystemCommand(
+            "Toggle dropped words",
+            "Show or hide what the compressor dropped",
+            self.action_toggle_dropped,
+        )
+        yield SystemCommand(
+            "Cancel answer", "Stop the answer being generated", self.action_cancel_answer
+        )
+        yield SystemCommand("Load model", "Load the chat model now", self.load_models)
+
+
+def describe_cache_hits(hits: Any) -> str | None:
+    """The pipeline's cache_hits dict as a few words for the status line."""
+    if not isinstance(hits, dict):
+        return None if hits is None else str(hits)
+    if hits.get("compression"):
+        return "hit (whole result)"
+    parts = [
+        f"{name} {n}" for name, n in hits.items() if isinstance(n, int) and not isinstance(n, bool)
+    ]
+    return ", ".join(parts) or "cold"

@@ -1,0 +1,1 @@
+"""Modal screens: settings and saved chats."""

@@ -1,0 +1,106 @@
+"""Settings: rate or budget, models, KV type, context size, device, sampling."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static
+
+from ctxchat.app.config import DEVICES, KV_TYPES, Config, ConfigError
+
+# (field, label, hint) for the free-text settings, in screen order.
+TEXT_FIELDS = [
+    ("rate", "Rate", "kept share of tokens, 0-1 (empty: use the budget)"),
+    ("budget", "Budget", "tokens of context (empty: the default rate)"),
+    ("compressor", "Compressor model", "folder (empty: the bundled one)"),
+    ("chat_model", "Chat model", "GGUF path (empty: bundled SmolLM2-135M)"),
+    ("server_url", "Server URL", "OpenAI-compatible server (overrides the GGUF)"),
+    ("n_ctx", "Context size", "tokens the chat model sees"),
+    ("temperature", "Temperature", "0-2"),
+    ("max_tokens", "Max answer tokens", ""),
+]
+
+
+class SettingsScreen(ModalScreen[Config | None]):
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "save", "Save", priority=True),
+    ]
+
+    def __init__(self, config: Config) -> None:
+        super().__init__()
+        self.config = config
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="settings-dialog", classes="dialog"):
+            yield Static("Settings (Ctrl+S saves, Esc cancels)", classes="panel-title")
+            for name, label, hint in TEXT_FIELDS:
+                value = getattr(self.config, name)
+                with Horizontal(classes="setting"):
+                    yield Label(label, classes="setting-label")
+                    yield Input(
+                        "" if value is None else str(value),
+                        placeholder=hint,
+                        id=f"set-{name}",
+                        classes="setting-input",
+                    )
+            with Horizontal(classes="setting"):
+                yield Label("KV cache type", classes="setting-label")
+                yield Select(
+                    [(k, k) for k in KV_TYPES],
+                    value=self.config.kv_type,
+                    allow_blank=False,
+                    id="set-kv_type",
+                )
+            with Horizontal(classes="setting"):
+                yield Label("Device", classes="setting-label")
+                yield Select(
+                    [(d, d) for d in DEVICES],
+                    value=self.config.device,
+                    allow_blank=False,
+                    id="set-device",
+                )
+            yield Static("", id="settings-error")
+            with Horizontal(id="settings-buttons"):
+                yield Button("Save", variant="primary", id="save")
+                yield Button("Cancel", id="cancel")
+
+    def read_config(self) -> Config:
+        """The config the form describes; ConfigError names a bad field."""
+        changes: dict[str, object] = {}
+        for name, label, _ in TEXT_FIELDS:
+            raw = self.query_one(f"#set-{name}", Input).value.strip()
+            default = getattr(Config(), name)
+            try:
+                if name in ("rate", "budget"):
+                    changes[name] = (float(raw) if name == "rate" else int(raw)) if raw else None
+                elif isinstance(default, float):
+                    changes[name] = float(raw)
+                elif isinstance(default, int):
+                    changes[name] = int(raw)
+                else:
+                    changes[name] = raw
+            except ValueError:
+                raise ConfigError(f"{label}: not a number: {raw!r}") from None
+        changes["kv_type"] = self.query_one("#set-kv_type", Select).value
+        changes["device"] = self.query_one("#set-device", Select).value
+        return Config(**changes)  # type: ignore[arg-type]
+
+    def action_save(self) -> None:
+        try:
+            config = self.read_config()
+        except ConfigError as exc:
+            self.query_one("#settings-error", Static).update(str(exc))
+            return
+        self.dismiss(config)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "save":
+            self.action_save()
+        else:
+            self.action_cancel()
