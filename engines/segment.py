@@ -118,10 +118,8 @@ def _cut_point(text: str, limit: int) -> int | None:
         hard = enc.offsets[limit][0]
     window = text[:hard]
     floor = hard // 3  # never cut off a tiny first piece just to meet a comma
-    found = (window.rfind(b) for b in _CLAUSE_BREAKS)
-    clause = max(
-        (at + len(b.rstrip()) for at, b in zip(found, _CLAUSE_BREAKS) if at >= 0), default=-1
-    )
+    ends = [window.rfind(b) + len(b.rstrip()) for b in _CLAUSE_BREAKS if b in window]
+    clause = max(ends, default=-1)
     if clause > floor:
         return clause
     space = window.rfind(" ")
@@ -177,10 +175,9 @@ def paragraph_units(text: str) -> Iterator[tuple[str, str | None]]:
         lines: list[str] = []
         for line in block.split("\n"):
             heading = _MD_HEADING.match(line)
-            if heading or _LIST_ITEM.match(line):
-                if lines:
-                    yield _unit(lines)
-                    lines = []
+            if (heading or _LIST_ITEM.match(line)) and lines:
+                yield _unit(lines)
+                lines = []
             if heading:
                 yield line.strip(), heading.group(2)
             elif line.strip():

@@ -33,36 +33,49 @@ class PdfReport:
     hyphenated: list[str] = field(default_factory=list)
 
 
+_WIDTHS: dict[str, float] = {}
+
+
+def _width(text: str, font: pymupdf.Font) -> float:
+    """Text width in points, cached per word (long PDFs repeat their words a lot)."""
+    width = _WIDTHS.get(text)
+    if width is None:
+        width = _WIDTHS[text] = font.text_length(text, FONT_SIZE)
+    return width
+
+
 def _wrap(
     text: str, width: float, font: pymupdf.Font, hyphenate: bool, report: PdfReport
 ) -> list[str]:
     """Greedy line breaking; with `hyphenate`, long words at a line end are split with '-'."""
+    space = _width(" ", font)
     lines: list[str] = []
-    line = ""
+    line: list[str] = []
+    used = 0.0
     for word in text.split():
-        candidate = f"{line} {word}" if line else word
-        if font.text_length(candidate, FONT_SIZE) <= width:
-            line = candidate
+        extra = _width(word, font) + (space if line else 0.0)
+        if used + extra <= width:
+            line.append(word)
+            used += extra
             continue
         core = word.rstrip(".,;:!?")
         if hyphenate and line and len(core) >= 8 and core.isalpha() and core.islower():
             # Split as late as fits, keeping at least three letters on each side.
             for cut in range(len(core) - 3, 2, -1):
-                head = f"{line} {word[:cut]}-"
-                if font.text_length(head, FONT_SIZE) <= width:
-                    lines.append(head)
+                if used + space + _width(word[:cut] + "-", font) <= width:
+                    lines.append(" ".join([*line, word[:cut] + "-"]))
                     report.hyphenated.append(core)
-                    line = word[cut:]
+                    line, used = [word[cut:]], _width(word[cut:], font)
                     break
             else:
-                lines.append(line)
-                line = word
+                lines.append(" ".join(line))
+                line, used = [word], _width(word, font)
             continue
         if line:
-            lines.append(line)
-        line = word
+            lines.append(" ".join(line))
+        line, used = [word], _width(word, font)
     if line:
-        lines.append(line)
+        lines.append(" ".join(line))
     return lines
 
 
