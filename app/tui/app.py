@@ -46,7 +46,7 @@ class CtxchatApp(App[int]):
 
     BINDINGS = [
         Binding("ctrl+y", "copy_prompt", "Copy prompt", priority=True),
-        Binding("ctrl+s", "save_prompt", "Save prompt", priority=True),
+        Binding("ctrl+s", "save_prompt", "Save prompt"),
         Binding("f2", "settings", "Settings"),
         Binding("ctrl+o", "open_chat", "Chats"),
         Binding("ctrl+n", "new_chat", "New chat"),
@@ -74,6 +74,7 @@ class CtxchatApp(App[int]):
         self.notices: list[str] = []  # every notification, for tests and the log
         self.last_copy: CopyResult | None = None
         self.last_export: Path | None = None
+        self.progress_log: dict[str, list[tuple[int, int | None]]] = {}
         self._ingest_lock = threading.Lock()
         self._stream: MarkdownStream | None = None
         self._answer_text: list[str] = []
@@ -140,7 +141,10 @@ class CtxchatApp(App[int]):
         progress = IngestProgress(path.name)
         self.call_from_thread(self.query_one("#ingests").mount, progress)
 
-        def on_progress(done: int, total: int | None = None, *_: Any) -> None:
+        steps = self.progress_log.setdefault(path.name, [])
+
+        def on_progress(done: int, total: int | None) -> None:
+            steps.append((done, total))
             self.call_from_thread(progress.advance_to, done, total)
 
         try:

@@ -1,0 +1,164 @@
+"""Pilot tests of the terminal app's flows that need no chat model: drops, ingest, library,
+settings, chats, export. The ask flow with the bundled model is in test_tui_answer.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from ctxchat.app.config import Config, load_config
+from ctxchat.app.tui.screens.settings import SettingsScreen
+from ctxchat.app.tui.widgets.library import LibraryTable
+from ctxchat.app.tui.widgets.prompt import PromptInput
+from ctxchat.engines.store import Store
+from tests.docgen import encrypted_pdf, garbage_pdf
+from tests.tui_helpers import SIZE, make_app, paste, pdf_named, settle, table_names
+
+pytestmark = pytest.mark.asyncio
+
+
+@pytest.fixture
+def pdfs(tmp_path: Path) -> list[Path]:
+    return [
+        pdf_named(tmp_path, "field report 2024.pdf", pages=3, seed=1),
+        pdf_named(tmp_path, "naïve café (draft).pdf", pages=2, seed=2),
+    ]
+
+
+def _escaped(path: Path) -> str:
+    return "".join("\\" + c if c in " ()" else c for c in str(path))
+
+
+DROP_SPELLINGS = {
+    "raw": lambda ps: "\n".join(str(p) for p in ps),
+    "single-quoted": lambda ps: " ".join(f"'{p}'" for p in ps),
+    "double-quoted": lambda ps: " ".join(f'"{p}"' for p in ps),
+    "backslash-escaped": lambda ps: " ".join(_escaped(p) for p in ps) + " ",
+    "file-uri": lambda ps: "\r\n".join(f"file://{quote(str(p))}" for p in ps),
+}
+
+
+@pytest.mark.parametrize("spelling", list(DROP_SPELLINGS))
+async def test_dropped_pdfs_are_ingested(pdfs: list[Path], spelling: str) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await paste(app, pilot, DROP_SPELLINGS[spelling](pdfs))
+        assert sorted(table_names(app)) == sorted(p.name for p in pdfs)
+        assert app.query_one(PromptInput).value == ""  # a drop is not typed text
+        docs = Store().documents()
+        assert {d.pages for d in docs} == {3, 2}
+        assert app.session.used == {d.id for d in docs}  # new documents are in use
+        assert any("field report 2024.pdf: added, 3 pages" in n for n in app.notices)
+
+
+async def test_ingest_reports_progress_per_page(pdfs: list[Path]) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await paste(app, pilot, str(pdfs[0]))
+        assert app.progress_log[pdfs[0].name] == [(1, 3), (2, 3), (3, 3)]
+        assert not app.query("IngestProgress")  # the bar goes once the file is in
+
+
+async def test_pasted_text_goes_into_the_prompt() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await paste(app, pilot, "What is the vault code\nof the Amberley depot?")
+        assert app.query_one(PromptInput).value == "What is the vault code of the Amberley depot?"
+        assert table_names(app) == []
+
+
+async def test_bad_files_are_notified_and_the_app_keeps_running(tmp_path: Path) -> None:
+    bad = garbage_pdf(tmp_path / "broken.pdf")
+    locked = encrypted_pdf(tmp_path / "locked.pdf")
+    good = pdf_named(tmp_path, "good.pdf", pages=2)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await paste(app, pilot, f"{bad}\n{locked}\n{good}")
+        assert table_names(app) == ["good.pdf"]
+        errors = [n for n in app.notices if "good.pdf" not in n]
+        assert len(errors) == 2
+        assert any("password" in n.lower() for n in errors)
+        assert app.is_running
+
+
+async def test_drop_with_focus_on_the_library(pdfs: list[Path]) -> None:
+    from textual import events
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+l")
+        assert isinstance(app.focused, LibraryTable)
+        app.post_message(events.Paste(f"'{pdfs[1]}'"))  # as the driver does
+        await settle(app, pilot)
+        assert table_names(app) == [pdfs[1].name]
+
+
+async def test_space_toggles_use_and_delete_removes(pdfs: list[Path]) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await paste(app, pilot, "\n".join(map(str, pdfs)))
+        await pilot.press("ctrl+l")
+        first = Store().documents()[0].id
+        await pilot.press("space")
+        await pilot.pause()
+        assert first not in app.session.used
+        await pilot.press("space")
+        await pilot.pause()
+        assert first in app.session.used
+        await pilot.press("delete")
+        await pilot.pause()
+        assert len(table_names(app)) == 1
+        assert first not in {d.id for d in Store().documents()}
+
+
+async def test_settings_are_saved_to_the_config_file() -> None:
+    app = make_app(Config())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f2")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, SettingsScreen)
+        screen.query_one("#set-budget").value = ""
+        screen.query_one("#set-rate").value = "0.2"
+        screen.query_one("#set-n_ctx").value = "2048"
+        screen.query_one("#set-kv_type").value = "q4_0"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert not isinstance(app.screen, SettingsScreen)
+    saved = load_config()
+    assert (saved.rate, saved.budget, saved.n_ctx, saved.kv_type) == (0.2, None, 2048, "q4_0")
+    assert app.status_info.kv_type == "q4_0"
+
+
+async def test_settings_reject_a_bad_value_and_stay_open() -> None:
+    app = make_app(Config())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f2")
+        await pilot.pause()
+        app.screen.query_one("#set-rate").value = "2"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, SettingsScreen)
+        assert "rate" in str(app.screen.query_one("#settings-error").render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, SettingsScreen)
+    assert load_config() == Config()
+
+
+async def test_every_action_is_in_the_command_palette() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE):
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+    for title in (
+        "Copy prompt",
+        "Save prompt",
+        "Settings",
+        "Open chat",
+        "New chat",
+        "Toggle dropped words",
+        "Cancel answer",
+    ):
+        assert title in titles
