@@ -18,6 +18,7 @@ from ctxchat.engines.errors import CtxchatError
 COMMAND_MODULES = [
     "ctxchat.app.cmd_library",
     "ctxchat.app.cmd_compress",
+    "ctxchat.app.cmd_ask",
 ]
 
 

@@ -1,0 +1,297 @@
+"""Answer a question from a compressed context: lay the prompt out within n_ctx, stream the
+answer, collect stats and the pages it cites.
+
+Prompt layout: system (instructions + the context with page markers), then history, then the
+question. The context lives in the system message so it stays byte-identical at the start of
+the prompt across turns, which is what lets llama.cpp reuse its KV cache for follow-ups (and
+what kvstate.py saves to disk so the reuse survives a restart).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ctxchat.engines.errors import LLMError
+from ctxchat.engines.kvstate import KVStateStore, state_key
+from ctxchat.engines.llm import ChatModel, Message
+from ctxchat.engines.tokens import count_tokens as count_cl100k
+
+# Written for small local models: short, direct, the format to copy shown once.
+SYSTEM_PROMPT = (
+    "You answer questions about a document using only the excerpts below. "
+    "Each excerpt starts with its page number, like [p. 3]. "
+    "Answer in one short sentence and cite the page, like [p. 3]. "
+    "If the excerpts do not say, answer: I don't know."
+)
+DEFAULT_ANSWER_TOKENS = 256
+# Below this many cl100k tokens a harder compression is not worth asking for.
+MIN_CONTEXT_BUDGET = 32
+
+_CITATION = re.compile(
+    r"\[(?:[^\[\]]*?,\s*)?pp?\.\s*(\d+(?:\s*(?:[-\u2013,;]|and)\s*\d+)*)\s*\]", re.IGNORECASE
+)
+_NUMBER_RANGE = re.compile(r"(\d+)(?:\s*[-\u2013]\s*(\d+))?")
+
+
+def parse_citations(text: str, valid_pages: Sequence[int] | None = None) -> list[int]:
+    """Pages cited like [p. 3], [p. 3, 7], [pp. 3-4] or [name.pdf, p. 3], in order of first
+    citation. With valid_pages, pages that are not in the context are left out."""
+    pages: list[int] = []
+    for match in _CITATION.finditer(text):
+        for lo, hi in _NUMBER_RANGE.findall(match.group(1)):
+            first, last = int(lo), int(hi or lo)
+            if last < first or last - first > 50:
+                last = first
+            pages.extend(range(first, last + 1))
+    allowed = set(valid_pages) if valid_pages is not None else None
+    seen: list[int] = []
+    for page in pages:
+        if page not in seen and (allowed is None or page in allowed):
+            seen.append(page)
+    return seen
+
+
+def context_pages(context: str) -> list[int]:
+    """The pages whose markers appear in a context."""
+    return sorted(set(parse_citations(context)))
+
+
+def system_message(context: str) -> str:
+    if not context.strip():
+        return SYSTEM_PROMPT
+    return f"{SYSTEM_PROMPT}\n\nExcerpts:\n{context.strip()}"
+
+
+def build_messages(context: str, question: str, history: Sequence[Message] = ()) -> list[Message]:
+    return [
+        {"role": "system", "content": system_message(context)},
+        *({"role": m["role"], "content": m["content"]} for m in history),
+        {"role": "user", "content": question},
+    ]
+
+
+@dataclass
+class Prompt:
+    """A prompt that fits: messages plus what had to give way to make it fit."""
+
+    messages: list[Message]
+    context: str
+    prompt_tokens: int
+    answer_tokens: int  # room reserved for the answer
+    dropped_turns: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def fit_prompt(
+    llm: ChatModel,
+    context: str,
+    question: str,
+    history: Sequence[Message] = (),
+    *,
+    answer_tokens: int = DEFAULT_ANSWER_TOKENS,
+    recompress: Callable[[int], str] | None = None,
+) -> Prompt:
+    """Lay the prompt out within llm.n_ctx with `answer_tokens` left for the answer.
+
+    Too long: first compress the context harder (recompress(cl100k budget) -> new context),
+    then cut it, then drop the oldest history turns. Every step is reported in notes.
+    """
+    answer_tokens = min(answer_tokens, max(16, llm.n_ctx // 4))
+    room = llm.n_ctx - answer_tokens
+    notes: list[str] = []
+    bare = llm.count_prompt_tokens(build_messages("", question))
+    if bare > room:
+        raise LLMError(
+            f"the question alone needs {bare} tokens; the model's context holds {llm.n_ctx}"
+        )
+
+    size = llm.count_prompt_tokens(build_messages(context, question))
+    for _ in range(3):
+        if size <= room or recompress is None:
+            break
+        budget = _smaller_budget(llm, context, over=size - room)
+        if budget < MIN_CONTEXT_BUDGET:
+            break
+        context = recompress(budget)
+        size = llm.count_prompt_tokens(build_messages(context, question))
+        notes.append(f"compressed the context harder (to {budget} tokens) to fit the model")
+    if size > room:
+        keep = max(0, llm.count_tokens(context) - (size - room) - 8)
+        context = llm.truncate(context, keep)
+        size = llm.count_prompt_tokens(build_messages(context, question))
+        notes.append(f"cut the context to {keep} model tokens to fit n_ctx={llm.n_ctx}")
+
+    # Oldest turns go first, a user/assistant pair at a time.
+    history = list(history)
+    dropped = 0
+    size = llm.count_prompt_tokens(build_messages(context, question, history))
+    while history and size > room:
+        cut = 2 if len(history) >= 2 else 1
+        history = history[cut:]
+        dropped += 1
+        size = llm.count_prompt_tokens(build_messages(context, question, history))
+    if dropped:
+        notes.append(f"left out the {dropped} oldest turn(s) of the chat to fit the model")
+    return Prompt(
+        build_messages(context, question, history), context, size, answer_tokens, dropped, notes
+    )
+
+
+def _smaller_budget(llm: ChatModel, context: str, over: int) -> int:
+    """A cl100k budget for the context that should shed `over` model tokens (5% margin)."""
+    model_tokens = max(1, llm.count_tokens(context))
+    cl100k = count_cl100k(context)
+    target_model = max(0, model_tokens - over)
+    return int(cl100k * target_model / model_tokens * 0.95)
+
+
+@dataclass
+class Answer:
+    text: str
+    pages: list[int]
+    stats: dict[str, Any]
+    notes: list[str]
+    cancelled: bool
+
+
+class AnswerStream:
+    """Iterate for the answer's pieces as they arrive; .result holds the Answer afterwards.
+
+    With a kv_store (local models), the KV state of this context is loaded from disk when
+    the model does not hold it yet, and saved after the first complete answer.
+    """
+
+    def __init__(
+        self,
+        llm: ChatModel,
+        prompt: Prompt,
+        *,
+        temperature: float = 0.0,
+        stop: Sequence[str] | None = None,
+        cancel: threading.Event | None = None,
+        kv_store: KVStateStore | None = None,
+    ) -> None:
+        self.llm = llm
+        self.prompt = prompt
+        self.temperature = temperature
+        self.stop = stop
+        self.cancel = cancel or threading.Event()
+        self.kv_store = kv_store
+        self.result: Answer | None = None
+        self._kv: dict[str, Any] = {"restored": False, "saved": False}
+
+    def __iter__(self) -> Iterator[str]:
+        key = self._restore_state()
+        pieces: list[str] = []
+        completed = False  # False too when the consumer stops early (Ctrl-C closes us)
+        try:
+            for piece in self.llm.stream(
+                self.prompt.messages,
+                max_tokens=self.prompt.answer_tokens,
+                temperature=self.temperature,
+                stop=self.stop,
+                cancel=self.cancel,
+            ):
+                pieces.append(piece)
+                yield piece
+            completed = True
+        finally:
+            text = "".join(pieces).strip()
+            cancelled = (
+                not completed or self.cancel.is_set() or self.llm.last_stats.finish == "cancelled"
+            )
+            if key is not None and not cancelled and pieces:
+                self._save_state(key)
+            self.result = Answer(
+                text=text,
+                pages=parse_citations(text, context_pages(self.prompt.context) or None),
+                stats=self._stats(),
+                notes=list(self.prompt.notes),
+                cancelled=cancelled,
+            )
+
+    def run(self) -> Answer:
+        """Consume the whole stream; return the Answer."""
+        for _ in self:
+            pass
+        assert self.result is not None
+        return self.result
+
+    # -- KV state on disk
+
+    def _context_key(self) -> str | None:
+        parts = getattr(self.llm, "state_key_parts", None)
+        if self.kv_store is None or parts is None or not self.prompt.context:
+            return None
+        model_id, kv_type, n_ctx = parts
+        return state_key(model_id, kv_type, n_ctx, self.prompt.messages[0]["content"])
+
+    def _restore_state(self) -> str | None:
+        key = self._context_key()
+        if key is None:
+            return None
+        llm: Any = self.llm
+        tokens = llm.prompt_tokens(self.prompt.messages)
+        # The system message's tokens: what any question about this context shares.
+        other = llm.prompt_tokens([self.prompt.messages[0], {"role": "user", "content": ""}])
+        shared = 0
+        for a, b in zip(tokens, other):
+            if a != b:
+                break
+            shared += 1
+        if llm.cached_prefix(tokens) >= shared:
+            return key  # the model holds this context already
+        saved = self.kv_store.load(key) if self.kv_store else None
+        if saved is not None:
+            try:
+                llm.import_state(saved.tokens, saved.blob)
+                self._kv["restored"] = True
+            except LLMError:
+                pass  # unusable state: read the context afresh
+        return key
+
+    def _save_state(self, key: str) -> None:
+        if self.kv_store is None or key in self.kv_store:
+            return
+        llm: Any = self.llm
+        tokens, blob = llm.export_state()
+        self._kv["saved"] = self.kv_store.save(key, tokens, blob, {"model": llm.name}) is not None
+
+    # -- stats
+
+    def _stats(self) -> dict[str, Any]:
+        s = self.llm.last_stats
+        kv_mib = self.llm.kv_cache_mib
+        return {
+            **s.as_dict(),
+            "model": self.llm.name,
+            "n_ctx": self.llm.n_ctx,
+            "kv_type": self.llm.kv_type,
+            "kv_mib": round(kv_mib, 2) if kv_mib is not None else None,
+            "kv_restored": self._kv["restored"],
+            "kv_saved": self._kv["saved"],
+            "dropped_turns": self.prompt.dropped_turns,
+        }
+
+
+def answer_stream(
+    llm: ChatModel,
+    context: str,
+    question: str,
+    history: Sequence[Message] = (),
+    *,
+    max_tokens: int = DEFAULT_ANSWER_TOKENS,
+    temperature: float = 0.0,
+    cancel: threading.Event | None = None,
+    recompress: Callable[[int], str] | None = None,
+    kv_store: KVStateStore | None = None,
+) -> AnswerStream:
+    """The one call the CLI and the TUI make: fit the prompt, then stream the answer."""
+    prompt = fit_prompt(
+        llm, context, question, history, answer_tokens=max_tokens, recompress=recompress
+    )
+    return AnswerStream(llm, prompt, temperature=temperature, cancel=cancel, kv_store=kv_store)

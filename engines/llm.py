@@ -1,0 +1,650 @@
+"""Chat models behind one streaming interface: llama.cpp in-process or an OpenAI-compatible server.
+
+Both LocalLLM and RemoteLLM offer .stream(messages, ...) -> Iterator[str], .count_tokens(text),
+.n_ctx and .kv_cache_mib, so the CLI and the TUI never care which one answers. After each
+stream, .last_stats holds what it cost (prompt tokens read vs reused, time to first token,
+tokens/s).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import hashlib
+import json
+import os
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Protocol, TextIO
+
+from ctxchat.engines.errors import LLMError
+from ctxchat.engines.paths import data_dir
+from ctxchat.engines.tokens import count_tokens as count_cl100k
+from ctxchat.engines.tokens import truncate_to_tokens
+
+Message = dict[str, str]
+
+# GGML type ids llama.cpp takes for type_k / type_v.
+KV_TYPE_IDS = {"f16": 1, "q4_0": 2, "q8_0": 8}
+# Bytes per block and values per block of each GGML type (ggml's block layout).
+_KV_BLOCKS = {"f16": (2, 1), "q8_0": (34, 32), "q4_0": (18, 32)}
+DEFAULT_KV_TYPE = "q8_0"
+GGUF_MAGIC = b"GGUF"
+
+
+def kv_cache_bytes(n_ctx: int, n_layer: int, n_embd_k: int, n_embd_v: int, kv_type: str) -> int:
+    """Bytes of a llama.cpp KV cache: n_ctx cells x layers x (K row + V row) in kv_type."""
+    block_bytes, block_values = _KV_BLOCKS[kv_type]
+    row = (n_embd_k + n_embd_v) * block_bytes // block_values
+    return n_ctx * n_layer * row
+
+
+def check_kv_type(kv_type: str) -> str:
+    if kv_type not in KV_TYPE_IDS:
+        raise LLMError(f"unknown KV cache type {kv_type!r}: use one of {', '.join(KV_TYPE_IDS)}")
+    return kv_type
+
+
+@dataclass
+class GenerationStats:
+    """What one streamed answer cost. Token counts are the model's own tokens."""
+
+    prompt_tokens: int = 0  # tokens in the whole prompt
+    reused_tokens: int = 0  # prompt tokens already in the KV cache (prefix reuse)
+    evaluated_tokens: int = 0  # prompt tokens the model had to read now
+    completion_tokens: int = 0
+    ttft_s: float = 0.0  # time to first token
+    seconds: float = 0.0  # whole generation
+    finish: str = ""  # "stop", "length" or "cancelled"
+
+    @property
+    def tokens_per_s(self) -> float:
+        decode = self.seconds - self.ttft_s
+        if self.completion_tokens <= 1 or decode <= 0:
+            return 0.0
+        return (self.completion_tokens - 1) / decode
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["tokens_per_s"] = round(self.tokens_per_s, 2)
+        return data
+
+
+class ChatModel(Protocol):
+    """What answer.py, `ctxchat ask` and the TUI use; LocalLLM and RemoteLLM implement it."""
+
+    name: str
+    n_ctx: int
+    kv_type: str | None
+    last_stats: GenerationStats
+
+    @property
+    def kv_cache_mib(self) -> float | None: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def count_prompt_tokens(self, messages: Sequence[Message]) -> int: ...
+
+    def truncate(self, text: str, max_tokens: int) -> str: ...
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        stop: Sequence[str] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[str]: ...
+
+    def close(self) -> None: ...
+
+
+# ---------------------------------------------------------------- llama.cpp's log
+
+
+class _LlamaLog:
+    """Routes llama.cpp's native log to a file in the data dir.
+
+    llama.cpp would print to fd 2, which the TUI draws on; verbose=False is no cure because
+    it dup2()s fds 1/2 to /dev/null while loading, blanking a running Textual screen.
+    """
+
+    def __init__(self) -> None:
+        self.path: Path | None = None
+        self._file: TextIO | None = None
+        self._callback: Any = None  # kept alive: llama.cpp holds a raw pointer to it
+        self.lines: list[str] = []  # the last lines, for error messages
+        self._lock = threading.Lock()
+
+    def install(self) -> Path:
+        import llama_cpp
+
+        path = data_dir() / "logs" / "llama.log"
+        if self._callback is not None and self.path == path:
+            return path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+            self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - lives with the process
+            self.path = path
+
+        @llama_cpp.llama_log_callback
+        def callback(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+            self.write(text.decode("utf-8", "replace"))
+
+        self._callback = callback
+        llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
+        return path
+
+    def write(self, text: str) -> None:
+        with self._lock:
+            self.lines = (self.lines + text.splitlines())[-50:]
+            if self._file is not None and not self._file.closed:
+                with contextlib.suppress(ValueError, OSError):  # at interpreter exit
+                    self._file.write(text)
+                    self._file.flush()
+
+    def tail(self, pattern: str) -> list[str]:
+        return [line for line in self.lines if pattern in line]
+
+
+LLAMA_LOG = _LlamaLog()
+
+
+@contextlib.contextmanager
+def _python_stderr_to_log() -> Iterator[None]:
+    """llama-cpp-python's own verbose prints (model metadata...) go to the log too.
+
+    Only Python's sys.stderr is swapped; fd 2, where Textual draws, is never touched.
+    """
+    path = LLAMA_LOG.path
+    if path is None:
+        yield
+        return
+    with open(path, "a", encoding="utf-8") as log, contextlib.redirect_stderr(log):
+        yield
+
+
+# ---------------------------------------------------------------- memory and files
+
+
+def available_memory_bytes() -> int | None:
+    """MemAvailable from /proc/meminfo (Linux), else free pages from sysconf; None if unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def model_fingerprint(path: Path) -> str:
+    """A content id for a GGUF (size + first and last MiB): survives renames, cheap on 10 GB."""
+    size = path.stat().st_size
+    h = hashlib.sha1(str(size).encode())
+    with open(path, "rb") as f:
+        h.update(f.read(1 << 20))
+        if size > 2 << 20:
+            f.seek(-(1 << 20), os.SEEK_END)
+            h.update(f.read(1 << 20))
+    return h.hexdigest()[:16]
+
+
+def _check_model_file(path: Path, gpu: bool) -> None:
+    if not path.is_file():
+        raise LLMError(f"cannot load model {path}: no such file")
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if magic != GGUF_MAGIC:
+        raise LLMError(f"cannot load model {path}: not a GGUF file (corrupt or wrong format)")
+    if gpu:
+        return  # weights go to VRAM, which /proc/meminfo does not describe
+    need = path.stat().st_size
+    free = available_memory_bytes()
+    if free is not None and need > free:
+        raise LLMError(
+            f"cannot load model {path}: it needs about {need / 2**30:.1f} GiB of memory "
+            f"but only {free / 2**30:.1f} GiB is free; pick a smaller model or use --llm-url"
+        )
+
+
+# ---------------------------------------------------------------- llama.cpp in process
+
+
+class LocalLLM:
+    """A GGUF chat model in llama.cpp with a quantized KV cache.
+
+    One generation at a time. Prefix reuse comes from llama.cpp: a prompt that starts with
+    the same tokens as the last one only evaluates the new tail.
+    """
+
+    def __init__(
+        self,
+        model_path: str | Path | None = None,
+        n_ctx: int = 4096,
+        kv_type: str = DEFAULT_KV_TYPE,
+        *,
+        n_threads: int | None = None,
+        n_batch: int = 512,
+        gpu: bool | None = None,
+        seed: int = 0,
+    ) -> None:
+        import llama_cpp
+
+        from ctxchat.engines.models import smollm_gguf
+
+        self.kv_type = check_kv_type(kv_type)
+        self.model_path = Path(model_path).expanduser() if model_path else smollm_gguf()
+        self.name = self.model_path.name
+        self.gpu_offload = llama_cpp.llama_supports_gpu_offload() if gpu is None else gpu
+        # Fail before llama.cpp does: a clear message instead of a crash or swapping.
+        _check_model_file(self.model_path, self.gpu_offload)
+        self.model_id = model_fingerprint(self.model_path)
+        LLAMA_LOG.install()
+        # Half the cores: llama.cpp's threads spin, and on a busy machine more threads than
+        # free cores is slower than fewer (measured: 1 thread beat 2 on a shared 2-core box).
+        threads = n_threads or max(1, (os.cpu_count() or 2) // 2)
+        type_id = KV_TYPE_IDS[self.kv_type]
+        try:
+            with _python_stderr_to_log():
+                self._llama = llama_cpp.Llama(
+                    model_path=str(self.model_path),
+                    n_ctx=n_ctx,
+                    n_batch=min(n_batch, n_ctx),
+                    n_gpu_layers=-1 if self.gpu_offload else 0,
+                    n_threads=threads,
+                    n_threads_batch=threads,
+                    type_k=type_id,
+                    type_v=type_id,
+                    # A quantized V cache only works with flash attention; use it for
+                    # every type so f16 and quantized answers differ only by the cache.
+                    flash_attn=True,
+                    seed=seed,
+                    verbose=True,  # verbose=False would dup2 fds 1/2 (see _LlamaLog)
+                )
+        except (ValueError, RuntimeError, OSError) as exc:
+            detail = "; ".join(LLAMA_LOG.tail("error")[-2:]) or str(exc)
+            raise LLMError(f"cannot load model {self.model_path}: {detail}") from None
+        self._llama.verbose = False  # no more Python-side chatter on stderr after loading
+        self.n_ctx = self._llama.n_ctx()
+        self._shape = self._kv_shape()
+        self._format = self._chat_formatter()
+        self._lock = threading.Lock()
+        self._evaluated = 0
+        self._wrap_eval()
+        self.last_stats = GenerationStats()
+
+    # -- model facts
+
+    def _kv_shape(self) -> tuple[int, int, int]:
+        import llama_cpp
+
+        model = self._llama.model
+        n_layer = llama_cpp.llama_model_n_layer(model)
+        n_head = llama_cpp.llama_model_n_head(model)
+        n_head_kv = llama_cpp.llama_model_n_head_kv(model)
+        n_embd = llama_cpp.llama_model_n_embd(model)
+        arch = self._llama.metadata.get("general.architecture", "")
+        key_len = int(self._llama.metadata.get(f"{arch}.attention.key_length", n_embd // n_head))
+        value_len = int(self._llama.metadata.get(f"{arch}.attention.value_length", key_len))
+        return n_layer, key_len * n_head_kv, value_len * n_head_kv
+
+    @property
+    def kv_cache_mib(self) -> float:
+        """Size of the KV cache for this n_ctx and KV type, in MiB (as llama.cpp allocates it)."""
+        n_layer, k, v = self._shape
+        return kv_cache_bytes(self.n_ctx, n_layer, k, v, self.kv_type) / 2**20
+
+    def _chat_formatter(self) -> Any:
+        """The GGUF's own chat template; llama-2 format when the file carries none."""
+        from llama_cpp import llama_chat_format
+
+        meta = self._llama.metadata
+        template = meta.get("tokenizer.chat_template")
+        if not template:
+            return llama_chat_format.format_llama2
+        llama = self._llama
+        eos = llama.token_eos()
+        bos = llama.token_bos()
+        return llama_chat_format.Jinja2ChatFormatter(
+            template=template,
+            eos_token=llama._model.token_get_text(eos) if eos != -1 else "",
+            bos_token=llama._model.token_get_text(bos) if bos != -1 else "",
+            stop_token_ids=[eos],
+        )
+
+    def _wrap_eval(self) -> None:
+        # Count the tokens llama.cpp really evaluates, so prefix reuse is measured, not guessed.
+        original = self._llama.eval
+
+        def counting_eval(tokens: Sequence[int]) -> None:
+            self._evaluated += len(tokens)
+            original(tokens)
+
+        self._llama.eval = counting_eval  # type: ignore[method-assign]
+
+    # -- tokens
+
+    def count_tokens(self, text: str) -> int:
+        if not text:
+            return 0
+        return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def truncate(self, text: str, max_tokens: int) -> str:
+        ids = self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=False)
+        if len(ids) <= max_tokens:
+            return text
+        return self._llama.detokenize(ids[: max(0, max_tokens)]).decode("utf-8", "ignore")
+
+    def prompt_tokens(self, messages: Sequence[Message]) -> list[int]:
+        """The chat-formatted prompt as the model will read it."""
+        result = self._format(messages=list(messages))
+        return self._llama.tokenize(
+            result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True
+        )
+
+    def count_prompt_tokens(self, messages: Sequence[Message]) -> int:
+        return len(self.prompt_tokens(messages))
+
+    def cached_prefix(self, tokens: Sequence[int]) -> int:
+        """How many leading tokens of `tokens` are already in the KV cache."""
+        held = self._llama.input_ids[: self._llama.n_tokens]
+        n = 0
+        for a, b in zip(held, tokens):
+            if a != b:
+                break
+            n += 1
+        return n
+
+    # -- generation
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        stop: Sequence[str] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[str]:
+        """Yield the answer piece by piece; stop early when `cancel` is set."""
+        import llama_cpp
+
+        tokens = self.prompt_tokens(messages)
+        if len(tokens) >= self.n_ctx:
+            raise LLMError(
+                f"the prompt has {len(tokens)} tokens but the model's context holds {self.n_ctx}"
+            )
+        max_tokens = max(1, min(max_tokens, self.n_ctx - len(tokens)))
+        stats = GenerationStats(prompt_tokens=len(tokens))
+        self.last_stats = stats
+        start = time.perf_counter()
+        first_sample: list[float] = []
+
+        def on_sample(input_ids: Any, scores: Any) -> Any:
+            # Called once per sampled token: the first call marks the end of prompt reading.
+            if not first_sample:
+                first_sample.append(time.perf_counter())
+                stats.evaluated_tokens = self._evaluated - evaluated_before
+                stats.reused_tokens = stats.prompt_tokens - stats.evaluated_tokens
+            stats.completion_tokens += 1
+            return scores
+
+        with self._lock:
+            evaluated_before = self._evaluated
+            chunks = self._llama.create_completion(
+                prompt=tokens,
+                max_tokens=max_tokens,
+                temperature=temperature,
+                stop=list(stop or []),
+                stream=True,
+                logits_processor=llama_cpp.LogitsProcessorList([on_sample]),
+            )
+            try:
+                for chunk in chunks:
+                    if cancel is not None and cancel.is_set():
+                        stats.finish = "cancelled"
+                        break
+                    choice = chunk["choices"][0]
+                    if choice.get("text"):
+                        if not stats.ttft_s:
+                            stats.ttft_s = time.perf_counter() - start
+                        yield choice["text"]
+                    if choice.get("finish_reason"):
+                        stats.finish = choice["finish_reason"]
+            finally:
+                chunks.close()
+                stats.seconds = time.perf_counter() - start
+                if not stats.ttft_s and first_sample:
+                    stats.ttft_s = first_sample[0] - start
+                if cancel is not None and cancel.is_set() and stats.finish != "stop":
+                    stats.finish = "cancelled"
+
+    def complete(self, messages: Sequence[Message], **options: Any) -> str:
+        """The whole answer at once (benchmarks, scripts)."""
+        return "".join(self.stream(messages, **options))
+
+    # -- KV state (prefix reuse across restarts; see kvstate.py)
+
+    @property
+    def state_key_parts(self) -> tuple[str, str, int]:
+        return self.model_id, self.kv_type, self.n_ctx
+
+    def export_state(self) -> tuple[list[int], bytes]:
+        """The tokens in the KV cache and llama.cpp's serialized state (KV + last logits)."""
+        with self._lock:
+            state = self._llama.save_state()
+            return [int(t) for t in state.input_ids[: state.n_tokens]], bytes(state.llama_state)
+
+    def import_state(self, tokens: Sequence[int], blob: bytes) -> None:
+        """Restore a state from export_state(): the next prompt sharing its prefix reuses it."""
+        import numpy as np
+        from llama_cpp.llama import LlamaState
+
+        if len(tokens) >= self.n_ctx:
+            raise LLMError("saved KV state is larger than this context")
+        input_ids = np.zeros(self.n_ctx, dtype=np.intc)
+        input_ids[: len(tokens)] = tokens
+        # The logits rows are not needed: a restored state re-reads its last token before
+        # sampling (llama-cpp-python sets _requires_eval), so one zero row broadcasts.
+        scores = np.zeros((1, self._llama.n_vocab()), dtype=np.single)
+        state = LlamaState(
+            input_ids=input_ids,
+            scores=scores,
+            n_tokens=len(tokens),
+            llama_state=blob,
+            llama_state_size=len(blob),
+            seed=self._llama._seed,
+        )
+        with self._lock:
+            try:
+                self._llama.load_state(state)
+            except RuntimeError as exc:
+                self._llama.reset()
+                raise LLMError(f"cannot restore the saved KV state: {exc}") from None
+
+    def reset(self) -> None:
+        """Forget the KV cache (the next prompt is read from scratch)."""
+        with self._lock:
+            self._llama.reset()
+
+    def close(self) -> None:
+        llama = getattr(self, "_llama", None)
+        if llama is not None:
+            llama.close()
+            self._llama = None  # type: ignore[assignment]
+
+
+# ---------------------------------------------------------------- OpenAI-compatible server
+
+
+class RemoteLLM:
+    """Any OpenAI-compatible chat server (llama.cpp's server, vLLM, Ollama) over HTTP.
+
+    Token counts are cl100k estimates: servers do not share their tokenizer.
+    """
+
+    kv_type: str | None = None
+
+    def __init__(
+        self,
+        url: str,
+        model: str | None = None,
+        *,
+        n_ctx: int = 8192,
+        api_key: str | None = None,
+        timeout: float = 600.0,
+    ) -> None:
+        base = url.rstrip("/")
+        if not base.startswith(("http://", "https://")):
+            raise LLMError(f"cannot reach {url}: not an http(s) URL")
+        self.url = url
+        self.base = base if base.endswith("/v1") else base + "/v1"
+        self.model = model
+        self.name = model or url
+        self.n_ctx = n_ctx
+        self.timeout = timeout
+        self._api_key = api_key or os.environ.get("CTXCHAT_LLM_API_KEY")
+        self.last_stats = GenerationStats()
+
+    @property
+    def kv_cache_mib(self) -> float | None:
+        return None  # the server owns its cache
+
+    def _request(self, path: str, body: dict[str, Any] | None = None) -> urllib.request.Request:
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        data = json.dumps(body).encode() if body is not None else None
+        return urllib.request.Request(self.base + path, data=data, headers=headers)
+
+    def check(self, timeout: float = 10.0) -> list[str]:
+        """The server's model ids; LLMError 'cannot reach URL' when it does not answer."""
+        try:
+            with urllib.request.urlopen(self._request("/models"), timeout=timeout) as resp:
+                data = json.load(resp)
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise LLMError(f"cannot reach {self.url}: {reason}") from None
+        ids = [m.get("id", "") for m in data.get("data", []) if isinstance(m, dict)]
+        if self.model is None and ids:
+            self.model = ids[0]
+            self.name = ids[0]
+        return ids
+
+    def count_tokens(self, text: str) -> int:
+        return count_cl100k(text)
+
+    def count_prompt_tokens(self, messages: Sequence[Message]) -> int:
+        # ~4 tokens of chat markup per message in most templates
+        return sum(count_cl100k(m["content"]) + 4 for m in messages) + 2
+
+    def truncate(self, text: str, max_tokens: int) -> str:
+        return truncate_to_tokens(text, max_tokens)
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        stop: Sequence[str] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[str]:
+        body: dict[str, Any] = {
+            "messages": list(messages),
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+            "stream": True,
+        }
+        if self.model:
+            body["model"] = self.model
+        if stop:
+            body["stop"] = list(stop)
+        stats = GenerationStats(prompt_tokens=self.count_prompt_tokens(messages))
+        stats.evaluated_tokens = stats.prompt_tokens
+        self.last_stats = stats
+        start = time.perf_counter()
+        try:
+            resp = urllib.request.urlopen(
+                self._request("/chat/completions", body), timeout=self.timeout
+            )
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode("utf-8", "replace")[:200]
+            raise LLMError(f"{self.url} refused the request ({exc.code}): {detail}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise LLMError(f"cannot reach {self.url}: {reason}") from None
+        try:
+            for event in _sse_events(resp):
+                if cancel is not None and cancel.is_set():
+                    stats.finish = "cancelled"
+                    break
+                if event == "[DONE]":
+                    break
+                chunk = json.loads(event)
+                if "error" in chunk:
+                    raise LLMError(f"{self.url}: {chunk['error']}")
+                for choice in chunk.get("choices", []):
+                    text = (choice.get("delta") or {}).get("content")
+                    if text:
+                        if not stats.ttft_s:
+                            stats.ttft_s = time.perf_counter() - start
+                        stats.completion_tokens += 1  # one streamed chunk per token
+                        yield text
+                    if choice.get("finish_reason"):
+                        stats.finish = choice["finish_reason"]
+                usage = chunk.get("usage")
+                if usage:
+                    stats.prompt_tokens = usage.get("prompt_tokens", stats.prompt_tokens)
+                    stats.evaluated_tokens = stats.prompt_tokens
+                    stats.completion_tokens = usage.get(
+                        "completion_tokens", stats.completion_tokens
+                    )
+        except (OSError, ValueError) as exc:
+            raise LLMError(f"the answer from {self.url} broke off: {exc}") from None
+        finally:
+            resp.close()
+            stats.seconds = time.perf_counter() - start
+
+    def close(self) -> None:
+        pass
+
+
+def _sse_events(resp: Any) -> Iterator[str]:
+    """The data payloads of a server-sent-events stream."""
+    data: list[str] = []
+    for raw in resp:
+        line = raw.decode("utf-8").rstrip("\r\n")
+        if not line:
+            if data:
+                yield "\n".join(data)
+                data = []
+        elif line.startswith("data:"):
+            data.append(line[5:].lstrip())
+    if data:
+        yield "\n".join(data)
+
+
+def open_llm(
+    model: str | Path | None = None,
+    *,
+    url: str | None = None,
+    n_ctx: int = 4096,
+    kv_type: str = DEFAULT_KV_TYPE,
+) -> ChatModel:
+    """The model the user picked: a server when `url` is given, else a GGUF (bundled default)."""
+    if url:
+        remote = RemoteLLM(url, n_ctx=n_ctx)
+        remote.check()
+        return remote
+    return LocalLLM(model, n_ctx=n_ctx, kv_type=kv_type)
