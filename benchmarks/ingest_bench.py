@@ -1,0 +1,115 @@
+"""Ingest speed and memory: pages/s and peak memory on generated 250- and 1,000-page PDFs.
+
+    .venv/bin/python -m benchmarks.ingest_bench [--pages 250 1000]
+
+Each size is ingested in a fresh child process (so peaks do not mix) into a temporary
+CTXCHAT_HOME: once plainly for time and peak RSS, once under tracemalloc for the peak Python
+heap. Memory that does not grow with the page count shows that pages stream into the store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def child(pdf: Path, trace: bool) -> dict[str, float]:
+    """Ingest `pdf` once; runs in its own process."""
+    import tracemalloc
+
+    from ctxchat.engines.library import add_path
+    from ctxchat.engines.store import Store
+
+    with tempfile.TemporaryDirectory() as home:
+        os.environ["CTXCHAT_HOME"] = home
+        store = Store()
+        # Load the tokenizers before measuring: a one-off cost, not per page.
+        from ctxchat.engines.segment import segment_pages
+        from ctxchat.engines.ingest import Page
+
+        list(segment_pages([Page(1, "Warm up the tokenizers. " * 40)]))
+        base = _rss_mib()
+        if trace:
+            tracemalloc.start()
+        start = time.perf_counter()
+        result = add_path(store, pdf)
+        seconds = time.perf_counter() - start
+        heap = tracemalloc.get_traced_memory()[1] / 2**20 if trace else float("nan")
+        store.close()
+    return {
+        "pages": result.pages,
+        "segments": result.document.segments,
+        "tokens": result.document.tokens,
+        "seconds": seconds,
+        "pages_per_s": result.pages / seconds,
+        "base_rss_mib": base,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_heap_mib": heap,
+    }
+
+
+def _run_child(pdf: Path, trace: bool) -> dict[str, float]:
+    cmd = [sys.executable, "-m", "benchmarks.ingest_bench", "--child", str(pdf)]
+    out = subprocess.run(
+        cmd + (["--trace"] if trace else []), check=True, capture_output=True, text=True
+    )
+    return json.loads(out.stdout.splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, nargs="+", default=[250, 1000])
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(child(args.child, args.trace)))
+        return 0
+
+    from tests.docgen import long_pdf
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in args.pages:
+            pdf = Path(tmp) / f"long-{n}.pdf"
+            long_pdf(pdf, n)
+            timed = _run_child(pdf, trace=False)
+            traced = _run_child(pdf, trace=True)
+            rows.append(
+                {
+                    **timed,
+                    "peak_heap_mib": traced["peak_heap_mib"],
+                    "file_mib": pdf.stat().st_size / 2**20,
+                }
+            )
+    print(
+        "| pages | file MiB | segments | seconds | pages/s | RSS after imports MiB "
+        "| peak RSS MiB | peak RSS - base MiB | peak Python heap MiB |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(
+            f"| {r['pages']:,} | {r['file_mib']:.1f} | {r['segments']:,} | {r['seconds']:.1f} "
+            f"| {r['pages_per_s']:.0f} | {r['base_rss_mib']:.0f} | {r['peak_rss_mib']:.0f} "
+            f"| {r['peak_rss_mib'] - r['base_rss_mib']:.0f} | {r['peak_heap_mib']:.1f} |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
