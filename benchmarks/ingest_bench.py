@@ -39,8 +39,8 @@ def child(pdf: Path, trace: bool) -> dict[str, float]:
         os.environ["CTXCHAT_HOME"] = home
         store = Store()
         # Load the tokenizers before measuring: a one-off cost, not per page.
-        from ctxchat.engines.segment import segment_pages
         from ctxchat.engines.ingest import Page
+        from ctxchat.engines.segment import segment_pages
 
         list(segment_pages([Page(1, "Warm up the tokenizers. " * 40)]))
         base = _rss_mib()
