@@ -17,7 +17,7 @@ from typing import Any
 
 from ctxchat.engines.errors import LLMError
 from ctxchat.engines.kvstate import KVStateStore, state_key
-from ctxchat.engines.llm import ChatModel, Message
+from ctxchat.engines.llm import ChatModel, Message, common_prefix_len
 from ctxchat.engines.tokens import count_tokens as count_cl100k
 
 # Written for small local models: short, direct, the format to copy shown once.
@@ -238,11 +238,7 @@ class AnswerStream:
         tokens = llm.prompt_tokens(self.prompt.messages)
         # The system message's tokens: what any question about this context shares.
         other = llm.prompt_tokens([self.prompt.messages[0], {"role": "user", "content": ""}])
-        shared = 0
-        for a, b in zip(tokens, other):
-            if a != b:
-                break
-            shared += 1
+        shared = common_prefix_len(tokens, other)
         if llm.cached_prefix(tokens) >= shared:
             return key  # the model holds this context already
         saved = self.kv_store.load(key) if self.kv_store else None

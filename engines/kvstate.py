@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import struct
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,6 +74,7 @@ class KVStateStore:
                 f.write(struct.pack(f"<{len(tokens)}i", *tokens))
                 f.write(blob)
             os.replace(tmp, final)
+            self._touch(final)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
@@ -103,15 +105,25 @@ class KVStateStore:
             with contextlib.suppress(OSError):
                 path.unlink()
             return None
-        with contextlib.suppress(OSError):
-            os.utime(path)  # recently used: last to be evicted
+        self._touch(path)  # recently used: last to be evicted
         return SavedState(tokens=tokens, blob=blob, meta=meta)
+
+    def _touch(self, path: Path) -> None:
+        """Mark `path` the most recently used. Strictly newer than every other file: two
+        uses within one clock tick would otherwise tie and evict in a random order."""
+        newest = max(
+            (p.stat().st_mtime_ns for p in self.folder.glob(f"*{SUFFIX}") if p != path),
+            default=0,
+        )
+        stamp = max(time.time_ns(), newest + 1)
+        with contextlib.suppress(OSError):
+            os.utime(path, ns=(stamp, stamp))
 
     def total_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.folder.glob(f"*{SUFFIX}"))
 
     def _evict(self, room_for: int) -> None:
-        files = sorted(self.folder.glob(f"*{SUFFIX}"), key=lambda p: p.stat().st_mtime)
+        files = sorted(self.folder.glob(f"*{SUFFIX}"), key=lambda p: p.stat().st_mtime_ns)
         total = sum(p.stat().st_size for p in files)
         while files and total + room_for > self.max_bytes:
             oldest = files.pop(0)

@@ -44,6 +44,16 @@ def kv_cache_bytes(n_ctx: int, n_layer: int, n_embd_k: int, n_embd_v: int, kv_ty
     return n_ctx * n_layer * row
 
 
+def common_prefix_len(a: Sequence[int], b: Sequence[int]) -> int:
+    """How many leading tokens two sequences share."""
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
 def check_kv_type(kv_type: str) -> str:
     if kv_type not in KV_TYPE_IDS:
         raise LLMError(f"unknown KV cache type {kv_type!r}: use one of {', '.join(KV_TYPE_IDS)}")
@@ -359,13 +369,7 @@ class LocalLLM:
 
     def cached_prefix(self, tokens: Sequence[int]) -> int:
         """How many leading tokens of `tokens` are already in the KV cache."""
-        held = self._llama.input_ids[: self._llama.n_tokens]
-        n = 0
-        for a, b in zip(held, tokens):
-            if a != b:
-                break
-            n += 1
-        return n
+        return common_prefix_len(self._llama.input_ids[: self._llama.n_tokens], tokens)
 
     # -- generation
 
