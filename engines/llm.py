@@ -620,6 +620,9 @@ class RemoteLLM:
             resp.close()
             stats.seconds = time.perf_counter() - start
 
+    def complete(self, messages: Sequence[Message], **options: Any) -> str:
+        return "".join(self.stream(messages, **options))
+
     def close(self) -> None:
         pass
 
