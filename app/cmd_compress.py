@@ -31,10 +31,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     size.add_argument("-r", "--rate", type=float, metavar="R", help="keep this share (0-1]")
     p.add_argument("--copy", action="store_true", help="copy the result to the clipboard")
     p.add_argument("-o", "--output", metavar="FILE", help="write the result to FILE")
-    p.add_argument("--json", action="store_true",
-                   help="print one JSON object: text, counts, ratio, spans, stats")
-    p.add_argument("--no-prune", action="store_true",
-                   help="select sentences only (skip the token compressor)")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object: text, counts, ratio, spans, stats",
+    )
+    p.add_argument(
+        "--no-prune", action="store_true", help="select sentences only (skip the token compressor)"
+    )
     p.add_argument("--password", help="password for an encrypted PDF")
     p.set_defaults(func=cmd_compress)
 
@@ -48,8 +52,10 @@ def _summary(result: Any) -> str:
         if secs.get(name)
     )
     hits = stats.get("cache_hits", {})
-    cache = "cached result" if hits.get("compression") else (
-        f"{hits.get('embeddings', 0)} cached embeddings"
+    cache = (
+        "cached result"
+        if hits.get("compression")
+        else (f"{hits.get('embeddings', 0)} cached embeddings")
     )
     parts = [
         f"{result.original_tokens:,} -> {result.compressed_tokens:,} tokens "
@@ -79,16 +85,19 @@ def cmd_compress(args: argparse.Namespace) -> int:
     prune = False if args.no_prune else None
     if args.path == "-":
         text = sys.stdin.read()
-        result = pipeline.compress_text(
-            text, args.query, args.budget, args.rate, prune=prune
-        )
+        result = pipeline.compress_text(text, args.query, args.budget, args.rate, prune=prune)
     else:
         from ctxchat.app.progress import ProgressBar
 
         with ProgressBar(Path(args.path).name, unit="pages") as bar:
             result = pipeline.compress_file(
-                args.path, args.query, args.budget, args.rate, password=args.password,
-                on_progress=bar.update, prune=prune,
+                args.path,
+                args.query,
+                args.budget,
+                args.rate,
+                password=args.password,
+                on_progress=bar.update,
+                prune=prune,
             )
 
     if args.output:
@@ -96,16 +105,19 @@ def cmd_compress(args: argparse.Namespace) -> int:
             Path(args.output).expanduser().write_text(result.text, encoding="utf-8")
         except OSError as exc:
             raise CtxchatError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
-        print(f"ctxchat: wrote {result.compressed_tokens:,} tokens to {args.output}",
-              file=sys.stderr)
+        print(
+            f"ctxchat: wrote {result.compressed_tokens:,} tokens to {args.output}", file=sys.stderr
+        )
     if args.copy:
         from ctxchat.app.clipboard import copy_text
 
         copied = copy_text(result.text)
         if not copied:
             raise CtxchatError(f"{copied.describe()}; use --output FILE instead")
-        print(f"ctxchat: copied {result.compressed_tokens:,} tokens {copied.describe()}",
-              file=sys.stderr)
+        print(
+            f"ctxchat: copied {result.compressed_tokens:,} tokens {copied.describe()}",
+            file=sys.stderr,
+        )
 
     if args.json:
         print(json.dumps(_as_json(result), ensure_ascii=False))

@@ -48,9 +48,7 @@ def weighted_minmax(lexical: np.ndarray, dense: np.ndarray, dense_weight: float)
     return dense_weight * minmax(dense) + (1.0 - dense_weight) * minmax(lexical)
 
 
-def neighbour_boost(
-    scores: np.ndarray, same_block_prev: np.ndarray, weight: float
-) -> np.ndarray:
+def neighbour_boost(scores: np.ndarray, same_block_prev: np.ndarray, weight: float) -> np.ndarray:
     """Add `weight` x the better neighbour's score, so context sentences rank near a hit.
 
     same_block_prev[i] is True when sentence i-1 belongs with sentence i (same document

@@ -27,7 +27,7 @@ from ctxchat.engines.selector import (
     render,
     select,
 )
-from ctxchat.engines.store import Store
+from ctxchat.engines.store import DocumentRow, Store
 from ctxchat.engines.tokens import count_tokens as cl100k_tokens
 
 __all__ = [
@@ -150,8 +150,15 @@ def _cache_key(
     options: dict[str, Any],
 ) -> str:
     blob = json.dumps(
-        {"v": PIPELINE_VERSION, "docs": list(shas), "query": query, "target": target,
-         "budget": budget, "rate": rate, "options": options},
+        {
+            "v": PIPELINE_VERSION,
+            "docs": list(shas),
+            "query": query,
+            "target": target,
+            "budget": budget,
+            "rate": rate,
+            "options": options,
+        },
         sort_keys=True,
     )
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
@@ -171,13 +178,16 @@ def compress_documents(
     selector_options: SelectorOptions | None = None,
     keep_rate: float = PRUNE_KEEP_RATE,
     use_cache: bool = True,
+    original_tokens: int | None = None,
 ) -> Compressed:
     """Compress stored documents for a question (or without one) to a budget or rate.
 
     count_tokens is the tokenizer the budget is counted in (cl100k_base when None; pass
     the llama.cpp model's own when feeding it, with a tokenizer_id so the final result
     can be cached). prune: None prunes when the compressor model is installed, True
-    requires it, False selects only. Counts in the result are cl100k_base.
+    requires it, False selects only. Counts in the result are cl100k_base; original_tokens
+    overrides the stored documents' count (the sum of their sentences') when the caller
+    knows the exact one.
     """
     _check_options(budget, rate)
     if not doc_ids:
@@ -190,7 +200,7 @@ def compress_documents(
     count = count_tokens or cl100k_tokens
     if count_tokens is None:
         tokenizer_id = "cl100k_base"
-    original = sum(d.tokens for d in docs)
+    original = original_tokens if original_tokens is not None else sum(d.tokens for d in docs)
     target = int(budget) if budget is not None else max(1, round((rate or DEFAULT_RATE) * original))
 
     comp, why_not = _resolve_compressor(store, prune, compressor)
@@ -221,8 +231,9 @@ def compress_documents(
             stats["mode"] = "cached"
             stats["seconds"]["total"] = round(time.perf_counter() - started, 4)
             spans = [Span(**s) for s in hit["spans"]] if hit["spans"] is not None else None
-            return Compressed(hit["text"], hit["original_tokens"], hit["compressed_tokens"],
-                              spans, stats)
+            return Compressed(
+                hit["text"], hit["original_tokens"], hit["compressed_tokens"], spans, stats
+            )
 
     all_pieces = None
     if target >= original:
@@ -231,13 +242,11 @@ def compress_documents(
         text, spans = render(all_pieces, multi_doc)
         if count(text) <= target:
             stats["mode"] = "whole"
-            return _finish(store, key, docs, query, options, text, original, spans, stats,
-                           started)
+            return _finish(store, key, docs, query, options, text, original, spans, stats, started)
 
     if query:
         select_budget = target if comp is None else max(target, int(target / keep_rate))
-        selection = select(store, doc_ids, query, select_budget, count,
-                           options=selector_options)
+        selection = select(store, doc_ids, query, select_budget, count, options=selector_options)
         stats["seconds"]["select"] = selection.stats.get("select_s", 0.0)
         stats["seconds"]["embed"] = selection.stats.get("embed_s", 0.0)
         stats["cache_hits"]["embeddings"] = selection.stats.get("embeddings", {}).get("cached", 0)
@@ -248,8 +257,9 @@ def compress_documents(
         else:
             stats["mode"] = "select+prune"
             t0 = time.perf_counter()
-            _, text, _, spans = _prune_to_fit(comp, selection.pieces, target, count, multi_doc,
-                                              stats)
+            _, text, _, spans = _prune_to_fit(
+                comp, selection.pieces, target, count, multi_doc, stats
+            )
             stats["seconds"]["compress"] = round(time.perf_counter() - t0, 4)
     else:
         if comp is None:
@@ -310,6 +320,22 @@ def _finish(
     return Compressed(text, original, compressed, list(spans), stats)
 
 
+def add_text(store: Store, text: str, name: str = TEXT_DOC_NAME) -> DocumentRow:
+    """Store pasted text as a document (kind "text", keyed by the sha256 of its UTF-8 bytes)."""
+    from ctxchat.engines.segment import segment_pages
+
+    data = text.encode("utf-8")
+    doc, _ = store.add_document(
+        sha256=hashlib.sha256(data).hexdigest(),
+        name=name,
+        path="",
+        kind="text",
+        size=len(data),
+        segments=segment_pages([_TextPage(None, text)]),  # type: ignore[list-item]
+    )
+    return doc
+
+
 def compress_text(
     text: str,
     query: str | None = None,
@@ -323,20 +349,12 @@ def compress_text(
     _check_options(budget, rate)
     if not text or not text.strip():
         raise CtxchatError("the text to compress is empty")
-    from ctxchat.engines.segment import segment_pages
 
     with _open_store(store) as db:
         t0 = time.perf_counter()
-        data = text.encode("utf-8")
-        doc, _ = db.add_document(
-            sha256=hashlib.sha256(data).hexdigest(),
-            name=TEXT_DOC_NAME,
-            path="",
-            kind="text",
-            size=len(data),
-            segments=segment_pages([_TextPage(None, text)]),  # type: ignore[list-item]
-        )
+        doc = add_text(db, text)
         ingest_s = time.perf_counter() - t0
+        kwargs.setdefault("original_tokens", cl100k_tokens(text))
         result = compress_documents(db, [doc.id], query, budget, rate, **kwargs)
     result.stats["seconds"]["ingest"] = round(ingest_s, 4)
     return result

@@ -1,0 +1,175 @@
+"""Answer survival of sentence selection on the generated long-document QA set.
+
+    .venv/bin/python -m benchmarks.selection_bench [--docs 24] [--seed 0] [--tune]
+
+For each question and budget (5% and 2% of the document's cl100k tokens), each method
+fills the budget and we check whether the gold answer string is still in the text.
+Methods: random sentences, BM25 sentences, dense (MiniLM) sentences, a BM25+MiniLM
+hybrid (min-max fusion, nothing else), ctxchat's selector (fusion + context + dedup),
+and ctxchat select+prune when the compressor model is installed.
+--tune evaluates selector settings on a development split (a different seed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+BUDGETS = (0.05, 0.02)
+
+
+def _methods() -> dict[str, Any]:
+    from ctxchat.engines.selector import SelectorOptions
+
+    return {
+        "random sentences": SelectorOptions(method="random"),
+        "BM25 sentences": SelectorOptions(method="bm25"),
+        "dense (MiniLM) sentences": SelectorOptions(method="dense"),
+        "BM25+MiniLM hybrid": SelectorOptions(method="hybrid"),
+        "ctxchat select": SelectorOptions(),
+    }
+
+
+def _ingest(store: Any, docs: list[Any]) -> list[int]:
+    from ctxchat.engines.pipeline import add_text
+
+    return [add_text(store, d.text, name=d.title).id for d in docs]
+
+
+def survival(
+    store: Any,
+    docs: list[Any],
+    doc_ids: list[int],
+    run: Callable[[int, str, int], str],
+) -> dict[float, float]:
+    """Share of questions whose answer is in run(doc_id, question, budget), per budget."""
+    out = {}
+    for share in BUDGETS:
+        kept = total = 0
+        for doc, doc_id in zip(docs, doc_ids, strict=True):
+            budget = max(1, int(share * store.document(doc_id).tokens))
+            for question, answer in doc.questions:
+                total += 1
+                kept += answer in run(doc_id, question, budget)
+        out[share] = kept / max(total, 1)
+    return out
+
+
+def _selector_run(store: Any, options: Any) -> Callable[[int, str, int], str]:
+    from ctxchat.engines.selector import select
+
+    return lambda doc_id, q, budget: select(store, [doc_id], q, budget, options=options).text
+
+
+def _prune_run(store: Any, compressor: Any, keep_rate: float) -> Callable[[int, str, int], str]:
+    from ctxchat.engines.pipeline import compress_documents
+
+    def run(doc_id: int, q: str, budget: int) -> str:
+        return compress_documents(
+            store,
+            [doc_id],
+            q,
+            budget=budget,
+            prune=True,
+            compressor=compressor,
+            keep_rate=keep_rate,
+            use_cache=False,
+        ).text
+
+    return run
+
+
+def _compressor(store: Any) -> Any:
+    from ctxchat.engines.errors import ModelNotFoundError
+
+    try:
+        from ctxchat.engines.compressor import default_compressor
+
+        return default_compressor(store)
+    except (ImportError, ModelNotFoundError) as exc:
+        print(f"(no compressor: {exc})")
+        return None
+
+
+def tune(store: Any, docs: list[Any], ids: list[int]) -> None:
+    from ctxchat.engines.selector import SelectorOptions
+
+    base = SelectorOptions()
+    grid = [("default", base)]
+    for fusion, weight in (("rrf", 0.5), ("minmax", 0.3), ("minmax", 0.7), ("minmax", 0.5)):
+        grid.append((f"{fusion} w={weight}", replace(base, fusion=fusion, dense_weight=weight)))
+    for nb in (0.0, 0.1, 0.35):
+        grid.append((f"neighbour={nb}", replace(base, neighbour_weight=nb)))
+    grid.append(("heading=0", replace(base, heading_weight=0.0)))
+    grid.append(("no predecessor", replace(base, leaning_predecessor=False)))
+    grid.append(("no dedup", replace(base, dedup_cosine=1.0)))
+    for name, options in grid:
+        res = survival(store, docs, ids, _selector_run(store, options))
+        print(f"{name:20s} 5%: {res[0.05]:.1%}  2%: {res[0.02]:.1%}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--docs", type=int, default=24)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--tune", action="store_true", help="compare selector settings")
+    parser.add_argument(
+        "--keep-rates", default="0.8,0.6,0.4", help="compressor keep rates to try for select+prune"
+    )
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory() as home:
+        os.environ["CTXCHAT_HOME"] = home
+        from benchmarks.qa_data import build_qa_set
+        from ctxchat.engines.store import Store
+
+        docs = build_qa_set(args.docs, seed=args.seed)
+        n_q = sum(len(d.questions) for d in docs)
+        tokens = [d.tokens for d in docs]
+        print(
+            f"{len(docs)} documents, {min(tokens)}-{max(tokens)} tokens "
+            f"(total {sum(tokens):,}), {n_q} questions",
+            flush=True,
+        )
+        store = Store()
+        ids = _ingest(store, docs)
+        t0 = time.perf_counter()
+        from ctxchat.engines.selector import select
+
+        for doc_id, doc in zip(ids, docs, strict=True):
+            select(store, [doc_id], doc.questions[0][0] if doc.questions else "x", 10)
+        print(f"embedding all sentences: {time.perf_counter() - t0:.1f} s", flush=True)
+        if args.tune:
+            tune(store, docs, ids)
+            return
+        rows = []
+        for name, options in _methods().items():
+            t0 = time.perf_counter()
+            res = survival(store, docs, ids, _selector_run(store, options))
+            rows.append((name, res, (time.perf_counter() - t0) / (2 * n_q)))
+            print(f"{name:28s} 5%: {res[0.05]:.1%}  2%: {res[0.02]:.1%}", flush=True)
+        compressor = _compressor(store)
+        if compressor is not None:
+            for keep in (float(k) for k in args.keep_rates.split(",")):
+                t0 = time.perf_counter()
+                res = survival(store, docs, ids, _prune_run(store, compressor, keep))
+                name = f"ctxchat select+prune (keep {keep:.0%})"
+                rows.append((name, res, (time.perf_counter() - t0) / (2 * n_q)))
+                print(f"{name:28s} 5%: {res[0.05]:.1%}  2%: {res[0.02]:.1%}", flush=True)
+        print("\n| method | survival at 5% | survival at 2% | s / question |")
+        print("|---|---|---|---|")
+        for name, res, secs in rows:
+            print(f"| {name} | {res[0.05]:.1%} | {res[0.02]:.1%} | {secs:.3f} |")
+        store.close()
+
+
+if __name__ == "__main__":
+    main()

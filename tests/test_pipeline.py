@@ -1,0 +1,205 @@
+"""compress_text / compress_file / compress_documents end to end: real store, real MiniLM,
+real PDFs, and a real (small, random-head) token classifier for the pruning stage."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+import ctxchat
+from ctxchat.engines import compressor as compressor_module
+from ctxchat.engines.compressor import Compressor
+from ctxchat.engines.errors import CtxchatError, ModelNotFoundError
+from ctxchat.engines.pipeline import DEFAULT_RATE, compress_documents
+from ctxchat.engines.selector import DOC_CACHE
+from ctxchat.engines.store import Store
+from ctxchat.engines.tokens import count_tokens
+from tests import docgen
+from tests.compressor_checkpoint import tiny_bert_classifier
+
+SENTENCES = [
+    "The harbour was busy with boats carrying timber and salted fish.",
+    "Farmers in the valley grew barley, cabbages and a few apples.",
+    "Winters in the uplands are long and the passes close for weeks.",
+    "The town council met in a modest building near the square.",
+    "Travellers described the inns as clean but rather expensive.",
+    "Records from this period are incomplete because archives burned.",
+]
+FACT = "The Velmora Glassworks was established by Ottilie Brunström in 1788."
+QUESTION = "Who founded the glass factory at Velmora?"
+
+
+def _text(paragraphs: int = 40, seed: int = 5) -> str:
+    rng = random.Random(seed)
+    paras = [" ".join(rng.sample(SENTENCES, 4)) for _ in range(paragraphs)]
+    paras[paragraphs // 2] += " " + FACT
+    return "\n\n".join(paras)
+
+
+@pytest.fixture()
+def no_default_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Failure handling: the bundled compressor model is absent."""
+
+    def missing(store=None):  # noqa: ANN001, ARG001
+        raise ModelNotFoundError("the default compressor model is missing")
+
+    monkeypatch.setattr(compressor_module, "default_compressor", missing)
+
+
+@pytest.fixture(scope="module")
+def tiny_compressor_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tiny_bert_classifier(tmp_path_factory.mktemp("models"))
+
+
+def test_query_selects_within_budget(no_default_model: None) -> None:
+    text = _text()
+    r = ctxchat.compress_text(text, query=QUESTION, budget=50)
+    assert isinstance(r, ctxchat.Compressed)
+    assert "Ottilie Brunström" in r.text
+    assert r.compressed_tokens == count_tokens(r.text) <= 50
+    assert r.original_tokens == count_tokens(text)
+    assert r.ratio == pytest.approx(r.original_tokens / r.compressed_tokens)
+    assert r.spans and all(s.page is None and s.doc_name == "text" for s in r.spans)
+    assert r.stats["mode"] == "select"
+    assert r.stats["compressor_status"].startswith("unavailable")
+    assert set(r.stats["seconds"]) >= {"ingest", "select", "embed", "compress", "total"}
+
+
+def test_rate_and_default_rate(no_default_model: None) -> None:
+    text = _text()
+    r = ctxchat.compress_text(text, query=QUESTION, rate=0.1)
+    assert r.compressed_tokens <= round(0.1 * r.original_tokens)
+    d = ctxchat.compress_text(text, query=QUESTION)
+    assert d.stats["options"]["target_tokens"] == round(DEFAULT_RATE * d.original_tokens)
+    assert d.compressed_tokens <= d.stats["options"]["target_tokens"]
+
+
+def test_second_call_is_served_from_caches(no_default_model: None) -> None:
+    store = Store()
+    text = _text()
+    first = ctxchat.compress_text(text, query=QUESTION, budget=60, store=store)
+    again = ctxchat.compress_text(text, query=QUESTION, budget=60, store=store)
+    assert again.stats["cache_hits"]["compression"] is True
+    assert again.text == first.text and again.spans == first.spans
+    # A different question reuses the stored embeddings, even after the in-memory cache is gone.
+    DOC_CACHE.clear()
+    other = ctxchat.compress_text(text, query="What did farmers grow?", budget=60, store=store)
+    emb = other.stats["selection"]["embeddings"]
+    assert emb["computed"] == 0 and emb["cached"] == emb["total"] > 0
+    assert other.stats["cache_hits"]["compression"] is False
+
+
+def test_whole_document_when_the_budget_allows(no_default_model: None) -> None:
+    text = "Short note. It has two sentences."
+    r = ctxchat.compress_text(text, query="anything", budget=500)
+    assert r.stats["mode"] == "whole" and r.text == text
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"budget": 10, "rate": 0.5}, "not both"),
+        ({"budget": 0}, "positive"),
+        ({"budget": -3}, "positive"),
+        ({"rate": 0.0}, "0 < rate"),
+        ({"rate": 1.5}, "0 < rate"),
+    ],
+)
+def test_bad_options_are_clear_errors(kwargs: dict, message: str) -> None:
+    with pytest.raises(CtxchatError, match=message):
+        ctxchat.compress_text("Some text here.", query="q", **kwargs)
+
+
+def test_empty_text_is_an_error() -> None:
+    with pytest.raises(CtxchatError, match="empty"):
+        ctxchat.compress_text("   \n")
+
+
+def test_no_query_needs_the_compressor(no_default_model: None) -> None:
+    with pytest.raises(ModelNotFoundError, match="--query"):
+        ctxchat.compress_text(_text(), rate=0.3)
+    with pytest.raises(ModelNotFoundError):
+        ctxchat.compress_text(_text(), query=QUESTION, budget=40, prune=True)
+
+
+def test_select_then_prune_fits_more_sentences(tiny_compressor_dir: Path) -> None:
+    store = Store()
+    comp = Compressor(tiny_compressor_dir, store=store)
+    text = _text()
+    doc = ctxchat.compress_text(text, query=QUESTION, budget=80, store=store, prune=False)
+    pruned = ctxchat.compress_text(
+        text, query=QUESTION, budget=80, store=store, compressor=comp, keep_rate=0.5
+    )
+    assert pruned.stats["mode"] == "select+prune"
+    assert pruned.compressed_tokens == count_tokens(pruned.text) <= 80
+    assert pruned.stats["options"]["compressor"] == comp.model_id
+    # The selection had twice the budget, so pruned text draws on more sentences.
+    assert pruned.stats["selection"]["selected"] > doc.stats["selection"]["selected"]
+    # The pruning's keep-probabilities are cached: a repeat with no final cache reuses them.
+    again = ctxchat.compress_text(
+        text,
+        query=QUESTION,
+        budget=80,
+        store=store,
+        compressor=comp,
+        keep_rate=0.5,
+        use_cache=False,
+    )
+    assert again.stats["cache_hits"]["keep_probs"] > 0
+    assert again.text == pruned.text
+
+
+def test_query_agnostic_compression_at_a_rate(tiny_compressor_dir: Path) -> None:
+    store = Store()
+    comp = Compressor(tiny_compressor_dir, store=store)
+    r = ctxchat.compress_text(_text(), rate=0.4, store=store, compressor=comp)
+    assert r.stats["mode"] == "prune"
+    assert r.compressed_tokens <= round(0.4 * r.original_tokens)
+    assert r.compressed_tokens > 0.2 * r.original_tokens
+
+
+def test_compress_file_cites_pages(tmp_path: Path, no_default_model: None) -> None:
+    report, facts = docgen.long_pdf(tmp_path / "report.pdf", n_pages=12, facts_every=4)
+    fact = facts[1]
+    r = ctxchat.compress_file(report.path, query=fact.question, budget=60)
+    assert fact.answer in r.text
+    assert f"[p. {fact.page}]" in r.text
+    assert any(fact.answer in s.text and s.page == fact.page for s in r.spans)
+    assert all(s.doc_name == "report.pdf" for s in r.spans)
+    assert r.stats["seconds"]["ingest"] > 0
+
+
+def test_llama_tokenizer_budget_and_several_documents(no_default_model: None) -> None:
+    store = Store()
+    from ctxchat.engines.pipeline import add_text
+
+    a = add_text(store, _text(seed=1), name="a.txt")
+    b = add_text(
+        store,
+        "\n\n".join(SENTENCES + ["The Ostmere lighthouse was first lit in 1862."]),
+        name="b.txt",
+    )
+
+    def chars(text: str) -> int:  # a tokenizer far from cl100k: 4 characters a token
+        return (len(text) + 3) // 4
+
+    r = compress_documents(
+        store,
+        [a.id, b.id],
+        "When was the lighthouse at Ostmere lit?",
+        budget=40,
+        count_tokens=chars,
+    )
+    assert chars(r.text) <= 40 and "1862" in r.text and "[b.txt]" in r.text
+    assert r.stats["cache_hits"]["compression"] is False
+    # Without a tokenizer id, a custom tokenizer's result is not cached.
+    again = compress_documents(
+        store,
+        [a.id, b.id],
+        "When was the lighthouse at Ostmere lit?",
+        budget=40,
+        count_tokens=chars,
+    )
+    assert again.stats["cache_hits"]["compression"] is False
