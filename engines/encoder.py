@@ -1,0 +1,292 @@
+"""Token-classification encoder: finds and loads a checkpoint, runs it in length-sorted batches.
+
+Any LLMLingua-2 style checkpoint works: a Hugging Face token classifier whose label 1 means
+"keep". This module only turns piece ids into keep probabilities; words, thresholds and the
+cache live elsewhere (wordmap, thresholds, compressor).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ctxchat.engines.errors import CompressorError, ModelNotFoundError
+from ctxchat.engines.models import torch_device
+from ctxchat.engines.paths import cache_dir
+
+MAX_SEQ_LEN = 512  # the LLMLingua-2 window, CLS and SEP included
+# Tokens per batch (padded length x rows). CPU gains nothing from huge batches; GPUs do.
+CPU_BATCH_TOKENS = 16_384
+GPU_BATCH_TOKENS = 131_072
+# The pieces llmlingua adds for force tokens the tokenizer splits (e.g. "\n" in BERT).
+ADDED_FORCE_TOKENS = [f"[NEW{i}]" for i in range(100)]
+
+ProgressFn = Callable[[int, int], None]
+
+
+def hub_folder_name(hub_id: str) -> str:
+    return hub_id.strip("/").replace("/", "--")
+
+
+def resolve_model_dir(model: str | Path) -> Path:
+    """A local model folder for `model`: a path, or a hub id already pulled into the cache."""
+    path = Path(model).expanduser()
+    if path.is_dir():
+        return path
+    if path.exists():
+        raise CompressorError(f"{path} is a file, not a model folder")
+    pulled = cache_dir("models") / hub_folder_name(str(model))
+    if (pulled / "config.json").exists():
+        return pulled
+    if "/" in str(model) and not str(model).startswith((".", "/", "~")):
+        raise ModelNotFoundError(
+            f"compressor model {model} is not downloaded; run `ctxchat models pull {model}` "
+            "(the only command that downloads models)"
+        )
+    raise ModelNotFoundError(f"compressor model folder {path} does not exist")
+
+
+def pull_model(hub_id: str) -> Path:
+    """Download an LLMLingua-2 checkpoint from the Hugging Face hub (explicit user opt-in)."""
+    try:
+        from huggingface_hub import snapshot_download
+        from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+    except ImportError as exc:  # pragma: no cover - huggingface_hub ships with transformers
+        raise ModelNotFoundError("huggingface_hub is not installed") from exc
+    target = cache_dir("models") / hub_folder_name(hub_id)
+    patterns = ["*.json", "*.safetensors", "*.txt", "*.model", "tokenizer*"]
+    try:
+        snapshot_download(repo_id=hub_id, local_dir=target, allow_patterns=patterns)
+    except (LocalEntryNotFoundError, OSError, HfHubHTTPError) as exc:
+        offline = os.environ.get("HF_HUB_OFFLINE") not in (None, "", "0")
+        hint = " (HF_HUB_OFFLINE is set)" if offline else " (are you offline?)"
+        raise ModelNotFoundError(
+            f"could not download {hub_id}{hint}: {exc}".splitlines()[0]
+        ) from exc
+    check_model_dir(target)
+    return target
+
+
+def check_model_dir(path: Path) -> dict:
+    """The folder's config, or a clear error when it cannot serve as a token classifier."""
+    config_file = path / "config.json"
+    if not config_file.exists():
+        raise CompressorError(f"{path} is not a model folder (no config.json)")
+    try:
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CompressorError(f"{config_file} is not valid JSON: {exc}") from exc
+    archs = config.get("architectures") or []
+    if not any("ForTokenClassification" in a for a in archs):
+        raise CompressorError(
+            f"{path} is not a token-classification model "
+            f"(architectures: {', '.join(archs) or 'none'}); use an LLMLingua-2 checkpoint"
+        )
+    labels = config.get("id2label") or {}
+    if labels and len(labels) < 2:
+        raise CompressorError(f"{path} has {len(labels)} label(s); a keep/drop model needs 2")
+    has_tokenizer = (path / "tokenizer.json").exists() or (path / "tokenizer_config.json").exists()
+    if not has_tokenizer:
+        raise CompressorError(f"{path} has no tokenizer files")
+    return config
+
+
+def model_fingerprint(path: Path) -> str:
+    """A short id that changes when the weights change (cache keys depend on it).
+
+    Hashing a 2 GB checkpoint takes seconds, so only sizes and the head and tail bytes of each
+    weight file go in, plus the whole config.
+    """
+    h = hashlib.sha1((path / "config.json").read_bytes())
+    for f in sorted(path.iterdir()):
+        if f.suffix not in (".safetensors", ".bin", ".pt") or not f.is_file():
+            continue
+        size = f.stat().st_size
+        h.update(f"{f.name}:{size}".encode())
+        with f.open("rb") as fh:
+            h.update(fh.read(1 << 16))
+            fh.seek(max(0, size - (1 << 16)))
+            h.update(fh.read(1 << 16))
+    return f"{path.name}@{h.hexdigest()[:12]}"
+
+
+class Encoder:
+    """One loaded checkpoint on one device. Thread-safe: one forward pass at a time."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        device: str = "auto",
+        quantize: bool | None = None,
+        batch_tokens: int | None = None,
+    ) -> None:
+        check_model_dir(path)
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        import torch
+        from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+        self.path = path
+        self.device = torch_device(device)
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+            model = AutoModelForTokenClassification.from_pretrained(path, local_files_only=True)
+        except (OSError, ValueError, KeyError) as exc:
+            raise CompressorError(f"cannot load the compressor model in {path}: {exc}") from exc
+        if not getattr(tokenizer, "is_fast", False):
+            raise CompressorError(f"{path} needs a fast tokenizer (tokenizer.json)")
+        model.eval()
+        self.tokenizer = tokenizer
+        self.model = model
+        self.max_len = min(MAX_SEQ_LEN, int(getattr(model.config, "max_position_embeddings", 512)))
+        self.model_id = model_fingerprint(path)
+        self.cls_id = _first_id(tokenizer.cls_token_id, tokenizer.bos_token_id)
+        self.sep_id = _first_id(tokenizer.sep_token_id, tokenizer.eos_token_id)
+        self.pad_id = _first_id(tokenizer.pad_token_id, 0)
+        self._lock = threading.Lock()
+        self._torch = torch
+        # int8 dynamic quantization (Linear layers) on CPU: measured in benchmarks/README.md.
+        self.quantized = bool(quantize if quantize is not None else self.device == "cpu")
+        if self.device == "cuda":
+            model.half()
+        if self.device != "cpu":
+            model.to(self.device)
+        self._base_model = model
+        if self.quantized and self.device == "cpu":
+            model = _quantize_int8(model)
+        self.model = model
+        if batch_tokens is None:
+            batch_tokens = CPU_BATCH_TOKENS if self.device == "cpu" else GPU_BATCH_TOKENS
+        self.batch_tokens = batch_tokens
+        self.forward_calls = 0
+
+    @property
+    def precision(self) -> str:
+        if self.device == "cuda":
+            return "fp16"
+        return "int8" if self.quantized else "fp32"
+
+    def ensure_added_force_tokens(self) -> None:
+        """Add llmlingua's [NEW0]..[NEW99] pieces the way it does (same seed, same resize).
+
+        llmlingua stands these in for force tokens the tokenizer splits; a checkpoint trained
+        by LLMLingua-2 already has them, ours get llmlingua's own random rows so that both
+        tools see identical inputs.
+        """
+        vocab = self.tokenizer.get_vocab()
+        rows = self._base_model.get_input_embeddings().num_embeddings
+        if all(t in vocab for t in ADDED_FORCE_TOKENS) and rows >= len(self.tokenizer):
+            return
+        torch = self._torch
+        with self._lock, torch.random.fork_rng(devices=[]):
+            torch.manual_seed(42)
+            self.tokenizer.add_special_tokens({"additional_special_tokens": ADDED_FORCE_TOKENS})
+            self._base_model.resize_token_embeddings(len(self.tokenizer))
+            if self.model is not self._base_model:
+                self.model = _quantize_int8(self._base_model)
+
+    def keep_probs(
+        self,
+        chunks: Sequence[np.ndarray],
+        on_progress: ProgressFn | None = None,
+        progress_offset: int = 0,
+        progress_total: int | None = None,
+    ) -> list[np.ndarray]:
+        """P(keep) for every piece of every chunk (piece ids without CLS/SEP).
+
+        Chunks are sorted by length and padded only to the longest of their batch. A chunk
+        longer than the window minus CLS/SEP loses its SEP, as in llmlingua.
+        """
+        out: list[np.ndarray | None] = [None] * len(chunks)
+        order = sorted(range(len(chunks)), key=lambda i: len(chunks[i]))
+        total = progress_total if progress_total is not None else len(chunks)
+        done = progress_offset
+        pos = 0
+        while pos < len(order):
+            width = min(len(chunks[order[pos]]) + 2, self.max_len)
+            # Rows fit the token budget at the width of the longest row of the batch.
+            end = pos + 1
+            while end < len(order):
+                w = min(len(chunks[order[end]]) + 2, self.max_len)
+                if (end - pos + 1) * w > self.batch_tokens:
+                    break
+                width = w
+                end += 1
+            batch = order[pos:end]
+            try:
+                probs = self._forward([chunks[i] for i in batch], width)
+            except RuntimeError as exc:
+                if "out of memory" not in str(exc).lower() or self.batch_tokens <= 1024:
+                    raise
+                self.batch_tokens //= 2  # CUDA OOM: halve the batch and retry
+                self._torch.cuda.empty_cache()
+                continue
+            for i, p in zip(batch, probs, strict=True):
+                out[i] = p
+            pos = end
+            done += len(batch)
+            if on_progress is not None:
+                on_progress(done, total)
+        return out  # type: ignore[return-value]
+
+    def _forward(self, rows: list[np.ndarray], width: int) -> list[np.ndarray]:
+        torch = self._torch
+        ids = np.full((len(rows), width), self.pad_id, dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        lengths = []
+        for r, piece_ids in enumerate(rows):
+            seq = np.concatenate(([self.cls_id], piece_ids, [self.sep_id]))[:width]
+            ids[r, : len(seq)] = seq
+            mask[r, : len(seq)] = 1
+            lengths.append(min(len(piece_ids), width - 1))
+        with self._lock, torch.inference_mode():
+            t_ids = torch.from_numpy(ids).to(self.device)
+            t_mask = torch.from_numpy(mask).to(self.device)
+            logits = self.model(input_ids=t_ids, attention_mask=t_mask).logits
+            probs = torch.softmax(logits.float(), dim=-1)[..., 1].cpu().numpy()
+            self.forward_calls += 1
+        return [probs[r, 1 : 1 + n].astype(np.float32) for r, n in enumerate(lengths)]
+
+
+def _first_id(*candidates: int | None) -> int:
+    for c in candidates:
+        if c is not None:
+            return int(c)
+    return 0
+
+
+def _quantize_int8(model):  # type: ignore[no-untyped-def]
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+
+
+_ENCODERS: dict[tuple, Encoder] = {}
+_ENCODERS_LOCK = threading.Lock()
+
+
+def load_encoder(
+    path: Path,
+    *,
+    device: str = "auto",
+    quantize: bool | None = None,
+    batch_tokens: int | None = None,
+) -> Encoder:
+    """A process-wide shared Encoder per (folder, device, precision, batch budget)."""
+    key = (str(path.resolve()), torch_device(device), quantize, batch_tokens)
+    with _ENCODERS_LOCK:
+        enc = _ENCODERS.get(key)
+        if enc is None:
+            enc = Encoder(path, device=device, quantize=quantize, batch_tokens=batch_tokens)
+            _ENCODERS[key] = enc
+        return enc

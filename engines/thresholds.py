@@ -1,0 +1,83 @@
+"""Which words to keep, given their keep probabilities and cl100k token counts.
+
+Two modes:
+- llmlingua2: a threshold per 512-piece chunk, exactly as llmlingua 0.2.2 computes it (the
+  percentile of word probabilities repeated once per cl100k token), so its output is reproduced.
+- global: one threshold over the whole input, chosen so the kept words fill the token budget;
+  the achieved rate matches the requested one instead of drifting chunk by chunk.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def check_rate(rate: float) -> float:
+    from ctxchat.engines.errors import CompressorError
+
+    try:
+        rate = float(rate)
+    except (TypeError, ValueError) as exc:
+        raise CompressorError(f"rate must be a number in (0, 1], got {rate!r}") from exc
+    if not (0.0 < rate <= 1.0):
+        raise CompressorError(f"rate must be in (0, 1] (the kept share), got {rate}")
+    return rate
+
+
+def llmlingua2_percentile(rate: float) -> int:
+    """llmlingua's percentile for a kept share: int(100 * reduce + 1), float quirks included."""
+    reduce_rate = max(0, 1 - rate)
+    return int(100 * reduce_rate + 1)
+
+
+def keep_llmlingua2(
+    probs: np.ndarray,
+    tokens: np.ndarray,
+    chunk_starts: np.ndarray,
+    rate: float,
+    exact_one: np.ndarray,
+) -> np.ndarray:
+    """Per-chunk percentile threshold; keep p > t, or p == 1 when t == 1.
+
+    exact_one marks words whose probability llmlingua holds as a Python float (single-piece
+    force tokens): a chunk with one of them is thresholded in float64, the others in float32,
+    because that is what numpy does with llmlingua's lists.
+    """
+    n = len(probs)
+    if max(0, 1 - rate) <= 0:
+        return np.ones(n, dtype=bool)
+    q = llmlingua2_percentile(rate)
+    keep = np.zeros(n, dtype=bool)
+    bounds = np.append(chunk_starts, n).astype(np.int64)
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        if b <= a:
+            continue
+        p = probs[a:b]
+        dtype = np.float64 if exact_one[a:b].any() else np.float32
+        repeated = np.repeat(p.astype(dtype), tokens[a:b])
+        if len(repeated) == 0:
+            continue
+        t = np.percentile(repeated, q)
+        keep[a:b] = (p > t) | ((t == 1.0) & (p == 1.0))
+    return keep
+
+
+def keep_global(
+    probs: np.ndarray, tokens: np.ndarray, forced: np.ndarray, budget: float
+) -> tuple[np.ndarray, float]:
+    """Keep forced words, then the most probable others while they fit in `budget` tokens.
+
+    Returns the mask and the threshold (the lowest kept probability among the free words).
+    Ties go to the earlier word, so the result is deterministic.
+    """
+    keep = forced.copy()
+    remaining = budget - float(tokens[forced].sum())
+    free = np.flatnonzero(~forced)
+    if remaining <= 0 or len(free) == 0:
+        return keep, 1.0
+    order = free[np.argsort(-probs[free], kind="stable")]
+    filled = np.cumsum(tokens[order])
+    n_keep = int(np.searchsorted(filled, remaining, side="right"))
+    keep[order[:n_keep]] = True
+    threshold = float(probs[order[n_keep - 1]]) if n_keep else 1.0
+    return keep, threshold

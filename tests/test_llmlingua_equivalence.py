@@ -1,0 +1,108 @@
+"""llmlingua2 mode keeps the same words as llmlingua 0.2.2 itself, on the same checkpoint."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from ctxchat.engines.compressor import Compressor
+from tests.compressor_checkpoint import (
+    corpus,
+    minilm_classifier,
+    offline_tiktoken,
+    tiny_bert_classifier,
+)
+
+pytestmark = pytest.mark.slow
+FORCE = ["\n", ".", "?", "!"]
+
+
+def _norm(word: str) -> str:
+    decomposed = unicodedata.normalize("NFD", word.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip(" ") or word
+
+
+def llmlingua_labels(result: dict) -> list[tuple[str, int]]:
+    pairs = []
+    for item in result["fn_labeled_original_prompt"].split("\t\t|\t\t"):
+        word, label = item.rsplit(" ", 1)
+        pairs.append((word, int(label)))
+    return pairs
+
+
+def agreement(theirs: list[tuple[str, int]], words: list[str], keep: list[bool]) -> float:
+    """Share of words on which both agree (keep/drop), after aligning the two word lists."""
+    a = [_norm(w) for w, _ in theirs]
+    b = [_norm(w) for w in words]
+    same = 0
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    for block in matcher.get_matching_blocks():
+        for k in range(block.size):
+            same += theirs[block.a + k][1] == int(keep[block.b + k])
+    return same / max(len(a), len(b))
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("llmlingua-models")
+    offline_tiktoken(folder / "tiktoken")
+    return {"tiny": tiny_bert_classifier(folder, seed=1), "minilm": minilm_classifier(folder)}
+
+
+def _llmlingua(path: Path):  # type: ignore[no-untyped-def]
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from llmlingua import PromptCompressor
+
+    return PromptCompressor(model_name=str(path), use_llmlingua2=True, device_map="cpu")
+
+
+@pytest.mark.parametrize(
+    ("model", "paragraphs", "budget"),
+    [
+        ("tiny", 120, {"rate": 0.5}),
+        ("tiny", 120, {"rate": 0.33}),
+        ("tiny", 60, {"target_token": 700}),
+        ("minilm", 40, {"rate": 0.4}),
+    ],
+)
+def test_llmlingua2_mode_keeps_the_same_words(
+    checkpoints: dict[str, Path], model: str, paragraphs: int, budget: dict
+) -> None:
+    text = corpus(paragraphs, seed=paragraphs)
+    theirs = _llmlingua(checkpoints[model]).compress_prompt(
+        text, force_tokens=FORCE, return_word_label=True, **budget
+    )
+    ours = Compressor(checkpoints[model], mode="llmlingua2", quantize=False).compress(
+        text,
+        rate=budget.get("rate"),
+        target_tokens=budget.get("target_token"),
+        force_tokens=FORCE,
+        protect=False,
+    )
+    pairs = llmlingua_labels(theirs)
+    assert len(pairs) > 500
+    score = agreement(pairs, ours.words, ours.keep.tolist())
+    assert score >= 0.99, f"kept-word agreement {score:.4f}"
+    # Both count the original the same way, and keep a similar share of it.
+    assert ours.original_tokens == theirs["origin_tokens"]
+    assert (
+        abs(ours.compressed_tokens - theirs["compressed_tokens"]) <= 0.1 * theirs["origin_tokens"]
+    )
+    # Words with casing, accents and digits come back as written, not tokenizer-normalised.
+    kept = {w for w, k in zip(ours.words, ours.keep, strict=True) if k}
+    for word in kept & {"Zürich", "Reykjavík", "Zoë", "São"}:
+        assert word in ours.text
+
+
+def test_probabilities_match_without_force_tokens(checkpoints: dict[str, Path]) -> None:
+    """With no stand-in pieces, inputs are identical: labels agree on every word."""
+    text = corpus(30, seed=5)
+    theirs = _llmlingua(checkpoints["tiny"]).compress_prompt(text, rate=0.5, return_word_label=True)
+    ours = Compressor(checkpoints["tiny"], mode="llmlingua2", quantize=False).compress(
+        text, rate=0.5, force_tokens=(), protect=False
+    )
+    assert agreement(llmlingua_labels(theirs), ours.words, ours.keep.tolist()) >= 0.999
