@@ -20,6 +20,8 @@ REPEAT_SHARE = 0.4
 MIN_REPEATS = 3
 # A block narrower than this share of the text area may sit in a column.
 WIDE_SHARE = 0.6
+# Points a block must reach past the middle of the text area to count as crossing it.
+CENTRE_MARGIN = 5.0
 
 _DIGITS = re.compile(r"\d+")
 _SPACES = re.compile(r"\s+")
@@ -98,12 +100,16 @@ def reading_order(blocks: Sequence[Sequence[Line]]) -> list[Sequence[Line]]:
     boxes = [_bbox(b) for b in blocks]
     left = min(b[0] for b in boxes)
     width = max(b[2] for b in boxes) - left
+    middle = left + width / 2
     order = sorted(range(len(blocks)), key=lambda i: (boxes[i][1], boxes[i][0]))
     out: list[Sequence[Line]] = []
     section: list[int] = []
     for i in order:
         x0, _, x1, _ = boxes[i]
-        if width <= 0 or (x1 - x0) >= WIDE_SHARE * width:
+        # A block across the middle of the text area cannot sit in one of two columns
+        # (a centred title or page number): it separates sections like a wide block.
+        across = x0 < middle - CENTRE_MARGIN and x1 > middle + CENTRE_MARGIN
+        if width <= 0 or across or (x1 - x0) >= WIDE_SHARE * width:
             out.extend(blocks[j] for j in _by_columns(section, boxes))
             section = []
             out.append(blocks[i])

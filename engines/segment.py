@@ -38,6 +38,7 @@ ABBREVIATIONS = frozenset(
     """.split()
 )
 _SENTENCE_END = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019\u00bb)\]]*(?=\s|$)|[\u3002\uff01\uff1f]+")
+_OPENERS = "\"'([{\u201c\u2018\u00ab\u00bf\u00a1*\u2022-"
 _INITIALS = re.compile(r"(?:[a-z]\.)*[a-z]")
 
 
@@ -57,14 +58,21 @@ def split_sentences(text: str) -> list[str]:
             break
         mark = match.group()
         if mark[0] not in "\u3002\uff01\uff1f":
-            if rest[0].islower():
+            # A sentence starts with a capital, a digit, a quote or bracket, or a letter of
+            # a script without case; not with lowercase or punctuation ("a . . . b").
+            first = rest[0]
+            if first.islower() or not (first.isalnum() or first in _OPENERS):
                 continue
+            if mark[0] == "\u2026" and text[match.start() - 1 : match.start()] == " ":
+                continue  # a free-standing ellipsis (a contents leader) ends nothing
             if mark.startswith(".") and not mark.startswith(".."):
                 before = text[start : match.start()].split()
                 word = before[-1].lstrip("([{\"'\u201c\u2018").lower() if before else ""
                 if word in ABBREVIATIONS or (_INITIALS.fullmatch(word) and word != "i"):
                     continue
         piece = text[start:end].strip()
+        if not any(c.isalpha() for c in piece):
+            continue  # "1.2." or "5." numbers the sentence that follows
         if piece:
             sentences.append(piece)
         start = end
@@ -157,6 +165,7 @@ _NUMBERED_HEADING = re.compile(
     re.IGNORECASE,
 )
 _SPACES = re.compile(r"\s+")
+_DOT_LEADER = re.compile(r"(?:\s?\.){4,}\s?")
 
 
 def _looks_like_heading(line: str) -> bool:
@@ -188,7 +197,9 @@ def paragraph_units(text: str) -> Iterator[tuple[str, str | None]]:
 
 def _unit(lines: list[str]) -> tuple[str, str | None]:
     text = _SPACES.sub(" ", " ".join(lines)).strip()
-    if len(lines) == 1 and _looks_like_heading(text):
+    text = _DOT_LEADER.sub(" \u2026 ", text)  # table-of-contents leaders: "Intro . . . . 1"
+    # One line, or two when the layout put a section number on a line of its own.
+    if len(lines) <= 2 and _looks_like_heading(text):
         return text, text
     return text, None
 

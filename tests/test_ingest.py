@@ -10,7 +10,7 @@ import pytest
 
 from ctxchat.engines.errors import IngestError, NeedsPasswordError
 from ctxchat.engines.ingest import TEXT_PAGE_CHARS, read_document, supported_files
-from ctxchat.engines.layout import join_lines
+from ctxchat.engines.layout import join_lines, reading_order
 from tests import docgen
 
 
@@ -222,3 +222,27 @@ def test_supported_files_recursive_skips_hidden(tmp_path):
         (tmp_path / name).write_text("x")
     found = [p.relative_to(tmp_path).as_posix() for p in supported_files(tmp_path)]
     assert found == ["three.txt", "a/book.epub", "a/one.md", "a/deep/two.PDF"]
+
+
+def _block(x0, y0, x1, y1, text, n):
+    return [(x0, y0, x1, y1, text, n)]
+
+
+def test_reading_order_with_a_centred_page_number_between_columns():
+    blocks = [
+        _block(72, 60, 520, 80, "title across the page", 0),
+        _block(300, 100, 520, 300, "right column", 1),
+        _block(280, 780, 315, 795, "7", 2),  # centred, touches both columns
+        _block(72, 100, 290, 400, "left column top", 3),
+        _block(72, 410, 290, 700, "left column bottom", 4),
+        _block(300, 310, 520, 700, "right column bottom", 5),
+    ]
+    texts = [b[0][4] for b in reading_order(blocks)]
+    assert texts == [
+        "title across the page",
+        "left column top",
+        "left column bottom",
+        "right column",
+        "right column bottom",
+        "7",
+    ]

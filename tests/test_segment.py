@@ -140,3 +140,21 @@ def test_max_tokens_applies_to_segments():
     assert len(segs) > 3
     assert all(compressor_tokens(s.text) <= 64 - SPECIAL_TOKENS_MARGIN for s in segs)
     assert len({s.paragraph for s in segs}) == 1
+
+
+def test_dot_leaders_and_stray_dots_do_not_make_empty_sentences():
+    toc = "Introduction . . . . . . . . . . 1\n\n2.1 Syntax . . . . . . . . 4\n\nThe end . . . so it goes."
+    segs = [s.text for s in segment_pages([Page(1, toc)])]
+    assert segs == ["Introduction \u2026 1", "2.1 Syntax \u2026 4", "The end . . . so it goes."]
+
+
+def test_section_numbers_stay_with_their_sentence():
+    assert split_sentences("1.2. What is this spec? It is short.") == [
+        "1.2. What is this spec?",
+        "It is short.",
+    ]
+    segs = list(segment_pages([Page(1, "2.1\nSyntax rules\n\nThe rules follow.")]))
+    assert [(s.text, s.heading) for s in segs] == [
+        ("2.1 Syntax rules", "2.1 Syntax rules"),
+        ("The rules follow.", "2.1 Syntax rules"),
+    ]
