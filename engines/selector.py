@@ -346,9 +346,17 @@ class _Filler:
         self.used = 0
         self.seen_text: set[str] = set()
         self.kept_vectors: list[np.ndarray] = []
-        # Worst case of what a new block adds: a gap line and a page marker.
-        longest = max((len(n) for n in scored.doc_names), default=0)
-        self.block_cost = count(f"\n{GAP}\n") + count(f"[{'x' * longest}, p. 99999] ") + 1
+        self.gap_cost = count(f"\n{GAP}\n")
+        self._marker_cost: dict[tuple[int, int | None], int] = {}
+
+    def marker_cost(self, i: int) -> int:
+        """Tokens of the page marker that would open a block at sentence i."""
+        seg = self.s.segments[i]
+        key = (seg.doc_id, seg.page)
+        if key not in self._marker_cost:
+            piece = Piece(seg, seg.text, self.s.doc_names[i])
+            self._marker_cost[key] = self.count(_marker(piece, self.multi_doc))
+        return self._marker_cost[key]
 
     def cost(self, i: int) -> int:
         if i not in self._cost:
@@ -357,8 +365,14 @@ class _Filler:
         return self._cost[i]
 
     def added_cost(self, i: int) -> int:
+        """An upper bound of what sentence i adds to the rendered text (the exact count
+        comes in finish()): its tokens and a joiner, plus a gap line and a page marker when
+        it opens a new block. BPE merges across the joins only make the real count lower."""
         joined = (i - 1) in self.chosen or (i + 1) in self.chosen
-        return self.cost(i) + 1 + (0 if joined else self.block_cost)
+        if joined:
+            return self.cost(i) + 1
+        gap = self.gap_cost if self.chosen else 0
+        return self.cost(i) + 1 + gap + self.marker_cost(i)
 
     def is_duplicate(self, i: int) -> bool:
         key = _NORMALISE.sub(" ", self.s.segments[i].text.lower()).strip()

@@ -1,0 +1,122 @@
+"""`ctxchat compress`: text on stdout, a summary on stderr, --json, --output, --copy, exit codes."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from ctxchat.app.cli import main
+from ctxchat.engines.tokens import count_tokens
+from tests import docgen
+
+
+@pytest.fixture(scope="module")
+def pdf(tmp_path_factory: pytest.TempPathFactory):
+    report, facts = docgen.long_pdf(
+        tmp_path_factory.mktemp("docs") / "report.pdf", n_pages=10, facts_every=3
+    )
+    return report.path, facts
+
+
+def test_prints_the_compressed_text_and_a_summary(pdf, capsys) -> None:
+    path, facts = pdf
+    fact = facts[2]
+    code = main(["compress", str(path), "--query", fact.question, "--budget", "70", "--no-prune"])
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert fact.answer in out and f"[p. {fact.page}]" in out
+    assert count_tokens(out.rstrip("\n")) <= 70
+    assert err.startswith("ctxchat: ") and "tokens" in err and "select" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_json_has_counts_ratio_spans_and_stats(pdf, capsys) -> None:
+    path, facts = pdf
+    fact = facts[0]
+    args = ["compress", str(path), "-q", fact.question, "-b", "60", "--json"]
+    assert main(args) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert set(first) == {"text", "original_tokens", "compressed_tokens", "ratio", "spans", "stats"}
+    assert first["compressed_tokens"] == count_tokens(first["text"]) <= 60
+    assert first["ratio"] == pytest.approx(
+        first["original_tokens"] / first["compressed_tokens"], rel=1e-3
+    )
+    assert any(s["page"] == fact.page and fact.answer in s["text"] for s in first["spans"])
+    assert {"ingest", "select", "embed", "compress"} <= set(first["stats"]["seconds"])
+    assert first["stats"]["cache_hits"]["compression"] is False
+    assert main(args) == 0
+    second = json.loads(capsys.readouterr().out)
+    assert second["stats"]["cache_hits"]["compression"] is True
+    assert second["text"] == first["text"]
+
+
+def test_output_file_and_stdin(tmp_path: Path, monkeypatch, capsys) -> None:
+    text = "\n\n".join(
+        ["Goats graze on the hill behind the mill."] * 3
+        + ["The mill at Dunford was rebuilt by Irma Corholm after the fire."]
+        + ["Rain falls often in the autumn months."] * 3
+    )
+    monkeypatch.setattr("sys.stdin", io.StringIO(text))
+    target = tmp_path / "prompt.txt"
+    code = main(
+        [
+            "compress",
+            "-",
+            "--query",
+            "Who restored the Dunford mill?",
+            "--budget",
+            "20",
+            "--no-prune",
+            "--output",
+            str(target),
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0 and out == ""
+    assert "Irma Corholm" in target.read_text(encoding="utf-8")
+    assert f"to {target}" in err
+
+
+def test_copy_without_a_clipboard_says_to_use_output(pdf, monkeypatch, tmp_path, capsys) -> None:
+    path, facts = pdf
+    monkeypatch.setenv("PATH", str(tmp_path))  # no clipboard tool can be found
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    code = main(
+        ["compress", str(path), "-q", facts[0].question, "-b", "50", "--copy", "--no-prune"]
+    )
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("ctxchat: error: ") and "--output FILE" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--rate", "0"], "0 < rate"),
+        (["--rate", "1.5"], "0 < rate"),
+        (["--budget", "0"], "positive"),
+    ],
+)
+def test_bad_values_exit_1_with_one_line(pdf, capsys, args, message) -> None:
+    path, _ = pdf
+    assert main(["compress", str(path), "-q", "x", *args]) == 1
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_budget_and_rate_together_is_a_usage_error(pdf, capsys) -> None:
+    path, _ = pdf
+    with pytest.raises(SystemExit) as exc:
+        main(["compress", str(path), "--budget", "10", "--rate", "0.5"])
+    assert exc.value.code == 2
+    assert "not allowed with" in capsys.readouterr().err
+
+
+def test_missing_file_is_a_clear_error(tmp_path, capsys) -> None:
+    assert main(["compress", str(tmp_path / "nope.pdf"), "-q", "x"]) == 1
+    assert "file not found" in capsys.readouterr().err
