@@ -8,7 +8,7 @@ TORCH_SPEC ?= torch
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.ctxchat-installed
 
-.PHONY: run test lint bench build dist-check clean setup setup-dev
+.PHONY: run test lint bench build dist-check clean setup setup-dev train
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ lint: setup
 
 test: lint
 	$(BIN)/python -m pytest -q
+
+# Retrain the default compressor (assets/compressor) from scratch, offline (~30 min, 2 cores).
+train: setup
+	nice -n 10 $(BIN)/python -m ctxchat.engines.training
 
 bench: setup
 	$(BIN)/python -m benchmarks.run_all

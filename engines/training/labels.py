@@ -1,0 +1,132 @@
+"""The teacher: word surprisal, IDF and rules combined into keep scores and keep/drop labels.
+
+Scores are ranked within each document, so signals on different scales combine without
+tuning, and the student's target for a word is its keep percentile (0 = first to drop,
+1 = last to drop). Hard labels keep the top KEEP_SHARE of words.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+import numpy as np
+
+from ctxchat.engines.training.words import STOP_WORDS, core, sentence_initial
+
+KEEP_SHARE = 0.5
+# Rules dominate the ranked signals (which lie in [0, 1]): kept words above, stop words below.
+RULE_WEIGHT = 2.0
+
+_URL_RE = re.compile(r"^(https?://|www\.)|@\w+\.\w", re.IGNORECASE)
+_IDENT_RE = re.compile(r"_|\(\)|\w\.\w|[a-z][A-Z]")
+
+# Named teacher variants measured on the word-survival benchmark: (surprisal, idf, rules).
+VARIANTS: dict[str, tuple[float, float, bool]] = {
+    "surprisal": (1.0, 0.0, False),
+    "idf": (0.0, 1.0, False),
+    "rules": (0.0, 0.0, True),
+    "surprisal+idf": (0.5, 0.5, False),
+    "idf+rules": (0.0, 1.0, True),
+    "surprisal+rules": (1.0, 0.0, True),
+    "surprisal+idf+rules": (0.5, 0.5, True),
+}
+DEFAULT_VARIANT = "surprisal+idf+rules"
+
+
+def uses_lm(variant: str) -> bool:
+    """Whether a variant needs llama.cpp surprisal (the slow part of labelling)."""
+    return VARIANTS[variant][0] > 0
+
+
+def must_keep(word: str, opens_sentence: bool) -> bool:
+    """Numbers, names, URLs and code identifiers: the words a question is most likely about."""
+    c = core(word)
+    if not c:
+        return False
+    if any(ch.isdigit() for ch in c) or _URL_RE.search(c) or _IDENT_RE.search(c):
+        return True
+    if len(c) >= 2 and c.isupper() and c.isalpha():
+        return True  # acronyms
+    return c[0].isupper() and not opens_sentence and c.lower() not in STOP_WORDS
+
+
+def rule_flags(words: list[str]) -> np.ndarray:
+    """+1 must keep, -1 stop word or bare punctuation, 0 left to the ranked signals."""
+    flags = np.zeros(len(words), dtype=np.float32)
+    for i, (word, opens) in enumerate(zip(words, sentence_initial(words), strict=True)):
+        c = core(word)
+        if must_keep(word, opens):
+            flags[i] = 1.0
+        elif not c or c.lower() in STOP_WORDS:
+            flags[i] = -1.0
+    return flags
+
+
+class IdfTable:
+    """Inverse document frequency of lowercased word cores over a corpus."""
+
+    def __init__(self, documents: Iterable[list[str]]) -> None:
+        df: Counter[str] = Counter()
+        n = 0
+        for words in documents:
+            n += 1
+            df.update({core(w).lower() for w in words})
+        self.n_docs = max(n, 1)
+        self.df = df
+
+    def __call__(self, words: list[str]) -> np.ndarray:
+        # Unseen words get the highest IDF: a word the corpus never saw is as rare as it gets.
+        return np.array(
+            [math.log((self.n_docs + 1) / (self.df.get(core(w).lower(), 0) + 1)) for w in words],
+            dtype=np.float32,
+        )
+
+
+def percentile_ranks(values: np.ndarray) -> np.ndarray:
+    """Each value's rank in [0, 1] within the array (ties share their mean rank)."""
+    n = len(values)
+    if n == 0:
+        return np.zeros(0, dtype=np.float32)
+    if n == 1:
+        return np.ones(1, dtype=np.float32)
+    order = np.argsort(values, kind="stable")
+    ranks = np.empty(n, dtype=np.float64)
+    ranks[order] = np.arange(n)
+    # Average the ranks of tied values so equal scores get equal targets.
+    uniq, inverse = np.unique(values, return_inverse=True)
+    if len(uniq) < n:
+        sums = np.bincount(inverse, weights=ranks)
+        counts = np.bincount(inverse)
+        ranks = (sums / counts)[inverse]
+    return (ranks / (n - 1)).astype(np.float32)
+
+
+def teacher_scores(
+    words: list[str],
+    surprisal: np.ndarray,
+    idf: np.ndarray,
+    variant: str = DEFAULT_VARIANT,
+) -> np.ndarray:
+    """Keep scores of one document's words (higher = keep longer)."""
+    w_surprisal, w_idf, use_rules = VARIANTS[variant]
+    score = np.zeros(len(words), dtype=np.float32)
+    if w_surprisal:
+        score += w_surprisal * percentile_ranks(surprisal)
+    if w_idf:
+        score += w_idf * percentile_ranks(idf)
+    if use_rules:
+        score += RULE_WEIGHT * rule_flags(words)
+    return score
+
+
+def keep_targets(scores: np.ndarray) -> np.ndarray:
+    """The student's soft targets: each word's keep percentile within its document."""
+    return percentile_ranks(scores)
+
+
+def keep_labels(scores: np.ndarray, share: float = KEEP_SHARE) -> np.ndarray:
+    """Hard keep (1) / drop (0) labels: the top `share` of words by score."""
+    return (keep_targets(scores) >= 1.0 - share).astype(np.int64)
