@@ -264,6 +264,10 @@ class Store:
         if existing is not None:
             return existing, False
         with self.transaction() as conn:
+            # Checked again under the write lock: another process may have added it meanwhile.
+            existing = self.document_by_hash(sha256)
+            if existing is not None:
+                return existing, False
             cur = conn.execute(
                 "INSERT INTO documents (sha256, name, path, kind, bytes, added_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
