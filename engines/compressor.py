@@ -187,16 +187,16 @@ class Compressor:
             joined = _join(pieces, texts)
             compressed = count_tokens(joined)
         else:
-            forced = [
-                _force_mask(t, wp, force_tokens) | (((wp.flags & FLAG_PROTECTED) > 0) & protect)
-                for t, wp in zip(texts, wps, strict=True)
-            ]
+            forced = [_force_mask(t, wp, force_tokens) for t, wp in zip(texts, wps, strict=True)]
+            protected = [((wp.flags & FLAG_PROTECTED) > 0) & protect for wp in wps]
             total = sum(int(wp.tokens.sum()) for wp in wps)
             budget = float(target_tokens) if target_tokens else rate * total
             # A budget in tokens of the joined text: separators and newlines cost tokens the
             # word counts do not see, so shrink the budget by any overshoot and redo.
             for _attempt in range(4):
-                keeps, threshold = self._keep_global(wps, forced, budget)
+                keeps, threshold = self._keep_global(
+                    wps, protected, forced, budget, hard=target_tokens is not None
+                )
                 pieces = [
                     wordmap.rebuild(t, wp.starts, wp.ends, k)
                     for t, wp, k in zip(texts, wps, keeps, strict=True)
@@ -422,7 +422,11 @@ class Compressor:
 
     @staticmethod
     def _keep_global(
-        wps: list[WordProbs], forced: list[np.ndarray], budget: float
+        wps: list[WordProbs],
+        protected: list[np.ndarray],
+        forced: list[np.ndarray],
+        budget: float,
+        hard: bool,
     ) -> tuple[list[np.ndarray], float]:
         sizes = [len(wp) for wp in wps]
         if sum(sizes) == 0:
@@ -430,8 +434,10 @@ class Compressor:
         keep, threshold = thresholds.keep_global(
             np.concatenate([wp.probs for wp in wps]),
             np.concatenate([wp.tokens for wp in wps]),
-            np.concatenate(forced),
             budget,
+            np.concatenate(protected),
+            np.concatenate(forced),
+            hard,
         )
         return np.split(keep, np.cumsum(sizes)[:-1]), threshold
 

@@ -63,21 +63,37 @@ def keep_llmlingua2(
 
 
 def keep_global(
-    probs: np.ndarray, tokens: np.ndarray, forced: np.ndarray, budget: float
+    probs: np.ndarray,
+    tokens: np.ndarray,
+    budget: float,
+    protected: np.ndarray,
+    forced: np.ndarray,
+    hard: bool = False,
 ) -> tuple[np.ndarray, float]:
-    """Keep forced words, then the most probable others while they fit in `budget` tokens.
+    """Keep protected and force-token words, then the most probable others while they fit.
 
-    Returns the mask and the threshold (the lowest kept probability among the free words).
-    Ties go to the earlier word, so the result is deterministic.
+    A `hard` budget (target_tokens) wins over protection when the protected and forced words
+    alone overflow it: words are then ranked protected first, then force tokens, then by
+    probability. A rate is soft: protected words stay even past it. Returns the mask and the
+    threshold (the lowest kept probability among the free words). Ties go to the earlier word.
     """
-    keep = forced.copy()
-    remaining = budget - float(tokens[forced].sum())
-    free = np.flatnonzero(~forced)
-    if remaining <= 0 or len(free) == 0:
-        return keep, 1.0
-    order = free[np.argsort(-probs[free], kind="stable")]
-    filled = np.cumsum(tokens[order])
-    n_keep = int(np.searchsorted(filled, remaining, side="right"))
-    keep[order[:n_keep]] = True
-    threshold = float(probs[order[n_keep - 1]]) if n_keep else 1.0
+    must = protected | forced
+    if hard and float(tokens[must].sum()) > budget:
+        score = probs.astype(np.float64) + forced + 2.0 * protected
+        return _fill(score, tokens, np.zeros_like(must), budget), 1.0
+    keep = _fill(probs, tokens, must, budget - float(tokens[must].sum()))
+    free = keep & ~must
+    threshold = float(probs[free].min()) if free.any() else 1.0
     return keep, threshold
+
+
+def _fill(score: np.ndarray, tokens: np.ndarray, keep: np.ndarray, budget: float) -> np.ndarray:
+    """`keep` plus the best-scoring other words whose tokens fit in `budget`."""
+    keep = keep.copy()
+    free = np.flatnonzero(~keep)
+    if budget <= 0 or len(free) == 0:
+        return keep
+    order = free[np.argsort(-score[free], kind="stable")]
+    filled = np.cumsum(tokens[order])
+    keep[order[: int(np.searchsorted(filled, budget, side="right"))]] = True
+    return keep

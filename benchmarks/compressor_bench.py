@@ -1,0 +1,180 @@
+"""Compressor throughput: ctxchat against llmlingua 0.2.2 on the same checkpoint and input.
+
+    nice -n 10 .venv/bin/python -m benchmarks.compressor_bench [--tokens 50000] [--model DIR]
+
+Both run in this one process over the same text (>= --tokens cl100k tokens). The model is the
+project's bundled compressor when it is installed, else all-MiniLM-L6-v2's body with a random
+keep/drop head (same size and speed as the bundled one). Reports tokens/s (cl100k tokens of
+the input per second of compress) and the kept-word agreement with llmlingua.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+FORCE = ["\n", ".", "?", "!"]
+
+
+def _model_dir(arg: str | None, tmp: Path) -> tuple[Path, str]:
+    if arg:
+        return Path(arg), Path(arg).name
+    try:
+        from ctxchat.engines.training.bundle import default_model_dir
+
+        return default_model_dir(), "ctxchat bundled compressor (trained)"
+    except Exception:  # noqa: BLE001 - any failure means "not installed yet"
+        from tests.compressor_checkpoint import minilm_classifier
+
+        return minilm_classifier(tmp), "all-MiniLM-L6-v2 body + random head"
+
+
+def _llmlingua_path(model: Path, tmp: Path) -> Path:
+    """llmlingua picks its word rules from the model name: link the folder under one."""
+    if "bert-base-multilingual-cased" in str(model):
+        return model
+    link = tmp / "bert-base-multilingual-cased-link"
+    if not link.exists():
+        link.symlink_to(model.resolve(), target_is_directory=True)
+    return link
+
+
+def _text(min_tokens: int) -> str:
+    from ctxchat.engines.tokens import count_tokens
+    from tests.compressor_checkpoint import corpus
+
+    paragraphs = 200
+    while True:
+        text = corpus(paragraphs, seed=11)
+        if count_tokens(text) >= min_tokens:
+            return text
+        paragraphs = int(paragraphs * 1.5)
+
+
+def _timed(fn):  # type: ignore[no-untyped-def]
+    t = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t
+
+
+def run(min_tokens: int, model_arg: str | None, rate: float) -> dict:
+    import torch
+
+    from ctxchat.engines.compressor import Compressor
+    from ctxchat.engines.store import Store
+    from ctxchat.engines.tokens import count_tokens
+    from tests.compressor_checkpoint import offline_tiktoken
+    from tests.test_llmlingua_equivalence import agreement, llmlingua_labels
+
+    tmp = Path(tempfile.mkdtemp(prefix="ctxchat-bench-"))
+    os.environ["CTXCHAT_HOME"] = str(tmp / "home")
+    offline_tiktoken(tmp / "tiktoken")
+    model, model_name = _model_dir(model_arg, tmp)
+    text = _text(min_tokens)
+    n_tokens = count_tokens(text)
+    warm = text[:3000]
+
+    from llmlingua import PromptCompressor
+
+    ll = PromptCompressor(
+        model_name=str(_llmlingua_path(model, tmp)), use_llmlingua2=True, device_map="cpu"
+    )
+    ll.compress_prompt(warm, rate=rate, force_tokens=FORCE)
+    theirs, t_ll = _timed(
+        lambda: ll.compress_prompt(text, rate=rate, force_tokens=FORCE, return_word_label=True)
+    )
+    pairs = llmlingua_labels(theirs)
+
+    rows: list[dict] = []
+
+    def row(name: str, seconds: float, **extra: object) -> None:
+        rows.append({"run": name, "seconds": seconds, "tokens_per_s": n_tokens / seconds, **extra})
+
+    row("llmlingua 0.2.2 compress_prompt (fp32, padded to 512)", t_ll, agreement=1.0)
+
+    results = {}
+    for precision, quantize in (("fp32", False), ("int8", True)):
+        for mode in ("llmlingua2", "global"):
+            store = Store(tmp / f"{precision}-{mode}.db")
+            comp = Compressor(model, store=store, mode=mode, quantize=quantize)
+            comp.compress(warm, rate=rate, force_tokens=FORCE)
+            cold, t_cold = _timed(
+                lambda comp=comp: comp.compress(text, rate=rate, force_tokens=FORCE, protect=False)
+            )
+            results[(precision, mode)] = cold
+            agree = (
+                agreement(pairs, cold.words, cold.keep.tolist()) if mode == "llmlingua2" else None
+            )
+            if mode == "global" and precision == "int8":
+                ref = results[("fp32", "global")]
+                agree = float((ref.keep == cold.keep).mean())
+            row(
+                f"ctxchat {mode} ({precision}) cold",
+                t_cold,
+                agreement=agree,
+                encode_seconds=cold.stats["encode_seconds"],
+                kept_rate=cold.rate,
+            )
+            hit, t_hit = _timed(
+                lambda comp=comp: comp.compress(text, rate=0.33, force_tokens=FORCE, protect=False)
+            )
+            assert hit.stats["cache_misses"] == 0 and hit.stats["encode_seconds"] == 0.0
+            row(
+                f"ctxchat {mode} ({precision}) cache hit, new rate",
+                t_hit,
+                speedup_vs_cold=t_cold / t_hit,
+            )
+            store.close()
+    return {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{platform.machine()} {os.cpu_count()} cores, torch threads {torch.get_num_threads()}",
+        "model": model_name,
+        "input_tokens": n_tokens,
+        "input_words": len(pairs),
+        "rate": rate,
+        "rows": rows,
+    }
+
+
+def table(report: dict) -> str:
+    base = report["rows"][0]["tokens_per_s"]
+    lines = [
+        f"{report['date']}, {report['machine']}, no GPU; model: {report['model']}; "
+        f"input {report['input_tokens']:,} cl100k tokens ({report['input_words']:,} words), "
+        f"rate {report['rate']}:",
+        "",
+        "| run | seconds | tokens/s | x llmlingua | kept-word agreement | cache-hit speed-up |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in report["rows"]:
+        agree = r.get("agreement")
+        agree_s = f"{100 * agree:.2f}%" if agree is not None else ""
+        hit = r.get("speedup_vs_cold")
+        lines.append(
+            f"| {r['run']} | {r['seconds']:.2f} | {r['tokens_per_s']:,.0f} | "
+            f"{r['tokens_per_s'] / base:.1f} | {agree_s} | {f'{hit:,.0f}x' if hit else ''} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tokens", type=int, default=50_000)
+    parser.add_argument("--model", default=None, help="model folder (default: bundled or MiniLM)")
+    parser.add_argument("--rate", type=float, default=0.5)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    report = run(args.tokens, args.model, args.rate)
+    print(json.dumps(report, indent=1) if args.json else table(report))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,251 @@
+"""The word-level compressor on a small real checkpoint: rates, cache, protection, errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ctxchat.engines import compressor as compressor_module
+from ctxchat.engines.compressor import Compressor, default_compressor
+from ctxchat.engines.errors import CompressorError, ModelNotFoundError
+from ctxchat.engines.models import minilm_dir
+from ctxchat.engines.store import Store
+from ctxchat.engines.tokens import count_tokens
+from tests.compressor_checkpoint import corpus, tiny_bert_classifier
+
+TEXT = corpus(25, seed=2)
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tiny_bert_classifier(tmp_path_factory.mktemp("models"), seed=3)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = Store(tmp_path / "library.db")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def comp(model_dir: Path, store: Store) -> Compressor:
+    return Compressor(model_dir, store=store, quantize=False)
+
+
+def _in_order(words: list[str], text: str) -> bool:
+    pos = 0
+    for w in words:
+        found = text.find(w, pos)
+        if found < 0:
+            return False
+        pos = found + len(w)
+    return True
+
+
+def test_global_mode_hits_the_rate_and_keeps_original_words(comp: Compressor) -> None:
+    r = comp.compress(TEXT, rate=0.4, protect=False)
+    assert r.original_tokens == count_tokens(TEXT)
+    assert r.compressed_tokens == count_tokens(r.text)
+    assert 0.3 <= r.rate <= 0.5
+    assert len(r.words) == len(r.keep) > 300
+    kept = [w for w, k in zip(r.words, r.keep, strict=True) if k]
+    # Kept words appear in the output as written in the input, in order.
+    assert _in_order(kept, r.text)
+    assert r.stats["mode"] == "global" and r.stats["cache_misses"] == 1
+
+
+def test_rate_one_keeps_the_text_exactly(comp: Compressor) -> None:
+    text = "  Zürich, 東京 and São Paulo:\n\nthe café's menu costs $4.50!  "
+    r = comp.compress(text, rate=1.0)
+    assert r.text == text.strip()
+    assert r.keep.all()
+
+
+def test_lower_rate_keeps_fewer_words_and_a_subset(comp: Compressor) -> None:
+    high = comp.compress(TEXT, rate=0.6, protect=False)
+    low = comp.compress(TEXT, rate=0.2, protect=False)
+    assert low.keep.sum() < high.keep.sum()
+    assert not (low.keep & ~high.keep).any()  # one global threshold: nested selections
+
+
+def test_second_compression_runs_no_model(model_dir: Path, store: Store) -> None:
+    comp = Compressor(model_dir, store=store, quantize=False)
+    first = comp.compress(TEXT, rate=0.5)
+    calls = comp.encoder.forward_calls
+    again = comp.compress(TEXT, rate=0.25)
+    assert comp.encoder.forward_calls == calls
+    assert again.stats["cache_hits"] == 1 and again.stats["cache_misses"] == 0
+    assert again.stats["encode_seconds"] == 0.0
+    assert again.compressed_tokens < first.compressed_tokens
+    # The payload lives in the SQLite file: a new compressor on the same store hits it too.
+    rows = store.conn.execute("SELECT COUNT(*), MAX(LENGTH(payload)) FROM keep_probs").fetchone()
+    assert rows[0] == 1 and rows[1] < 20 * len(first.words) + 64
+    other = Compressor(model_dir, store=Store(store.path), quantize=False)
+    third = other.compress(TEXT, rate=0.5)
+    assert third.stats["cache_hits"] == 1 and third.text == first.text
+
+
+def test_cache_key_separates_modes_but_not_force_or_protect(comp: Compressor) -> None:
+    comp.compress(TEXT, rate=0.5)
+    r = comp.compress(TEXT, rate=0.5, force_tokens=(), protect=False)
+    assert r.stats["cache_hits"] == 1
+    r = comp.compress(TEXT, rate=0.5, mode="llmlingua2")
+    assert r.stats["cache_misses"] == 1
+    options = {row[0] for row in comp.store.conn.execute("SELECT options FROM keep_probs")}
+    assert {json.loads(o)["mode"] for o in options} == {"global", "llmlingua2"}
+
+
+def test_list_input_keeps_pieces_in_order(comp: Compressor) -> None:
+    pieces = [
+        "The committee approved the budget on 3 March 2024.",
+        "",
+        "Grace Hopper reviewed the final survey in Kyoto.",
+        "The committee approved the budget on 3 March 2024.",
+    ]
+    r = comp.compress(pieces, rate=0.5)
+    assert len(r.pieces) == 4
+    assert r.pieces[1] == ""
+    assert r.pieces[0] == r.pieces[3]
+    assert "2024" in r.pieces[0] and "3" in r.pieces[0]
+    assert r.text == "\n\n".join(p for p in r.pieces if p)
+    assert r.stats["cache_misses"] == 2  # the repeated sentence is computed once
+
+
+def test_target_tokens_is_a_ceiling(comp: Compressor) -> None:
+    for target in (50, 200, 600):
+        r = comp.compress(TEXT, target_tokens=target, protect=False)
+        assert r.compressed_tokens <= target
+        assert r.compressed_tokens >= 0.7 * target
+    r = comp.compress(TEXT, target_tokens=10**6)
+    assert r.keep.all()
+
+
+def test_protect_keeps_numbers_urls_identifiers_and_markdown(comp: Compressor) -> None:
+    text = (
+        "# Quarterly report\n\n"
+        "- The pipeline_id 8841 failed on 2024-05-01 at 13:45.\n"
+        "- See https://example.org/runs/77 and call `retry_job(8841)` with version 3.14.2.\n"
+        "1. The HTTP gateway and getUserName kept costing $1,250.50 every month.\n"
+        + " ".join(["The long and rather unremarkable sentence went on and on."] * 30)
+    )
+    r = comp.compress(text, rate=0.1)
+    for must in (
+        "# Quarterly report",
+        "pipeline_id",
+        "8841",
+        "2024-05-01",
+        "13:45",
+        "https://example.org/runs/77",
+        "`retry_job(8841)`",
+        "3.14.2",
+        "HTTP",
+        "getUserName",
+        "$1,250.50",
+    ):
+        assert must in r.text, must
+    assert r.text.startswith("# Quarterly report\n")
+    assert "\n- " in r.text and "\n1." in r.text
+    bare = comp.compress(text, rate=0.1, protect=False, force_tokens=())
+    assert sum(m in bare.text for m in ("8841", "2024", "13:45", "HTTP", "getUserName")) < 5
+
+
+def test_force_tokens_are_kept(comp: Compressor) -> None:
+    r = comp.compress(TEXT, rate=0.2, protect=False)
+    words = np.array(r.words, dtype=object)
+    for mark in (".", "?", "!"):
+        assert r.keep[words == mark].all()
+    # Paragraph breaks stay (two merge when every word of the paragraph between is dropped).
+    assert TEXT.count("\n\n") > 5 and r.text.count("\n\n") >= TEXT.count("\n\n") // 2
+
+
+def test_cjk_and_accents_survive_unchanged(comp: Compressor) -> None:
+    text = "会议在北京举行，李雷讨论了预算。 Zoë Müller visited Reykjavík and São Paulo in 2019."
+    r = comp.compress(text, rate=0.7)
+    kept = [w for w, k in zip(r.words, r.keep, strict=True) if k]
+    assert kept and all(w in r.text for w in kept)
+    assert "Zoe" not in r.text and "muller" not in r.text  # no tokenizer normalisation
+    assert "2019" in r.text
+
+
+def test_progress_reports_every_chunk(model_dir: Path, store: Store) -> None:
+    comp = Compressor(model_dir, store=store, quantize=False, batch_size=2)
+    calls: list[tuple[int, int]] = []
+    text = corpus(60, seed=9)
+    r = comp.compress(text, rate=0.5, on_progress=lambda d, t: calls.append((d, t)))
+    total = r.stats["chunks"]
+    assert total > 3
+    assert calls[0] == (0, total) and calls[-1] == (total, total)
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+
+def test_large_input_streams_in_bounded_windows(model_dir: Path, store: Store) -> None:
+    text = corpus(900, seed=4)  # ~100k tokens: many tokenizer blocks and encoder batches
+    assert len(text) > 2 * 65_536
+    comp = Compressor(model_dir, store=store, quantize=False)
+    r = comp.compress(text, rate=0.3)
+    assert r.stats["chunks"] >= r.original_tokens // 400
+    assert 0.2 <= r.rate <= 0.4
+    wp = r.word_probs[0]
+    assert (np.diff(wp.starts) > 0).all() and (wp.ends <= len(text)).all()
+
+
+@pytest.mark.parametrize(
+    ("text", "kwargs", "message"),
+    [
+        ("", {}, "empty"),
+        ("  \n\t ", {}, "empty"),
+        ([], {}, "empty"),
+        ("some text", {"rate": 0}, "rate must be in"),
+        ("some text", {"rate": 1.5}, "rate must be in"),
+        ("some text", {"rate": -0.1}, "rate must be in"),
+        ("some text", {"rate": 0.5, "target_tokens": 10}, "not both"),
+        ("some text", {"target_tokens": 0}, "positive"),
+        ("some text", {"mode": "fast"}, "unknown compression mode"),
+        (42, {}, "string"),
+    ],
+)
+def test_bad_input_raises_clear_errors(
+    comp: Compressor, text: object, kwargs: dict, message: str
+) -> None:
+    with pytest.raises(CompressorError, match=message):
+        comp.compress(text, **kwargs)  # type: ignore[arg-type]
+
+
+def test_bad_model_folders_raise_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(CompressorError, match="not a token-classification model"):
+        Compressor(minilm_dir())  # a BertModel (sentence embeddings), not a classifier
+    with pytest.raises(CompressorError, match="no config.json"):
+        Compressor(tmp_path)
+    with pytest.raises(ModelNotFoundError, match="does not exist"):
+        Compressor(tmp_path / "missing")
+    with pytest.raises(ModelNotFoundError, match="ctxchat models pull"):
+        Compressor("microsoft/llmlingua-2-xlm-roberta-large-meetingbank")
+    (tmp_path / "config.json").write_text("{not json")
+    with pytest.raises(CompressorError, match="not valid JSON"):
+        Compressor(tmp_path)
+
+
+def test_default_compressor_needs_the_bundled_model(
+    model_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from ctxchat.engines.training import bundle
+
+    def missing() -> Path:
+        raise ModelNotFoundError("the default compressor model is missing")
+
+    monkeypatch.setattr(compressor_module, "_DEFAULT", {})
+    monkeypatch.setattr(bundle, "default_model_dir", missing)
+    with pytest.raises(ModelNotFoundError, match="default compressor"):
+        default_compressor()
+    monkeypatch.setattr(bundle, "default_model_dir", lambda: tmp_path)
+    with pytest.raises(ModelNotFoundError, match="default compressor"):
+        default_compressor()
+    monkeypatch.setattr(bundle, "default_model_dir", lambda: model_dir)
+    comp = default_compressor()
+    assert comp is default_compressor()
+    assert comp.model_id.startswith(model_dir.name)
+    assert comp.compress("The committee approved the budget.", rate=0.5).text
