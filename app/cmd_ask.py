@@ -83,6 +83,15 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def pages_line(pages: list[int], source: str | None) -> str:
+    listed = ", ".join(str(p) for p in pages)
+    if source == "citations":
+        return f"pages cited: {listed}"
+    if source == "matched":
+        return f"pages cited: none (the answer matches p. {listed})"
+    return "pages cited: none"
+
+
 def stats_line(stats: dict[str, Any]) -> str:
     parts = [
         f"{stats['doc_tokens']:,} tokens in the document -> {stats['context_tokens']:,} sent "
@@ -176,7 +185,6 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 0
     sys.stdout.write("\n")
     sys.stdout.flush()
-    cited = ", ".join(str(p) for p in answer.pages) if answer.pages else "none"
-    print(f"pages cited: {cited}", file=sys.stderr)
+    print(pages_line(answer.pages, answer.stats.get("pages_from")), file=sys.stderr)
     print(stats_line(stats), file=sys.stderr)
     return 0

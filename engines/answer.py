@@ -55,6 +55,42 @@ def parse_citations(text: str, valid_pages: Sequence[int] | None = None) -> list
     return seen
 
 
+_MARKER = re.compile(r"\[(?:[^\[\]\n]*?,\s*)?p\.\s*(\d+)\]")
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_STOPWORDS = frozenset(
+    "the a an and or of in on at to for by with from is are was were be been it its this that "
+    "these those as which who whom what when where why how not no yes i you he she they we "
+    "there their his her our your do does did has have had can could would should will about "
+    "know don't excerpts excerpt page document".split()
+)
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS and len(w) > 1}
+
+
+def matched_pages(answer: str, context: str, min_share: float = 0.5) -> list[int]:
+    """Pages whose excerpts hold most of the answer's content words (at least `min_share`).
+
+    Small models often answer right but forget the [p. N]; this finds where the answer
+    came from, so the user still gets a page to check.
+    """
+    words = _content_words(_CITATION.sub(" ", answer))
+    if not words:
+        return []
+    blocks: dict[int, set[str]] = {}
+    marks = list(_MARKER.finditer(context))
+    for i, mark in enumerate(marks):
+        end = marks[i + 1].start() if i + 1 < len(marks) else len(context)
+        page = int(mark.group(1))
+        blocks.setdefault(page, set()).update(_content_words(context[mark.end() : end]))
+    scores = {page: len(words & found) / len(words) for page, found in blocks.items()}
+    best = max(scores.values(), default=0.0)
+    if best < min_share:
+        return []
+    return sorted(page for page, score in scores.items() if score == best)[:3]
+
+
 def context_pages(context: str) -> list[int]:
     """The pages whose markers appear in a context."""
     return sorted(set(parse_citations(context)))
@@ -152,7 +188,7 @@ def _smaller_budget(llm: ChatModel, context: str, over: int) -> int:
 @dataclass
 class Answer:
     text: str
-    pages: list[int]
+    pages: list[int]  # cited by the answer, else matched to the excerpts (see pages_from)
     stats: dict[str, Any]
     notes: list[str]
     cancelled: bool
@@ -206,10 +242,16 @@ class AnswerStream:
             )
             if key is not None and not cancelled and pieces:
                 self._save_state(key)
+            pages = parse_citations(text, context_pages(self.prompt.context) or None)
+            stats = self._stats()
+            stats["pages_from"] = "citations" if pages else None
+            if not pages and not cancelled:
+                pages = matched_pages(text, self.prompt.context)
+                stats["pages_from"] = "matched" if pages else None
             self.result = Answer(
                 text=text,
-                pages=parse_citations(text, context_pages(self.prompt.context) or None),
-                stats=self._stats(),
+                pages=pages,
+                stats=stats,
                 notes=list(self.prompt.notes),
                 cancelled=cancelled,
             )
