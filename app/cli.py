@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "ctxchat.app.cmd_library",
     "ctxchat.app.cmd_compress",
     "ctxchat.app.cmd_ask",
+    "ctxchat.app.cmd_models",
 ]
 
 

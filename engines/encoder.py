@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -61,9 +62,12 @@ def pull_model(hub_id: str) -> Path:
         raise ModelNotFoundError("huggingface_hub is not installed") from exc
     target = cache_dir("models") / hub_folder_name(hub_id)
     patterns = ["*.json", "*.safetensors", "*.txt", "*.model", "tokenizer*"]
+    existed = target.exists()
     try:
         snapshot_download(repo_id=hub_id, local_dir=target, allow_patterns=patterns)
     except (LocalEntryNotFoundError, OSError, HfHubHTTPError) as exc:
+        if not existed:
+            shutil.rmtree(target, ignore_errors=True)  # no half-downloaded folder left behind
         offline = os.environ.get("HF_HUB_OFFLINE") not in (None, "", "0")
         hint = " (HF_HUB_OFFLINE is set)" if offline else " (are you offline?)"
         raise ModelNotFoundError(
