@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,10 @@ class CtxchatApp(App[int]):
         self.last_export: Path | None = None
         self.progress_log: dict[str, list[tuple[int, int | None]]] = {}
         self._ingest_lock = threading.Lock()
+        self._ingest_queue: deque[Path] = deque()
+        self._ingesting = False
+        self._ingest_idle = threading.Event()
+        self._ingest_idle.set()
         self._stream: MarkdownStream | None = None
         self._answer_text: list[str] = []
 
@@ -132,15 +137,32 @@ class CtxchatApp(App[int]):
             self.add_paths(paths)
 
     def add_paths(self, paths: Iterable[Path]) -> None:
-        for path in paths:
-            for file in self.session.expand(path):
-                self.ingest(file)
+        """Queue files for ingest; one worker reads them in drop order, one at a time
+        (two CPU-bound ingests only slow each other down)."""
+        files = [file for path in paths for file in self.session.expand(path)]
+        with self._ingest_lock:
+            self._ingest_queue.extend(files)
+            if self._ingesting:
+                return
+            self._ingesting = True
+            self._ingest_idle.clear()
+        self.ingest_queue_worker()
 
     @work(thread=True, group="ingest")
-    def ingest(self, path: Path) -> None:
+    def ingest_queue_worker(self) -> None:
+        while True:
+            with self._ingest_lock:
+                if not self._ingest_queue:
+                    self._ingesting = False
+                    self._ingest_idle.set()
+                    return
+                path = self._ingest_queue.popleft()
+            self.ingest_one(path)
+
+    def ingest_one(self, path: Path) -> None:
+        """Read one file into the library, with a progress bar; runs in the ingest worker."""
         progress = IngestProgress(path.name)
         self.call_from_thread(self.query_one("#ingests").mount, progress)
-
         steps = self.progress_log.setdefault(path.name, [])
 
         def on_progress(done: int, total: int | None) -> None:
@@ -148,9 +170,7 @@ class CtxchatApp(App[int]):
             self.call_from_thread(progress.advance_to, done, total)
 
         try:
-            # One file at a time: two CPU-bound ingests only slow each other down.
-            with self._ingest_lock:
-                result = self.session.ingest(path, on_progress=on_progress)
+            result = self.session.ingest(path, on_progress=on_progress)
         except CtxchatError as exc:
             self.call_from_thread(self.say, str(exc), severity="error", title=path.name)
         except Exception as exc:  # noqa: BLE001 - a bad file must never end the app
@@ -158,12 +178,10 @@ class CtxchatApp(App[int]):
                 self.say, f"{type(exc).__name__}: {exc}", severity="error", title=path.name
             )
         else:
-            doc = getattr(result, "document", None)
-            created = getattr(result, "created", True)
-            name = doc.name if doc else path.name
-            what = "added" if created else "already in the library"
-            pages = f", {doc.pages} pages" if doc and doc.pages else ""
-            self.call_from_thread(self.say, f"{name}: {what}{pages}")
+            doc = result.document
+            what = "added" if result.created else "already in the library"
+            pages = f", {doc.pages} pages" if doc.pages else ""
+            self.call_from_thread(self.say, f"{doc.name}: {what}{pages}")
             self.call_from_thread(self.refresh_library)
         finally:
             self.call_from_thread(progress.remove)
@@ -221,35 +239,43 @@ class CtxchatApp(App[int]):
     def answer_worker(self, question: str, cancel: threading.Event) -> None:
         worker = get_current_worker()
         stages: dict[str, float] = {}
+        stats: dict[str, Any] = {}
         try:
+            if not self._ingest_idle.is_set():
+                # Asked while a dropped file is still being read: it belongs in the answer.
+                self.call_from_thread(self.show_status, "waiting for the files being added…")
+                while not self._ingest_idle.wait(0.2):
+                    if cancel.is_set() or worker.is_cancelled:
+                        break
             self.call_from_thread(self.show_status, "compressing…")
             start = time.perf_counter()
             compressed = self.session.compress(question)
             stages["compress"] = time.perf_counter() - start
             pieces = self.session.context_pieces(compressed) if compressed else None
             self.call_from_thread(self.show_context, compressed, stages, pieces)
-            self.call_from_thread(self.show_status, "answering…")
+            if self.session._llm is None:
+                self.call_from_thread(self.show_status, "loading model…")
+            stream = self.session.answer(question, compressed, cancel)
+            for note in stream.prompt.notes:
+                self.call_from_thread(self.say, note, severity="warning")
+            self.call_from_thread(self.show_status, "answering… (Esc cancels)")
             start = time.perf_counter()
-            first_token: float | None = None
-            for chunk in self.session.answer(question, compressed, cancel):
-                if cancel.is_set() or worker.is_cancelled:
-                    break
-                if first_token is None:
-                    first_token = time.perf_counter() - start
+            for chunk in stream:
                 self._answer_text.append(chunk)
                 self.call_from_thread(self._write_chunk, chunk)
+                if cancel.is_set() or worker.is_cancelled:
+                    cancel.set()
+                    break
             stages["answer"] = time.perf_counter() - start
+            if stream.result is not None:
+                stats = {**stream.result.stats, "pages": stream.result.pages}
         except Exception as exc:  # noqa: BLE001 - reported in the chat; the app goes on
             message = str(exc) if isinstance(exc, CtxchatError) else f"{type(exc).__name__}: {exc}"
-            self.call_from_thread(self._finish_answer, question, None, stages, message)
+            self.call_from_thread(self._finish_answer, question, None, stages, stats, message)
             return
-        self.call_from_thread(
-            self._finish_answer,
-            question,
-            compressed,
-            stages,
-            "cancelled" if cancel.is_set() else None,
-        )
+        problem = "cancelled" if cancel.is_set() else None
+        compressed = self.session.last_compressed
+        self.call_from_thread(self._finish_answer, question, compressed, stages, stats, problem)
 
     async def _write_chunk(self, chunk: str) -> None:
         if self._stream is not None:
@@ -260,6 +286,7 @@ class CtxchatApp(App[int]):
         question: str,
         compressed: Compressed | None,
         stages: dict[str, float],
+        stats: dict[str, Any],
         problem: str | None,
     ) -> None:
         if self._stream is not None:
@@ -278,8 +305,10 @@ class CtxchatApp(App[int]):
             return
         else:
             self.show_status("ready")
+        if stats.get("model"):
+            self.status_info.model = str(stats["model"])
         if answer:
-            self.session.record_turn(question, answer, compressed, dict(stages))
+            self.session.record_turn(question, answer, compressed, {**stats, "stages": stages})
 
     def show_context(
         self,

@@ -8,7 +8,7 @@ are imported inside the calls, never at app start, so the first screen paints at
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,13 +132,51 @@ class Session:
         with self._llm_lock:
             self._llm = None
 
-    def answer(
-        self, question: str, compressed: Compressed | None, cancel: threading.Event
-    ) -> Iterator[str]:
-        raise NotImplementedError  # wired to engines.answer below
+    def answer(self, question: str, compressed: Compressed | None, cancel: threading.Event) -> Any:
+        """An AnswerStream (engines.answer): iterate for the pieces, then read .result."""
+        from ctxchat.engines.answer import answer_stream
+        from ctxchat.engines.kvstate import KVStateStore
+
+        history = [
+            {"role": role, "content": text}
+            for turn in self.turns
+            for role, text in (("user", turn.question), ("assistant", turn.answer))
+        ]
+        return answer_stream(
+            self.llm(),
+            compressed.text if compressed else "",
+            question,
+            history,
+            max_tokens=self.config.max_tokens,
+            temperature=self.config.temperature,
+            cancel=cancel,
+            recompress=self._recompress(question) if compressed else None,
+            kv_store=KVStateStore(),
+        )
+
+    def _recompress(self, question: str) -> Callable[[int], str]:
+        def recompress(budget: int) -> str:
+            # The prompt did not fit the model: the same question at a smaller budget.
+            from ctxchat.engines.pipeline import compress_documents
+
+            smaller = compress_documents(
+                self.store, sorted(self.used), query=question, budget=budget
+            )
+            self.last_compressed = smaller
+            return smaller.text
+
+        return recompress
 
     def export_prompt(self, question: str | None) -> str:
-        raise NotImplementedError
+        """The prompt another chat can take as is: instructions, excerpts, then the question."""
+        from ctxchat.engines.answer import build_messages
+
+        context = self.last_compressed.text if self.last_compressed else ""
+        messages = build_messages(context, question or "")
+        parts = [messages[0]["content"]]
+        if question:
+            parts.append(f"Question: {question}")
+        return "\n\n".join(parts) + "\n"
 
     # -- chats ---------------------------------------------------------------------------
 

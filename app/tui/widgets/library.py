@@ -14,6 +14,7 @@ from ctxchat.engines.store import DocumentRow
 
 USED = "●"
 UNUSED = "○"
+NAME_WIDTH = 18
 
 
 def human_size(size: int) -> str:
@@ -63,7 +64,7 @@ class LibraryTable(DataTable):
         self.cursor_type = "row"
         self.zebra_stripes = False
         self.add_column(" ", key="use", width=1)
-        self.add_column("Document", key="name")
+        self.add_column("Document", key="name", width=NAME_WIDTH)
         self.add_column("Pages", key="pages")
         self.add_column("Size", key="size")
         self.add_column("Status", key="status")

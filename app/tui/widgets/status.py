@@ -21,7 +21,8 @@ class StatusInfo:
     state: str = "idle"
 
     def render_line(self) -> str:
-        parts: list[str] = []
+        # The state first: it must stay visible on a narrow terminal.
+        parts: list[str] = [self.state]
         if self.original_tokens is not None and self.compressed_tokens is not None:
             ratio = self.original_tokens / max(self.compressed_tokens, 1)
             parts.append(
@@ -34,7 +35,6 @@ class StatusInfo:
         if self.stages:
             parts.append(" ".join(f"{k} {v:.1f}s" for k, v in self.stages.items()))
         parts.append(f"{self.device} · {self.model} · KV {self.kv_type}")
-        parts.append(self.state)
         return " | ".join(parts)
 
 
