@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import tomlkit
+
 from ctxchat.engines.errors import CtxchatError
 from ctxchat.engines.paths import config_dir
 
