@@ -1,0 +1,48 @@
+"""Make docs/tui.svg, the README's picture of the main screen, from a real session:
+a generated PDF dropped in, a question answered by the bundled model.
+
+    python -m tests.tmux.screenshot docs/tui.svg
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+
+async def shoot(out: Path) -> None:
+    from tests.docgen import long_pdf
+    from tests.tui_helpers import TEST_CONFIG, make_app, paste, settle
+
+    folder = Path(tempfile.mkdtemp(prefix="ctxchat-shot-"))
+    pdf = folder / "coastal districts report.pdf"
+    _, facts = long_pdf(pdf, n_pages=12, seed=5)
+    app = make_app(TEST_CONFIG.with_changes(max_tokens=48))
+    async with app.run_test(size=(150, 40)) as pilot:
+        await paste(app, pilot, f"'{pdf}'")
+        app.clear_notifications()
+        prompt = app.query_one("#prompt")
+        prompt.value = facts[0].question
+        await pilot.press("enter")
+        await settle(app, pilot)
+        app.clear_notifications()
+        prompt.cursor_blink = False
+        await pilot.pause()
+        app.save_screenshot(filename=out.name, path=str(out.parent))
+
+
+def main(argv: list[str]) -> int:
+    os.environ.setdefault("CTXCHAT_HOME", tempfile.mkdtemp(prefix="ctxchat-home-"))
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    out = Path(argv[0] if argv else "docs/tui.svg").resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    asyncio.run(shoot(out))
+    print(out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
