@@ -162,3 +162,34 @@ async def test_every_action_is_in_the_command_palette() -> None:
         "Cancel answer",
     ):
         assert title in titles
+
+
+def test_app_start_imports_no_model_library() -> None:
+    # The first paint must not wait for torch / transformers / llama.cpp.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, ctxchat.app.tui.app, ctxchat.app.tui.main; "
+        "print(sorted(m for m in ('torch', 'transformers', 'llama_cpp') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_dropped_words_are_recovered_between_kept_words() -> None:
+    from ctxchat.app.tui.dropped import align_kept
+
+    source = "Intro text. The locker number of the Dunmore depot is, as found, 93670.".split()
+    kept = "locker number Dunmore depot 93670.".split()
+    words, flags = align_kept(kept, source)
+    assert words == "locker number of the Dunmore depot is, as found, 93670.".split()
+    assert flags == [True, True, False, False, True, True, False, False, False, True]
+
+
+def test_unmatched_kept_words_stay_kept() -> None:
+    from ctxchat.app.tui.dropped import align_kept
+
+    words, flags = align_kept(["alpha", "zeta", "beta"], ["alpha", "x", "beta"])
+    assert words == ["alpha", "zeta", "x", "beta"]
+    assert flags == [True, True, False, True]
