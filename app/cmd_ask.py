@@ -146,7 +146,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 recompress=recompress,
                 kv_store=KVStateStore(),
             )
-            for note in stream.prompt.notes:
+            for note in [*getattr(llm, "notices", []), *stream.prompt.notes]:
                 print(f"ctxchat: {note}", file=sys.stderr)
             pieces = iter(stream)
             try:
@@ -174,7 +174,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         "ratio": round(used.ratio, 2),
         "compress_seconds": used.stats.get("seconds", {}),
         **answer.stats,
-        "notes": answer.notes,
+        "notes": [*getattr(llm, "notices", []), *answer.notes],
     }
     if args.json:
         print(

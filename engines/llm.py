@@ -265,27 +265,37 @@ class LocalLLM:
         # Half the cores: llama.cpp's threads spin, and on a busy machine more threads than
         # free cores is slower than fewer (measured: 1 thread beat 2 on a shared 2-core box).
         threads = n_threads or max(1, (os.cpu_count() or 2) // 2)
-        type_id = KV_TYPE_IDS[self.kv_type]
+        self.notices: list[str] = []  # things the user should hear about (KV fallback)
+        options = {
+            "model_path": str(self.model_path),
+            "n_ctx": n_ctx,
+            "n_batch": min(n_batch, n_ctx),
+            "n_gpu_layers": -1 if self.gpu_offload else 0,
+            "n_threads": threads,
+            "n_threads_batch": threads,
+            # A quantized V cache only works with flash attention; use it for every type
+            # so f16 and quantized answers differ only by the cache.
+            "flash_attn": True,
+            "seed": seed,
+            "verbose": True,  # verbose=False would dup2 fds 1/2 (see _LlamaLog)
+        }
         try:
-            with _python_stderr_to_log():
-                self._llama = llama_cpp.Llama(
-                    model_path=str(self.model_path),
-                    n_ctx=n_ctx,
-                    n_batch=min(n_batch, n_ctx),
-                    n_gpu_layers=-1 if self.gpu_offload else 0,
-                    n_threads=threads,
-                    n_threads_batch=threads,
-                    type_k=type_id,
-                    type_v=type_id,
-                    # A quantized V cache only works with flash attention; use it for
-                    # every type so f16 and quantized answers differ only by the cache.
-                    flash_attn=True,
-                    seed=seed,
-                    verbose=True,  # verbose=False would dup2 fds 1/2 (see _LlamaLog)
-                )
-        except (ValueError, RuntimeError, OSError) as exc:
-            detail = "; ".join(LLAMA_LOG.tail("error")[-2:]) or str(exc)
-            raise LLMError(f"cannot load model {self.model_path}: {detail}") from None
+            self._llama = self._load(options, self.kv_type)
+        except ValueError as exc:
+            # Some builds (CUDA by default) lack kernels for some quantized KV types: the
+            # model loads but its context does not. f16 always works.
+            if self.kv_type == "f16" or "llama_context" not in str(exc):
+                raise self._load_error(exc) from None
+            try:
+                self._llama = self._load(options, "f16")
+            except (ValueError, RuntimeError, OSError) as again:
+                raise self._load_error(again) from None
+            self.notices.append(
+                f"this llama.cpp build cannot use a {self.kv_type} KV cache here; using f16"
+            )
+            self.kv_type = "f16"
+        except (RuntimeError, OSError) as exc:
+            raise self._load_error(exc) from None
         self._llama.verbose = False  # no more Python-side chatter on stderr after loading
         self.n_ctx = self._llama.n_ctx()
         self._shape = self._kv_shape()
@@ -294,6 +304,18 @@ class LocalLLM:
         self._evaluated = 0
         self._wrap_eval()
         self.last_stats = GenerationStats()
+
+    @staticmethod
+    def _load(options: dict[str, Any], kv_type: str) -> Any:
+        import llama_cpp
+
+        type_id = KV_TYPE_IDS[kv_type]
+        with _python_stderr_to_log():
+            return llama_cpp.Llama(**options, type_k=type_id, type_v=type_id)
+
+    def _load_error(self, exc: BaseException) -> LLMError:
+        detail = "; ".join(LLAMA_LOG.tail("error")[-2:]) or str(exc)
+        return LLMError(f"cannot load model {self.model_path}: {detail}")
 
     # -- model facts
 

@@ -125,3 +125,18 @@ def test_answer_stream_works_with_a_server(server: str) -> None:
     answer = answer_stream(remote, context, "Who is the keeper?", max_tokens=24).run()
     assert answer.text and not answer.cancelled
     assert answer.stats["kv_type"] is None and answer.stats["kv_mib"] is None
+
+
+def test_cli_ask_through_the_server(
+    server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ctxchat.app.cli import main
+    from tests.docgen import long_pdf
+
+    pdf, facts = long_pdf(tmp_path / "report.pdf", n_pages=6)
+    args = ["ask", str(pdf.path), facts[0].question, "--llm-url", server, "--json"]
+    assert main([*args, "--budget", "200", "--max-tokens", "24", "--temperature", "0"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["answer"].strip()
+    assert data["stats"]["kv_type"] is None and data["stats"]["completion_tokens"] > 0
+    assert data["stats"]["doc_tokens"] > data["stats"]["context_tokens"] > 0
