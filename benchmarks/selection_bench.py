@@ -116,6 +116,76 @@ def tune(store: Any, docs: list[Any], ids: list[int]) -> None:
         print(f"{name:20s} 5%: {res[0.05]:.1%}  2%: {res[0.02]:.1%}", flush=True)
 
 
+def latency(pages: int = 300, budget: int = 2000) -> None:
+    """Seconds per question on a long document: cold (embeddings computed), then warm."""
+    from benchmarks.qa_data import build_document
+    from ctxchat.engines import selector
+    from ctxchat.engines.pipeline import compress_documents
+    from ctxchat.engines.segment import segment_pages
+    from ctxchat.engines.store import Store
+
+    doc = build_document(pages * 500, seed=42)
+    paragraphs = doc.text.split("\n\n")
+    per_page = max(1, len(paragraphs) // pages)
+
+    class Page:
+        def __init__(self, number: int, text: str) -> None:
+            self.number, self.text = number, text
+
+    page_list = [
+        Page(n + 1, "\n\n".join(paragraphs[n * per_page : (n + 1) * per_page]))
+        for n in range(pages)
+    ]
+    store = Store()
+    t0 = time.perf_counter()
+    row, _ = store.add_document(
+        sha256="latency-doc",
+        name="long.pdf",
+        path="long.pdf",
+        kind="pdf",
+        size=len(doc.text),
+        segments=segment_pages(page_list),
+    )
+    print(
+        f"{row.pages} pages, {row.tokens:,} tokens, {row.segments:,} sentences "
+        f"(ingest {time.perf_counter() - t0:.1f} s, not counted)",
+        flush=True,
+    )
+    questions = [q for q, _ in doc.questions]
+    from ctxchat.engines.embeddings import embed
+
+    t0 = time.perf_counter()
+    embed(["load the model"])
+    print(f"MiniLM load: {time.perf_counter() - t0:.2f} s", flush=True)
+
+    def ask(q: str) -> tuple[float, dict]:
+        t = time.perf_counter()
+        r = compress_documents(store, [row.id], q, budget=budget, prune=False, use_cache=False)
+        return time.perf_counter() - t, r.stats
+
+    cold, stats = ask(questions[0])
+    print(
+        f"cold (embeddings computed): {cold:.2f} s "
+        f"({stats['selection']['embeddings']['computed']} sentences embedded)",
+        flush=True,
+    )
+    warm = [ask(q)[0] for q in questions[1:6]]
+    print(
+        f"warm, same process: {sorted(warm)[len(warm) // 2]:.3f} s median of {len(warm)}",
+        flush=True,
+    )
+    reload = []
+    for q in questions[6:11]:
+        selector.DOC_CACHE.clear()  # as in a new process: vectors come from SQLite
+        reload.append(ask(q)[0])
+    print(
+        f"warm, embeddings from SQLite: {sorted(reload)[len(reload) // 2]:.3f} s median "
+        f"of {len(reload)}",
+        flush=True,
+    )
+    store.close()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--docs", type=int, default=24)
@@ -124,10 +194,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--keep-rates", default="0.8,0.6,0.4", help="compressor keep rates to try for select+prune"
     )
+    parser.add_argument("--home", help="keep the benchmark library (and its embeddings) here")
+    parser.add_argument(
+        "--latency", action="store_true", help="time questions on a ~300-page document instead"
+    )
     args = parser.parse_args(argv)
 
-    with tempfile.TemporaryDirectory() as home:
+    with tempfile.TemporaryDirectory() as tmp:
+        home = args.home or tmp
         os.environ["CTXCHAT_HOME"] = home
+        if args.latency:
+            latency()
+            return
         from benchmarks.qa_data import build_qa_set
         from ctxchat.engines.store import Store
 

@@ -221,3 +221,39 @@ def test_fusion_helpers() -> None:
         np.array([0.0, 1.0, 0.0, 0.0]), np.array([False, True, False, True]), 0.5
     )
     assert boosted.tolist() == [0.5, 1.0, 0.0, 0.0]
+
+
+def test_a_continuation_inherits_its_antecedents_score() -> None:
+    store = Store()
+    text = "\n\n".join(
+        [
+            " ".join(FILLER[:4]),
+            "Gustav Gredane joined the Marton Map Office as a junior clerk. He became its "
+            "chairman in 1838. " + FILLER[5],
+            " ".join(FILLER[4:]),
+            "Gustav Gredane is remembered in Lorford mainly for a series of public lectures. "
+            "The Marton Map Office published a yearly bulletin read well beyond the board. "
+            "Several smaller societies merged with the Marton Map Office over the decades.",
+        ]
+    )
+    doc = add_text(store, text)
+    segs = store.segments(doc.id)
+    from ctxchat.engines.selector import leans_back
+
+    flags = leans_back(segs)
+    assert [s.text for s, f in zip(segs, flags, strict=True) if f] == [
+        "He became its chairman in 1838."
+    ]
+    question = "When did Gustav Gredane rise to lead the board of the Marton Map Office?"
+    sel = select(store, [doc.id], question, 30)
+    assert "1838" in sel.text and sel.tokens <= 30
+    import numpy as np
+
+    from ctxchat.engines.selector import carry_to_continuations
+
+    scores = np.linspace(0.0, 0.1, len(segs))
+    scores[segs.index(next(s for s in segs if s.text.startswith("Gustav Gredane joined")))] = 1.0
+    carried = carry_to_continuations(scores, segs, 0.9)
+    lean = int(np.flatnonzero(flags)[0])
+    assert carried[lean] == pytest.approx(0.9) and carried[lean - 1] == 1.0
+    assert np.array_equal(np.delete(carried, lean), np.delete(scores, lean))
