@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -55,8 +55,13 @@ class Embedder:
         model.eval()
         self._model = model.to(self.device)
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """L2-normalised float32 vectors, one row per text (shape (len(texts), 384))."""
+    def encode(
+        self, texts: Sequence[str], on_progress: Callable[[int, int], None] | None = None
+    ) -> np.ndarray:
+        """L2-normalised float32 vectors, one row per text (shape (len(texts), 384)).
+
+        on_progress(done, total) is called after each batch.
+        """
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
         import torch
@@ -81,6 +86,8 @@ class Embedder:
                     pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
                     pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
                     out[idx] = pooled.float().cpu().numpy()
+                    if on_progress is not None:
+                        on_progress(min(start + self.batch_size, len(order)), len(order))
         return out
 
 
@@ -90,9 +97,11 @@ def default_embedder() -> Embedder:
     return Embedder()
 
 
-def embed(texts: Sequence[str]) -> np.ndarray:
+def embed(
+    texts: Sequence[str], on_progress: Callable[[int, int], None] | None = None
+) -> np.ndarray:
     """Embed texts without caching (queries, headings, ad-hoc strings)."""
-    return default_embedder().encode(list(texts))
+    return default_embedder().encode(list(texts), on_progress)
 
 
 @dataclass
@@ -105,7 +114,10 @@ class EmbedStats:
 
 
 def embed_segments(
-    store: Store, segments: Sequence[SegmentRow], stats: EmbedStats | None = None
+    store: Store,
+    segments: Sequence[SegmentRow],
+    stats: EmbedStats | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> np.ndarray:
     """Vectors for segments, from the store's cache where present; new ones are stored.
 
@@ -122,7 +134,7 @@ def embed_segments(
         if seg.hash not in cached and seg.hash not in missing:
             missing[seg.hash] = seg.text
     if missing:
-        vectors = embed(list(missing.values()))
+        vectors = embed(list(missing.values()), on_progress)
         fresh = dict(zip(missing.keys(), vectors, strict=True))
         store.put_embeddings(MODEL_ID, fresh)
         cached.update(fresh)

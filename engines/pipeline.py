@@ -18,11 +18,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ctxchat.engines.embeddings import EmbedStats
 from ctxchat.engines.errors import CtxchatError, ModelNotFoundError
 from ctxchat.engines.results import Compressed, Span
 from ctxchat.engines.selector import (
     Piece,
     SelectorOptions,
+    document_matrix,
     load_documents,
     render,
     select,
@@ -38,6 +40,7 @@ __all__ = [
     "compress_documents",
     "compress_file",
     "compress_text",
+    "warm_document",
 ]
 
 # Kept share when neither a budget nor a rate is given (LLMLingua-2's evaluation rate).
@@ -318,6 +321,20 @@ def _finish(
     stats["seconds"] = {k: round(v, 4) for k, v in stats["seconds"].items()}
     stats["seconds"]["total"] = round(time.perf_counter() - started, 4)
     return Compressed(text, original, compressed, list(spans), stats)
+
+
+def warm_document(
+    store: Store, doc_id: int, on_progress: Callable[[int, int], None] | None = None
+) -> EmbedStats:
+    """Compute (or load) a document's sentence embeddings ahead of the first question.
+
+    The TUI calls this in a worker right after adding a document; on_progress(done, total)
+    counts sentences embedded.
+    """
+    stats = EmbedStats()
+    for index in load_documents(store, [doc_id]):
+        document_matrix(store, index, stats, on_progress)
+    return stats
 
 
 def add_text(store: Store, text: str, name: str = TEXT_DOC_NAME) -> DocumentRow:

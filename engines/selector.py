@@ -153,14 +153,19 @@ def document_index(store: Store, doc: DocumentRow) -> DocIndex:
     return index
 
 
-def document_matrix(store: Store, index: DocIndex, stats: EmbedStats) -> np.ndarray:
+def document_matrix(
+    store: Store,
+    index: DocIndex,
+    stats: EmbedStats,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> np.ndarray:
     """The document's embeddings as one matrix, from memory, else the store, else MiniLM."""
     if index.matrix is not None:
         stats.total += len(index.segments)
         stats.cached += len(index.segments)
         stats.from_memory = True
         return index.matrix
-    index.matrix = embed_segments(store, index.segments, stats)
+    index.matrix = embed_segments(store, index.segments, stats, on_progress)
     return index.matrix
 
 

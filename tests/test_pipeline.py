@@ -203,3 +203,16 @@ def test_llama_tokenizer_budget_and_several_documents(no_default_model: None) ->
         count_tokens=chars,
     )
     assert again.stats["cache_hits"]["compression"] is False
+
+
+def test_warm_document_embeds_ahead_of_the_first_question() -> None:
+    from ctxchat.engines.pipeline import add_text, warm_document
+
+    store = Store()
+    doc = add_text(store, _text(paragraphs=10))
+    seen: list[tuple[int, int]] = []
+    stats = warm_document(store, doc.id, on_progress=lambda done, total: seen.append((done, total)))
+    assert stats.computed > 0 and seen and seen[-1][0] == seen[-1][1] == stats.computed
+    DOC_CACHE.clear()
+    again = warm_document(store, doc.id)
+    assert again.computed == 0 and again.cached == doc.segments
