@@ -155,8 +155,9 @@ class Encoder:
         self.pad_id = _first_id(tokenizer.pad_token_id, 0)
         self._lock = threading.Lock()
         self._torch = torch
-        # int8 dynamic quantization (Linear layers) on CPU: measured in benchmarks/README.md.
-        self.quantized = bool(quantize if quantize is not None else self.device == "cpu")
+        # int8 dynamic quantization (Linear layers, CPU only) is opt-in: on MiniLM it moves
+        # keep-probabilities enough to flip ~15% of words (benchmarks/README.md).
+        self.quantized = bool(quantize) and self.device == "cpu"
         if self.device == "cuda":
             model.half()
         if self.device != "cpu":
