@@ -102,9 +102,11 @@ def run_recipe(
             d.title, d.text, spans, labels.keep_targets(scores), source=d.source
         )
         if (i + 1) % 25 == 0 or i + 1 == len(docs):
-            done = teacher.tokens_scored if teacher else 0
-            rate = done / (time.perf_counter() - t)
-            log(f"teacher: {i + 1}/{len(docs)} documents ({rate:.0f} llama tokens/s)")
+            speed = ""
+            if labels.uses_lm(settings.teacher_variant):
+                rate = teacher.tokens_scored / (time.perf_counter() - t)
+                speed = f" ({rate:.0f} llama tokens/s)"
+            log(f"teacher: {i + 1}/{len(docs)} documents labelled{speed}")
     timings["teacher_labels"] = time.perf_counter() - t
 
     t = time.perf_counter()

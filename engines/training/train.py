@@ -38,7 +38,7 @@ class TrainSettings:
     train_layers: int = 2
     max_length: int = 128
     batch_size: int = 16
-    steps: int = 300
+    steps: int = 250
     lr: float = 2e-4
     warmup: float = 0.1
     weight_decay: float = 0.01

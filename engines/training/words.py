@@ -12,13 +12,14 @@ _WORD_RE = re.compile(r"\S+")
 _EDGE_PUNCT = "\"'()[]{}<>.,;:!?`*“”‘’«»—–-"
 
 # Common English function words: they carry grammar, rarely facts. Our own list (the usual
-# determiners, pronouns, auxiliaries, prepositions and conjunctions).
+# determiners, pronouns, auxiliaries, prepositions and conjunctions). Negations (no, not, nor)
+# are left out on purpose: dropping them flips the meaning.
 STOP_WORDS = frozenset(
     """
     a about above after again against all also am an and any are as at be because been before
     being below between both but by can could did do does doing down during each either few for
     from further had has have having he her here hers herself him himself his how however i if in
-    into is it its itself just may me might more most must my myself no nor not now of off on once
+    into is it its itself just may me might more most must my myself now of off on once
     only or other ought our ours ourselves out over own same shall she should so some such than
     that the their theirs them themselves then there therefore these they this those though
     through thus to too under until up upon very was we were what when where whether which while
