@@ -38,6 +38,24 @@ def _table(tables: dict, subset: str) -> list[str]:
     return rows
 
 
+def _add_engine_rows(result: dict, bench: list[survival.BenchDoc]) -> None:
+    """The same model through ctxchat's compressor engine (its own words and thresholds)."""
+    try:
+        from ctxchat.engines.compressor import Compressor
+    except ImportError:  # the engine is optional here: the benchmark measures the model
+        return
+    engine = Compressor()
+    for protect in (False, True):
+        name = f"compressor engine (protect={protect})"
+
+        def compress(doc: survival.BenchDoc, rate: float, protect: bool = protect) -> str:
+            return engine.compress(doc.text, rate=rate, protect=protect).text
+
+        for subset, table in result["tables"].items():
+            chosen = [d for d in bench if subset == "all" or d.source == subset]
+            table[name] = survival.survival_of_texts(chosen, compress)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--no-lm", action="store_true", help="skip the llama.cpp surprisal variants")
@@ -85,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     result = compare_methods(bench, idf, teacher, model, tokenizer)
     result["seconds"] = round(time.perf_counter() - started, 1)
+    _add_engine_rows(result, bench)
 
     n_questions = result["tables"]["all"]["random"]["0.5"]["questions"]
     print(f"{result['documents']} documents, {result['words']:,} words, {n_questions} questions")

@@ -14,7 +14,13 @@ from ctxchat.engines.training import bundle, labels
 from ctxchat.engines.training.corpus import stdlib_documents
 from ctxchat.engines.training.generated import generate_documents
 from ctxchat.engines.training.student import word_keep_probs
-from ctxchat.engines.training.survival import BenchDoc, Cloze, keep_mask, survival
+from ctxchat.engines.training.survival import (
+    BenchDoc,
+    Cloze,
+    keep_mask,
+    survival,
+    survival_of_texts,
+)
 from ctxchat.engines.training.train import LabelledDoc, TrainSettings, train_student
 from ctxchat.engines.training.words import word_spans
 
@@ -110,6 +116,9 @@ def test_keep_mask_respects_budget_and_survival_counts_answers() -> None:
     assert result["0.33"]["all"] == 1.0
     nothing = survival([doc], lambda d: -scores, rates=(0.1,))
     assert nothing["0.1"]["all"] == 0.0
+    # Text-returning compressors: an answer inside a longer token ("19870") does not count.
+    texts = survival_of_texts([doc], lambda d, rate: "met 19870 in Geneva.", rates=(0.5,))
+    assert texts["0.5"]["number"] == 0.0 and texts["0.5"]["name"] == 1.0
 
 
 @pytest.mark.slow

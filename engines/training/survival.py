@@ -151,6 +151,29 @@ def survival(docs: list[BenchDoc], score_fn: ScoreFn, rates=RATES, seed: int = 0
     return result
 
 
+def survival_of_texts(
+    docs: list[BenchDoc], compress: Callable[[BenchDoc, float], str], rates=RATES
+) -> dict:
+    """Answer survival for a compressor that returns text (e.g. the compressor engine)."""
+    result: dict = {}
+    for rate in rates:
+        hits: dict[str, list[int]] = {}
+        outs = [compress(doc, rate) for doc in docs]
+        used = sum(count_tokens_batch(outs))
+        total = sum(count_tokens_batch([d.text for d in docs]))
+        for doc, text in zip(docs, outs, strict=True):
+            for item in doc.items:
+                ok = int(_present(item.answer, text))
+                hits.setdefault("all", []).append(ok)
+                hits.setdefault(item.kind, []).append(ok)
+        result[str(rate)] = {
+            **{k: round(float(np.mean(v)), 4) for k, v in sorted(hits.items())},
+            "questions": len(hits.get("all", [])),
+            "achieved_rate": round(used / max(total, 1), 4),
+        }
+    return result
+
+
 def random_scores(seed: int = 0) -> ScoreFn:
     def score(doc: BenchDoc) -> np.ndarray:
         # crc32, not hash(): str hashes change between processes.
