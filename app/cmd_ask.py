@@ -48,6 +48,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n-ctx", type=int, metavar="N", help="the model's context size")
     p.add_argument("--max-tokens", type=int, metavar="N", help="longest answer, in tokens")
     p.add_argument("--temperature", type=float, metavar="T", help="0 = greedy")
+    prune = p.add_mutually_exclusive_group()
+    prune.add_argument(
+        "--prune",
+        dest="prune",
+        action="store_true",
+        default=None,
+        help="also prune words inside the selected sentences",
+    )
+    prune.add_argument(
+        "--no-prune", dest="prune", action="store_false", help="whole selected sentences only"
+    )
     p.add_argument("--password", help="password for an encrypted PDF")
     p.add_argument(
         "--json", action="store_true", help='print one JSON object: {"answer", "pages", "stats"}'
@@ -107,6 +118,16 @@ def stats_line(stats: dict[str, Any]) -> str:
     return "ctxchat: " + " | ".join(parts)
 
 
+def _prune_default(llm: Any) -> bool | None:
+    """Whole sentences for a local GGUF, pruned text for a server's (bigger) model.
+
+    Measured in benchmarks/answer_bench.py: the bundled 135M model answers more questions
+    from whole selected sentences than from word-pruned ones at the same budget; pruning
+    is made for large readers. None lets the pipeline prune when its model is installed.
+    """
+    return None if getattr(llm, "kv_type", None) is None else False
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     from ctxchat.engines.answer import answer_stream
     from ctxchat.engines.kvstate import KVStateStore
@@ -123,15 +144,21 @@ def cmd_ask(args: argparse.Namespace) -> int:
     try:
         with Store() as store:
             doc = ensure_document(store, args.path, password=args.password)
+            prune = _prune_default(llm) if args.prune is None else args.prune
             compressed = compress_documents(
-                store, [doc.id], query=args.question, budget=opts["budget"], rate=opts["rate"]
+                store,
+                [doc.id],
+                query=args.question,
+                budget=opts["budget"],
+                rate=opts["rate"],
+                prune=prune,
             )
             latest = {"compressed": compressed}
 
             def recompress(budget: int) -> str:
                 # The prompt did not fit the model: the same question at a smaller budget.
                 latest["compressed"] = compress_documents(
-                    store, [doc.id], query=args.question, budget=budget
+                    store, [doc.id], query=args.question, budget=budget, prune=prune
                 )
                 return latest["compressed"].text
 
@@ -173,6 +200,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         "context_tokens": used.compressed_tokens,
         "ratio": round(used.ratio, 2),
         "compress_seconds": used.stats.get("seconds", {}),
+        "pruned": bool(used.stats.get("options", {}).get("compressor")),
         **answer.stats,
         "notes": [*getattr(llm, "notices", []), *answer.notes],
     }

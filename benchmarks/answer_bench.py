@@ -80,7 +80,8 @@ def accuracy(store: Any, docs: list[Any], ids: list[int], n_questions: int) -> d
 
     runs = {"full": Run("full document (cut to n_ctx)")}
     for share in SHARES:
-        runs[f"{share}"] = Run(f"ctxchat {share:.0%}")
+        runs[f"{share}"] = Run(f"ctxchat {share:.0%} (select + prune)")
+        runs[f"{share}-select"] = Run(f"ctxchat {share:.0%} (select only)")
     for kv in ("f16", "q4_0"):
         runs[f"0.05-{kv}"] = Run(f"ctxchat 5%, KV {kv}")
     models = {kv: LocalLLM(n_ctx=N_CTX, kv_type=kv) for kv in ("q8_0", "f16", "q4_0")}
@@ -96,6 +97,13 @@ def accuracy(store: Any, docs: list[Any], ids: list[int], n_questions: int) -> d
                 comp_s = time.perf_counter() - t
                 text = answer_once(llm, context, question)
                 runs[f"{share}"].add(contains_answer(text, gold), comp_s, llm, text)
+                t = time.perf_counter()
+                sentences = compress_documents(
+                    store, [doc_id], question, budget=budget, prune=False
+                ).text
+                select_s = time.perf_counter() - t
+                text = answer_once(llm, sentences, question)
+                runs[f"{share}-select"].add(contains_answer(text, gold), select_s, llm, text)
                 if share == 0.05:
                     for kv in ("f16", "q4_0"):
                         other = models[kv]
@@ -104,7 +112,8 @@ def accuracy(store: Any, docs: list[Any], ids: list[int], n_questions: int) -> d
             done = runs["full"]
             print(
                 f"  {done.total} questions: full {done.right} right, "
-                f"5% {runs['0.05'].right}, 2% {runs['0.02'].right}; "
+                f"5% {runs['0.05'].right}/{runs['0.05-select'].right}, "
+                f"2% {runs['0.02'].right}/{runs['0.02-select'].right}; "
                 f"last full LLM {done.llm_s[-1]:.1f} s",
                 flush=True,
             )
@@ -182,10 +191,11 @@ def main(argv: list[str] | None = None) -> None:
         "compress s/question | total s/question |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|")
-    for key in ("full", "0.05", "0.02"):
+    keys = ("full", "0.05", "0.05-select", "0.02", "0.02-select")
+    for key in keys:
         print(runs[key].row())
     full_llm = statistics.mean(runs["full"].llm_s)
-    for key in ("0.05", "0.02"):
+    for key in keys[1:]:
         r = runs[key]
         total = statistics.mean(r.llm_s) + statistics.mean(r.compress_s)
         print(
