@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import platform
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -108,43 +109,43 @@ def run(min_tokens: int, model_arg: str | None, rate: float) -> dict:
                 **extra,
             }
         )
+        print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
 
     row("llmlingua 0.2.2 compress_prompt (fp32, padded to 512)", t_ll, c_ll, agreement=1.0)
 
     results = {}
-    for precision, quantize in (("fp32", False), ("int8", True)):
-        for mode in ("llmlingua2", "global"):
-            store = Store(tmp / f"{precision}-{mode}.db")
-            comp = Compressor(model, store=store, mode=mode, quantize=quantize)
-            comp.compress(warm, rate=rate, force_tokens=FORCE)
-            cold, t_cold, c_cold = _timed(
-                lambda comp=comp: comp.compress(text, rate=rate, force_tokens=FORCE, protect=False)
-            )
-            results[(precision, mode)] = cold
-            agree = (
-                agreement(pairs, cold.words, cold.keep.tolist()) if mode == "llmlingua2" else None
-            )
-            if mode == "global" and precision == "int8":
-                ref = results[("fp32", "global")]
-                agree = float((ref.keep == cold.keep).mean())
-            row(
-                f"ctxchat {mode} ({precision}) cold",
-                t_cold,
-                c_cold,
-                agreement=agree,
-                encode_seconds=cold.stats["encode_seconds"],
-                kept_rate=cold.rate,
-            )
-            hit, t_hit, c_hit = _timed(
-                lambda comp=comp: comp.compress(text, rate=0.33, force_tokens=FORCE, protect=False)
-            )
-            assert hit.stats["cache_misses"] == 0 and hit.stats["encode_seconds"] == 0.0
-            row(
-                f"ctxchat {mode} ({precision}) cache hit, new rate",
-                t_hit,
-                speedup_vs_cold=t_cold / t_hit,
-            )
-            store.close()
+    runs = (("fp32", False, "llmlingua2"), ("fp32", False, "global"), ("int8", True, "global"))
+    for precision, quantize, mode in runs:
+        store = Store(tmp / f"{precision}-{mode}.db")
+        comp = Compressor(model, store=store, mode=mode, quantize=quantize)
+        comp.compress(warm, rate=rate, force_tokens=FORCE)
+        cold, t_cold, c_cold = _timed(
+            lambda comp=comp: comp.compress(text, rate=rate, force_tokens=FORCE, protect=False)
+        )
+        results[(precision, mode)] = cold
+        agree = agreement(pairs, cold.words, cold.keep.tolist()) if mode == "llmlingua2" else None
+        if mode == "global" and precision == "int8":
+            ref = results[("fp32", "global")]
+            agree = float((ref.keep == cold.keep).mean())
+        row(
+            f"ctxchat {mode} ({precision}) cold",
+            t_cold,
+            c_cold,
+            agreement=agree,
+            encode_seconds=cold.stats["encode_seconds"],
+            kept_rate=cold.rate,
+        )
+        hit, t_hit, c_hit = _timed(
+            lambda comp=comp: comp.compress(text, rate=0.33, force_tokens=FORCE, protect=False)
+        )
+        assert hit.stats["cache_misses"] == 0 and hit.stats["encode_seconds"] == 0.0
+        row(
+            f"ctxchat {mode} ({precision}) cache hit, new rate",
+            t_hit,
+            c_hit,
+            speedup_vs_cold=t_cold / t_hit,
+        )
+        store.close()
     return {
         "date": time.strftime("%Y-%m-%d"),
         "machine": f"{platform.machine()} {os.cpu_count()} cores, torch threads {torch.get_num_threads()}",
