@@ -273,7 +273,7 @@ def rebuild(text: str, starts: np.ndarray, ends: np.ndarray, keep: np.ndarray) -
         newlines = gap.count("\n")
         if newlines:
             sep = "\n" * min(newlines, 2)
-        elif text[re_[i - 1] - 1] == "\n":
+        elif text[re_[i - 1] - 1] == "\n" or text[rs[i]] == "\n":
             sep = ""  # a kept line break already separates the words
         elif not any(c.isspace() for c in gap) and (
             _is_cjk(text[re_[i - 1] - 1]) or _is_cjk(text[rs[i]])
