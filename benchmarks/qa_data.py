@@ -333,8 +333,10 @@ class _DocBuilder:
             "S": self.names.title,
             "Z": lambda: self.rng.choice(PRIZES),
         }
+        used = template + " ".join(q for q, _ in questions)
         for key, make in fresh.items():
-            slots[key] = make()
+            if "{" + key + "}" in used:  # draw only what the fact uses: names run out
+                slots[key] = make()
         answers = {slot for _, slot in questions}
         # Names that are answers must be new to the document, or they would also show up
         # in filler sentences and the substring test would be meaningless.

@@ -69,7 +69,9 @@ def _selector_run(store: Any, options: Any) -> Callable[[int, str, int], str]:
     return lambda doc_id, q, budget: select(store, [doc_id], q, budget, options=options).text
 
 
-def _prune_run(store: Any, compressor: Any, keep_rate: float) -> Callable[[int, str, int], str]:
+def _prune_run(
+    store: Any, compressor: Any, keep_rate: float, verbatim: float
+) -> Callable[[int, str, int], str]:
     from ctxchat.engines.pipeline import compress_documents
 
     def run(doc_id: int, q: str, budget: int) -> str:
@@ -81,6 +83,7 @@ def _prune_run(store: Any, compressor: Any, keep_rate: float) -> Callable[[int, 
             prune=True,
             compressor=compressor,
             keep_rate=keep_rate,
+            verbatim_share=verbatim,
             use_cache=False,
         ).text
 
@@ -124,7 +127,7 @@ def latency(pages: int = 300, budget: int = 2000) -> None:
     from ctxchat.engines.segment import segment_pages
     from ctxchat.engines.store import Store
 
-    doc = build_document(pages * 500, seed=42)
+    doc = build_document(pages * 500, seed=42, fact_every=3000)
     paragraphs = doc.text.split("\n\n")
     per_page = max(1, len(paragraphs) // pages)
 
@@ -192,7 +195,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tune", action="store_true", help="compare selector settings")
     parser.add_argument(
-        "--keep-rates", default="0.8,0.6,0.4", help="compressor keep rates to try for select+prune"
+        "--splits",
+        default="0.6:0.5,0.6:0,0.85:0.5",
+        help="select+prune settings to try, as keep_rate:verbatim_share pairs",
     )
     parser.add_argument("--home", help="keep the benchmark library (and its embeddings) here")
     parser.add_argument(
@@ -236,10 +241,11 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{name:28s} 5%: {res[0.05]:.1%}  2%: {res[0.02]:.1%}", flush=True)
         compressor = _compressor(store)
         if compressor is not None:
-            for keep in (float(k) for k in args.keep_rates.split(",")):
+            for split in args.splits.split(","):
+                keep, verbatim = (float(x) for x in split.split(":"))
                 t0 = time.perf_counter()
-                res = survival(store, docs, ids, _prune_run(store, compressor, keep))
-                name = f"ctxchat select+prune (keep {keep:.0%})"
+                res = survival(store, docs, ids, _prune_run(store, compressor, keep, verbatim))
+                name = f"ctxchat select+prune (keep {keep:.0%}, verbatim {verbatim:.0%})"
                 rows.append((name, res, (time.perf_counter() - t0) / (2 * n_q)))
                 print(f"{name:28s} 5%: {res[0.05]:.1%}  2%: {res[0.02]:.1%}", flush=True)
         print("\n| method | survival at 5% | survival at 2% | s / question |")

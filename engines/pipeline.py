@@ -47,7 +47,9 @@ __all__ = [
 DEFAULT_RATE = 0.33
 # With a question, the selector gets budget / PRUNE_KEEP_RATE tokens and the compressor
 # prunes that selection down to the budget. Chosen on the QA benchmark (benchmarks/README.md).
-PRUNE_KEEP_RATE = 0.6
+PRUNE_KEEP_RATE = 0.85
+# With pruning, the best-ranked sentences filling this share of the budget stay verbatim.
+VERBATIM_SHARE = 0.5
 # Bump when a change would make cached compressions differ from fresh ones.
 PIPELINE_VERSION = 1
 TEXT_DOC_NAME = "text"
@@ -100,6 +102,19 @@ def _resolve_compressor(store: Store, prune: bool | None, compressor: Any) -> tu
         return None, f"unavailable: {exc}"
 
 
+def _verbatim_head(pieces: Sequence[Piece], tokens: int) -> set[int]:
+    """Indexes of the best-ranked pieces that together take up to `tokens` tokens."""
+    head: set[int] = set()
+    used = 0
+    for i in sorted(range(len(pieces)), key=lambda i: -pieces[i].score):
+        cost = cl100k_tokens(pieces[i].text) + 1
+        if used + cost > tokens:
+            continue
+        head.add(i)
+        used += cost
+    return head
+
+
 def _prune_to_fit(
     compressor: Any,
     pieces: Sequence[Piece],
@@ -107,23 +122,35 @@ def _prune_to_fit(
     count: TokenCounter,
     multi_doc: bool,
     stats: dict[str, Any],
+    verbatim_share: float = 0.0,
 ) -> tuple[list[Piece], str, int, list[Span]]:
     """Prune pieces with the compressor until the rendered text fits `target` tokens.
 
-    The compressor aims at cl100k tokens of the pieces alone, so the aim starts below the
-    target by the markers' share and tightens by the overshoot; its keep-probabilities are
-    cached, so a second round is a threshold away.
+    The best-ranked pieces filling `verbatim_share` of the target stay word for word (the
+    compressor's word drops can cut a name or a date in two); the rest is pruned. The
+    compressor aims at cl100k tokens of the pruned pieces alone, so the aim starts below
+    the target by the markers' and verbatim pieces' share and tightens by any overshoot;
+    its keep-probabilities are cached, so another round is only a threshold away.
     """
     texts = [p.text for p in pieces]
     full_text, _ = render(pieces, multi_doc)
     overhead = max(0, count(full_text) - sum(cl100k_tokens(t) for t in texts))
-    aim = max(1, target - overhead)
+    head = _verbatim_head(pieces, int(verbatim_share * max(0, target - overhead)))
+    tail = [i for i in range(len(pieces)) if i not in head]
+    head_tokens = sum(cl100k_tokens(texts[i]) + 1 for i in head)
+    aim = max(1, target - overhead - head_tokens)
     compressor_stats: list[Any] = []
     kept: list[Piece] = list(pieces)
-    for _ in range(6):
-        result = compressor.compress(texts, target_tokens=aim)
-        compressor_stats.append(result.stats)
-        kept = [replace(p, text=t) for p, t in zip(pieces, result.pieces, strict=True)]
+    stats["verbatim_pieces"] = len(head)
+    for _ in range(6 if tail else 1):
+        new_text = dict.fromkeys(head)
+        if tail:
+            result = compressor.compress([texts[i] for i in tail], target_tokens=aim)
+            compressor_stats.append(result.stats)
+            new_text.update(zip(tail, result.pieces, strict=True))
+        kept = [
+            p if new_text[i] is None else replace(p, text=new_text[i]) for i, p in enumerate(pieces)
+        ]
         text, spans = render(kept, multi_doc)
         tokens = count(text)
         if tokens <= target:
@@ -180,6 +207,7 @@ def compress_documents(
     compressor: Any = None,
     selector_options: SelectorOptions | None = None,
     keep_rate: float = PRUNE_KEEP_RATE,
+    verbatim_share: float = VERBATIM_SHARE,
     use_cache: bool = True,
     original_tokens: int | None = None,
 ) -> Compressed:
@@ -215,6 +243,7 @@ def compress_documents(
         "tokenizer": tokenizer_id,
         "compressor": getattr(comp, "model_id", None),
         "keep_rate": keep_rate if comp is not None else None,
+        "verbatim_share": verbatim_share if comp is not None else None,
         "selector": (selector_options or SelectorOptions()).key() if query else None,
     }
     stats: dict[str, Any] = {
@@ -261,7 +290,7 @@ def compress_documents(
             stats["mode"] = "select+prune"
             t0 = time.perf_counter()
             _, text, _, spans = _prune_to_fit(
-                comp, selection.pieces, target, count, multi_doc, stats
+                comp, selection.pieces, target, count, multi_doc, stats, verbatim_share
             )
             stats["seconds"]["compress"] = round(time.perf_counter() - t0, 4)
     else:

@@ -111,9 +111,30 @@ class Selection:
 
 @dataclass
 class DocIndex:
+    """A document's sentences and what never changes about them, computed once."""
+
     doc: DocumentRow
     segments: list[SegmentRow]
     matrix: np.ndarray | None = None
+    _static: dict[str, Any] = field(default_factory=dict)
+
+    def static(self, name: str) -> Any:
+        if name not in self._static:
+            segs = self.segments
+            if name == "position":
+                value: Any = {s.id: i for i, s in enumerate(segs)}
+            elif name == "same_block_prev":
+                value = _same_block_prev(segs)
+            elif name == "leans":
+                value = leans_back(segs)
+            elif name == "names":
+                value = [self.doc.name] * len(segs)
+            else:  # "headings": the distinct headings and each sentence's index into them
+                titles = sorted({s.heading for s in segs if s.heading})
+                where = {t: i for i, t in enumerate(titles)}
+                value = (titles, np.array([where.get(s.heading, -1) for s in segs], dtype=int))
+            self._static[name] = value
+        return self._static[name]
 
 
 class _LRU:
@@ -265,7 +286,7 @@ def score(
     stats: dict[str, Any],
 ) -> Scored:
     segments = [s for ix in indexes for s in ix.segments]
-    names = [ix.doc.name for ix in indexes for _ in ix.segments]
+    names = [name for ix in indexes for name in ix.static("names")]
     n = len(segments)
     if options.method == "random":
         # Seeded per question: reproducible, yet not the same sentences for every question.
@@ -277,11 +298,14 @@ def score(
     if options.method != "dense":
         start = time.perf_counter()
         hits = store.bm25([ix.doc.id for ix in indexes], query, limit=options.bm25_limit)
-        position = {s.id: i for i, s in enumerate(segments)} if hits else {}
-        for seg_id, value in hits.items():
-            i = position.get(seg_id)
-            if i is not None:
-                lexical[i], present[i] = value, True
+        offset = 0
+        for ix in indexes:
+            position = ix.static("position")
+            for seg_id, value in hits.items():
+                i = position.get(seg_id)
+                if i is not None:
+                    lexical[offset + i], present[offset + i] = value, True
+            offset += len(ix.segments)
         stats["bm25_s"] = round(time.perf_counter() - start, 4)
     if options.method == "bm25":
         return Scored(segments, names, lexical, fusion.minmax(lexical), None)
@@ -313,10 +337,14 @@ def score(
         fused = fusion.weighted_minmax(lexical, dense, options.dense_weight)
     if options.full:
         if options.heading_weight > 0:
-            fused = fused + options.heading_weight * _heading_scores(store, segments, q)
+            fused = fused + options.heading_weight * np.concatenate(
+                [_heading_scores(store, ix, q) for ix in indexes]
+            )
         if options.continuation > 0:
-            fused = carry_to_continuations(fused, segments, options.continuation)
-        fused = fusion.neighbour_boost(fused, _same_block_prev(segments), options.neighbour_weight)
+            leans = np.concatenate([ix.static("leans") for ix in indexes])
+            fused = carry_to_continuations(fused, segments, options.continuation, leans)
+        same_block = np.concatenate([ix.static("same_block_prev") for ix in indexes])
+        fused = fusion.neighbour_boost(fused, same_block, options.neighbour_weight)
     return Scored(segments, names, fused, relevance, vectors)
 
 
@@ -331,25 +359,28 @@ def leans_back(segments: Sequence[SegmentRow]) -> np.ndarray:
 
 
 def carry_to_continuations(
-    scores: np.ndarray, segments: Sequence[SegmentRow], share: float
+    scores: np.ndarray,
+    segments: Sequence[SegmentRow],
+    share: float,
+    leans: np.ndarray | None = None,
 ) -> np.ndarray:
+    """Give each leaning sentence at least `share` of its predecessor's score."""
     out = scores.astype(np.float64, copy=True)
-    for i in np.flatnonzero(leans_back(segments)).tolist():
+    flags = leans if leans is not None else leans_back(segments)
+    for i in np.flatnonzero(flags).tolist():
         out[i] = max(out[i], share * out[i - 1])  # in order, so chains carry on
     return out
 
 
-def _heading_scores(store: Store, segments: Sequence[SegmentRow], q: np.ndarray) -> np.ndarray:
+def _heading_scores(store: Store, index: DocIndex, q: np.ndarray) -> np.ndarray:
     """Cosine of each sentence's section heading with the question (0 where none)."""
-    headings = sorted({s.heading for s in segments if s.heading})
-    out = np.zeros(len(segments))
-    if not headings:
-        return out
-    sims = dict(zip(headings, np.clip(embed_cached(store, headings) @ q, 0, None), strict=True))
-    for i, s in enumerate(segments):
-        if s.heading:
-            out[i] = sims[s.heading]
-    return out
+    titles, where = index.static("headings")
+    if not titles:
+        return np.zeros(len(index.segments))
+    if "heading_vectors" not in index._static:
+        index._static["heading_vectors"] = embed_cached(store, titles)
+    sims = np.append(np.clip(index._static["heading_vectors"] @ q, 0, None), 0.0)
+    return sims[where]  # where == -1 picks the appended 0
 
 
 # -- filling the budget ------------------------------------------------------------------
@@ -376,7 +407,8 @@ class _Filler:
         self.chosen: dict[int, float] = {}  # index -> rank score
         self.used = 0
         self.seen_text: set[str] = set()
-        self.kept_vectors: list[np.ndarray] = []
+        self.kept = np.zeros((0, 0), dtype=np.float32)  # vectors of the picks, for dedup
+        self.n_kept = 0
         self.gap_cost = count(f"\n{GAP}\n")
         self._marker_cost: dict[tuple[int, int | None], int] = {}
 
@@ -409,8 +441,8 @@ class _Filler:
         key = _NORMALISE.sub(" ", self.s.segments[i].text.lower()).strip()
         if key in self.seen_text:
             return True
-        if self.s.vectors is not None and self.kept_vectors and self.options.dedup_cosine < 1:
-            sims = np.asarray(self.kept_vectors) @ self.s.vectors[i]
+        if self.s.vectors is not None and self.n_kept and self.options.dedup_cosine < 1:
+            sims = self.kept[: self.n_kept] @ self.s.vectors[i]
             if float(sims.max()) > self.options.dedup_cosine:
                 return True
         return False
@@ -420,7 +452,16 @@ class _Filler:
         self.chosen[i] = rank_score
         self.seen_text.add(_NORMALISE.sub(" ", self.s.segments[i].text.lower()).strip())
         if self.s.vectors is not None:
-            self.kept_vectors.append(self.s.vectors[i])
+            if self.n_kept == len(self.kept):  # grow by doubling: no copy per pick
+                grown = np.zeros(
+                    (max(16, 2 * len(self.kept)), self.s.vectors.shape[1]),
+                    dtype=self.s.vectors.dtype,
+                )
+                if self.n_kept:
+                    grown[: self.n_kept] = self.kept[: self.n_kept]
+                self.kept = grown
+            self.kept[self.n_kept] = self.s.vectors[i]
+            self.n_kept += 1
 
     def fill(self) -> None:
         full = self.options.full
@@ -438,9 +479,9 @@ class _Filler:
                 and self.s.relevance[i] < self.options.relative_cutoff
             ):
                 break
-            if full and self.is_duplicate(i):
-                continue
             if self.used + self.added_cost(i) > self.budget:
+                continue
+            if full and self.is_duplicate(i):
                 continue
             score_i = float(self.s.score[i])
             self.take(i, score_i)

@@ -135,6 +135,8 @@ def test_select_then_prune_fits_more_sentences(tiny_compressor_dir: Path) -> Non
     assert pruned.stats["mode"] == "select+prune"
     assert pruned.compressed_tokens == count_tokens(pruned.text) <= 80
     assert pruned.stats["options"]["compressor"] == comp.model_id
+    # The best-ranked sentence is kept word for word; the rest of the selection is pruned.
+    assert FACT in pruned.text and pruned.stats["verbatim_pieces"] >= 1
     # The selection had twice the budget, so pruned text draws on more sentences.
     assert pruned.stats["selection"]["selected"] > doc.stats["selection"]["selected"]
     # The pruning's keep-probabilities are cached: a repeat with no final cache reuses them.
