@@ -188,11 +188,18 @@ class Encoder:
         rows = self._base_model.get_input_embeddings().num_embeddings
         if all(t in vocab for t in ADDED_FORCE_TOKENS) and rows >= len(self.tokenizer):
             return
+        from transformers.utils import logging as hf_logging
+
         torch = self._torch
-        with self._lock, torch.random.fork_rng(devices=[]):
-            torch.manual_seed(42)
-            self.tokenizer.add_special_tokens({"additional_special_tokens": ADDED_FORCE_TOKENS})
-            self._base_model.resize_token_embeddings(len(self.tokenizer))
+        verbosity = hf_logging.get_verbosity()
+        hf_logging.set_verbosity_error()  # resize announces its init scheme on stdout
+        try:
+            with self._lock, torch.random.fork_rng(devices=[]):
+                torch.manual_seed(42)
+                self.tokenizer.add_special_tokens({"additional_special_tokens": ADDED_FORCE_TOKENS})
+                self._base_model.resize_token_embeddings(len(self.tokenizer))
+        finally:
+            hf_logging.set_verbosity(verbosity)
             if self.model is not self._base_model:
                 self.model = _quantize_int8(self._base_model)
 
