@@ -47,7 +47,7 @@ __all__ = [
 DEFAULT_RATE = 0.33
 # With a question, the selector gets budget / PRUNE_KEEP_RATE tokens and the compressor
 # prunes that selection down to the budget. Chosen on the QA benchmark (benchmarks/README.md).
-PRUNE_KEEP_RATE = 0.85
+PRUNE_KEEP_RATE = 0.6
 # With pruning, the best-ranked sentences filling this share of the budget stay verbatim.
 VERBATIM_SHARE = 0.5
 # Bump when a change would make cached compressions differ from fresh ones.
