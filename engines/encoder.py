@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ctxchat.engines.errors import CompressorError, ModelNotFoundError
-from ctxchat.engines.models import torch_device
+from ctxchat.engines.models import quiet_transformers, torch_device
 from ctxchat.engines.paths import cache_dir
 
 MAX_SEQ_LEN = 512  # the LLMLingua-2 window, CLS and SEP included
@@ -138,6 +138,7 @@ class Encoder:
 
         self.path = path
         self.device = torch_device(device)
+        quiet_transformers()
         try:
             tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
             model = AutoModelForTokenClassification.from_pretrained(path, local_files_only=True)

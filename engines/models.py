@@ -66,3 +66,11 @@ def torch_device(preference: str = "auto") -> str:
     if mps is not None and mps.is_available():
         return "mps"
     return "cpu"
+
+
+def quiet_transformers() -> None:
+    """Keep transformers off stderr: its progress bars garble CLI output and the TUI screen."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
