@@ -1,6 +1,6 @@
 """Reader accuracy and speed of the bundled chat model: full context vs ctxchat's context.
 
-    nice -n 10 .venv/bin/python -m benchmarks.answer_bench [--docs 8] [--questions 2]
+    nice -n 10 .venv/bin/python -m benchmarks.answer_bench [--docs 5] [--questions 2]
 
 On the generated long-document QA set (benchmarks.qa_data), SmolLM2-135M-Instruct (Q4_1,
 llama.cpp, greedy) answers each question
@@ -155,11 +155,11 @@ def prefix_reuse(store: Any, doc: Any, doc_id: int, budget: int) -> list[tuple[s
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--docs", type=int, default=8)
+    parser.add_argument("--docs", type=int, default=5)
     parser.add_argument("--questions", type=int, default=2, help="questions per document")
     parser.add_argument("--seed", type=int, default=5)
-    parser.add_argument("--min-tokens", type=int, default=3_000)
-    parser.add_argument("--max-tokens", type=int, default=4_500)
+    parser.add_argument("--min-tokens", type=int, default=2_000)
+    parser.add_argument("--max-tokens", type=int, default=3_000)
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as home:
