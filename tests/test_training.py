@@ -48,7 +48,7 @@ def test_rules_keep_numbers_and_names_and_drop_stop_words() -> None:
     assert flags["the"] == -1 and flags["of"] == -1 and flags["which"] == -1
     assert flags["In"] == -1  # sentence-initial capital is not a name
     assert flags["observatory,"] == 0  # left to surprisal and IDF
-    assert labels.rule_flags(["not"])[0] == 0  # negations are never dropped as stop words
+    assert labels.rule_flags(["is", "not", "isn't"]).tolist() == [-1, 1, 1]  # negations kept
 
 
 def test_teacher_labels_keep_numbers_drop_stop_words() -> None:

@@ -64,8 +64,8 @@ _SIGNALS = {
         "- IDF of the lowercased word over the training documents, ranked within the document;"
     ],
     "rules": [
-        "- rules: numbers, mid-sentence capitalised words, acronyms, URLs and code identifiers",
-        "  rank above everything; stop words and bare punctuation rank below everything.",
+        "- rules: numbers, mid-sentence capitalised words, acronyms, URLs, code identifiers and",
+        "  negations rank above everything; stop words and bare punctuation rank below everything.",
     ],
 }
 

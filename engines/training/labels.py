@@ -44,11 +44,17 @@ def uses_lm(variant: str) -> bool:
     return VARIANTS[variant][0] > 0
 
 
+# Dropping a negation flips the meaning of what is left, so they rank with the facts.
+NEGATIONS = frozenset({"no", "not", "nor", "never", "cannot", "none", "neither"})
+
+
 def must_keep(word: str, opens_sentence: bool) -> bool:
-    """Numbers, names, URLs and code identifiers: the words a question is most likely about."""
+    """Numbers, names, URLs, code identifiers (what questions ask about) and negations."""
     c = core(word)
     if not c:
         return False
+    if c.lower() in NEGATIONS or c.lower().endswith("n't"):
+        return True
     if any(ch.isdigit() for ch in c) or _URL_RE.search(c) or _IDENT_RE.search(c):
         return True
     if len(c) >= 2 and c.isupper() and c.isalpha():
