@@ -1,7 +1,8 @@
 """`ctxchat compress PATH [--query Q] [--budget N | --rate R] [--copy] [--output FILE] [--json]`.
 
-The compressed prompt goes to stdout (or the clipboard / a file), a one-line summary to
-stderr, so `ctxchat compress doc.pdf -q "..." > prompt.txt` stays clean.
+The compressed context goes to stdout, a one-line summary to stderr, so
+`ctxchat compress doc.pdf -q "..." > context.txt` stays clean. --copy and --output take the
+ready-to-paste prompt (engines.export) when there is a question, else the context alone.
 """
 
 from __future__ import annotations
@@ -29,8 +30,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     size = p.add_mutually_exclusive_group()
     size.add_argument("-b", "--budget", type=int, metavar="N", help="at most N tokens")
     size.add_argument("-r", "--rate", type=float, metavar="R", help="keep this share (0-1]")
-    p.add_argument("--copy", action="store_true", help="copy the result to the clipboard")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the result to FILE")
+    p.add_argument(
+        "--copy",
+        action="store_true",
+        help="copy the prompt (with --query: instruction, context, question) to the clipboard",
+    )
+    p.add_argument("-o", "--output", metavar="FILE", help="write the prompt (as --copy) to FILE")
     p.add_argument(
         "--json",
         action="store_true",
@@ -100,24 +105,27 @@ def cmd_compress(args: argparse.Namespace) -> int:
                 prune=prune,
             )
 
+    # With a question, what is copied or written is the ready-to-paste prompt (the same
+    # text as the TUI's Ctrl+Y); without one there is nothing to ask, so the context alone.
+    if args.copy or args.output:
+        from ctxchat.engines.export import export_prompt
+        from ctxchat.engines.tokens import count_tokens
+
+        exported = export_prompt(result, args.query) if args.query else result.text
+        tokens = count_tokens(exported)
     if args.output:
         try:
-            Path(args.output).expanduser().write_text(result.text, encoding="utf-8")
+            Path(args.output).expanduser().write_text(exported, encoding="utf-8")
         except OSError as exc:
             raise CtxchatError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
-        print(
-            f"ctxchat: wrote {result.compressed_tokens:,} tokens to {args.output}", file=sys.stderr
-        )
+        print(f"ctxchat: wrote {tokens:,} tokens to {args.output}", file=sys.stderr)
     if args.copy:
         from ctxchat.app.clipboard import copy_text
 
-        copied = copy_text(result.text)
+        copied = copy_text(exported)
         if not copied:
             raise CtxchatError(f"{copied.describe()}; use --output FILE instead")
-        print(
-            f"ctxchat: copied {result.compressed_tokens:,} tokens {copied.describe()}",
-            file=sys.stderr,
-        )
+        print(f"ctxchat: copied {tokens:,} tokens {copied.describe()}", file=sys.stderr)
 
     if args.json:
         print(json.dumps(_as_json(result), ensure_ascii=False))

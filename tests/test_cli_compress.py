@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+import stat
+import sys
 from pathlib import Path
 
 import pytest
 
 from ctxchat.app.cli import main
+from ctxchat.engines.export import INSTRUCTION, export_prompt
+from ctxchat.engines.results import Compressed, Span
 from ctxchat.engines.tokens import count_tokens
 from tests import docgen
 
@@ -76,8 +80,59 @@ def test_output_file_and_stdin(tmp_path: Path, monkeypatch, capsys) -> None:
     )
     out, err = capsys.readouterr()
     assert code == 0 and out == ""
-    assert "Irma Corholm" in target.read_text(encoding="utf-8")
-    assert f"to {target}" in err
+    written = target.read_text(encoding="utf-8")
+    # With --query, the file holds the ready-to-paste prompt: instruction, context, question.
+    assert written.startswith(INSTRUCTION)
+    assert "Irma Corholm" in written
+    assert written.rstrip().endswith("Question: Who restored the Dunford mill?")
+    assert f"wrote {count_tokens(written):,} tokens to {target}" in err
+
+
+def _fake_clipboard(folder: Path, sink: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wl-copy on PATH that stores its stdin, so the copied text can be read back."""
+    script = folder / "wl-copy"
+    script.write_text(
+        f"#!{sys.executable}\nimport sys\nopen({str(sink)!r}, 'wb').write(sys.stdin.buffer.read())\n"
+    )
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", str(folder))
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.setattr("ctxchat.app.clipboard._is_wsl", lambda: False)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX shebang tool")
+def test_copy_with_a_query_is_the_export_prompt(pdf, tmp_path, monkeypatch, capsys) -> None:
+    path, facts = pdf
+    fact = facts[1]
+    sink = tmp_path / "clipboard.txt"
+    _fake_clipboard(tmp_path, sink, monkeypatch)
+    args = ["compress", str(path), "-q", fact.question, "-b", "60", "--no-prune", "--json"]
+    assert main([*args, "--copy"]) == 0
+    out, err = capsys.readouterr()
+    result = json.loads(out)  # stdout stays the compressed result itself
+    copied = sink.read_bytes().decode("utf-8")
+    spans = [Span(**s) for s in result["spans"]]
+    compressed = Compressed(
+        result["text"], result["original_tokens"], result["compressed_tokens"], spans
+    )
+    assert copied == export_prompt(compressed, fact.question)
+    assert f"copied {count_tokens(copied):,} tokens" in err
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX shebang tool")
+def test_copy_without_a_query_is_the_compressed_text(tmp_path, monkeypatch, capsys) -> None:
+    text = " ".join(f"Sentence {i} says the mill at Dunford grinds grain." for i in range(30))
+    source = tmp_path / "notes.txt"
+    source.write_text(text, encoding="utf-8")
+    sink = tmp_path / "clipboard.txt"
+    _fake_clipboard(tmp_path, sink, monkeypatch)
+    assert main(["compress", str(source), "--rate", "0.5", "--copy"]) == 0
+    out, err = capsys.readouterr()
+    copied = sink.read_bytes().decode("utf-8")
+    assert out == "" and "Question:" not in copied and INSTRUCTION not in copied
+    assert 0 < count_tokens(copied) < count_tokens(text)
+    assert f"copied {count_tokens(copied):,} tokens" in err
 
 
 def test_copy_without_a_clipboard_says_to_use_output(pdf, monkeypatch, tmp_path, capsys) -> None:
