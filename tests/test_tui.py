@@ -193,3 +193,128 @@ def test_unmatched_kept_words_stay_kept() -> None:
     words, flags = align_kept(["alpha", "zeta", "beta"], ["alpha", "x", "beta"])
     assert words == ["alpha", "zeta", "x", "beta"]
     assert flags == [True, True, False, True]
+
+
+def _add_to_library(*paths: Path) -> list[int]:
+    """What `ctxchat add` does before the app is opened."""
+    from ctxchat.engines.library import add_path
+
+    store = Store()
+    try:
+        return [add_path(store, p).document.id for p in paths]
+    finally:
+        store.close()
+
+
+def _marks(app) -> list[str]:
+    table = app.query_one(LibraryTable)
+    return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+
+
+async def test_the_latest_document_is_in_use_at_start(pdfs: list[Path]) -> None:
+    first, latest = _add_to_library(*pdfs)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.session.used == {latest}
+        assert _marks(app) == ["○", "●"]
+
+
+async def test_asking_with_no_document_in_use_keeps_the_question(pdfs: list[Path]) -> None:
+    from ctxchat.app.tui.session import NO_DOCUMENT
+    from ctxchat.app.tui.widgets.chat import Question
+
+    _add_to_library(pdfs[0])
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+l", "space")  # the only document: no longer in use
+        await pilot.pause()
+        assert app.session.used == set()
+        await pilot.press("tab", *"what is the code?", "enter")
+        await settle(app, pilot)
+        assert NO_DOCUMENT in app.notices
+        assert app.query_one(PromptInput).value == "what is the code?"
+        assert not app.query(Question)  # nothing was asked
+        assert app.session._llm is None  # and the chat model was never called
+
+
+async def test_export_with_no_document_in_use_says_so() -> None:
+    from ctxchat.app.tui.session import NO_DOCUMENT
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"a question", "ctrl+y")
+        await settle(app, pilot)
+        assert NO_DOCUMENT in app.notices
+        assert app.last_copy is None
+
+
+async def test_tab_goes_from_the_library_to_the_prompt(pdfs: list[Path]) -> None:
+    _add_to_library(*pdfs)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+l", "space", "space")
+        await pilot.pause()
+        await pilot.press("tab")
+        assert isinstance(app.focused, PromptInput)
+        await pilot.press(*"who found it?")
+        assert app.query_one(PromptInput).value == "who found it?"
+        await pilot.press("shift+tab")
+        assert isinstance(app.focused, LibraryTable)
+
+
+async def test_the_prompt_has_focus_after_a_drop(pdfs: list[Path]) -> None:
+    from textual import events
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+l")
+        app.post_message(events.Paste(f"'{pdfs[0]}'"))
+        await settle(app, pilot)
+        assert table_names(app) == [pdfs[0].name]
+        assert isinstance(app.focused, PromptInput)
+
+
+async def test_status_shows_the_resolved_device() -> None:
+    from ctxchat.engines.models import torch_device
+
+    app = make_app(Config(device="auto"))
+    async with app.run_test(size=SIZE) as pilot:
+        assert "auto ·" in app.status_info.render_line()  # nothing resolved at first paint
+        app.resolve_device_worker()
+        await settle(app, pilot)
+        line = str(app.query_one("#status").render())
+        assert f"{torch_device('auto')} ·" in line and "auto" not in line
+
+
+async def test_copy_is_the_shared_export_prompt(tmp_path: Path) -> None:
+    from ctxchat.engines.export import export_prompt
+    from ctxchat.engines.tokens import count_tokens
+
+    report = pdf_named(tmp_path, "depot.pdf", pages=4, seed=5)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await paste(app, pilot, str(report))
+        await pilot.press(*"Which depot was inspected?", "ctrl+y")
+        await settle(app, pilot)
+        expected = export_prompt(app.session.last_compressed, "Which depot was inspected?")
+        assert app.clipboard == expected
+        assert f"Copied the prompt: {count_tokens(expected):,} tokens" in app.notices[-1]
+
+
+async def test_page_keys_scroll_the_chat_from_the_prompt() -> None:
+    from ctxchat.app.tui.widgets.chat import ChatView
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        chat = app.query_one(ChatView)
+        for i in range(60):
+            await chat.add_notice(f"line {i}")
+        await pilot.pause()
+        chat.scroll_end(animate=False)
+        await pilot.pause()
+        bottom = chat.scroll_y
+        assert bottom > 0 and isinstance(app.focused, PromptInput)
+        await pilot.press("pageup")
+        await pilot.pause()
+        assert chat.scroll_y < bottom

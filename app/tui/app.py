@@ -27,7 +27,7 @@ from ctxchat.app.config import Config, save_config
 from ctxchat.app.tui.dropped import ContextPiece
 from ctxchat.app.tui.screens.chats import ChatsScreen
 from ctxchat.app.tui.screens.settings import SettingsScreen
-from ctxchat.app.tui.session import Session
+from ctxchat.app.tui.session import NO_DOCUMENT, NoDocumentInUse, Session
 from ctxchat.app.tui.widgets.chat import ChatView
 from ctxchat.app.tui.widgets.context import ContextPanel
 from ctxchat.app.tui.widgets.library import IngestProgress, LibraryPanel, LibraryTable
@@ -54,6 +54,8 @@ class CtxchatApp(App[int]):
         Binding("ctrl+t", "toggle_dropped", "Dropped words"),
         Binding("escape", "cancel_answer", "Cancel", show=False),
         Binding("ctrl+l", "focus_library", "Library", show=False),
+        Binding("pageup", "scroll_chat(-1)", "Scroll chat", show=False),
+        Binding("pagedown", "scroll_chat(1)", "Scroll chat", show=False),
     ]
 
     def __init__(
@@ -100,6 +102,7 @@ class CtxchatApp(App[int]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.session.use_latest()
         self.refresh_library()
         self.show_status()
         self.query_one(PromptInput).focus()
@@ -155,9 +158,16 @@ class CtxchatApp(App[int]):
                 if not self._ingest_queue:
                     self._ingesting = False
                     self._ingest_idle.set()
-                    return
+                    break
                 path = self._ingest_queue.popleft()
             self.ingest_one(path)
+        self.call_from_thread(self.focus_prompt)
+
+    def focus_prompt(self) -> None:
+        """After a drop is read, the next thing to do is to ask: focus the question box
+        (unless a dialog is open on top of the main screen)."""
+        if self.screen is self.screen_stack[0]:
+            self.query_one(PromptInput).focus()
 
     def ingest_one(self, path: Path) -> None:
         """Read one file into the library, with a progress bar; runs in the ingest worker."""
@@ -206,6 +216,7 @@ class CtxchatApp(App[int]):
         """Load the chat model in the background while the user reads or drops files."""
         self.call_from_thread(self.show_status, "loading model…")
         try:
+            self.resolve_device()
             self.session.llm()
         except Exception as exc:  # noqa: BLE001 - shown, and asked again on the next question
             self.call_from_thread(self.say, str(exc), severity="error", title="chat model")
@@ -213,12 +224,30 @@ class CtxchatApp(App[int]):
             return
         self.call_from_thread(self.show_status, "ready")
 
+    def resolve_device(self) -> None:
+        """Show the device the models really use ("auto" -> cuda/mps/cpu). Called from workers
+        only: resolving "auto" imports torch, which must not slow the first paint."""
+        from ctxchat.engines.models import torch_device
+
+        device = torch_device(self.config.device)
+        if device != self.status_info.device:
+            self.status_info.device = device
+            self.call_from_thread(self.show_status)
+
+    @work(thread=True, exclusive=True, group="device")
+    def resolve_device_worker(self) -> None:
+        self.resolve_device()
+
     # -- asking --------------------------------------------------------------------------
 
     @on(PromptInput.Submitted)
     def on_prompt_submitted(self, event: PromptInput.Submitted) -> None:
         question = event.value.strip()
         if not question:
+            return
+        if not self.session.used and self._ingest_idle.is_set():
+            # Without a document the model would answer from nothing: keep the question typed.
+            self.say(NO_DOCUMENT, severity="warning")
             return
         event.input.clear()
         self.ask(question)
@@ -247,7 +276,10 @@ class CtxchatApp(App[int]):
                 while not self._ingest_idle.wait(0.2):
                     if cancel.is_set() or worker.is_cancelled:
                         break
+            if not self.session.used:  # the files being added all failed
+                raise NoDocumentInUse(NO_DOCUMENT)
             self.call_from_thread(self.show_status, "compressing…")
+            self.resolve_device()
             start = time.perf_counter()
             compressed = self.session.compress(question)
             stages["compress"] = time.perf_counter() - start
@@ -352,6 +384,9 @@ class CtxchatApp(App[int]):
     def export_prompt(self, to_file: bool) -> None:
         typed = self.call_from_thread(lambda: self.query_one(PromptInput).value.strip())
         question = typed or self.session.last_question
+        if not self.session.used:
+            self.call_from_thread(self.say, NO_DOCUMENT, severity="warning", title="export")
+            return
         try:
             if self.session.last_compressed is None or question != self.session.last_question:
                 self.call_from_thread(self.show_status, "compressing…")
@@ -442,11 +477,21 @@ class CtxchatApp(App[int]):
         self.status_info.kv_type = config.kv_type
         self.status_info.device = config.device
         self.show_status()
+        self.resolve_device_worker()
         self.say("Settings saved")
 
     def action_toggle_dropped(self) -> None:
         shown = self.query_one(ContextPanel).toggle_dropped()
         self.say("Showing dropped words" if shown else "Hiding dropped words")
+
+    def action_scroll_chat(self, direction: int) -> None:
+        # The chat takes no focus (Tab goes library -> prompt -> context), so the page keys
+        # scroll it from the prompt.
+        chat = self.query_one(ChatView)
+        if direction < 0:
+            chat.scroll_page_up()
+        else:
+            chat.scroll_page_down()
 
     def action_focus_library(self) -> None:
         self.query_one(LibraryTable).focus()

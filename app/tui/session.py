@@ -15,8 +15,15 @@ from typing import Any
 
 from ctxchat.app.config import Config
 from ctxchat.app.tui.dropped import ContextPiece, align_kept
+from ctxchat.engines.errors import CtxchatError
 from ctxchat.engines.results import Compressed
 from ctxchat.engines.store import DocumentRow, Store
+
+NO_DOCUMENT = "No document in use: drop a PDF or press Space on one in the library"
+
+
+class NoDocumentInUse(CtxchatError):
+    """Asked or exported with no document marked in use."""
 
 
 @dataclass
@@ -58,6 +65,13 @@ class Session:
         result = add_path(self.store, path, on_progress=on_progress)
         self.used.add(_document_of(result).id)
         return result
+
+    def use_latest(self) -> None:
+        """Mark the most recently added document in use when none is, so a user who just ran
+        `ctxchat add x.pdf` and opens the app can ask right away."""
+        docs = self.store.documents()
+        if not self.used and docs:
+            self.used = {max(docs, key=lambda d: (d.added_at, d.id)).id}
 
     def remove(self, doc_id: int) -> None:
         self.store.remove_document(doc_id)
@@ -168,15 +182,12 @@ class Session:
         return recompress
 
     def export_prompt(self, question: str | None) -> str:
-        """The prompt another chat can take as is: instructions, excerpts, then the question."""
-        from ctxchat.engines.answer import build_messages
+        """The prompt another chat can take as is (the same text as `ctxchat compress --copy`)."""
+        from ctxchat.engines.export import export_prompt
 
-        context = self.last_compressed.text if self.last_compressed else ""
-        messages = build_messages(context, question or "")
-        parts = [messages[0]["content"]]
-        if question:
-            parts.append(f"Question: {question}")
-        return "\n\n".join(parts) + "\n"
+        if self.last_compressed is None:
+            raise NoDocumentInUse(NO_DOCUMENT)
+        return export_prompt(self.last_compressed, question)
 
     # -- chats ---------------------------------------------------------------------------
 

@@ -19,7 +19,13 @@ class Notice(Static):
 
 
 class ChatView(VerticalScroll):
-    """Scrolls with the newest message; the user can scroll up while an answer streams."""
+    """Scrolls with the newest message; the user can scroll up while an answer streams.
+
+    It takes no focus: Tab from the library must land in the question box, and focus order
+    follows screen position (the chat is above the prompt). PgUp/PgDn scroll it instead.
+    """
+
+    can_focus = False
 
     def on_mount(self) -> None:
         self.anchor()
