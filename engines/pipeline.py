@@ -115,6 +115,26 @@ def _verbatim_head(pieces: Sequence[Piece], tokens: int) -> set[int]:
     return head
 
 
+def _with_sources(
+    spans: list[Span], kept: Sequence[Piece], originals: Sequence[Piece], multi_doc: bool
+) -> list[Span]:
+    """Spans with the text each one had before pruning (Span.source).
+
+    Rendering the unpruned pieces that survived pruning groups them into the same blocks
+    (grouping depends only on their sentences), so the spans pair up one to one.
+    """
+    alive = [orig for piece, orig in zip(kept, originals, strict=True) if piece.text.strip()]
+    _, before = render(alive, multi_doc)
+    if len(before) != len(spans):  # never expected; the view then falls back to matching
+        return spans
+    return [replace(span, source=src.text) for span, src in zip(spans, before, strict=True)]
+
+
+def _verbatim_sources(spans: list[Span]) -> list[Span]:
+    """Spans of unpruned text: each one is its own source."""
+    return [replace(span, source=span.text) for span in spans]
+
+
 def _prune_to_fit(
     compressor: Any,
     pieces: Sequence[Piece],
@@ -155,7 +175,7 @@ def _prune_to_fit(
         tokens = count(text)
         if tokens <= target:
             stats["compressor"] = compressor_stats
-            return kept, text, tokens, spans
+            return kept, text, tokens, _with_sources(spans, kept, pieces, multi_doc)
         aim = max(1, min(aim - (tokens - target) - 1, int(aim * target / tokens)))
     stats["compressor"] = compressor_stats
     # Still over (a tokenizer far from cl100k): drop the least relevant pieces.
@@ -167,7 +187,8 @@ def _prune_to_fit(
         text, spans = render(chosen, multi_doc)
         tokens = count(text)
         if tokens <= target:
-            return chosen, text, tokens, spans
+            originals = [pieces[j] for j in sorted(alive)]
+            return chosen, text, tokens, _with_sources(spans, chosen, originals, multi_doc)
     return [], "", 0, []
 
 
@@ -272,6 +293,7 @@ def compress_documents(
         # Everything may fit: the whole document is the best context there is.
         all_pieces = [Piece(s, s.text, ix.doc.name) for ix in indexes for s in ix.segments]
         text, spans = render(all_pieces, multi_doc)
+        spans = _verbatim_sources(spans)
         if count(text) <= target:
             stats["mode"] = "whole"
             return _finish(store, key, docs, query, options, text, original, spans, stats, started)
@@ -285,7 +307,7 @@ def compress_documents(
         stats["selection"] = selection.stats
         if comp is None or selection.tokens <= target:
             stats["mode"] = "select"
-            text, spans = selection.text, selection.spans
+            text, spans = selection.text, _verbatim_sources(selection.spans)
         else:
             stats["mode"] = "select+prune"
             t0 = time.perf_counter()

@@ -8,12 +8,18 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Span:
-    """One kept piece of a document, with where it came from (for citations)."""
+    """One kept piece of a document, with where it came from (for citations).
+
+    source is the selected text before the compressor pruned words from it (the sentences
+    the span came from), so a viewer can show exactly which words were dropped; None where
+    unknown (results cached before it was recorded).
+    """
 
     text: str
     page: int | None
     doc_id: int | None = None
     doc_name: str | None = None
+    source: str | None = None
 
 
 @dataclass

@@ -1,12 +1,16 @@
 """Which words of the source the compressor dropped, for the context panel's struck-out view.
 
-The pipeline reports the kept text of each span; the compressor only deletes words, so the
-kept words are a subsequence of the source sentences and a forward match recovers the
-dropped ones in between. Display only: what was sent is always the kept text itself.
+The pipeline reports each span's kept text and its source (the selected sentences before
+pruning). The compressor only deletes words (keeping a dropped word's final punctuation,
+a force token), so an in-order alignment of the kept words against the source words
+recovers every dropped one: align_to_source. Results cached before spans carried a source
+fall back to align_kept, a forward match against the page's stored sentences. Display
+only: what was sent is always the kept text itself.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -50,4 +54,53 @@ def align_kept(kept: Sequence[str], source: Sequence[str]) -> tuple[list[str], l
         words.append(word)
         flags.append(True)
         pos = hit + 1
+    return words, flags
+
+
+_PUNCT = re.compile(r"[^\w\s]+")
+
+
+def _match(kept: str, source: str) -> str | None:
+    """How `kept` sits in the source word: "word" (the same word), "tail" (only its final
+    punctuation was kept), "norm" (equal but for case/punctuation), or None."""
+    if kept == source:
+        return "word"
+    if _PUNCT.fullmatch(kept) and source.endswith(kept) and len(source) > len(kept):
+        return "tail"
+    if _norm(kept) and _norm(kept) == _norm(source):
+        return "norm"
+    return None
+
+
+def align_to_source(kept: Sequence[str], source: Sequence[str]) -> tuple[list[str], list[bool]]:
+    """Every source word in order, flagged kept (True) or dropped, for a kept subsequence.
+
+    Each kept word takes the first source word it matches from where the last one ended
+    (leftmost embedding). A dropped word whose punctuation was kept shows as the dropped
+    word followed by the kept punctuation, as it was sent. A kept word with no match in
+    the rest of the source (not expected) is shown kept where it stands.
+    """
+    words: list[str] = []
+    flags: list[bool] = []
+    pos = 0
+    for word in kept:
+        hit = next(
+            ((i, how) for i in range(pos, len(source)) if (how := _match(word, source[i]))),
+            None,
+        )
+        if hit is None:
+            words.append(word)
+            flags.append(True)
+            continue
+        i, how = hit
+        words.extend(source[pos:i])
+        flags.extend([False] * (i - pos))
+        if how == "tail":
+            words.append(source[i][: -len(word)])
+            flags.append(False)
+        words.append(word)
+        flags.append(True)
+        pos = i + 1
+    words.extend(source[pos:])
+    flags.extend([False] * (len(source) - pos))
     return words, flags

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ctxchat.app.config import Config
-from ctxchat.app.tui.dropped import ContextPiece, align_kept
+from ctxchat.app.tui.dropped import ContextPiece, align_kept, align_to_source
 from ctxchat.engines.errors import CtxchatError
 from ctxchat.engines.results import Compressed
 from ctxchat.engines.store import DocumentRow, Store
@@ -103,6 +103,10 @@ class Session:
         pieces: list[ContextPiece] = []
         for span in compressed.spans or []:
             kept = span.text.split()
+            if span.source is not None:  # exact: the text the span was pruned from
+                words, flags = align_to_source(kept, span.source.split())
+                pieces.append(ContextPiece(words, flags, span.page, span.doc_name))
+                continue
             key = (span.doc_id, span.page)
             if key not in pages:
                 pages[key] = self._page_words(span.doc_id, span.page)
