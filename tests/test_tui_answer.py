@@ -136,3 +136,23 @@ async def test_saved_chat_reopens(report) -> None:
         assert [q.content for q in app.query(Question)] == [question]
         assert answer_texts(app) == [first_answer]
         assert app.session.chat_id is not None and len(app.session.turns) == 1
+
+
+async def test_typing_after_the_library_asks_the_question(report) -> None:
+    """Space on a document, Tab, type, Enter: the question is asked about that document."""
+    from ctxchat.engines.library import add_path
+
+    path, question, _ = report
+    doc_id = add_path(Store(), path).document.id  # `ctxchat add`, then the app is opened
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+l", "space", "space")  # off, then on again
+        await pilot.pause()
+        assert app.session.used == {doc_id}
+        await pilot.press("tab", *question, "enter")
+        await settle(app, pilot)
+        assert [q.content for q in app.query(Question)] == [question]
+        answers = answer_texts(app)
+        assert len(answers) == 1 and answers[0].strip(), app.notices
+        assert app.session.last_compressed is not None
+        assert app.query_one(PromptInput).value == ""
