@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import shutil
 import sys
@@ -152,7 +153,10 @@ def run_recipe(
     metrics = {
         "model": info["name"],
         "date": time.strftime("%Y-%m-%d"),
-        "machine": f"{platform.machine()} {platform.system()}, python {sys.version.split()[0]}",
+        "machine": (
+            f"{platform.machine()} {platform.system()}, {os.cpu_count()} CPU cores, "
+            f"python {sys.version.split()[0]}"
+        ),
         "corpus": {
             "sources": sorted({d.source for d in docs}),
             "train_documents": len(train_docs),
