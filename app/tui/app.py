@@ -84,6 +84,7 @@ class CtxchatApp(App[int]):
         self._ingest_idle = threading.Event()
         self._ingest_idle.set()
         self._stream: MarkdownStream | None = None
+        self._answering = False  # a question is being compressed or answered
         self._answer_text: list[str] = []
 
     # -- layout --------------------------------------------------------------------------
@@ -222,7 +223,12 @@ class CtxchatApp(App[int]):
             self.call_from_thread(self.say, str(exc), severity="error", title="chat model")
             self.call_from_thread(self.show_status, "model not loaded")
             return
-        self.call_from_thread(self.show_status, "ready")
+        self.call_from_thread(self._model_loaded)
+
+    def _model_loaded(self) -> None:
+        # A question may already be compressing or streaming: its state wins over "ready".
+        if not self._answering:
+            self.show_status("ready")
 
     def resolve_device(self) -> None:
         """Show the device the models really use ("auto" -> cuda/mps/cpu). Called from workers
@@ -253,6 +259,7 @@ class CtxchatApp(App[int]):
         self.ask(question)
 
     def ask(self, question: str) -> None:
+        self._answering = True
         self.cancel_event = threading.Event()
         self.run_worker(self._begin_question(question), exclusive=True, group="ui")
 
@@ -324,6 +331,7 @@ class CtxchatApp(App[int]):
         if self._stream is not None:
             await self._stream.stop()
             self._stream = None
+        self._answering = False
         self.status_info.stages = {**self.status_info.stages, **stages}
         chat = self.query_one(ChatView)
         answer = "".join(self._answer_text)
