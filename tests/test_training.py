@@ -181,3 +181,21 @@ def test_default_model_dir_without_bundle_is_a_clear_error(
     monkeypatch.setattr(bundle, "bundle_dir", lambda: tmp_path / "compressor")
     with pytest.raises(ModelNotFoundError, match="default compressor model is missing"):
         bundle.default_model_dir()
+
+
+@pytest.mark.slow
+def test_a_new_build_removes_builds_of_older_bundles_only(tmp_path: Path) -> None:
+    root = tmp_path / "models"
+    info = json.loads((bundle.bundle_dir() / bundle.BUNDLE_FILE).read_text())
+    name = info.get("name", bundle.MODEL_NAME)
+    old_build = root / f"{name}-0123456789ab"
+    pulled = root / f"{name}-pulled"  # same prefix, but not built by ctxchat: never removed
+    for folder in (old_build, pulled):
+        folder.mkdir(parents=True)
+        (folder / "config.json").write_text("{}")
+    (old_build / bundle.BUNDLE_MARK).write_text("old")
+
+    built = bundle.materialise(bundle.bundle_dir(), root)
+
+    assert (built / bundle.BUNDLE_MARK).exists()
+    assert not old_build.exists() and pulled.exists()

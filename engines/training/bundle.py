@@ -82,6 +82,10 @@ def _bundle_key(bundle: Path) -> str:
     return digest.hexdigest()[:12]
 
 
+# Written into every folder materialise() builds, so clean-up never touches a pulled model.
+BUNDLE_MARK = "ctxchat-bundle-build"
+
+
 def materialise(bundle: Path, target_root: Path, base_dir: Path | None = None) -> Path:
     """Combine the MiniLM base with the bundle's delta into a full model folder (once)."""
     key = _bundle_key(bundle)
@@ -113,6 +117,7 @@ def materialise(bundle: Path, target_root: Path, base_dir: Path | None = None) -
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=target_root))
     try:
         save_file(state, str(tmp / BASE_WEIGHTS), metadata={"format": "pt"})
+        (tmp / BUNDLE_MARK).write_text(key)
         shutil.copyfile(bundle / CONFIG_FILE, tmp / CONFIG_FILE)
         for name in TOKENIZER_FILES:
             if (base / name).exists():
@@ -124,7 +129,17 @@ def materialise(bundle: Path, target_root: Path, base_dir: Path | None = None) -
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    _remove_older_builds(target)
     return target
+
+
+def _remove_older_builds(current: Path) -> None:
+    """Builds of an earlier bundle (ctxchat was upgraded) are 87 MB each and never used again;
+    left in place, `ctxchat models` would also list them as pulled checkpoints."""
+    prefix = current.name.rsplit("-", 1)[0] + "-"
+    for old in current.parent.glob(prefix + "*"):
+        if old != current and old.is_dir() and (old / BUNDLE_MARK).exists():
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def default_model_dir() -> Path:
