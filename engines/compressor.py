@@ -29,6 +29,7 @@ from ctxchat.engines.probcache import (
     text_hash,
 )
 from ctxchat.engines.protect import protected_words
+from ctxchat.engines.results import TokenRatios
 from ctxchat.engines.tokens import count_tokens, encoding
 
 MODES = ("global", "llmlingua2")
@@ -45,7 +46,7 @@ ProgressFn = Callable[[int, int], None]
 
 
 @dataclass
-class CompressionResult:
+class CompressionResult(TokenRatios):
     """A compressed text. Token counts are cl100k_base; pieces follows a list input's order."""
 
     text: str
@@ -71,16 +72,6 @@ class CompressionResult:
         if not self.piece_keep:
             return np.zeros(0, dtype=bool)
         return np.concatenate(self.piece_keep)
-
-    @property
-    def ratio(self) -> float:
-        if self.compressed_tokens <= 0:
-            return float(self.original_tokens) if self.original_tokens else 1.0
-        return self.original_tokens / self.compressed_tokens
-
-    @property
-    def rate(self) -> float:
-        return self.compressed_tokens / self.original_tokens if self.original_tokens else 1.0
 
 
 class _TokenCounter:

@@ -22,20 +22,11 @@ class Span:
     source: str | None = None
 
 
-@dataclass
-class Compressed:
-    """A compressed context. Token counts are cl100k_base.
+class TokenRatios:
+    """ratio and rate from original_tokens and compressed_tokens (shared by every result)."""
 
-    ratio is original_tokens / compressed_tokens (2.0 means half the tokens remain).
-    spans lists the kept pieces in document order with their pages; None for plain text.
-    stats holds time per stage (seconds), cache hits and the options used.
-    """
-
-    text: str
     original_tokens: int
     compressed_tokens: int
-    spans: list[Span] | None = None
-    stats: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ratio(self) -> float:
@@ -49,3 +40,19 @@ class Compressed:
         if self.original_tokens <= 0:
             return 1.0
         return self.compressed_tokens / self.original_tokens
+
+
+@dataclass
+class Compressed(TokenRatios):
+    """A compressed context. Token counts are cl100k_base.
+
+    ratio is original_tokens / compressed_tokens (2.0 means half the tokens remain).
+    spans lists the kept pieces in document order with their pages; None for plain text.
+    stats holds time per stage (seconds), cache hits and the options used.
+    """
+
+    text: str
+    original_tokens: int
+    compressed_tokens: int
+    spans: list[Span] | None = None
+    stats: dict[str, Any] = field(default_factory=dict)
