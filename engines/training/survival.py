@@ -132,22 +132,14 @@ def survival(docs: list[BenchDoc], score_fn: ScoreFn, rates=RATES, seed: int = 0
     result: dict = {}
     scores = [score_fn(d) for d in docs]
     for rate in rates:
-        hits: dict[str, list[int]] = {}
+        texts: list[str] = []
         used = total = 0
         for i, (doc, s) in enumerate(zip(docs, scores, strict=True)):
             mask = keep_mask(s, doc.token_counts, rate, seed=seed + i)
-            text = compressed_text(doc, mask)
+            texts.append(compressed_text(doc, mask))
             used += int(doc.token_counts[mask].sum())
             total += int(doc.token_counts.sum())
-            for item in doc.items:
-                ok = int(_present(item.answer, text))
-                hits.setdefault("all", []).append(ok)
-                hits.setdefault(item.kind, []).append(ok)
-        result[str(rate)] = {
-            **{k: round(float(np.mean(v)), 4) for k, v in sorted(hits.items())},
-            "questions": len(hits.get("all", [])),
-            "achieved_rate": round(used / max(total, 1), 4),
-        }
+        result[str(rate)] = _tally(docs, texts, used, total)
     return result
 
 
@@ -157,21 +149,26 @@ def survival_of_texts(
     """Answer survival for a compressor that returns text (e.g. the compressor engine)."""
     result: dict = {}
     for rate in rates:
-        hits: dict[str, list[int]] = {}
         outs = [compress(doc, rate) for doc in docs]
         used = sum(count_tokens_batch(outs))
         total = sum(count_tokens_batch([d.text for d in docs]))
-        for doc, text in zip(docs, outs, strict=True):
-            for item in doc.items:
-                ok = int(_present(item.answer, text))
-                hits.setdefault("all", []).append(ok)
-                hits.setdefault(item.kind, []).append(ok)
-        result[str(rate)] = {
-            **{k: round(float(np.mean(v)), 4) for k, v in sorted(hits.items())},
-            "questions": len(hits.get("all", [])),
-            "achieved_rate": round(used / max(total, 1), 4),
-        }
+        result[str(rate)] = _tally(docs, outs, used, total)
     return result
+
+
+def _tally(docs: list[BenchDoc], texts: list[str], used: int, total: int) -> dict:
+    """Share of answers still present in each doc's compressed text, overall and by kind."""
+    hits: dict[str, list[int]] = {}
+    for doc, text in zip(docs, texts, strict=True):
+        for item in doc.items:
+            ok = int(_present(item.answer, text))
+            hits.setdefault("all", []).append(ok)
+            hits.setdefault(item.kind, []).append(ok)
+    return {
+        **{k: round(float(np.mean(v)), 4) for k, v in sorted(hits.items())},
+        "questions": len(hits.get("all", [])),
+        "achieved_rate": round(used / max(total, 1), 4),
+    }
 
 
 def random_scores(seed: int = 0) -> ScoreFn:
