@@ -23,6 +23,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--generated-docs", type=int, default=defaults.generated_docs)
     p.add_argument("--bench-generated-docs", type=int, default=defaults.bench_generated_docs)
     p.add_argument("--bench-stdlib-words", type=int, default=defaults.bench_stdlib_words)
+    p.add_argument(
+        "--dev-generated-docs",
+        type=int,
+        default=defaults.dev_generated_docs,
+        help="extra generated documents (dev seed) for the teacher-weight grid",
+    )
     p.add_argument("--steps", type=int, default=train_defaults.steps)
     p.add_argument("--train-layers", type=int, default=train_defaults.train_layers)
     p.add_argument("--max-length", type=int, default=train_defaults.max_length)
@@ -48,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         generated_docs=args.generated_docs,
         bench_generated_docs=args.bench_generated_docs,
         bench_stdlib_words=args.bench_stdlib_words,
+        dev_generated_docs=args.dev_generated_docs,
         teacher_variant=args.teacher,
         threads=args.threads,
         teacher_threads=args.teacher_threads,

@@ -15,11 +15,17 @@ STUDENT = "trained model"
 
 
 def compare_methods(
-    bench: list[BenchDoc], idf: labels.IdfTable, teacher=None, model=None, tokenizer=None
+    bench: list[BenchDoc],
+    idf: labels.IdfTable,
+    teacher=None,
+    model=None,
+    tokenizer=None,
+    teacher_variant: str = labels.DEFAULT_VARIANT,
 ) -> dict:
     """Survival tables per subset and method, and words/s of the teacher and the student.
 
     teacher (a SurprisalModel) is optional: without it only the variants without surprisal run.
+    The teacher's words/s is what labelling new text costs: the LM pass, IDF and the rules.
     """
     speeds: dict[str, float] = {}
     words = sum(len(d.words) for d in bench)
@@ -28,6 +34,9 @@ def compare_methods(
         doc.extra["idf"] = idf(doc.words)
         if teacher is not None:
             doc.extra["surprisal"] = teacher.word_surprisal(doc.text, doc.spans)
+            labels.teacher_scores(
+                doc.words, doc.extra["surprisal"], doc.extra["idf"], teacher_variant
+            )
     if teacher is not None:
         speeds["teacher_words_per_second"] = round(words / (time.perf_counter() - started), 1)
 
@@ -45,6 +54,10 @@ def compare_methods(
         started = time.perf_counter()
         probs = word_keep_probs(model, tokenizer, [d.text for d in bench], [d.spans for d in bench])
         speeds["student_words_per_second"] = round(words / (time.perf_counter() - started), 1)
+        if "teacher_words_per_second" in speeds:
+            speeds["student_speedup"] = round(
+                speeds["student_words_per_second"] / speeds["teacher_words_per_second"], 1
+            )
         for doc, p in zip(bench, probs, strict=True):
             doc.extra["student"] = p
         methods[STUDENT] = lambda doc: doc.extra["student"]

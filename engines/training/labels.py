@@ -32,11 +32,16 @@ VARIANTS: dict[str, tuple[float, float, bool]] = {
     "idf+rules": (0.0, 1.0, True),
     "surprisal+rules": (1.0, 0.0, True),
     "surprisal+idf+rules": (0.5, 0.5, True),
+    "surprisal.25+idf.75+rules": (0.25, 0.75, True),
 }
-# Measured on the word-survival benchmark (benchmarks/README.md): adding SmolLM2 surprisal
-# lowered answer survival at rate 0.33 (0.888 vs 0.933) and costs a llama.cpp pass over the
-# corpus, so the shipped teacher is IDF + rules.
-DEFAULT_VARIANT = "idf+rules"
+# Chosen on the dev set (devset.py: the recipe's 27 validation documents plus 30 generated with
+# a dev seed, 416 cloze questions), never on the benchmark. Answer survival at rate 0.5 / 0.33:
+# idf+rules 1.000 / 0.911; surprisal weight 0.15, 0.25, 0.33 (rest IDF, rules on) 1.000 / 0.904
+# each; 0.5: 0.897; 0.67: 0.894; surprisal+rules 0.885. The teacher uses the LM (the bundled
+# SmolLM2 GGUF via llama.cpp) so that the student replaces a slow labeller: among the LM
+# weightings the flat top (0.15-0.33) costs 3 of 416 questions against IDF + rules at 0.33;
+# 0.25 is the middle of that plateau.
+DEFAULT_VARIANT = "surprisal.25+idf.75+rules"
 
 
 def uses_lm(variant: str) -> bool:
@@ -120,7 +125,14 @@ def teacher_scores(
     variant: str = DEFAULT_VARIANT,
 ) -> np.ndarray:
     """Keep scores of one document's words (higher = keep longer)."""
-    w_surprisal, w_idf, use_rules = VARIANTS[variant]
+    return weighted_scores(words, surprisal, idf, VARIANTS[variant])
+
+
+def weighted_scores(
+    words: list[str], surprisal: np.ndarray, idf: np.ndarray, weights: tuple[float, float, bool]
+) -> np.ndarray:
+    """Keep scores from (surprisal weight, idf weight, rules on/off)."""
+    w_surprisal, w_idf, use_rules = weights
     score = np.zeros(len(words), dtype=np.float32)
     if w_surprisal:
         score += w_surprisal * percentile_ranks(surprisal)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ctxchat.engines.models import minilm_dir
-from ctxchat.engines.training import bundle, labels, survival
+from ctxchat.engines.training import bundle, devset, labels, survival
 from ctxchat.engines.training.corpus import Doc, training_corpus
 from ctxchat.engines.training.evaluate import compare_methods
 from ctxchat.engines.training.labels import IdfTable
@@ -39,10 +39,11 @@ class RecipeSettings:
     bench_generated_docs: int = 40
     bench_stdlib_words: int = 8_000
     bench_seed: int = 7_000  # never a training seed
+    dev_generated_docs: int = 30  # extra dev documents (devset.DEV_SEED) for the teacher grid
     teacher_variant: str = labels.DEFAULT_VARIANT
     n_ctx: int = 512
     threads: int = 2
-    teacher_threads: int = 1  # llama.cpp degrades badly when its threads share busy cores
+    teacher_threads: int = 2  # measured: 2 threads ~1.6x the words/s of 1 on a quiet 2-core box
     bench_lm_variants: bool = True  # also score the surprisal variants on the benchmark
     train: TrainSettings | None = None
 
@@ -91,11 +92,13 @@ def run_recipe(
         else None
     )
     labelled: dict[int, LabelledDoc] = {}
+    surprisal_of: dict[str, np.ndarray] = {}  # kept for the dev grid on the validation docs
     for i, d in enumerate(docs):
         spans = word_spans(d.text)
         words = words_of[id(d)]
         if labels.uses_lm(settings.teacher_variant):
             surprisal = teacher.word_surprisal(d.text, spans)
+            surprisal_of[d.title] = surprisal
         else:
             surprisal = np.zeros(len(spans), dtype=np.float32)
         scores = labels.teacher_scores(words, surprisal, idf(words), settings.teacher_variant)
@@ -109,6 +112,32 @@ def run_recipe(
                 speed = f" ({rate:.0f} llama tokens/s)"
             log(f"teacher: {i + 1}/{len(docs)} documents labelled{speed}")
     timings["teacher_labels"] = time.perf_counter() - t
+    labelled_words = sum(len(w) for w in words_of.values())
+
+    # The teacher's weights are chosen on the validation documents, never on the benchmark:
+    # record that grid (surprisal is already computed for them when the teacher uses the LM).
+    dev_grid: dict = {}
+    if teacher is not None:
+        dev = devset.dev_bench(
+            val_docs,
+            idf,
+            settings.generated_docs,
+            settings.corpus_seed,
+            settings.dev_generated_docs,
+        )
+        for doc in dev:
+            doc.extra["idf"] = idf(doc.words)
+            doc.extra["surprisal"] = surprisal_of.get(doc.title)
+            if doc.extra["surprisal"] is None:
+                doc.extra["surprisal"] = teacher.word_surprisal(doc.text, doc.spans)
+        dev_grid = {
+            "documents": len(dev),
+            "extra_generated": settings.dev_generated_docs,
+            "dev_seed": devset.DEV_SEED,
+            "questions": sum(len(doc.items) for doc in dev),
+            "grid": devset.grid_survival(dev),
+        }
+        log("\n".join(devset.format_grid(dev_grid["grid"])))
 
     t = time.perf_counter()
     full_dir = work_dir / "full-model"
@@ -134,9 +163,18 @@ def run_recipe(
         idf, settings.bench_generated_docs, settings.bench_stdlib_words, settings.bench_seed
     )
     bench_teacher = teacher if settings.bench_lm_variants else None
-    comparison = compare_methods(bench, idf, bench_teacher, model, tokenizer)
+    comparison = compare_methods(
+        bench, idf, bench_teacher, model, tokenizer, settings.teacher_variant
+    )
     qa = comparison["tables"]
     probs = [d.extra["student"] for d in bench]
+    speeds = comparison["speeds"]
+    if "student_speedup" in speeds:
+        # Conservative: against the faster of the two measured teacher speeds.
+        teacher_best = max(
+            speeds["teacher_words_per_second"], labelled_words / timings["teacher_labels"]
+        )
+        speeds["student_speedup"] = round(speeds["student_words_per_second"] / teacher_best, 1)
     timings["evaluation"] = time.perf_counter() - t
 
     # Ship: the delta over MiniLM, checked by building the full folder from it.
@@ -168,8 +206,20 @@ def run_recipe(
         },
         "teacher": {
             "variant": settings.teacher_variant,
+            "weights": dict(
+                zip(
+                    ("surprisal", "idf", "rules"),
+                    labels.VARIANTS[settings.teacher_variant],
+                    strict=True,
+                )
+            ),
+            "threads": settings.teacher_threads,
             "llama_tokens_scored": teacher.tokens_scored if teacher else 0,
+            "labelling_words_per_second": round(
+                labelled_words / max(timings["teacher_labels"], 1e-9), 1
+            ),
             "keep_share_for_hard_labels": labels.KEEP_SHARE,
+            "dev_grid": dev_grid,
         },
         "training": {**asdict(train_settings), **train_stats},
         "student_vs_teacher_heldout": val_metrics,

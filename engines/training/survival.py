@@ -18,7 +18,7 @@ import numpy as np
 
 from ctxchat.engines.tokens import count_tokens_batch
 from ctxchat.engines.training.corpus import Doc, stdlib_documents
-from ctxchat.engines.training.generated import generate_documents
+from ctxchat.engines.training.generated import GeneratedDoc, generate_documents
 from ctxchat.engines.training.labels import IdfTable
 from ctxchat.engines.training.words import STOP_WORDS, core, sentence_initial, word_spans
 
@@ -58,19 +58,24 @@ def _blank(sentence: str, answer: str) -> str:
 def generated_bench(n_docs: int, seed: int) -> list[BenchDoc]:
     """Generated documents (a seed never used for training) with their facts as questions."""
     rng = random.Random(seed)
-    docs = []
-    for g in generate_documents(n_docs, seed=seed):
-        items = [
-            Cloze(_blank(f.sentence, answer), answer, kind)
-            for f in g.facts
-            for answer, kind in f.answers
-        ]
-        rng.shuffle(items)
-        docs.append(BenchDoc(g.title, g.text, "generated", items[:ITEMS_PER_DOC]))
-    return docs
+    return [
+        BenchDoc(g.title, g.text, "generated", fact_items(g, rng))
+        for g in generate_documents(n_docs, seed=seed)
+    ]
 
 
-def _auto_items(doc: Doc, idf: IdfTable, rng: random.Random) -> list[Cloze]:
+def fact_items(g: GeneratedDoc, rng: random.Random) -> list[Cloze]:
+    """A generated document's recorded facts as cloze questions (a shuffled sample)."""
+    items = [
+        Cloze(_blank(f.sentence, answer), answer, kind)
+        for f in g.facts
+        for answer, kind in f.answers
+    ]
+    rng.shuffle(items)
+    return items[:ITEMS_PER_DOC]
+
+
+def auto_items(doc: Doc, idf: IdfTable, rng: random.Random) -> list[Cloze]:
     """Numbers, mid-sentence names and rare terms of a real text, as cloze answers."""
     spans = word_spans(doc.text)
     words = [doc.text[a:b] for a, b in spans]
@@ -97,7 +102,7 @@ def stdlib_bench(idf: IdfTable, max_words: int, seed: int) -> list[BenchDoc]:
     rng = random.Random(seed)
     docs = []
     for doc in stdlib_documents(heldout=True, max_words=max_words):
-        items = _auto_items(doc, idf, rng)
+        items = auto_items(doc, idf, rng)
         if items:
             docs.append(BenchDoc(doc.title, doc.text, doc.source, items))
     return docs
