@@ -73,11 +73,13 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     settings = RecipeSettings()
     metrics_path = bundle_dir() / "metrics.json"
+    variant = labels.DEFAULT_VARIANT
     if metrics_path.exists():  # rebuild exactly the benchmark the shipped model was scored on
         shipped = json.loads(metrics_path.read_text())
         settings.stdlib_words = shipped["corpus"]["stdlib_words_cap"]
         settings.generated_docs = shipped["corpus"]["generated_docs"]
         settings.corpus_seed = shipped["corpus"]["seed"]
+        variant = shipped["teacher"]["variant"]
         settings.bench_generated_docs = shipped["bench"].get(
             "generated_docs", settings.bench_generated_docs
         )
@@ -95,13 +97,13 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_lm:
         from ctxchat.engines.training.teacher import SurprisalModel
 
-        teacher = SurprisalModel(n_threads=1)
+        teacher = SurprisalModel(n_ctx=settings.n_ctx, n_threads=settings.teacher_threads)
     path = default_model_dir()
     model = AutoModelForTokenClassification.from_pretrained(str(path))
     tokenizer = AutoTokenizer.from_pretrained(str(path))
     tokenizer.model_max_length = 10**6
     started = time.perf_counter()
-    result = compare_methods(bench, idf, teacher, model, tokenizer)
+    result = compare_methods(bench, idf, teacher, model, tokenizer, variant)
     result["seconds"] = round(time.perf_counter() - started, 1)
     _add_engine_rows(result, bench)
 
@@ -111,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print("\n".join(_table(result["tables"], subset)))
     print()
-    print("speed (words/s):", json.dumps(result["speeds"]))
+    print(f"teacher: {variant}; speed (words/s):", json.dumps(result["speeds"]))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=2) + "\n")
