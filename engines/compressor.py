@@ -106,7 +106,8 @@ class Compressor:
 
     model: a local folder, a hub id already pulled with `ctxchat models pull`, or None for
     the project's bundled model. store: where word probabilities are cached (a process-wide
-    memory cache when None).
+    memory cache when None). precision: "auto" (fp16 on CUDA, bf16 on CPUs with bf16 matrix
+    units, else fp32), or one of fp32, bf16, fp16, int8 (`quantize=True` is int8).
     """
 
     def __init__(
@@ -119,11 +120,16 @@ class Compressor:
         mode: str = "global",
         quantize: bool | None = None,
         chunk_pieces: int = GLOBAL_CHUNK_PIECES,
+        precision: str = "auto",
     ) -> None:
         path = _default_model_dir() if model is None else resolve_model_dir(model)
         batch_tokens = batch_size * 512 if batch_size else None
         self.encoder: Encoder = load_encoder(
-            path, device=device, quantize=quantize, batch_tokens=batch_tokens
+            path,
+            device=device,
+            quantize=quantize,
+            batch_tokens=batch_tokens,
+            precision=precision,
         )
         self.model_id = self.encoder.model_id
         self.mode = _check_mode(mode)

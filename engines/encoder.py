@@ -18,15 +18,19 @@ from pathlib import Path
 import numpy as np
 
 from ctxchat.engines.errors import CompressorError, ModelNotFoundError
-from ctxchat.engines.models import quiet_transformers, torch_device
+from ctxchat.engines.models import cpu_has_bf16_units, quiet_transformers, torch_device
 from ctxchat.engines.paths import cache_dir
 
 MAX_SEQ_LEN = 512  # the LLMLingua-2 window, CLS and SEP included
-# Tokens per batch (padded length x rows). CPU gains nothing from huge batches; GPUs do.
+# Tokens per batch (padded length x rows). CPUs gain nothing from huge batches (activations
+# that stay in cache matter more); GPUs do. Measured: 16k best with 2 threads; with 16
+# threads 8k ran bf16 1.13x and fp32 1.10x faster than 16k (benchmarks/README.md).
 CPU_BATCH_TOKENS = 16_384
+MANY_CORE_BATCH_TOKENS = 8_192
 GPU_BATCH_TOKENS = 131_072
 # The pieces llmlingua adds for force tokens the tokenizer splits (e.g. "\n" in BERT).
 ADDED_FORCE_TOKENS = [f"[NEW{i}]" for i in range(100)]
+PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
 
 ProgressFn = Callable[[int, int], None]
 
@@ -130,6 +134,7 @@ class Encoder:
         device: str = "auto",
         quantize: bool | None = None,
         batch_tokens: int | None = None,
+        precision: str = "auto",
     ) -> None:
         check_model_dir(path)
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -156,27 +161,21 @@ class Encoder:
         self.pad_id = _first_id(tokenizer.pad_token_id, 0)
         self._lock = threading.Lock()
         self._torch = torch
-        # int8 dynamic quantization (Linear layers, CPU only) is opt-in: on MiniLM it moves
-        # keep-probabilities enough to flip ~15% of words (benchmarks/README.md).
-        self.quantized = bool(quantize) and self.device == "cpu"
-        if self.device == "cuda":
+        wanted = "int8" if quantize and self.device == "cpu" else precision
+        self.precision = resolve_precision(self.device, wanted)
+        self.quantized = self.precision == "int8"
+        if self.precision == "fp16":
             model.half()
         if self.device != "cpu":
             model.to(self.device)
         self._base_model = model
-        if self.quantized and self.device == "cpu":
+        if self.quantized:
             model = _quantize_int8(model)
         self.model = model
         if batch_tokens is None:
-            batch_tokens = CPU_BATCH_TOKENS if self.device == "cpu" else GPU_BATCH_TOKENS
+            batch_tokens = default_batch_tokens(self.device, torch.get_num_threads())
         self.batch_tokens = batch_tokens
         self.forward_calls = 0
-
-    @property
-    def precision(self) -> str:
-        if self.device == "cuda":
-            return "fp16"
-        return "int8" if self.quantized else "fp32"
 
     def ensure_added_force_tokens(self) -> None:
         """Add llmlingua's [NEW0]..[NEW99] pieces the way it does (same seed, same resize).
@@ -258,13 +257,44 @@ class Encoder:
             ids[r, : len(seq)] = seq
             mask[r, : len(seq)] = 1
             lengths.append(min(len(piece_ids), width - 1))
-        with self._lock, torch.inference_mode():
+        # bf16 autocast runs the matrix products in bf16 and keeps softmax and LayerNorm in fp32.
+        bf16 = torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16")
+        with self._lock, torch.inference_mode(), bf16:
             t_ids = torch.from_numpy(ids).to(self.device)
             t_mask = torch.from_numpy(mask).to(self.device)
             logits = self.model(input_ids=t_ids, attention_mask=t_mask).logits
             probs = torch.softmax(logits.float(), dim=-1)[..., 1].cpu().numpy()
             self.forward_calls += 1
         return [probs[r, 1 : 1 + n].astype(np.float32) for r, n in enumerate(lengths)]
+
+
+def default_batch_tokens(device: str, threads: int) -> int:
+    """Tokens per forward pass: large on GPUs, cache-sized on CPUs (smaller with many cores)."""
+    if device != "cpu":
+        return GPU_BATCH_TOKENS
+    return CPU_BATCH_TOKENS if threads <= 4 else MANY_CORE_BATCH_TOKENS
+
+
+def resolve_precision(device: str, requested: str = "auto") -> str:
+    """The number format the encoder runs in on `device`.
+
+    auto: fp16 on CUDA; on a CPU, bf16 where it has bf16 matrix units (AMX / AVX-512 BF16:
+    1.6x the fp32 speed, 99.9% of kept words unchanged, benchmarks/README.md), else fp32.
+    int8 (dynamic, Linear layers, CPU only) is opt-in: it flips ~7% of kept words on MiniLM.
+    """
+    if requested not in PRECISIONS:
+        raise CompressorError(
+            f"unknown precision {requested!r}; choose one of {', '.join(PRECISIONS)}"
+        )
+    if requested == "auto":
+        if device == "cuda":
+            return "fp16"
+        return "bf16" if device == "cpu" and cpu_has_bf16_units() else "fp32"
+    if requested == "fp16" and device != "cuda":
+        raise CompressorError("fp16 needs a CUDA GPU; use bf16 or fp32 on this device")
+    if requested in ("bf16", "int8") and device != "cpu":
+        raise CompressorError(f"{requested} is a CPU option here; use fp16 on {device}")
+    return requested
 
 
 def _first_id(*candidates: int | None) -> int:
@@ -294,12 +324,19 @@ def load_encoder(
     device: str = "auto",
     quantize: bool | None = None,
     batch_tokens: int | None = None,
+    precision: str = "auto",
 ) -> Encoder:
     """A process-wide shared Encoder per (folder, device, precision, batch budget)."""
-    key = (str(path.resolve()), torch_device(device), quantize, batch_tokens)
+    key = (str(path.resolve()), torch_device(device), quantize, batch_tokens, precision)
     with _ENCODERS_LOCK:
         enc = _ENCODERS.get(key)
         if enc is None:
-            enc = Encoder(path, device=device, quantize=quantize, batch_tokens=batch_tokens)
+            enc = Encoder(
+                path,
+                device=device,
+                quantize=quantize,
+                batch_tokens=batch_tokens,
+                precision=precision,
+            )
             _ENCODERS[key] = enc
         return enc

@@ -68,6 +68,25 @@ def torch_device(preference: str = "auto") -> str:
     return "cpu"
 
 
+def cpu_has_bf16_units() -> bool:
+    """Whether this CPU multiplies bf16 natively (AMX tiles or AVX-512 BF16).
+
+    There bf16 matrix products run at several times the fp32 rate; elsewhere torch emulates
+    bf16 and it is slower than fp32.
+    """
+    import torch
+
+    checks = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
+    for name in checks:
+        check = getattr(torch.cpu, name, None)  # private helpers: absent in some builds
+        try:
+            if check is not None and check():
+                return True
+        except RuntimeError:
+            continue
+    return False
+
+
 def quiet_transformers() -> None:
     """Keep transformers off stderr: its progress bars garble CLI output and the TUI screen."""
     from transformers.utils import logging as hf_logging

@@ -249,3 +249,33 @@ def test_default_compressor_needs_the_bundled_model(
     assert comp is default_compressor()
     assert comp.model_id.startswith(model_dir.name)
     assert comp.compress("The committee approved the budget.", rate=0.5).text
+
+
+def test_precision_follows_the_device() -> None:
+    from ctxchat.engines.encoder import resolve_precision
+    from ctxchat.engines.models import cpu_has_bf16_units
+
+    assert resolve_precision("cuda") == "fp16"
+    assert resolve_precision("cpu") == ("bf16" if cpu_has_bf16_units() else "fp32")
+    assert resolve_precision("cpu", "int8") == "int8"
+    assert resolve_precision("cuda", "fp32") == "fp32"
+    with pytest.raises(CompressorError, match="unknown precision"):
+        resolve_precision("cpu", "fp8")
+    with pytest.raises(CompressorError, match="CUDA"):
+        resolve_precision("cpu", "fp16")
+    with pytest.raises(CompressorError, match="CPU option"):
+        resolve_precision("cuda", "bf16")
+
+
+def test_bf16_keeps_nearly_the_words_of_fp32_and_caches_apart(
+    model_dir: Path, store: Store
+) -> None:
+    text = corpus(8, seed=5)
+    fp32 = Compressor(model_dir, device="cpu", store=store, precision="fp32")
+    bf16 = Compressor(model_dir, device="cpu", store=store, precision="bf16")
+    assert (fp32.encoder.precision, bf16.encoder.precision) == ("fp32", "bf16")
+    a = fp32.compress(text, rate=0.5)
+    b = bf16.compress(text, rate=0.5)
+    assert b.stats["cache_misses"] == 1  # fp32 probabilities are not reused for bf16
+    assert len(a.keep) == len(b.keep) > 200
+    assert (a.keep == b.keep).mean() >= 0.98
