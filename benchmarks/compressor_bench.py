@@ -1,6 +1,7 @@
 """Compressor throughput: ctxchat against llmlingua 0.2.2 on the same checkpoint and input.
 
     nice -n 10 .venv/bin/python -m benchmarks.compressor_bench [--tokens 50000] [--model DIR]
+        [--device cpu|cuda]
 
 Both run in this one process over the same text (>= --tokens cl100k tokens). The model is the
 project's bundled compressor when it is installed, else all-MiniLM-L6-v2's body with a random
@@ -68,10 +69,11 @@ def _timed(fn):  # type: ignore[no-untyped-def]
     return out, time.perf_counter() - t, time.process_time() - c
 
 
-def run(min_tokens: int, model_arg: str | None, rate: float) -> dict:
+def run(min_tokens: int, model_arg: str | None, rate: float, device: str = "cpu") -> dict:
     import torch
 
     from ctxchat.engines.compressor import Compressor
+    from ctxchat.engines.encoder import resolve_precision
     from ctxchat.engines.store import Store
     from ctxchat.engines.tokens import count_tokens
     from tests.compressor_checkpoint import offline_tiktoken
@@ -88,7 +90,7 @@ def run(min_tokens: int, model_arg: str | None, rate: float) -> dict:
     from llmlingua import PromptCompressor
 
     ll = PromptCompressor(
-        model_name=str(_llmlingua_path(model, tmp)), use_llmlingua2=True, device_map="cpu"
+        model_name=str(_llmlingua_path(model, tmp)), use_llmlingua2=True, device_map=device
     )
     ll.compress_prompt(warm, rate=rate, force_tokens=FORCE)
     theirs, t_ll, c_ll = _timed(
@@ -111,28 +113,36 @@ def run(min_tokens: int, model_arg: str | None, rate: float) -> dict:
         )
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
 
-    row("llmlingua 0.2.2 compress_prompt (fp32, padded to 512)", t_ll, c_ll, agreement=1.0)
+    ll_dtype = str(next(ll.model.parameters()).dtype).replace("torch.float", "fp")
+    row(f"llmlingua 0.2.2 compress_prompt ({ll_dtype}, padded to 512)", t_ll, c_ll, agreement=1.0)
 
+    # fp32 first (the reference), then what "auto" picks on this device when that differs.
+    auto = resolve_precision(device)
+    precisions = ["fp32"] + ([auto] if auto != "fp32" else [])
     results = {}
-    runs = (("fp32", False, "llmlingua2"), ("fp32", False, "global"), ("int8", True, "global"))
-    for precision, quantize, mode in runs:
+    runs = [(p, mode) for p in precisions for mode in ("llmlingua2", "global")]
+    if device == "cpu":
+        runs.append(("int8", "global"))  # opt-in, measured for its agreement
+    for precision, mode in runs:
         store = Store(tmp / f"{precision}-{mode}.db")
-        comp = Compressor(model, store=store, mode=mode, quantize=quantize)
+        comp = Compressor(model, device=device, store=store, mode=mode, precision=precision)
         comp.compress(warm, rate=rate, force_tokens=FORCE)
         cold, t_cold, c_cold = _timed(
             lambda comp=comp: comp.compress(text, rate=rate, force_tokens=FORCE, protect=False)
         )
         results[(precision, mode)] = cold
         agree = agreement(pairs, cold.words, cold.keep.tolist()) if mode == "llmlingua2" else None
-        if mode == "global" and precision == "int8":
-            ref = results[("fp32", "global")]
-            agree = float((ref.keep == cold.keep).mean())
+        ref = results.get((precisions[0], "global"))
+        if mode == "global" and precision != precisions[0] and ref is not None:
+            agree = float((ref.keep == cold.keep).mean())  # against the first precision
         row(
             f"ctxchat {mode} ({precision}) cold",
             t_cold,
             c_cold,
             agreement=agree,
             encode_seconds=cold.stats["encode_seconds"],
+            tokenize_seconds=cold.stats.get("tokenize_seconds"),
+            words_seconds=cold.stats.get("words_seconds"),
             kept_rate=cold.rate,
         )
         hit, t_hit, c_hit = _timed(
@@ -149,6 +159,7 @@ def run(min_tokens: int, model_arg: str | None, rate: float) -> dict:
     return {
         "date": time.strftime("%Y-%m-%d"),
         "machine": f"{platform.machine()} {os.cpu_count()} cores, torch threads {torch.get_num_threads()}",
+        "device": _device_name(device),
         "model": model_name,
         "input_tokens": n_tokens,
         "input_words": len(pairs),
@@ -157,11 +168,19 @@ def run(min_tokens: int, model_arg: str | None, rate: float) -> dict:
     }
 
 
+def _device_name(device: str) -> str:
+    import torch
+
+    if device == "cuda" and torch.cuda.is_available():
+        return f"GPU {torch.cuda.get_device_name(0)}, torch {torch.__version__}"
+    return "no GPU"
+
+
 def table(report: dict) -> str:
     base = report["rows"][0]["tokens_per_s"]
     base_cpu = report["rows"][0]["tokens_per_cpu_s"]
     lines = [
-        f"{report['date']}, {report['machine']}, no GPU; model: {report['model']}; "
+        f"{report['date']}, {report['machine']}, {report.get('device', 'no GPU')}; model: {report['model']}; "
         f"input {report['input_tokens']:,} cl100k tokens ({report['input_words']:,} words), "
         f"rate {report['rate']}:",
         "",
@@ -187,9 +206,10 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=50_000)
     parser.add_argument("--model", default=None, help="model folder (default: bundled or MiniLM)")
     parser.add_argument("--rate", type=float, default=0.5)
+    parser.add_argument("--device", default="cpu", help="cpu (the goal's device) or cuda")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    report = run(args.tokens, args.model, args.rate)
+    report = run(args.tokens, args.model, args.rate, args.device)
     print(json.dumps(report, indent=1) if args.json else table(report))
 
 
