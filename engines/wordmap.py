@@ -9,13 +9,22 @@ All per-piece work is numpy over lookup tables built once per vocabulary.
 
 from __future__ import annotations
 
+import os
+import re
 import string
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
 # Blocks the tokenizer sees at once: big enough to amortise the call, small enough to stream.
-BLOCK_CHARS = 65_536
+BLOCK_CHARS = 16_384
+# The Rust tokenizer releases the GIL, so blocks encode in parallel on a few threads (its own
+# parallelism stays off: it warns and disables itself after a fork).
+TOKENIZE_THREADS = max(1, min(8, os.cpu_count() or 1))
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
 _CJK_RANGES = (
     (0x2E80, 0x9FFF),
     (0xAC00, 0xD7AF),
@@ -132,6 +141,17 @@ def _blocks(text: str) -> list[tuple[int, str]]:
     return out
 
 
+def _encode_blocks(backend, blocks: list[str]) -> list:  # type: ignore[no-untyped-def]
+    global _POOL
+    if len(blocks) < 2 or TOKENIZE_THREADS < 2:
+        return backend.encode_batch(blocks, add_special_tokens=False)
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(TOKENIZE_THREADS, thread_name_prefix="ctxchat-tokenize")
+    parts = _POOL.map(lambda b: backend.encode_batch([b], add_special_tokens=False)[0], blocks)
+    return list(parts)
+
+
 def tokenize(backend, text: str, replacements: dict[str, str] | None = None) -> Pieces:  # type: ignore[no-untyped-def]
     """Pieces of `text` with spans in `text`, tokenised block by block.
 
@@ -143,7 +163,7 @@ def tokenize(backend, text: str, replacements: dict[str, str] | None = None) -> 
     if replacements:
         text, segment_map = _replace(text, replacements)
     blocks = _blocks(text)
-    encodings = backend.encode_batch([b for _, b in blocks], add_special_tokens=False)
+    encodings = _encode_blocks(backend, [b for _, b in blocks])
     ids_parts, start_parts, end_parts = [], [], []
     for (offset, _), enc in zip(blocks, encodings, strict=True):
         if not enc.ids:
@@ -247,6 +267,9 @@ def word_chunk_starts(words: Words, chunk_starts: np.ndarray) -> np.ndarray:
     return np.searchsorted(word_piece, chunk_starts, side="left").astype(np.int32)
 
 
+_WHITESPACE = re.compile(r"\s")
+
+
 def _is_cjk(ch: str) -> bool:
     cp = ord(ch)
     return any(a <= cp <= b for a, b in _CJK_RANGES)
@@ -275,7 +298,7 @@ def rebuild(text: str, starts: np.ndarray, ends: np.ndarray, keep: np.ndarray) -
             sep = "\n" * min(newlines, 2)
         elif text[re_[i - 1] - 1] == "\n" or text[rs[i]] == "\n":
             sep = ""  # a kept line break already separates the words
-        elif not any(c.isspace() for c in gap) and (
+        elif _WHITESPACE.search(gap) is None and (
             _is_cjk(text[re_[i - 1] - 1]) or _is_cjk(text[rs[i]])
         ):
             sep = ""
