@@ -62,6 +62,7 @@ def _compressor_entry(path: Path, source: str) -> dict[str, Any]:
 
 def list_models() -> dict[str, Any]:
     """Everything `ctxchat models` reports, without loading any model."""
+    from ctxchat.engines.encoder import resolve_precision
     from ctxchat.engines.errors import ModelNotFoundError
     from ctxchat.engines.models import smollm_gguf, torch_device
     from ctxchat.engines.paths import cache_dir
@@ -92,8 +93,10 @@ def list_models() -> dict[str, Any]:
         }
     except ModelNotFoundError as exc:
         chat = {"name": "SmolLM2-135M-Instruct", "ok": False, "problem": str(exc)}
+    device = torch_device()
     return {
-        "device": torch_device(),
+        "device": device,
+        "precision": resolve_precision(device),  # what the compressor runs in there
         "models_dir": str(models_dir),
         "compressors": compressors,
         "chat": chat,
@@ -105,7 +108,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(info, indent=1))
         return 0
-    print(f"device: {info['device']}")
+    print(f"device: {info['device']} (compressor in {info['precision']})")
     print("compressor models:")
     for c in info["compressors"]:
         if c.get("ok"):

@@ -30,6 +30,7 @@ def test_models_lists_bundled_pulled_and_chat_models(
     assert info["compressors"][0]["source"] == "bundled (default)"
     assert info["chat"]["ok"] and info["chat"]["path"].endswith(".gguf")
     assert info["device"] in ("cpu", "cuda", "mps")
+    assert info["precision"] in ("fp32", "bf16", "fp16")
 
     assert main(["models"]) == 0
     text = capsys.readouterr().out
