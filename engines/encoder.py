@@ -28,6 +28,7 @@ MAX_SEQ_LEN = 512  # the LLMLingua-2 window, CLS and SEP included
 CPU_BATCH_TOKENS = 16_384
 MANY_CORE_BATCH_TOKENS = 8_192
 GPU_BATCH_TOKENS = 131_072
+MIN_BATCH_TOKENS = 1_024
 # The pieces llmlingua adds for force tokens the tokenizer splits (e.g. "\n" in BERT).
 ADDED_FORCE_TOKENS = [f"[NEW{i}]" for i in range(100)]
 PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
@@ -172,6 +173,15 @@ class Encoder:
         if self.quantized:
             model = _quantize_int8(model)
         self.model = model
+        if batch_tokens is None and self.device == "cuda":
+            free_bytes, _ = torch.cuda.mem_get_info()
+            cfg = model.config
+            batch_tokens = gpu_batch_tokens(
+                free_bytes,
+                int(getattr(cfg, "hidden_size", 1024)),
+                int(getattr(cfg, "intermediate_size", 4096)),
+                2 if self.precision == "fp16" else 4,
+            )
         if batch_tokens is None:
             batch_tokens = default_batch_tokens(self.device, torch.get_num_threads())
         self.batch_tokens = batch_tokens
@@ -234,7 +244,7 @@ class Encoder:
             try:
                 probs = self._forward([chunks[i] for i in batch], width)
             except RuntimeError as exc:
-                if "out of memory" not in str(exc).lower() or self.batch_tokens <= 1024:
+                if "out of memory" not in str(exc).lower() or self.batch_tokens <= MIN_BATCH_TOKENS:
                     raise
                 self.batch_tokens //= 2  # CUDA OOM: halve the batch and retry
                 self._torch.cuda.empty_cache()
@@ -273,6 +283,19 @@ def default_batch_tokens(device: str, threads: int) -> int:
     if device != "cpu":
         return GPU_BATCH_TOKENS
     return CPU_BATCH_TOKENS if threads <= 4 else MANY_CORE_BATCH_TOKENS
+
+
+def gpu_batch_tokens(free_bytes: int, hidden: int, intermediate: int, dtype_bytes: int) -> int:
+    """Tokens per forward pass that fit in a quarter of the GPU's free memory.
+
+    Per token, a layer holds at most its FFN activation twice (before and after GELU) and a
+    few hidden-size tensors (input, residual, q, k, v, attention output); that bounds the
+    peak, and the quarter leaves room for the allocator and other programs. An OOM still
+    halves the batch (keep_probs).
+    """
+    per_token = (2 * intermediate + 8 * hidden) * dtype_bytes
+    fit = free_bytes // 4 // max(per_token, 1)
+    return int(max(MIN_BATCH_TOKENS, min(GPU_BATCH_TOKENS, fit)))
 
 
 def resolve_precision(device: str, requested: str = "auto") -> str:

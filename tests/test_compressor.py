@@ -279,3 +279,30 @@ def test_bf16_keeps_nearly_the_words_of_fp32_and_caches_apart(
     assert b.stats["cache_misses"] == 1  # fp32 probabilities are not reused for bf16
     assert len(a.keep) == len(b.keep) > 200
     assert (a.keep == b.keep).mean() >= 0.98
+
+
+def test_gpu_batch_fits_free_memory() -> None:
+    from ctxchat.engines.encoder import GPU_BATCH_TOKENS, MIN_BATCH_TOKENS, gpu_batch_tokens
+
+    gib = 1 << 30
+    # MiniLM in fp16 on an 80 GB card: the cap. xlm-roberta-large on a 2 GB card: what fits.
+    assert gpu_batch_tokens(78 * gib, 384, 1536, 2) == GPU_BATCH_TOKENS
+    small = gpu_batch_tokens(2 * gib, 1024, 4096, 2)
+    assert MIN_BATCH_TOKENS < small < GPU_BATCH_TOKENS
+    assert small * (2 * 4096 + 8 * 1024) * 2 <= 2 * gib // 4
+    assert gpu_batch_tokens(1 << 20, 1024, 4096, 4) == MIN_BATCH_TOKENS
+
+
+def test_cuda_runs_fp16_with_a_memory_sized_batch(model_dir: Path, store: Store) -> None:
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA GPU here (runs on the GPU machine)")
+    from ctxchat.engines.encoder import GPU_BATCH_TOKENS, MIN_BATCH_TOKENS
+
+    gpu = Compressor(model_dir, device="cuda", store=store)
+    assert gpu.encoder.precision == "fp16"
+    assert MIN_BATCH_TOKENS <= gpu.encoder.batch_tokens <= GPU_BATCH_TOKENS
+    cpu = Compressor(model_dir, device="cpu", store=store, precision="fp32")
+    a, b = cpu.compress(TEXT, rate=0.5), gpu.compress(TEXT, rate=0.5)
+    assert b.stats["cache_misses"] == 1
+    assert (a.keep == b.keep).mean() >= 0.98
