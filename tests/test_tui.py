@@ -16,8 +16,6 @@ from ctxchat.engines.store import Store
 from tests.docgen import encrypted_pdf, garbage_pdf
 from tests.tui_helpers import SIZE, make_app, paste, pdf_named, settle, table_names
 
-pytestmark = pytest.mark.asyncio
-
 
 @pytest.fixture
 def pdfs(tmp_path: Path) -> list[Path]:
@@ -41,6 +39,7 @@ DROP_SPELLINGS = {
 
 
 @pytest.mark.parametrize("spelling", list(DROP_SPELLINGS))
+@pytest.mark.asyncio
 async def test_dropped_pdfs_are_ingested(pdfs: list[Path], spelling: str) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -53,6 +52,7 @@ async def test_dropped_pdfs_are_ingested(pdfs: list[Path], spelling: str) -> Non
         assert any("field report 2024.pdf: added, 3 pages" in n for n in app.notices)
 
 
+@pytest.mark.asyncio
 async def test_ingest_reports_progress_per_page(pdfs: list[Path]) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -61,6 +61,7 @@ async def test_ingest_reports_progress_per_page(pdfs: list[Path]) -> None:
         assert not app.query("IngestProgress")  # the bar goes once the file is in
 
 
+@pytest.mark.asyncio
 async def test_pasted_text_goes_into_the_prompt() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -69,6 +70,7 @@ async def test_pasted_text_goes_into_the_prompt() -> None:
         assert table_names(app) == []
 
 
+@pytest.mark.asyncio
 async def test_bad_files_are_notified_and_the_app_keeps_running(tmp_path: Path) -> None:
     bad = garbage_pdf(tmp_path / "broken.pdf")
     locked = encrypted_pdf(tmp_path / "locked.pdf")
@@ -83,6 +85,7 @@ async def test_bad_files_are_notified_and_the_app_keeps_running(tmp_path: Path) 
         assert app.is_running
 
 
+@pytest.mark.asyncio
 async def test_drop_with_focus_on_the_library(pdfs: list[Path]) -> None:
     from textual import events
 
@@ -95,6 +98,7 @@ async def test_drop_with_focus_on_the_library(pdfs: list[Path]) -> None:
         assert table_names(app) == [pdfs[1].name]
 
 
+@pytest.mark.asyncio
 async def test_space_toggles_use_and_delete_removes(pdfs: list[Path]) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -113,6 +117,7 @@ async def test_space_toggles_use_and_delete_removes(pdfs: list[Path]) -> None:
         assert first not in {d.id for d in Store().documents()}
 
 
+@pytest.mark.asyncio
 async def test_settings_are_saved_to_the_config_file() -> None:
     app = make_app(Config())
     async with app.run_test(size=SIZE) as pilot:
@@ -132,6 +137,7 @@ async def test_settings_are_saved_to_the_config_file() -> None:
     assert app.status_info.kv_type == "q4_0"
 
 
+@pytest.mark.asyncio
 async def test_settings_reject_a_bad_value_and_stay_open() -> None:
     app = make_app(Config())
     async with app.run_test(size=SIZE) as pilot:
@@ -148,6 +154,7 @@ async def test_settings_reject_a_bad_value_and_stay_open() -> None:
     assert load_config() == Config()
 
 
+@pytest.mark.asyncio
 async def test_every_action_is_in_the_command_palette() -> None:
     app = make_app()
     async with app.run_test(size=SIZE):
@@ -211,6 +218,7 @@ def _marks(app) -> list[str]:
     return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
 
 
+@pytest.mark.asyncio
 async def test_the_latest_document_is_in_use_at_start(pdfs: list[Path]) -> None:
     first, latest = _add_to_library(*pdfs)
     app = make_app()
@@ -220,6 +228,7 @@ async def test_the_latest_document_is_in_use_at_start(pdfs: list[Path]) -> None:
         assert _marks(app) == ["○", "●"]
 
 
+@pytest.mark.asyncio
 async def test_asking_with_no_document_in_use_keeps_the_question(pdfs: list[Path]) -> None:
     from ctxchat.app.tui.session import NO_DOCUMENT
     from ctxchat.app.tui.widgets.chat import Question
@@ -238,6 +247,7 @@ async def test_asking_with_no_document_in_use_keeps_the_question(pdfs: list[Path
         assert app.session._llm is None  # and the chat model was never called
 
 
+@pytest.mark.asyncio
 async def test_export_with_no_document_in_use_says_so() -> None:
     from ctxchat.app.tui.session import NO_DOCUMENT
 
@@ -249,6 +259,7 @@ async def test_export_with_no_document_in_use_says_so() -> None:
         assert app.last_copy is None
 
 
+@pytest.mark.asyncio
 async def test_tab_goes_from_the_library_to_the_prompt(pdfs: list[Path]) -> None:
     _add_to_library(*pdfs)
     app = make_app()
@@ -263,6 +274,7 @@ async def test_tab_goes_from_the_library_to_the_prompt(pdfs: list[Path]) -> None
         assert isinstance(app.focused, LibraryTable)
 
 
+@pytest.mark.asyncio
 async def test_the_prompt_has_focus_after_a_drop(pdfs: list[Path]) -> None:
     from textual import events
 
@@ -275,6 +287,7 @@ async def test_the_prompt_has_focus_after_a_drop(pdfs: list[Path]) -> None:
         assert isinstance(app.focused, PromptInput)
 
 
+@pytest.mark.asyncio
 async def test_status_shows_the_resolved_device() -> None:
     from ctxchat.engines.models import torch_device
 
@@ -287,6 +300,7 @@ async def test_status_shows_the_resolved_device() -> None:
         assert f"{torch_device('auto')} ·" in line and "auto" not in line
 
 
+@pytest.mark.asyncio
 async def test_copy_is_the_shared_export_prompt(tmp_path: Path) -> None:
     from ctxchat.engines.export import export_prompt
     from ctxchat.engines.tokens import count_tokens
@@ -302,6 +316,7 @@ async def test_copy_is_the_shared_export_prompt(tmp_path: Path) -> None:
         assert f"Copied the prompt: {count_tokens(expected):,} tokens" in app.notices[-1]
 
 
+@pytest.mark.asyncio
 async def test_page_keys_scroll_the_chat_from_the_prompt() -> None:
     from ctxchat.app.tui.widgets.chat import ChatView
 
