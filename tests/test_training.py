@@ -10,9 +10,10 @@ import pytest
 
 from ctxchat.engines.errors import ModelNotFoundError
 from ctxchat.engines.models import minilm_dir
-from ctxchat.engines.training import bundle, labels
-from ctxchat.engines.training.corpus import stdlib_documents
+from ctxchat.engines.training import bundle, devset, labels
+from ctxchat.engines.training.corpus import stdlib_documents, training_corpus
 from ctxchat.engines.training.generated import generate_documents
+from ctxchat.engines.training.recipe import split_corpus
 from ctxchat.engines.training.student import word_keep_probs
 from ctxchat.engines.training.survival import (
     BenchDoc,
@@ -199,3 +200,43 @@ def test_a_new_build_removes_builds_of_older_bundles_only(tmp_path: Path) -> Non
 
     assert (built / bundle.BUNDLE_MARK).exists()
     assert not old_build.exists() and pulled.exists()
+
+
+def test_dev_set_is_built_from_validation_and_dev_seed_documents_only() -> None:
+    docs = training_corpus(stdlib_words=1500, generated_docs=20, seed=1)
+    train, val = split_corpus(docs, 0.1)
+    idf = labels.IdfTable(_words(d.text) for d in train)
+    dev = devset.dev_bench(val, idf, generated_docs=20, corpus_seed=1, extra_generated=3)
+    titles = {d.title for d in dev}
+    assert not titles & {d.title for d in train}  # never a training document
+    assert {d.title for d in val if d.source == "generated"} <= titles
+    assert sum(t.startswith(f"generated-{devset.DEV_SEED}-") for t in titles) == 3
+    assert not any(t.startswith("generated-7000-") for t in titles)  # never the benchmark's
+    for doc in dev:
+        assert doc.items and all(item.answer in doc.text for item in doc.items)
+        doc.extra["idf"] = idf(doc.words)
+        doc.extra["surprisal"] = np.zeros(len(doc.words), dtype=np.float32)
+    grid = devset.grid_survival(dev)
+    assert list(grid) == list(devset.DEV_GRID)
+    questions = sum(len(d.items) for d in dev)
+    assert grid["idf+rules"]["0.5"]["questions"] == questions
+    # Rules and IDF keep the answers far better than chance would (about half at rate 0.5).
+    assert grid["idf+rules"]["0.5"]["all"] > 0.8
+
+
+def test_shipped_model_meets_the_quality_bar_recorded_in_its_metrics() -> None:
+    metrics = json.loads((bundle.bundle_dir() / "metrics.json").read_text())
+    teacher = metrics["teacher"]
+    assert teacher["variant"] == labels.DEFAULT_VARIANT
+    assert labels.uses_lm(teacher["variant"])  # distilled from the LM teacher, not a lookup
+    assert teacher["variant"] in teacher["dev_grid"]["grid"]  # chosen on the dev set
+    qa = metrics["answer_survival"]["all"]
+    student, own_teacher = qa["trained model"], qa[f"teacher: {teacher['variant']}"]
+    for rate in ("0.5", "0.33"):
+        got = student[rate]["all"]
+        assert got > qa["random"][rate]["all"] + 0.2
+        assert got > qa["stop words"][rate]["all"] + 0.1
+        assert got >= own_teacher[rate]["all"] - 0.06  # close to its teacher
+    speed = metrics["bench"]
+    assert speed["student_speedup"] >= 10  # much faster than labelling with the teacher
+    assert speed["student_words_per_second"] > 10 * teacher["labelling_words_per_second"]
