@@ -34,7 +34,8 @@ lint: setup
 test: lint
 	$(BIN)/python -m pytest -q
 
-# Retrain the default compressor (assets/compressor) from scratch, offline (~30 min, 2 cores).
+# Retrain the default compressor (assets/compressor) from scratch, offline (~30 min on 2 cores,
+# most of it the llama.cpp surprisal pass of the teacher).
 train: setup
 	nice -n 10 $(BIN)/python -m ctxchat.engines.training
 
