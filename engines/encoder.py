@@ -22,16 +22,20 @@ from ctxchat.engines.models import cpu_has_bf16_units, quiet_transformers, torch
 from ctxchat.engines.paths import cache_dir
 
 MAX_SEQ_LEN = 512  # the LLMLingua-2 window, CLS and SEP included
-# Tokens per batch (padded length x rows). CPUs gain nothing from huge batches (activations
-# that stay in cache matter more); GPUs do. Measured: 16k best with 2 threads; with 16
-# threads 8k ran bf16 1.13x and fp32 1.10x faster than 16k (benchmarks/README.md).
-CPU_BATCH_TOKENS = 16_384
-MANY_CORE_BATCH_TOKENS = 8_192
+# Tokens per batch (padded length x rows). CPUs gain nothing from huge batches: a batch
+# whose FFN activations stay in the last-level cache runs faster. Measured (benchmarks/
+# README.md) on a 2-core Zen 4 and a 16-core Xeon: fp32 is fastest at 4k tokens (1.24x and
+# 1.22x the 16k rate), bf16, half the bytes a token, at 8k. GPUs want big batches.
+CPU_BATCH_TOKENS = 4_096
+CPU_BF16_BATCH_TOKENS = 8_192
 GPU_BATCH_TOKENS = 131_072
 MIN_BATCH_TOKENS = 1_024
 # The pieces llmlingua adds for force tokens the tokenizer splits (e.g. "\n" in BERT).
 ADDED_FORCE_TOKENS = [f"[NEW{i}]" for i in range(100)]
 PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
+# config.json key with which a model declares the window it was trained on (positions, CLS
+# and SEP included); the compressor's global mode then runs it on windows of that length.
+WINDOW_CONFIG_KEY = "ctxchat_window"
 
 ProgressFn = Callable[[int, int], None]
 
@@ -165,13 +169,11 @@ class Encoder:
         wanted = "int8" if quantize and self.device == "cpu" else precision
         self.precision = resolve_precision(self.device, wanted)
         self.quantized = self.precision == "int8"
-        if self.precision == "fp16":
-            model.half()
+        if self.precision in ("fp16", "bf16"):
+            _to_half_precision(model, torch.float16 if self.precision == "fp16" else torch.bfloat16)
         if self.device != "cpu":
             model.to(self.device)
         self._base_model = model
-        if self.quantized:
-            model = _quantize_int8(model)
         self.model = model
         if batch_tokens is None and self.device == "cuda":
             free_bytes, _ = torch.cuda.mem_get_info()
@@ -183,9 +185,11 @@ class Encoder:
                 2 if self.precision == "fp16" else 4,
             )
         if batch_tokens is None:
-            batch_tokens = default_batch_tokens(self.device, torch.get_num_threads())
+            batch_tokens = default_batch_tokens(self.device, self.precision)
         self.batch_tokens = batch_tokens
         self.forward_calls = 0
+        if self.quantized:
+            self.model = self._int8_model(model)
 
     def ensure_added_force_tokens(self) -> None:
         """Add llmlingua's [NEW0]..[NEW99] pieces the way it does (same seed, same resize).
@@ -203,15 +207,40 @@ class Encoder:
         torch = self._torch
         verbosity = hf_logging.get_verbosity()
         hf_logging.set_verbosity_error()  # resize announces its init scheme on stdout
+        embeddings = self._base_model.get_input_embeddings()
+        dtype = embeddings.weight.dtype
         try:
             with self._lock, torch.random.fork_rng(devices=[]):
                 torch.manual_seed(42)
                 self.tokenizer.add_special_tokens({"additional_special_tokens": ADDED_FORCE_TOKENS})
+                # The new rows are drawn from the old rows' mean and covariance: do it in fp32,
+                # as llmlingua does, whatever precision the encoder runs in.
+                embeddings.float()
                 self._base_model.resize_token_embeddings(len(self.tokenizer))
+                self._base_model.get_input_embeddings().to(dtype)
         finally:
             hf_logging.set_verbosity(verbosity)
             if self.model is not self._base_model:
-                self.model = _quantize_int8(self._base_model)
+                self.model = self._int8_model(self._base_model)
+
+    def _int8_model(self, model):  # type: ignore[no-untyped-def]
+        """The smoothed int8 copy of `model`, calibrated on a fixed text (engines/int8.py)."""
+        from ctxchat.engines import int8
+
+        text = int8.calibration_text()
+        ids = np.asarray(self.tokenizer(text, add_special_tokens=False)["input_ids"], np.int64)
+        step = self.max_len - 2
+        chunks = [ids[i : i + step] for i in range(0, len(ids), step)]
+        fp32_model, self.model = self.model, model
+
+        def calibrate() -> None:
+            self.keep_probs(chunks)
+
+        try:
+            maxima = int8.input_maxima(model, calibrate)
+        finally:
+            self.model = fp32_model
+        return int8.quantize_smoothed(model, maxima)
 
     def keep_probs(
         self,
@@ -267,9 +296,7 @@ class Encoder:
             ids[r, : len(seq)] = seq
             mask[r, : len(seq)] = 1
             lengths.append(min(len(piece_ids), width - 1))
-        # bf16 autocast runs the matrix products in bf16 and keeps softmax and LayerNorm in fp32.
-        bf16 = torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16")
-        with self._lock, torch.inference_mode(), bf16:
+        with self._lock, torch.inference_mode():
             t_ids = torch.from_numpy(ids).to(self.device)
             t_mask = torch.from_numpy(mask).to(self.device)
             logits = self.model(input_ids=t_ids, attention_mask=t_mask).logits
@@ -278,11 +305,11 @@ class Encoder:
         return [probs[r, 1 : 1 + n].astype(np.float32) for r, n in enumerate(lengths)]
 
 
-def default_batch_tokens(device: str, threads: int) -> int:
-    """Tokens per forward pass: large on GPUs, cache-sized on CPUs (smaller with many cores)."""
+def default_batch_tokens(device: str, precision: str = "fp32") -> int:
+    """Tokens per forward pass: large on GPUs, cache-sized on CPUs (bf16 fits twice as many)."""
     if device != "cpu":
         return GPU_BATCH_TOKENS
-    return CPU_BATCH_TOKENS if threads <= 4 else MANY_CORE_BATCH_TOKENS
+    return CPU_BF16_BATCH_TOKENS if precision == "bf16" else CPU_BATCH_TOKENS
 
 
 def gpu_batch_tokens(free_bytes: int, hidden: int, intermediate: int, dtype_bytes: int) -> int:
@@ -302,8 +329,10 @@ def resolve_precision(device: str, requested: str = "auto") -> str:
     """The number format the encoder runs in on `device`.
 
     auto: fp16 on CUDA; on a CPU, bf16 where it has bf16 matrix units (AMX / AVX-512 BF16:
-    1.6x the fp32 speed, 99.9% of kept words unchanged, benchmarks/README.md), else fp32.
-    int8 (dynamic, Linear layers, CPU only) is opt-in: it flips ~7% of kept words on MiniLM.
+    about 1.7x the fp32 speed, 99.9% of kept words unchanged, benchmarks/README.md), else fp32.
+    int8 (smoothed dynamic int8 Linear layers, engines/int8.py, CPU only) is opt-in: faster
+    still on CPUs with VNNI, the same answer survival, but 1.3% of kept words differ from fp32
+    (1.5% from llmlingua in llmlingua2 mode, over the 1% the equivalence goal allows).
     """
     if requested not in PRECISIONS:
         raise CompressorError(
@@ -317,7 +346,27 @@ def resolve_precision(device: str, requested: str = "auto") -> str:
         raise CompressorError("fp16 needs a CUDA GPU; use bf16 or fp32 on this device")
     if requested in ("bf16", "int8") and device != "cpu":
         raise CompressorError(f"{requested} is a CPU option here; use fp16 on {device}")
+    if requested == "int8":
+        from ctxchat.engines.int8 import int8_available
+
+        if not int8_available():
+            raise CompressorError("this torch build has no quantized CPU kernels; use fp32")
     return requested
+
+
+def _to_half_precision(model, dtype) -> None:  # type: ignore[no-untyped-def]
+    """Cast the encoder to fp16/bf16 but keep the keep/drop head in fp32.
+
+    A whole-model cast beats autocast on CPU (no fp32<->bf16 copies around every matrix
+    product; half the memory traffic in GELU, LayerNorm and the residual adds), and the fp32
+    head keeps keep-probabilities finely resolved, so fewer words tie at a threshold.
+    """
+    model.to(dtype)
+    head = getattr(model, "classifier", None)
+    if head is None:
+        return
+    head.float()
+    head.register_forward_pre_hook(lambda _module, args: tuple(a.float() for a in args))
 
 
 def _first_id(*candidates: int | None) -> int:
@@ -325,16 +374,6 @@ def _first_id(*candidates: int | None) -> int:
         if c is not None:
             return int(c)
     return 0
-
-
-def _quantize_int8(model):  # type: ignore[no-untyped-def]
-    import warnings
-
-    import torch
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
 
 
 _ENCODERS: dict[tuple, Encoder] = {}

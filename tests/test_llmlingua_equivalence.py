@@ -60,23 +60,26 @@ def _llmlingua(path: Path):  # type: ignore[no-untyped-def]
     return PromptCompressor(model_name=str(path), use_llmlingua2=True, device_map="cpu")
 
 
+# fp32 is the reference (llmlingua runs fp32 on a CPU); bf16 is what "auto" picks on CPUs with
+# bf16 units, and is held to the issue's 99%.
 @pytest.mark.parametrize(
-    ("model", "paragraphs", "budget"),
+    ("model", "paragraphs", "budget", "precision"),
     [
-        ("tiny", 120, {"rate": 0.5}),
-        ("tiny", 120, {"rate": 0.33}),
-        ("tiny", 60, {"target_token": 700}),
-        ("minilm", 40, {"rate": 0.4}),
+        ("tiny", 120, {"rate": 0.5}, "fp32"),
+        ("tiny", 120, {"rate": 0.33}, "fp32"),
+        ("tiny", 60, {"target_token": 700}, "fp32"),
+        ("minilm", 40, {"rate": 0.4}, "fp32"),
+        ("minilm", 40, {"rate": 0.4}, "bf16"),
     ],
 )
 def test_llmlingua2_mode_keeps_the_same_words(
-    checkpoints: dict[str, Path], model: str, paragraphs: int, budget: dict
+    checkpoints: dict[str, Path], model: str, paragraphs: int, budget: dict, precision: str
 ) -> None:
     text = corpus(paragraphs, seed=paragraphs)
     theirs = _llmlingua(checkpoints[model]).compress_prompt(
         text, force_tokens=FORCE, return_word_label=True, **budget
     )
-    ours = Compressor(checkpoints[model], mode="llmlingua2", quantize=False).compress(
+    ours = Compressor(checkpoints[model], mode="llmlingua2", precision=precision).compress(
         text,
         rate=budget.get("rate"),
         target_tokens=budget.get("target_token"),
@@ -102,7 +105,7 @@ def test_probabilities_match_without_force_tokens(checkpoints: dict[str, Path]) 
     """With no stand-in pieces, inputs are identical: labels agree on every word."""
     text = corpus(30, seed=5)
     theirs = _llmlingua(checkpoints["tiny"]).compress_prompt(text, rate=0.5, return_word_label=True)
-    ours = Compressor(checkpoints["tiny"], mode="llmlingua2", quantize=False).compress(
+    ours = Compressor(checkpoints["tiny"], mode="llmlingua2", precision="fp32").compress(
         text, rate=0.5, force_tokens=(), protect=False
     )
     assert agreement(llmlingua_labels(theirs), ours.words, ours.keep.tolist()) >= 0.999
