@@ -19,7 +19,13 @@ from typing import Any
 import numpy as np
 
 from ctxchat.engines import chunking, thresholds, wordmap
-from ctxchat.engines.encoder import ADDED_FORCE_TOKENS, Encoder, load_encoder, resolve_model_dir
+from ctxchat.engines.encoder import (
+    ADDED_FORCE_TOKENS,
+    WINDOW_CONFIG_KEY,
+    Encoder,
+    load_encoder,
+    resolve_model_dir,
+)
 from ctxchat.engines.errors import CompressorError, ModelNotFoundError
 from ctxchat.engines.probcache import (
     FLAG_EXACT_ONE,
@@ -38,9 +44,12 @@ DEFAULT_FORCE_TOKENS = ("\n", ".", "?", "!")
 LLMLINGUA_CHUNK_END = (".", "\n")  # llmlingua's default chunk_end_tokens
 SENTENCE_END = (".", "?", "!", ";", "。", "？", "！")
 # Global mode windows: shorter than 512 costs less attention per piece, measured in
-# benchmarks/README.md, and still holds a few sentences of context.
+# benchmarks/README.md, and still holds a few sentences of context. A model may declare the
+# window it was trained with (config key `ctxchat_window`, positions with CLS/SEP): the
+# bundled one was trained on 128 and keeps as many answers at 128 as at 256 or 512.
 GLOBAL_CHUNK_PIECES = 256
-CACHE_VERSION = 1
+# 2: bf16 became a whole-model cast (was autocast) and int8 became smoothed: new numbers.
+CACHE_VERSION = 2
 
 ProgressFn = Callable[[int, int], None]
 
@@ -119,7 +128,7 @@ class Compressor:
         batch_size: int | None = None,
         mode: str = "global",
         quantize: bool | None = None,
-        chunk_pieces: int = GLOBAL_CHUNK_PIECES,
+        chunk_pieces: int | None = None,
         precision: str = "auto",
     ) -> None:
         path = _default_model_dir() if model is None else resolve_model_dir(model)
@@ -134,6 +143,8 @@ class Compressor:
         self.model_id = self.encoder.model_id
         self.mode = _check_mode(mode)
         self.store = store
+        if chunk_pieces is None:
+            chunk_pieces = _declared_chunk_pieces(self.encoder.model.config)
         self.chunk_pieces = max(16, min(int(chunk_pieces), self.encoder.max_len - 2))
         self.family = wordmap.tokenizer_family(self.encoder.tokenizer)
         self._state: dict[tuple, tuple] = {}
@@ -440,6 +451,14 @@ class Compressor:
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
+
+def _declared_chunk_pieces(config: Any) -> int:
+    """Pieces per global-mode window: the model's trained window when it declares one."""
+    window = getattr(config, WINDOW_CONFIG_KEY, None)
+    if isinstance(window, int) and not isinstance(window, bool) and window > 2:
+        return window - 2  # CLS and SEP take two of the positions
+    return GLOBAL_CHUNK_PIECES
 
 
 def _empty_word_probs() -> WordProbs:

@@ -274,11 +274,47 @@ def test_bf16_keeps_nearly_the_words_of_fp32_and_caches_apart(
     fp32 = Compressor(model_dir, device="cpu", store=store, precision="fp32")
     bf16 = Compressor(model_dir, device="cpu", store=store, precision="bf16")
     assert (fp32.encoder.precision, bf16.encoder.precision) == ("fp32", "bf16")
+    # The body runs in bf16 (no autocast), the keep/drop head in fp32; batches are cache-sized.
+    torch = pytest.importorskip("torch")
+    model = bf16.encoder.model
+    assert model.get_input_embeddings().weight.dtype == torch.bfloat16
+    assert model.classifier.weight.dtype == torch.float32
+    assert bf16.encoder.batch_tokens == 2 * fp32.encoder.batch_tokens
     a = fp32.compress(text, rate=0.5)
     b = bf16.compress(text, rate=0.5)
     assert b.stats["cache_misses"] == 1  # fp32 probabilities are not reused for bf16
     assert len(a.keep) == len(b.keep) > 200
     assert (a.keep == b.keep).mean() >= 0.98
+
+
+def test_global_windows_follow_the_window_a_model_declares(
+    model_dir: Path, tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from ctxchat.engines.compressor import GLOBAL_CHUNK_PIECES
+    from ctxchat.engines.encoder import WINDOW_CONFIG_KEY
+
+    assert Compressor(model_dir, store=store).chunk_pieces == GLOBAL_CHUNK_PIECES
+    declared = tmp_path / "declared"
+    shutil.copytree(model_dir, declared)
+    config = json.loads((declared / "config.json").read_text())
+    config[WINDOW_CONFIG_KEY] = 64
+    (declared / "config.json").write_text(json.dumps(config))
+    comp = Compressor(declared, store=store)
+    assert comp.chunk_pieces == 62  # CLS and SEP take two positions
+    assert Compressor(declared, store=store, chunk_pieces=200).chunk_pieces == 200
+    widths: list[int] = []
+    forward = comp.encoder._forward
+
+    def recording_forward(rows: list, width: int) -> list:
+        widths.append(width)
+        return forward(rows, width)
+
+    monkeypatch.setattr(comp.encoder, "_forward", recording_forward)
+    r = comp.compress(TEXT, rate=0.5, protect=False)
+    # Every window the encoder saw fits the declared 64 positions.
+    assert r.stats["chunks"] > 5 and widths and max(widths) <= 64
 
 
 def test_gpu_batch_fits_free_memory() -> None:

@@ -144,8 +144,10 @@ def test_tiny_training_run_writes_a_loadable_model_and_delta(tmp_path: Path) -> 
 
     prefixes = ["bert.encoder.layer.4.", "bert.encoder.layer.5.", "classifier."]
     out = tmp_path / "bundle"
-    bundle.export_delta(full, out, prefixes, minilm_dir())
+    bundle.export_delta(full, out, prefixes, minilm_dir(), window=settings.max_length)
     assert (out / bundle.DELTA_FILE).stat().st_size < 10 * 2**20
+    # The compressor will run the model on windows as long as its training chunks.
+    assert json.loads((out / bundle.CONFIG_FILE).read_text())["ctxchat_window"] == 32
     rebuilt = bundle.materialise(out, tmp_path / "models")
     assert bundle.materialise(out, tmp_path / "models") == rebuilt  # built once
     again = AutoModelForTokenClassification.from_pretrained(str(rebuilt))
@@ -165,7 +167,9 @@ def test_default_model_dir_loads_and_keeps_numbers_and_names(ctxchat_home: Path)
     assert path.is_relative_to(ctxchat_home)  # built in the data dir, not in assets/
     model = AutoModelForTokenClassification.from_pretrained(str(path))
     tokenizer = AutoTokenizer.from_pretrained(str(path))
-    assert json.loads((path / "config.json").read_text())["id2label"] == {"0": "drop", "1": "keep"}
+    config = json.loads((path / "config.json").read_text())
+    assert config["id2label"] == {"0": "drop", "1": "keep"}
+    assert config["ctxchat_window"] == 128  # the recipe's training chunks
     assert bundle.default_model_dir() == path
 
     words = _words(SAMPLE)

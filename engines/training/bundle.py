@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from ctxchat.engines.encoder import WINDOW_CONFIG_KEY
 from ctxchat.engines.errors import ModelNotFoundError
 from ctxchat.engines.models import assets_dir, minilm_dir
 from ctxchat.engines.paths import cache_dir
@@ -44,8 +45,18 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def export_delta(model_dir: Path, out_dir: Path, prefixes: list[str], base_dir: Path) -> dict:
-    """Write the trained parameters under `prefixes` (fp16) plus config and bundle.json."""
+def export_delta(
+    model_dir: Path,
+    out_dir: Path,
+    prefixes: list[str],
+    base_dir: Path,
+    window: int | None = None,
+) -> dict:
+    """Write the trained parameters under `prefixes` (fp16) plus config and bundle.json.
+
+    window: the positions per training chunk (CLS/SEP included); the compressor runs the
+    model on windows of that length in global mode.
+    """
     import torch
     from safetensors.torch import load_file, save_file
 
@@ -62,6 +73,8 @@ def export_delta(model_dir: Path, out_dir: Path, prefixes: list[str], base_dir: 
     config = json.loads((model_dir / CONFIG_FILE).read_text())
     config.pop("_name_or_path", None)
     config["torch_dtype"] = "float32"
+    if window:
+        config[WINDOW_CONFIG_KEY] = int(window)
     (out_dir / CONFIG_FILE).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
     info = {
         "name": MODEL_NAME,

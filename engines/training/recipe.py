@@ -179,7 +179,7 @@ def run_recipe(
 
     # Ship: the delta over MiniLM, checked by building the full folder from it.
     prefixes = trainable_prefixes(model.config.num_hidden_layers, train_settings.train_layers)
-    info = bundle.export_delta(full_dir, out_dir, prefixes, base)
+    info = bundle.export_delta(full_dir, out_dir, prefixes, base, window=train_settings.max_length)
     rebuilt = bundle.materialise(out_dir, work_dir / "materialised", base_dir=base)
     shipped = AutoModelForTokenClassification.from_pretrained(str(rebuilt))
     from ctxchat.engines.training.student import word_keep_probs
