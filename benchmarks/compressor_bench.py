@@ -1,7 +1,7 @@
 """Compressor throughput: ctxchat against llmlingua 0.2.2 on the same checkpoint and input.
 
     nice -n 10 .venv/bin/python -m benchmarks.compressor_bench [--tokens 50000] [--model DIR]
-        [--device cpu|cuda]
+        [--device cpu|cuda] [--repeat 3]
 
 Both run in this one process over the same text (>= --tokens cl100k tokens). The model is the
 project's bundled compressor when it is installed, else all-MiniLM-L6-v2's body with a random
@@ -69,7 +69,13 @@ def _timed(fn):  # type: ignore[no-untyped-def]
     return out, time.perf_counter() - t, time.process_time() - c
 
 
-def run(min_tokens: int, model_arg: str | None, rate: float, device: str = "cpu") -> dict:
+def run(
+    min_tokens: int, model_arg: str | None, rate: float, device: str = "cpu", repeat: int = 3
+) -> dict:
+    """Every configuration `repeat` times, interleaved (llmlingua, then each ctxchat run, then
+    again), so that a noisy neighbour slows all of them alike; rows report the median."""
+    import statistics
+
     import torch
 
     from ctxchat.engines.compressor import Compressor
@@ -93,14 +99,51 @@ def run(min_tokens: int, model_arg: str | None, rate: float, device: str = "cpu"
         model_name=str(_llmlingua_path(model, tmp)), use_llmlingua2=True, device_map=device
     )
     ll.compress_prompt(warm, rate=rate, force_tokens=FORCE)
-    theirs, t_ll, c_ll = _timed(
-        lambda: ll.compress_prompt(text, rate=rate, force_tokens=FORCE, return_word_label=True)
-    )
+
+    # fp32 first (the reference), then what "auto" picks on this device when that differs.
+    auto = resolve_precision(device)
+    precisions = ["fp32"] + ([auto] if auto != "fp32" else [])
+    configs = [(p, mode) for p in precisions for mode in ("llmlingua2", "global")]
+    if device == "cpu" and "int8" not in precisions:
+        configs += [("int8", "llmlingua2"), ("int8", "global")]
+    compressors = {}
+    for precision, mode in configs:
+        comp = Compressor(model, device=device, mode=mode, precision=precision)
+        comp.compress(warm, rate=rate, force_tokens=FORCE)
+        compressors[(precision, mode)] = comp
+
+    timings: dict[str, list[tuple[float, float]]] = {}
+    results: dict = {}
+    theirs = None
+    for rep in range(repeat):
+        theirs, t_ll, c_ll = _timed(
+            lambda: ll.compress_prompt(text, rate=rate, force_tokens=FORCE, return_word_label=True)
+        )
+        timings.setdefault("llmlingua", []).append((t_ll, c_ll))
+        for key, comp in compressors.items():
+            comp.store = Store(tmp / f"{key[0]}-{key[1]}-{rep}.db")  # empty: a cold run
+            cold, t_cold, c_cold = _timed(
+                lambda comp=comp: comp.compress(text, rate=rate, force_tokens=FORCE, protect=False)
+            )
+            hit, t_hit, c_hit = _timed(
+                lambda comp=comp: comp.compress(text, rate=0.33, force_tokens=FORCE, protect=False)
+            )
+            assert hit.stats["cache_misses"] == 0 and hit.stats["encode_seconds"] == 0.0
+            comp.store.close()
+            timings.setdefault(f"{key} cold", []).append((t_cold, c_cold))
+            timings.setdefault(f"{key} hit", []).append((t_hit, c_hit))
+            results.setdefault(key, []).append(cold)
+        print(f"repeat {rep + 1}/{repeat} done", file=sys.stderr, flush=True)
     pairs = llmlingua_labels(theirs)
+
+    def median(name: str) -> tuple[float, float]:
+        runs = timings[name]
+        return statistics.median(t for t, _ in runs), statistics.median(c for _, c in runs)
 
     rows: list[dict] = []
 
-    def row(name: str, seconds: float, cpu: float, **extra: object) -> None:
+    def row(name: str, timing: str, **extra: object) -> None:
+        seconds, cpu = median(timing)
         rows.append(
             {
                 "run": name,
@@ -108,54 +151,37 @@ def run(min_tokens: int, model_arg: str | None, rate: float, device: str = "cpu"
                 "cpu_seconds": cpu,
                 "tokens_per_s": n_tokens / seconds,
                 "tokens_per_cpu_s": n_tokens / cpu,
+                "all_seconds": [round(t, 3) for t, _ in timings[timing]],
                 **extra,
             }
         )
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
 
     ll_dtype = str(next(ll.model.parameters()).dtype).replace("torch.float", "fp")
-    row(f"llmlingua 0.2.2 compress_prompt ({ll_dtype}, padded to 512)", t_ll, c_ll, agreement=1.0)
-
-    # fp32 first (the reference), then what "auto" picks on this device when that differs.
-    auto = resolve_precision(device)
-    precisions = ["fp32"] + ([auto] if auto != "fp32" else [])
-    results = {}
-    runs = [(p, mode) for p in precisions for mode in ("llmlingua2", "global")]
-    if device == "cpu":
-        runs.append(("int8", "global"))  # opt-in, measured for its agreement
-    for precision, mode in runs:
-        store = Store(tmp / f"{precision}-{mode}.db")
-        comp = Compressor(model, device=device, store=store, mode=mode, precision=precision)
-        comp.compress(warm, rate=rate, force_tokens=FORCE)
-        cold, t_cold, c_cold = _timed(
-            lambda comp=comp: comp.compress(text, rate=rate, force_tokens=FORCE, protect=False)
-        )
-        results[(precision, mode)] = cold
+    row(f"llmlingua 0.2.2 compress_prompt ({ll_dtype}, padded to 512)", "llmlingua", agreement=1.0)
+    for key in configs:
+        precision, mode = key
+        cold = results[key][-1]
         agree = agreement(pairs, cold.words, cold.keep.tolist()) if mode == "llmlingua2" else None
         ref = results.get((precisions[0], "global"))
         if mode == "global" and precision != precisions[0] and ref is not None:
-            agree = float((ref.keep == cold.keep).mean())  # against the first precision
+            agree = float((ref[-1].keep == cold.keep).mean())  # against the first precision
         row(
             f"ctxchat {mode} ({precision}) cold",
-            t_cold,
-            c_cold,
+            f"{key} cold",
             agreement=agree,
-            encode_seconds=cold.stats["encode_seconds"],
+            encode_seconds=statistics.median(r.stats["encode_seconds"] for r in results[key]),
             tokenize_seconds=cold.stats.get("tokenize_seconds"),
             words_seconds=cold.stats.get("words_seconds"),
             kept_rate=cold.rate,
+            window=compressors[key].chunk_pieces if mode == "global" else 510,
+            batch_tokens=compressors[key].encoder.batch_tokens,
         )
-        hit, t_hit, c_hit = _timed(
-            lambda comp=comp: comp.compress(text, rate=0.33, force_tokens=FORCE, protect=False)
-        )
-        assert hit.stats["cache_misses"] == 0 and hit.stats["encode_seconds"] == 0.0
         row(
-            f"ctxchat {mode} ({precision}) cache hit, new rate",
-            t_hit,
-            c_hit,
-            speedup_vs_cold=t_cold / t_hit,
+            f"ctxchat {mode} ({precision}) cache hit, rate 0.33",
+            f"{key} hit",
+            speedup_vs_cold=median(f"{key} cold")[0] / median(f"{key} hit")[0],
         )
-        store.close()
     return {
         "date": time.strftime("%Y-%m-%d"),
         "machine": f"{platform.machine()} {os.cpu_count()} cores, torch threads {torch.get_num_threads()}",
@@ -164,6 +190,7 @@ def run(min_tokens: int, model_arg: str | None, rate: float, device: str = "cpu"
         "input_tokens": n_tokens,
         "input_words": len(pairs),
         "rate": rate,
+        "repeat": repeat,
         "rows": rows,
     }
 
@@ -182,7 +209,7 @@ def table(report: dict) -> str:
     lines = [
         f"{report['date']}, {report['machine']}, {report.get('device', 'no GPU')}; model: {report['model']}; "
         f"input {report['input_tokens']:,} cl100k tokens ({report['input_words']:,} words), "
-        f"rate {report['rate']}:",
+        f"rate {report['rate']}; median of {report.get('repeat', 1)} interleaved runs:",
         "",
         "| run | wall s | tokens/s | x llmlingua | CPU s | tokens/CPU-s | x llmlingua (CPU) "
         "| kept-word agreement | cache hit vs cold |",
@@ -207,9 +234,10 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="model folder (default: bundled or MiniLM)")
     parser.add_argument("--rate", type=float, default=0.5)
     parser.add_argument("--device", default="cpu", help="cpu (the goal's device) or cuda")
+    parser.add_argument("--repeat", type=int, default=3, help="interleaved runs (median)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    report = run(args.tokens, args.model, args.rate, args.device)
+    report = run(args.tokens, args.model, args.rate, args.device, max(1, args.repeat))
     print(json.dumps(report, indent=1) if args.json else table(report))
 
 
