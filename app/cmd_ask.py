@@ -15,6 +15,7 @@ import sys
 import threading
 from typing import Any
 
+from ctxchat.app.compressor_flags import add_compressor_flags, compressor_setup
 from ctxchat.engines.errors import CtxchatError
 
 KV_CHOICES = ("q8_0", "q4_0", "f16")
@@ -63,6 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--json", action="store_true", help='print one JSON object: {"answer", "pages", "stats"}'
     )
+    add_compressor_flags(p)
     p.set_defaults(func=cmd_ask)
 
 
@@ -91,6 +93,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         "rate": rate,
         "max_tokens": max_tokens,
         "temperature": args.temperature if args.temperature is not None else config.temperature,
+        "compressor_setup": compressor_setup(args, config),
     }
 
 
@@ -152,13 +155,19 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 budget=opts["budget"],
                 rate=opts["rate"],
                 prune=prune,
+                compressor_setup=opts["compressor_setup"],
             )
             latest = {"compressed": compressed}
 
             def recompress(budget: int) -> str:
                 # The prompt did not fit the model: the same question at a smaller budget.
                 latest["compressed"] = compress_documents(
-                    store, [doc.id], query=args.question, budget=budget, prune=prune
+                    store,
+                    [doc.id],
+                    query=args.question,
+                    budget=budget,
+                    prune=prune,
+                    compressor_setup=opts["compressor_setup"],
                 )
                 return latest["compressed"].text
 

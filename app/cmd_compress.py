@@ -1,4 +1,5 @@
-"""`ctxchat compress PATH [--query Q] [--budget N | --rate R] [--copy] [--output FILE] [--json]`.
+"""`ctxchat compress PATH [--query Q] [--budget N | --rate R] [--copy] [--output FILE] [--json]
+[--compressor MODEL] [--device D] [--precision P]`.
 
 The compressed context goes to stdout, a one-line summary to stderr, so
 `ctxchat compress doc.pdf -q "..." > context.txt` stays clean. --copy and --output take the
@@ -13,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ctxchat.app.compressor_flags import add_compressor_flags, compressor_setup
 from ctxchat.engines.errors import CtxchatError
 
 
@@ -45,6 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--no-prune", action="store_true", help="select sentences only (skip the token compressor)"
     )
     p.add_argument("--password", help="password for an encrypted PDF")
+    add_compressor_flags(p)
     p.set_defaults(func=cmd_compress)
 
 
@@ -85,12 +88,16 @@ def _as_json(result: Any) -> dict[str, Any]:
 
 
 def cmd_compress(args: argparse.Namespace) -> int:
+    from ctxchat.app.config import load_config
     from ctxchat.engines import pipeline
 
     prune = False if args.no_prune else None
+    setup = compressor_setup(args, load_config())
     if args.path == "-":
         text = sys.stdin.read()
-        result = pipeline.compress_text(text, args.query, args.budget, args.rate, prune=prune)
+        result = pipeline.compress_text(
+            text, args.query, args.budget, args.rate, prune=prune, compressor_setup=setup
+        )
     else:
         from ctxchat.app.progress import ProgressBar
 
@@ -103,6 +110,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
                 password=args.password,
                 on_progress=bar.update,
                 prune=prune,
+                compressor_setup=setup,
             )
 
     # With a question, what is copied or written is the ready-to-paste prompt (the same

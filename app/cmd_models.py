@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "pull",
         help="download an LLMLingua-2 checkpoint (explicit opt-in)",
         description=f"Download a token-classification checkpoint, e.g. {EXAMPLE_HUB_ID}, into "
-        "ctxchat's model cache. Use it with --compressor-model HUB_ID or Compressor(HUB_ID).",
+        "ctxchat's model cache. Use it with --compressor HUB_ID (compress, ask), the settings screen or Compressor(HUB_ID).",
     )
     pull.add_argument("hub_id", metavar="HUB_ID", help="a Hugging Face model id (owner/name)")
     pull.set_defaults(func=cmd_pull)

@@ -23,6 +23,9 @@ else:  # pragma: no cover
 
 KV_TYPES = ("q8_0", "q4_0", "f16")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+# The compressor's number formats (engines.encoder.PRECISIONS; listed here so that reading
+# the config never imports the engines).
+PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
 CONFIG_FILE = "config.toml"
 
 
@@ -41,7 +44,8 @@ class Config:
     server_url: str = ""  # an OpenAI-compatible server; used instead of chat_model when set
     kv_type: str = "q8_0"
     n_ctx: int = 4096
-    device: str = "auto"
+    device: str = "auto"  # where the compressor runs
+    precision: str = "auto"  # the compressor's number format (int8: faster on CPUs, opt-in)
     temperature: float = 0.2
     max_tokens: int = 512
 
@@ -62,6 +66,10 @@ def check(config: Config) -> None:
         raise ConfigError(f"kv_type must be one of {', '.join(KV_TYPES)}, got {config.kv_type!r}")
     if config.device not in DEVICES:
         raise ConfigError(f"device must be one of {', '.join(DEVICES)}, got {config.device!r}")
+    if config.precision not in PRECISIONS:
+        raise ConfigError(
+            f"precision must be one of {', '.join(PRECISIONS)}, got {config.precision!r}"
+        )
     if config.n_ctx < 256:
         raise ConfigError(f"n_ctx must be at least 256, got {config.n_ctx}")
     if config.max_tokens < 1:

@@ -538,15 +538,24 @@ def _default_model_dir() -> Path:
     return path
 
 
-_DEFAULT: dict[int, Compressor] = {}
+_DEFAULT: dict[tuple, Compressor] = {}
 _DEFAULT_LOCK = threading.Lock()
 
 
-def default_compressor(store: Any = None) -> Compressor:
-    """The project's bundled compressor (loaded once per process; one per store)."""
+def default_compressor(
+    store: Any = None,
+    *,
+    model: str | Path | None = None,
+    device: str = "auto",
+    precision: str = "auto",
+) -> Compressor:
+    """A shared compressor per (store, model, device, precision): the project's bundled model
+    when model is None or empty. Loaded once per process; the encoder is shared across stores."""
+    model = model or None
+    key = (id(store), str(model) if model else None, device, precision)
     with _DEFAULT_LOCK:
-        comp = _DEFAULT.get(id(store))
+        comp = _DEFAULT.get(key)
         if comp is None or comp.store is not store:
-            comp = Compressor(None, store=store)
-            _DEFAULT[id(store)] = comp
+            comp = Compressor(model, store=store, device=device, precision=precision)
+            _DEFAULT[key] = comp
         return comp

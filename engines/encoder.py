@@ -148,6 +148,7 @@ class Encoder:
 
         self.path = path
         self.device = torch_device(device)
+        _check_device_available(torch, self.device)
         quiet_transformers()
         try:
             tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
@@ -352,6 +353,17 @@ def resolve_precision(device: str, requested: str = "auto") -> str:
         if not int8_available():
             raise CompressorError("this torch build has no quantized CPU kernels; use fp32")
     return requested
+
+
+def _check_device_available(torch, device: str) -> None:  # type: ignore[no-untyped-def]
+    """A clear error for a device this machine or torch build lacks (not a torch traceback)."""
+    if device == "cuda" and not torch.cuda.is_available():
+        raise CompressorError("no CUDA GPU is available to torch here; use --device cpu or auto")
+    mps = getattr(torch.backends, "mps", None)
+    if device == "mps" and not (mps is not None and mps.is_available()):
+        raise CompressorError("Apple's MPS device is not available here; use --device cpu or auto")
+    if device not in ("cpu", "cuda", "mps"):
+        raise CompressorError(f"unknown device {device!r}; use auto, cpu, cuda or mps")
 
 
 def _to_half_precision(model, dtype) -> None:  # type: ignore[no-untyped-def]

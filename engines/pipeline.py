@@ -36,6 +36,7 @@ __all__ = [
     "DEFAULT_RATE",
     "PRUNE_KEEP_RATE",
     "Compressed",
+    "CompressorSetup",
     "Span",
     "compress_documents",
     "compress_file",
@@ -55,6 +56,16 @@ PIPELINE_VERSION = 1
 TEXT_DOC_NAME = "text"
 
 TokenCounter = Callable[[str], int]
+
+
+@dataclass(frozen=True)
+class CompressorSetup:
+    """Which word compressor to prune with: model None is the bundled one; device and
+    precision as Compressor takes them (the CLI's --compressor/--device/--precision)."""
+
+    model: str | None = None
+    device: str = "auto"
+    precision: str = "auto"
 
 
 def _check_options(budget: int | None, rate: float | None) -> None:
@@ -86,18 +97,27 @@ def _open_store(store: Store | None) -> Iterator[Store]:
         own.close()
 
 
-def _resolve_compressor(store: Store, prune: bool | None, compressor: Any) -> tuple[Any, str]:
-    """(compressor or None, why none). prune=None uses it when its model is installed."""
+def _resolve_compressor(
+    store: Store,
+    prune: bool | None,
+    compressor: Any,
+    setup: CompressorSetup | None,
+) -> tuple[Any, str]:
+    """(compressor or None, why none). prune=None uses the bundled model when it is
+    installed; a model the caller names must load."""
     if prune is False:
         return None, "disabled"
     if compressor is not None:
         return compressor, ""
     from ctxchat.engines.compressor import default_compressor
 
+    setup = setup or CompressorSetup()
     try:
-        return default_compressor(store), ""
+        return default_compressor(
+            store, model=setup.model, device=setup.device, precision=setup.precision
+        ), ""
     except ModelNotFoundError as exc:
-        if prune:
+        if prune or setup.model:
             raise
         return None, f"unavailable: {exc}"
 
@@ -226,6 +246,7 @@ def compress_documents(
     tokenizer_id: str | None = None,
     prune: bool | None = None,
     compressor: Any = None,
+    compressor_setup: CompressorSetup | None = None,
     selector_options: SelectorOptions | None = None,
     keep_rate: float = PRUNE_KEEP_RATE,
     verbatim_share: float = VERBATIM_SHARE,
@@ -255,7 +276,8 @@ def compress_documents(
     original = original_tokens if original_tokens is not None else sum(d.tokens for d in docs)
     target = int(budget) if budget is not None else max(1, round((rate or DEFAULT_RATE) * original))
 
-    comp, why_not = _resolve_compressor(store, prune, compressor)
+    comp, why_not = _resolve_compressor(store, prune, compressor, compressor_setup)
+    encoder = getattr(comp, "encoder", None)
     options: dict[str, Any] = {
         "query": query,
         "budget": budget,
@@ -263,6 +285,7 @@ def compress_documents(
         "target_tokens": target,
         "tokenizer": tokenizer_id,
         "compressor": getattr(comp, "model_id", None),
+        "precision": getattr(encoder, "precision", None),
         "keep_rate": keep_rate if comp is not None else None,
         "verbatim_share": verbatim_share if comp is not None else None,
         "selector": (selector_options or SelectorOptions()).key() if query else None,

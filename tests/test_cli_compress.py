@@ -175,3 +175,43 @@ def test_budget_and_rate_together_is_a_usage_error(pdf, capsys) -> None:
 def test_missing_file_is_a_clear_error(tmp_path, capsys) -> None:
     assert main(["compress", str(tmp_path / "nope.pdf"), "-q", "x"]) == 1
     assert "file not found" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_compressor_flags_and_saved_settings_choose_the_compressor(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    from ctxchat.app.config import Config, save_config
+    from tests.compressor_checkpoint import tiny_bert_classifier
+
+    model = tiny_bert_classifier(tmp_path / "models", seed=2)
+    text = " ".join(
+        f"Report {i} says the harbour moved {i * 7} tonnes of timber." for i in range(30)
+    )
+    monkeypatch.setattr(sys, "stdin", io.StringIO(text))
+    args = ["compress", "-", "--rate", "0.5", "--json", "--compressor", str(model)]
+    assert main([*args, "--precision", "fp32", "--device", "cpu"]) == 0
+    options = json.loads(capsys.readouterr().out)["stats"]["options"]
+    assert options["compressor"].startswith(model.name) and options["precision"] == "fp32"
+    # Without the flags, the saved settings (the TUI's settings screen) decide.
+    save_config(Config(compressor=str(model), precision="bf16", device="cpu"))
+    monkeypatch.setattr(sys, "stdin", io.StringIO(text))
+    assert main(["compress", "-", "--rate", "0.5", "--json"]) == 0
+    options = json.loads(capsys.readouterr().out)["stats"]["options"]
+    assert options["compressor"].startswith(model.name) and options["precision"] == "bf16"
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--precision", "fp16", "--device", "cpu"], "fp16 needs a CUDA GPU"),
+        (["--compressor", "/no/such/model"], "does not exist"),
+    ],
+)
+def test_a_compressor_that_cannot_run_is_a_one_line_error(
+    flags: list[str], message: str, monkeypatch, capsys
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Some words to compress. " * 20))
+    assert main(["compress", "-", "--rate", "0.5", *flags]) == 1
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

@@ -317,6 +317,16 @@ def test_global_windows_follow_the_window_a_model_declares(
     assert r.stats["chunks"] > 5 and widths and max(widths) <= 64
 
 
+def test_a_device_this_machine_lacks_is_a_clear_error(model_dir: Path) -> None:
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA GPU")
+    with pytest.raises(CompressorError, match="no CUDA GPU"):
+        Compressor(model_dir, device="cuda")
+    with pytest.raises(CompressorError, match="unknown device"):
+        Compressor(model_dir, device="tpu")
+
+
 def test_gpu_batch_fits_free_memory() -> None:
     from ctxchat.engines.encoder import GPU_BATCH_TOKENS, MIN_BATCH_TOKENS, gpu_batch_tokens
 

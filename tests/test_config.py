@@ -32,6 +32,7 @@ def test_round_trip_every_field() -> None:
         kv_type="q4_0",
         n_ctx=2048,
         device="cpu",
+        precision="int8",
         temperature=0.7,
         max_tokens=64,
     )
@@ -62,6 +63,7 @@ def test_user_comments_and_unknown_keys_are_kept() -> None:
         ("rate = 1.5", "rate"),
         ('n_ctx = "big"', "n_ctx"),
         ("max_tokens = 0", "max_tokens"),
+        ('precision = "fp8"', "precision"),
         ("n_ctx = [", "cannot read"),
     ],
 )
@@ -69,3 +71,11 @@ def test_bad_values_name_the_setting(body: str, message: str) -> None:
     config_path().write_text(body + "\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=message):
         load_config()
+
+
+def test_precisions_match_the_engine() -> None:
+    """config lists them so that reading settings never imports the engines: keep in step."""
+    from ctxchat.app.config import PRECISIONS
+    from ctxchat.engines.encoder import PRECISIONS as ENGINE_PRECISIONS
+
+    assert PRECISIONS == ENGINE_PRECISIONS

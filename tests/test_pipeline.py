@@ -12,7 +12,7 @@ import ctxchat
 from ctxchat.engines import compressor as compressor_module
 from ctxchat.engines.compressor import Compressor
 from ctxchat.engines.errors import CtxchatError, ModelNotFoundError
-from ctxchat.engines.pipeline import DEFAULT_RATE, compress_documents
+from ctxchat.engines.pipeline import DEFAULT_RATE, CompressorSetup, compress_documents
 from ctxchat.engines.selector import DOC_CACHE
 from ctxchat.engines.store import Store
 from ctxchat.engines.tokens import count_tokens
@@ -42,7 +42,7 @@ def _text(paragraphs: int = 40, seed: int = 5) -> str:
 def no_default_model(monkeypatch: pytest.MonkeyPatch) -> None:
     """Failure handling: the bundled compressor model is absent."""
 
-    def missing(store=None):  # noqa: ANN001, ARG001
+    def missing(store=None, **_setup):  # noqa: ANN001, ARG001
         raise ModelNotFoundError("the default compressor model is missing")
 
     monkeypatch.setattr(compressor_module, "default_compressor", missing)
@@ -160,6 +160,29 @@ def test_query_agnostic_compression_at_a_rate(tiny_compressor_dir: Path) -> None
     assert r.stats["mode"] == "prune"
     assert r.compressed_tokens <= round(0.4 * r.original_tokens)
     assert r.compressed_tokens > 0.2 * r.original_tokens
+
+
+def test_a_compressor_setup_picks_model_and_precision(tiny_compressor_dir: Path) -> None:
+    store = Store()
+    setup = CompressorSetup(model=str(tiny_compressor_dir), device="cpu", precision="fp32")
+    r = ctxchat.compress_text(_text(), rate=0.4, store=store, compressor_setup=setup)
+    assert r.stats["mode"] == "prune"
+    options = r.stats["options"]
+    assert options["compressor"].startswith(tiny_compressor_dir.name)
+    assert options["precision"] == "fp32"
+    # Another precision is another result: the final cache does not hand back the fp32 one.
+    bf16 = CompressorSetup(model=str(tiny_compressor_dir), device="cpu", precision="bf16")
+    again = ctxchat.compress_text(_text(), rate=0.4, store=store, compressor_setup=bf16)
+    assert not again.stats["cache_hits"]["compression"]
+    assert again.stats["options"]["precision"] == "bf16"
+
+
+def test_a_named_compressor_that_is_missing_is_an_error(tmp_path: Path) -> None:
+    """Only the bundled model may be absent (selection then goes on alone); a model the user
+    named must load, even where pruning is optional."""
+    setup = CompressorSetup(model=str(tmp_path / "no-such-model"))
+    with pytest.raises(ModelNotFoundError, match="does not exist"):
+        ctxchat.compress_text(_text(), query=QUESTION, budget=40, compressor_setup=setup)
 
 
 def test_compress_file_cites_pages(tmp_path: Path, no_default_model: None) -> None:

@@ -129,12 +129,17 @@ async def test_settings_are_saved_to_the_config_file() -> None:
         screen.query_one("#set-rate").value = "0.2"
         screen.query_one("#set-n_ctx").value = "2048"
         screen.query_one("#set-kv_type").value = "q4_0"
+        screen.query_one("#set-precision").value = "int8"
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert not isinstance(app.screen, SettingsScreen)
     saved = load_config()
     assert (saved.rate, saved.budget, saved.n_ctx, saved.kv_type) == (0.2, None, 2048, "q4_0")
+    assert saved.precision == "int8"
     assert app.status_info.kv_type == "q4_0"
+    # The compressor the session prunes with follows the saved settings.
+    setup = app.session.compressor_setup()
+    assert (setup.model, setup.device, setup.precision) == (None, "auto", "int8")
 
 
 @pytest.mark.asyncio

@@ -92,10 +92,20 @@ class Session:
             query=question or None,
             budget=None if cfg.rate is not None else cfg.budget,
             rate=cfg.rate,
+            compressor_setup=self.compressor_setup(),
         )
         self.last_compressed = compressed
         self.last_question = question
         return compressed
+
+    def compressor_setup(self) -> Any:
+        """The word compressor the settings name (model, device, precision)."""
+        from ctxchat.engines.pipeline import CompressorSetup
+
+        cfg = self.config
+        return CompressorSetup(
+            model=cfg.compressor or None, device=cfg.device, precision=cfg.precision
+        )
 
     def context_pieces(self, compressed: Compressed) -> list[ContextPiece]:
         """The spans sent, each with the source words the compressor dropped in between."""
@@ -178,7 +188,11 @@ class Session:
             from ctxchat.engines.pipeline import compress_documents
 
             smaller = compress_documents(
-                self.store, sorted(self.used), query=question, budget=budget
+                self.store,
+                sorted(self.used),
+                query=question,
+                budget=budget,
+                compressor_setup=self.compressor_setup(),
             )
             self.last_compressed = smaller
             return smaller.text

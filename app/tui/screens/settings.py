@@ -1,4 +1,4 @@
-"""Settings: rate or budget, models, KV type, context size, device, sampling."""
+"""Settings: rate or budget, models, KV type, context size, device, precision, sampling."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from ctxchat.app.config import DEVICES, KV_TYPES, Config, ConfigError
+from ctxchat.app.config import DEVICES, KV_TYPES, PRECISIONS, Config, ConfigError
 
 # (field, label, hint) for the free-text settings, in screen order.
 TEXT_FIELDS = [
@@ -62,6 +62,14 @@ class SettingsScreen(ModalScreen[Config | None]):
                     allow_blank=False,
                     id="set-device",
                 )
+            with Horizontal(classes="setting"):
+                yield Label("Compressor precision", classes="setting-label")
+                yield Select(
+                    [(p, p) for p in PRECISIONS],
+                    value=self.config.precision,
+                    allow_blank=False,
+                    id="set-precision",
+                )
             yield Static("", id="settings-error")
             with Horizontal(id="settings-buttons"):
                 yield Button("Save", variant="primary", id="save")
@@ -86,6 +94,7 @@ class SettingsScreen(ModalScreen[Config | None]):
                 raise ConfigError(f"{label}: not a number: {raw!r}") from None
         changes["kv_type"] = self.query_one("#set-kv_type", Select).value
         changes["device"] = self.query_one("#set-device", Select).value
+        changes["precision"] = self.query_one("#set-precision", Select).value
         return Config(**changes)  # type: ignore[arg-type]
 
     def action_save(self) -> None:
