@@ -172,6 +172,8 @@ def write_card(out_dir: Path, metrics: dict, model, tokenizer, bench: list[Bench
         f"- {tr['train_layers']} top layers + head trained ({tr['trainable_parameters']:,} "
         f"parameters), {tr['steps']} steps of AdamW (lr {tr['lr']}, batch {tr['batch_size']}, "
         f"{tr['max_length']} pieces), seed {tr['seed']}, {tr['threads']} CPU threads.",
+        f"- config.json declares `ctxchat_window: {tr['max_length']}`: ctxchat's compressor runs "
+        "the model on windows of its training length in global mode.",
         f"- Wall time of the whole recipe: {metrics['seconds']['total']:.0f} s "
         f"(teacher labels {metrics['seconds']['teacher_labels']:.0f} s, "
         f"training {metrics['seconds']['student_training']:.0f} s) on {metrics['machine']}.",
