@@ -232,7 +232,7 @@ class Encoder:
         ids = np.asarray(self.tokenizer(text, add_special_tokens=False)["input_ids"], np.int64)
         step = self.max_len - 2
         chunks = [ids[i : i + step] for i in range(0, len(ids), step)]
-        fp32_model, self.model = self.model, model
+        previous, self.model = self.model, model
 
         def calibrate() -> None:
             self.keep_probs(chunks)
@@ -240,7 +240,7 @@ class Encoder:
         try:
             maxima = int8.input_maxima(model, calibrate)
         finally:
-            self.model = fp32_model
+            self.model = previous
         return int8.quantize_smoothed(model, maxima)
 
     def keep_probs(
