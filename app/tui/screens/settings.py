@@ -22,6 +22,13 @@ TEXT_FIELDS = [
     ("max_tokens", "Max answer tokens", ""),
 ]
 
+# (field, label, choices) for the settings picked from a list, after the text ones.
+SELECT_FIELDS = [
+    ("kv_type", "KV cache type", KV_TYPES),
+    ("device", "Device", DEVICES),
+    ("precision", "Compressor precision", PRECISIONS),
+]
+
 
 class SettingsScreen(ModalScreen[Config | None]):
     BINDINGS = [
@@ -46,30 +53,15 @@ class SettingsScreen(ModalScreen[Config | None]):
                         id=f"set-{name}",
                         classes="setting-input",
                     )
-            with Horizontal(classes="setting"):
-                yield Label("KV cache type", classes="setting-label")
-                yield Select(
-                    [(k, k) for k in KV_TYPES],
-                    value=self.config.kv_type,
-                    allow_blank=False,
-                    id="set-kv_type",
-                )
-            with Horizontal(classes="setting"):
-                yield Label("Device", classes="setting-label")
-                yield Select(
-                    [(d, d) for d in DEVICES],
-                    value=self.config.device,
-                    allow_blank=False,
-                    id="set-device",
-                )
-            with Horizontal(classes="setting"):
-                yield Label("Compressor precision", classes="setting-label")
-                yield Select(
-                    [(p, p) for p in PRECISIONS],
-                    value=self.config.precision,
-                    allow_blank=False,
-                    id="set-precision",
-                )
+            for name, label, choices in SELECT_FIELDS:
+                with Horizontal(classes="setting"):
+                    yield Label(label, classes="setting-label")
+                    yield Select(
+                        [(c, c) for c in choices],
+                        value=getattr(self.config, name),
+                        allow_blank=False,
+                        id=f"set-{name}",
+                    )
             yield Static("", id="settings-error")
             with Horizontal(id="settings-buttons"):
                 yield Button("Save", variant="primary", id="save")
@@ -92,9 +84,8 @@ class SettingsScreen(ModalScreen[Config | None]):
                     changes[name] = raw
             except ValueError:
                 raise ConfigError(f"{label}: not a number: {raw!r}") from None
-        changes["kv_type"] = self.query_one("#set-kv_type", Select).value
-        changes["device"] = self.query_one("#set-device", Select).value
-        changes["precision"] = self.query_one("#set-precision", Select).value
+        for name, _, _ in SELECT_FIELDS:
+            changes[name] = self.query_one(f"#set-{name}", Select).value
         return Config(**changes)  # type: ignore[arg-type]
 
     def action_save(self) -> None:
