@@ -26,7 +26,7 @@ TEXT_FIELDS = [
 SELECT_FIELDS = [
     ("kv_type", "KV cache type", KV_TYPES),
     ("device", "Device", DEVICES),
-    ("precision", "Compressor precision", PRECISIONS),
+    ("precision", "Precision", PRECISIONS),  # of the word compressor, like the device
 ]
 
 
