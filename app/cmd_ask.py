@@ -93,7 +93,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         "rate": rate,
         "max_tokens": max_tokens,
         "temperature": args.temperature if args.temperature is not None else config.temperature,
-        "compressor_setup": compressor_setup(args, config),
+        "compressor_setup": compressor_setup(config, args),
     }
 
 

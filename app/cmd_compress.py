@@ -92,7 +92,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
     from ctxchat.engines import pipeline
 
     prune = False if args.no_prune else None
-    setup = compressor_setup(args, load_config())
+    setup = compressor_setup(load_config(), args)
     if args.path == "-":
         text = sys.stdin.read()
         result = pipeline.compress_text(

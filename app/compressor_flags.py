@@ -31,12 +31,15 @@ def add_compressor_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def compressor_setup(args: argparse.Namespace, config: Any) -> Any:
-    """The CompressorSetup that flags and saved settings describe."""
+def compressor_setup(config: Any, args: argparse.Namespace | None = None) -> Any:
+    """The CompressorSetup the saved settings describe, with any flags in args over them."""
     from ctxchat.engines.pipeline import CompressorSetup
 
+    def flag(name: str) -> Any:
+        return getattr(args, name, None) if args is not None else None
+
     return CompressorSetup(
-        model=args.compressor or config.compressor or None,
-        device=args.device or config.device,
-        precision=args.precision or config.precision,
+        model=flag("compressor") or config.compressor or None,
+        device=flag("device") or config.device,
+        precision=flag("precision") or config.precision,
     )

@@ -100,12 +100,9 @@ class Session:
 
     def compressor_setup(self) -> Any:
         """The word compressor the settings name (model, device, precision)."""
-        from ctxchat.engines.pipeline import CompressorSetup
+        from ctxchat.app.compressor_flags import compressor_setup
 
-        cfg = self.config
-        return CompressorSetup(
-            model=cfg.compressor or None, device=cfg.device, precision=cfg.precision
-        )
+        return compressor_setup(self.config)
 
     def context_pieces(self, compressed: Compressed) -> list[ContextPiece]:
         """The spans sent, each with the source words the compressor dropped in between."""
