@@ -47,32 +47,33 @@ def split_sentences(text: str) -> list[str]:
 
     A careful regex splitter: ends at . ! ? (and CJK stops) before a space and a
     non-lowercase letter, but not after abbreviations ("e.g.", "Dr."), initials ("J. Smith")
-    or inside numbers ("3.14" has no space).
+    or inside numbers ("3.14" has no space). Linear in the length of `text`: nothing after
+    a sentence end is copied, and the look back for an abbreviation reads one short word.
     """
     sentences: list[str] = []
     start = 0
+    alpha = _AlphaScan(text)
     for match in _SENTENCE_END.finditer(text):
         end = match.end()
-        rest = text[end:].lstrip()
-        if not rest:
+        nxt = _NON_SPACE.search(text, end)
+        if nxt is None:
             break
         mark = match.group()
         if mark[0] not in "\u3002\uff01\uff1f":
             # A sentence starts with a capital, a digit, a quote or bracket, or a letter of
             # a script without case; not with lowercase or punctuation ("a . . . b").
-            first = rest[0]
+            first = nxt.group()
             if first.islower() or not (first.isalnum() or first in _OPENERS):
                 continue
             if mark[0] == "\u2026" and text[match.start() - 1 : match.start()] == " ":
                 continue  # a free-standing ellipsis (a contents leader) ends nothing
             if mark.startswith(".") and not mark.startswith(".."):
-                before = text[start : match.start()].split()
-                word = before[-1].lstrip("([{\"'\u201c\u2018").lower() if before else ""
+                word = _last_word(text, start, match.start()).lstrip("([{\"'\u201c\u2018").lower()
                 if word in ABBREVIATIONS or (_INITIALS.fullmatch(word) and word != "i"):
                     continue
-        piece = text[start:end].strip()
-        if not any(c.isalpha() for c in piece):
+        if not alpha.seen(start, end):
             continue  # "1.2." or "5." numbers the sentence that follows
+        piece = text[start:end].strip()
         if piece:
             sentences.append(piece)
         start = end
@@ -80,6 +81,46 @@ def split_sentences(text: str) -> list[str]:
     if tail:
         sentences.append(tail)
     return sentences
+
+
+_NON_SPACE = re.compile(r"\S")
+# Longer than any abbreviation or run of initials: the look back never reads further.
+_WORD_LOOKBACK = 48
+
+
+def _last_word(text: str, start: int, stop: int) -> str:
+    """The last whitespace-separated word of text[start:stop] ("" if it has none).
+
+    Reads back at most _WORD_LOOKBACK characters past any spaces. A word longer than that
+    is never an abbreviation, so "" stands for it.
+    """
+    while stop > start and text[stop - 1].isspace():
+        stop -= 1
+    low = max(start, stop - _WORD_LOOKBACK)
+    words = text[low:stop].split()
+    if not words:
+        return ""
+    if len(words) == 1 and low > start and not text[low - 1].isspace():
+        return ""  # the word began before the look back
+    return words[-1]
+
+
+class _AlphaScan:
+    """Whether text[start:end] holds a letter, each character read once over all calls."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.start = -1
+        self.done = 0  # text[start:done] has been read
+        self.found = False
+
+    def seen(self, start: int, end: int) -> bool:
+        if start != self.start:
+            self.start, self.done, self.found = start, start, False
+        if not self.found and end > self.done:
+            self.found = any(c.isalpha() for c in self.text[self.done : end])
+            self.done = end
+        return self.found
 
 
 # -- the compressor's tokenizer ----------------------------------------------------------
@@ -110,20 +151,25 @@ def compressor_tokens(text: str) -> int:
 
 
 _CLAUSE_BREAKS = ("; ", ": ", ", ", " \u2014 ", " \u2013 ", " - ")
+# Characters one segment may hold per window token, whatever the tokenizer says: WordPiece
+# makes one [UNK] of any word over 100 characters, so a 5 MB line without spaces would be
+# one "token". English runs ~4.5 characters a token, so real sentences hit the token limit.
+MAX_CHARS_PER_TOKEN = 8
 
 
-def _cut_point(text: str, limit: int) -> int | None:
-    """Where to cut `text` so the first piece fits in `limit` tokens; None if it fits."""
+def _cut_point(text: str, limit: int, max_chars: int) -> int | None:
+    """Where to cut `text` so the first piece fits in `limit` tokens and `max_chars`
+    characters; None if all of it fits."""
+    hard = min(len(text), max_chars)
     tok = _wordpiece()
     if tok is None:
-        if len(text) <= limit:
-            return None
-        hard = limit
+        hard = min(hard, limit)
     else:
-        enc = tok.encode(text, add_special_tokens=False)
-        if len(enc.ids) <= limit:
-            return None
-        hard = enc.offsets[limit][0]
+        enc = tok.encode(text[: hard + 1], add_special_tokens=False)
+        if len(enc.ids) > limit:
+            hard = min(hard, enc.offsets[limit][0])
+    if hard >= len(text):
+        return None
     window = text[:hard]
     floor = hard // 3  # never cut off a tiny first piece just to meet a comma
     ends = [window.rfind(b) + len(b.rstrip()) for b in _CLAUSE_BREAKS if b in window]
@@ -137,20 +183,29 @@ def _cut_point(text: str, limit: int) -> int | None:
 
 
 def fit_to_window(sentence: str, limit: int) -> list[str]:
-    """`sentence` as pieces of at most `limit` compressor tokens each."""
+    """`sentence` as pieces of at most `limit` compressor tokens (and limit x
+    MAX_CHARS_PER_TOKEN characters) each.
+
+    Linear in the sentence: each step tokenizes only the next window's worth of text.
+    """
     # A WordPiece token covers at least one character: short text always fits.
     if len(sentence) <= limit:
         return [sentence]
+    max_chars = limit * MAX_CHARS_PER_TOKEN
     pieces: list[str] = []
-    rest = sentence
-    while rest:
-        cut = _cut_point(rest, limit)
+    pos, size = 0, len(sentence)
+    while pos < size:
+        window = sentence[pos : pos + max_chars + 1]
+        cut = _cut_point(window, limit, max_chars)
         if cut is None:
-            pieces.append(rest)
+            pieces.append(window.rstrip())
             break
-        piece, rest = rest[:cut].rstrip(), rest[cut:].lstrip()
+        piece = window[:cut].rstrip()
         if piece:
             pieces.append(piece)
+        pos += cut
+        while pos < size and sentence[pos].isspace():
+            pos += 1
     return pieces
 
 
