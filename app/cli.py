@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sqlite3
 import sys
 from collections.abc import Sequence
 
 from ctxchat import __version__
 from ctxchat.engines.errors import CtxchatError
+from ctxchat.engines.terminal_text import terminal_safe
 
 # Modules that add sub-commands, in the order --help lists them.
 COMMAND_MODULES = [
@@ -40,8 +42,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def fail(message: str) -> int:
     """Print one line, no traceback, and return exit code 1."""
-    print(f"ctxchat: error: {message}", file=sys.stderr)
+    print(f"ctxchat: error: {terminal_safe(message)}", file=sys.stderr)
     return 1
+
+
+def notice(message: str) -> None:
+    """A one-line notice on stderr (the command goes on)."""
+    print(f"ctxchat: {terminal_safe(message)}", file=sys.stderr, flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -52,14 +59,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ctxchat.app.tui.main import run_tui
 
             return run_tui()
+        from ctxchat.engines.store import Store
+
+        Store.on_busy = notice
         return int(args.func(args) or 0)
     except CtxchatError as exc:
         return fail(str(exc))
+    except sqlite3.Error as exc:
+        # A damaged library (a corrupt page) or one SQLite cannot write to.
+        return fail(f"the library database cannot be used: {exc} (see: ctxchat doctor)")
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            return 0
+        where = f" ({exc.filename})" if exc.filename else ""
+        return fail(f"{exc.strerror or exc}{where}")
     except KeyboardInterrupt:
         print("ctxchat: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

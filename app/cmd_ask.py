@@ -10,13 +10,14 @@ complete.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import threading
 from typing import Any
 
+from ctxchat.app.arg_types import kept_share, positive_int
 from ctxchat.app.compressor_flags import add_compressor_flags, compressor_setup
 from ctxchat.engines.errors import CtxchatError
+from ctxchat.engines.terminal_text import json_safe, terminal_safe
 
 KV_CHOICES = ("q8_0", "q4_0", "f16")
 
@@ -36,10 +37,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--kv-type", choices=KV_CHOICES, help="KV cache type (default q8_0)")
     size = p.add_mutually_exclusive_group()
     size.add_argument(
-        "-b", "--budget", type=int, metavar="N", help="compressed context of at most N tokens"
+        "-b",
+        "--budget",
+        type=positive_int,
+        metavar="N",
+        help="compressed context of at most N tokens",
     )
     size.add_argument(
-        "-r", "--rate", type=float, metavar="R", help="keep this share of the document (0-1]"
+        "-r", "--rate", type=kept_share, metavar="R", help="keep this share of the document (0-1]"
     )
     p.add_argument(
         "--llm-url",
@@ -47,7 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="an OpenAI-compatible server (llama.cpp server, vLLM, Ollama)",
     )
     p.add_argument("--n-ctx", type=int, metavar="N", help="the model's context size")
-    p.add_argument("--max-tokens", type=int, metavar="N", help="longest answer, in tokens")
+    p.add_argument("--max-tokens", type=positive_int, metavar="N", help="longest answer, in tokens")
     p.add_argument("--temperature", type=float, metavar="T", help="0 = greedy")
     prune = p.add_mutually_exclusive_group()
     prune.add_argument(
@@ -183,12 +188,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 kv_store=KVStateStore(),
             )
             for note in [*getattr(llm, "notices", []), *stream.prompt.notes]:
-                print(f"ctxchat: {note}", file=sys.stderr)
+                print(terminal_safe(f"ctxchat: {note}"), file=sys.stderr)
             pieces = iter(stream)
             try:
                 for piece in pieces:
                     if not args.json:
-                        sys.stdout.write(piece)
+                        sys.stdout.write(terminal_safe(piece))
                         sys.stdout.flush()
             except KeyboardInterrupt:
                 cancel.set()
@@ -214,14 +219,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
         "notes": [*getattr(llm, "notices", []), *answer.notes],
     }
     if args.json:
-        print(
-            json.dumps(
-                {"answer": answer.text, "pages": answer.pages, "stats": stats}, ensure_ascii=False
-            )
-        )
+        print(json_safe({"answer": answer.text, "pages": answer.pages, "stats": stats}))
         return 0
     sys.stdout.write("\n")
     sys.stdout.flush()
     print(pages_line(answer.pages, answer.stats.get("pages_from")), file=sys.stderr)
-    print(stats_line(stats), file=sys.stderr)
+    print(terminal_safe(stats_line(stats)), file=sys.stderr)
     return 0

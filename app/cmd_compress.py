@@ -9,13 +9,14 @@ ready-to-paste prompt (engines.export) when there is a question, else the contex
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from ctxchat.app.arg_types import kept_share, positive_int
 from ctxchat.app.compressor_flags import add_compressor_flags, compressor_setup
 from ctxchat.engines.errors import CtxchatError
+from ctxchat.engines.terminal_text import json_safe, terminal_safe
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,8 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("path", metavar="PATH", help="a document (PDF, EPUB, HTML, text...) or -")
     p.add_argument("-q", "--query", help="the question the context must answer")
     size = p.add_mutually_exclusive_group()
-    size.add_argument("-b", "--budget", type=int, metavar="N", help="at most N tokens")
-    size.add_argument("-r", "--rate", type=float, metavar="R", help="keep this share (0-1]")
+    size.add_argument("-b", "--budget", type=positive_int, metavar="N", help="at most N tokens")
+    size.add_argument("-r", "--rate", type=kept_share, metavar="R", help="keep this share (0-1]")
     p.add_argument(
         "--copy",
         action="store_true",
@@ -87,6 +88,21 @@ def _as_json(result: Any) -> dict[str, Any]:
     }
 
 
+def read_stdin_text() -> str:
+    """Standard input as text whatever its bytes: UTF-8 (with or without BOM), else
+    Windows-1252, else Latin-1 (which decodes anything) - as files are read."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # already text (a test's StringIO, an embedding program)
+        return sys.stdin.read()
+    data = buffer.read()
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
+
+
 def cmd_compress(args: argparse.Namespace) -> int:
     from ctxchat.app.config import load_config
     from ctxchat.engines import pipeline
@@ -94,7 +110,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
     prune = False if args.no_prune else None
     setup = compressor_setup(load_config(), args)
     if args.path == "-":
-        text = sys.stdin.read()
+        text = read_stdin_text()
         result = pipeline.compress_text(
             text, args.query, args.budget, args.rate, prune=prune, compressor_setup=setup
         )
@@ -126,7 +142,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
             Path(args.output).expanduser().write_text(exported, encoding="utf-8")
         except OSError as exc:
             raise CtxchatError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
-        print(f"ctxchat: wrote {tokens:,} tokens to {args.output}", file=sys.stderr)
+        print(terminal_safe(f"ctxchat: wrote {tokens:,} tokens to {args.output}"), file=sys.stderr)
     if args.copy:
         from ctxchat.app.clipboard import copy_text
 
@@ -135,10 +151,12 @@ def cmd_compress(args: argparse.Namespace) -> int:
             raise CtxchatError(f"{copied.describe()}; use --output FILE instead")
         print(f"ctxchat: copied {tokens:,} tokens {copied.describe()}", file=sys.stderr)
 
+    # The document is data: escapes in it (ESC, OSC 52, C1, bidi) are shown, never obeyed.
+    # --copy and --output keep the text exactly as compressed.
     if args.json:
-        print(json.dumps(_as_json(result), ensure_ascii=False))
+        print(json_safe(_as_json(result)))
     elif not (args.copy or args.output):
-        sys.stdout.write(result.text)
+        sys.stdout.write(terminal_safe(result.text))
         if not result.text.endswith("\n"):
             sys.stdout.write("\n")
     print(_summary(result), file=sys.stderr)

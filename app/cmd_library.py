@@ -6,7 +6,6 @@ Heavy modules (PyMuPDF, torch) are imported inside the handlers so `ctxchat --he
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from importlib import metadata
 from typing import Any
 
 from ctxchat.engines.errors import CtxchatError
+from ctxchat.engines.terminal_text import json_safe, terminal_safe
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -53,7 +53,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _print_json(obj: dict[str, Any]) -> None:
-    print(json.dumps(obj, ensure_ascii=False), flush=True)
+    print(json_safe(obj), flush=True)
+
+
+def _say(text: str, err: bool = False) -> None:
+    """Every line about documents goes through the terminal sanitiser (names are data)."""
+    print(terminal_safe(text), file=sys.stderr if err else sys.stdout, flush=True)
 
 
 def cmd_add(args: argparse.Namespace) -> int:
@@ -96,7 +101,7 @@ def _report_add(result: Any, as_json: bool) -> None:
                 }
             )
         else:
-            print(f"error: {result.error}", file=sys.stderr, flush=True)
+            _say(f"error: {result.error}", err=True)
         return
     doc = result.document
     if as_json:
@@ -115,12 +120,9 @@ def _report_add(result: Any, as_json: bool) -> None:
         )
     elif result.created:
         pages = "page" if doc.pages == 1 else "pages"
-        print(
-            f"added {doc.name}: {doc.pages:,} {pages}, {doc.tokens:,} tokens (id {doc.id})",
-            flush=True,
-        )
+        _say(f"added {doc.name}: {doc.pages:,} {pages}, {doc.tokens:,} tokens (id {doc.id})")
     else:
-        print(f"already in library: {result.path.name} (id {doc.id}, as {doc.name})", flush=True)
+        _say(f"already in library: {result.path.name} (id {doc.id}, as {doc.name})")
 
 
 # -- docs and rm -------------------------------------------------------------------------
@@ -152,7 +154,13 @@ def cmd_docs(args: argparse.Namespace) -> int:
         print("The library is empty. Add documents with: ctxchat add PATH")
         return 0
     rows = [
-        (str(d.id), d.name, f"{d.pages:,}", f"{d.tokens:,}", d.added_at[:16].replace("T", " "))
+        (
+            str(d.id),
+            terminal_safe(d.name),
+            f"{d.pages:,}",
+            f"{d.tokens:,}",
+            d.added_at[:16].replace("T", " "),
+        )
         for d in docs
     ]
     head = ("ID", "NAME", "PAGES", "TOKENS", "ADDED")
@@ -163,7 +171,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
             c.rjust(w) if i in right else c.ljust(w)
             for i, (c, w) in enumerate(zip(row, widths, strict=True))
         ]
-        print("  ".join(cells).rstrip())
+        _say("  ".join(cells).rstrip())
     return 0
 
 
@@ -182,7 +190,7 @@ def cmd_rm(args: argparse.Namespace) -> int:
             targets.append(found[0])
         for doc in dict((d.id, d) for d in targets).values():
             store.remove_document(doc.id)
-            print(f"removed {doc.name} (id {doc.id})")
+            _say(f"removed {doc.name} (id {doc.id})")
     return 0
 
 
@@ -287,5 +295,5 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         width = max(len(c.name) for c in checks)
         for c in checks:
             status = "ok" if c.ok else ("MISSING" if c.required else "missing")
-            print(f"{status:8} {c.name.ljust(width)}  {c.detail}")
+            _say(f"{status:8} {c.name.ljust(width)}  {c.detail}")
     return 0 if healthy else 1

@@ -14,6 +14,8 @@ import sys
 import time
 from typing import TextIO
 
+from ctxchat.engines.terminal_text import terminal_safe
+
 # Redraw at most this often: terminals are slow and the bar is not worth the time.
 REFRESH_SECONDS = 0.1
 
@@ -28,7 +30,7 @@ class ProgressBar:
         stream: TextIO | None = None,
         enabled: bool | None = None,
     ) -> None:
-        self.label = label
+        self.label = terminal_safe(label)  # a file name is data, never terminal control
         self.total = total
         self.unit = unit
         self.stream = stream if stream is not None else sys.stderr

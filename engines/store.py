@@ -1,30 +1,40 @@
 """The library: one SQLite file (WAL) holding documents, segments and every cached result.
 
 The store owns all SQL. Writes that must be atomic (a whole document) run in one explicit
-BEGIN IMMEDIATE ... COMMIT, so a process killed halfway leaves nothing behind. The connection
-runs in autocommit mode so that sqlite-utils helpers never commit a transaction of ours early.
+BEGIN IMMEDIATE ... COMMIT, so a process killed halfway leaves nothing behind.
+
+Threads: each thread gets its own connection, so a read never sees another thread's open
+transaction (WAL gives every reader the last committed state). Writes take the lock only
+for the insert itself: a document's segments are produced (the file parsed) and spooled to
+a temporary file before the write transaction opens. Opening the store only reads unless
+the schema needs an upgrade, so commands that only read never wait for a writer.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import marshal
+import os
 import sqlite3
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, ClassVar
 
 import numpy as np
-import sqlite_utils
 
 from ctxchat.engines.errors import StoreError
-from ctxchat.engines.paths import db_path
+from ctxchat.engines.paths import db_path, private_dir
 
 SCHEMA_VERSION = 1
+# How long a write waits for another process's write to finish, and when it says it waits.
 BUSY_TIMEOUT_MS = 30_000
+BUSY_NOTICE_MS = 1_000
 
 
 @dataclass(frozen=True)
@@ -66,7 +76,7 @@ class NewSegment:
     heading: str | None = None
 
 
-def _migrate_1(db: sqlite_utils.Database) -> None:
+def _migrate_1(db: sqlite3.Connection) -> None:
     db.execute(
         """CREATE TABLE documents (
             id INTEGER PRIMARY KEY,
@@ -164,7 +174,7 @@ def _migrate_1(db: sqlite_utils.Database) -> None:
 
 
 # Forward migrations: MIGRATIONS[i] takes the schema from version i to i + 1.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migrate_1]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_1]
 
 
 def _now() -> str:
@@ -178,33 +188,62 @@ def fts_query(text: str) -> str:
 
 
 class Store:
-    """The ctxchat library database. Safe to share between threads (one lock) and processes."""
+    """The ctxchat library database. Safe to share between threads and processes."""
+
+    # Called with a one-line notice when a write waits for another process (the CLI prints
+    # it on stderr); None stays silent.
+    on_busy: ClassVar[Callable[[str], None] | None] = None
 
     def __init__(self, path: Path | str | None = None) -> None:
         self.path = Path(path) if path is not None else db_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
+        _create_private_file(self.path)
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+        self._lock = threading.RLock()  # one writer at a time within this process
+        try:
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise StoreError(f"cannot open the library at {self.path}: {exc}") from exc
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """This thread's connection (opened on first use)."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+        return conn
+
+    def _connect(self) -> sqlite3.Connection:
         try:
             conn = sqlite3.connect(
                 self.path,
                 timeout=BUSY_TIMEOUT_MS / 1000,
-                isolation_level=None,
-                check_same_thread=False,
+                isolation_level=None,  # autocommit: transactions are ours, explicit
+                check_same_thread=False,  # close() runs on the thread that owns the store
             )
             conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA journal_mode=WAL")
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the library at {self.path}: {exc}") from exc
-        self.conn = conn
-        self.db = sqlite_utils.Database(conn)
-        self._lock = threading.RLock()
-        self._migrate()
-
-    # -- lifecycle -----------------------------------------------------------------------
+        with self._connections_lock:
+            self._connections.append(conn)
+        return conn
 
     def close(self) -> None:
-        self.conn.close()
+        with self._connections_lock:
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            conn.close()
+        self._local = threading.local()
 
     def __enter__(self) -> Store:
         return self
@@ -217,28 +256,71 @@ class Store:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
 
     def _migrate(self) -> None:
-        with self.transaction():
-            version = self.schema_version
-            if version > len(MIGRATIONS):
-                raise StoreError(
-                    f"the library at {self.path} has schema {version}, newer than this "
-                    f"ctxchat understands ({len(MIGRATIONS)}); upgrade ctxchat"
-                )
+        # A plain read first: an up-to-date library is opened without the write lock.
+        if self._check_version() == len(MIGRATIONS):
+            return
+        with self.transaction() as conn:
+            version = self._check_version()
             for step in MIGRATIONS[version:]:
-                step(self.db)
-            self.conn.execute(f"PRAGMA user_version={len(MIGRATIONS)}")
+                step(conn)
+            conn.execute(f"PRAGMA user_version={len(MIGRATIONS)}")
+
+    def _check_version(self) -> int:
+        version = self.schema_version
+        if version > len(MIGRATIONS):
+            raise StoreError(
+                f"the library at {self.path} has schema {version}, newer than this "
+                f"ctxchat understands ({len(MIGRATIONS)}); upgrade ctxchat"
+            )
+        return version
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction; rolled back on any exception (or a kill: WAL)."""
+        """One write transaction; rolled back on any exception (or a kill: WAL).
+
+        A failed COMMIT (disk full) is rolled back and reported as a StoreError naming
+        the cause; a rollback SQLite already did itself is not an error of its own.
+        """
         with self._lock:
-            self.conn.execute("BEGIN IMMEDIATE")
+            conn = self.conn
+            self._begin(conn)
             try:
-                yield self.conn
+                yield conn
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise
-            self.conn.execute("COMMIT")
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                _rollback(conn)
+                raise StoreError(f"cannot save to the library at {self.path}: {exc}") from exc
+
+    def _begin(self, conn: sqlite3.Connection) -> None:
+        """BEGIN IMMEDIATE; when another process writes, say so, wait, then fail in one line."""
+        conn.execute(f"PRAGMA busy_timeout={min(BUSY_NOTICE_MS, BUSY_TIMEOUT_MS)}")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc):
+                raise
+        finally:
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        seconds = BUSY_TIMEOUT_MS / 1000
+        if Store.on_busy is not None:
+            Store.on_busy(
+                f"the library is busy (another ctxchat is writing to it); "
+                f"waiting up to {seconds:g} s"
+            )
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc):
+                raise
+            raise StoreError(
+                f"the library at {self.path} stayed busy for {seconds:g} s (another ctxchat "
+                "is writing to it); try again when it has finished"
+            ) from None
 
     # -- documents -----------------------------------------------------------------------
 
@@ -256,53 +338,34 @@ class Store:
     ) -> tuple[DocumentRow, bool]:
         """Store a document and its segments atomically. Returns (row, created).
 
-        `segments` may be a generator that streams pages from disk: rows go to SQLite in
-        batches, so memory does not grow with the document. When the same content is
+        `segments` may be a generator that parses a file page by page: it is consumed
+        first, into a temporary file in batches (memory does not grow with the document),
+        and only then does the write transaction open, so the write lock is held for the
+        insert alone and an error while parsing writes nothing. When the same content is
         already stored, nothing is written and created is False.
         """
         existing = self.document_by_hash(sha256)
         if existing is not None:
             return existing, False
-        with self.transaction() as conn:
-            # Checked again under the write lock: another process may have added it meanwhile.
-            existing = self.document_by_hash(sha256)
-            if existing is not None:
-                return existing, False
-            cur = conn.execute(
-                "INSERT INTO documents (sha256, name, path, kind, bytes, added_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (sha256, name, path, kind, size, _now()),
-            )
-            doc_id = int(cur.lastrowid)
-            count = tokens = max_page = 0
-            pending: list[tuple[Any, ...]] = []
-            for seg in segments:
-                pending.append(
-                    (
-                        doc_id,
-                        count,
-                        seg.page,
-                        seg.paragraph,
-                        seg.text,
-                        seg.tokens,
-                        seg.hash,
-                        seg.heading,
-                    )
-                )
-                count += 1
-                tokens += seg.tokens
-                if seg.page and seg.page > max_page:
-                    max_page = seg.page
-                    if on_page:
-                        on_page(max_page)
-                if len(pending) >= batch:
-                    self._insert_segments(conn, pending)
-                    pending.clear()
-            self._insert_segments(conn, pending)
-            conn.execute(
-                "UPDATE documents SET pages=?, tokens=?, segments=? WHERE id=?",
-                (max_page, tokens, count, doc_id),
-            )
+        with _SegmentSpool(self.path.parent, batch) as spool:
+            spool.write(segments, on_page)
+            with self.transaction() as conn:
+                # Checked again under the write lock: another process may have added it.
+                existing = self.document_by_hash(sha256)
+                if existing is not None:
+                    return existing, False
+                cur = conn.execute(
+                    "INSERT INTO documents (sha256, name, path, kind, pages, bytes, tokens, "
+                    "segments, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (sha256, name, path, kind, spool.max_page, size, spool.tokens, spool.count,
+                     _now()),
+                )  # fmt: skip
+                doc_id = int(cur.lastrowid)
+                ord_ = 0
+                for rows in spool.batches():
+                    numbered = [(doc_id, ord_ + i, *row) for i, row in enumerate(rows)]
+                    ord_ += len(rows)
+                    self._insert_segments(conn, numbered)
         row = self.document(doc_id)
         assert row is not None
         return row, True
@@ -347,8 +410,9 @@ class Store:
                 return [row]
         rows = self.conn.execute(
             f"SELECT {self._doc_cols} FROM documents WHERE name=? OR path=? "
-            "OR (length(?) >= 6 AND sha256 LIKE ? || '%') ORDER BY id",
-            (ref, ref, ref, ref.lower()),
+            # A prefix compared as a string: "_" and "%" are not wildcards here.
+            "OR (length(?) >= 6 AND substr(sha256, 1, length(?)) = ?) ORDER BY id",
+            (ref, ref, ref, ref, ref.lower()),
         ).fetchall()
         return [DocumentRow(*r) for r in rows]
 
@@ -540,6 +604,72 @@ class Store:
             }
             for r in rows
         ]
+
+
+class _SegmentSpool:
+    """A document's segments on disk (a deleted temporary file in the private data dir),
+    written before the write transaction opens and read back inside it in batches."""
+
+    def __init__(self, folder: Path, batch: int) -> None:
+        self.folder = folder
+        self.batch = max(1, batch)
+        self.count = self.tokens = self.max_page = 0
+        self._file: IO[bytes] | None = None
+
+    def __enter__(self) -> _SegmentSpool:
+        self._file = tempfile.TemporaryFile(dir=self.folder, prefix="spool-")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._file is not None:
+            self._file.close()
+
+    def write(self, segments: Iterable[NewSegment], on_page: Callable[[int], None] | None) -> None:
+        assert self._file is not None
+        rows: list[tuple[Any, ...]] = []
+        for seg in segments:
+            rows.append((seg.page, seg.paragraph, seg.text, seg.tokens, seg.hash, seg.heading))
+            self.count += 1
+            self.tokens += seg.tokens
+            if seg.page and seg.page > self.max_page:
+                self.max_page = seg.page
+                if on_page:
+                    on_page(seg.page)
+            if len(rows) >= self.batch:
+                marshal.dump(rows, self._file)
+                rows = []
+        if rows:
+            marshal.dump(rows, self._file)
+        self._file.seek(0)
+
+    def batches(self) -> Iterator[list[tuple[Any, ...]]]:
+        assert self._file is not None
+        while True:
+            try:
+                yield marshal.load(self._file)
+            except EOFError:
+                return
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Roll back if a transaction is still open: SQLite ends some itself (disk full)."""
+    if conn.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the database file readable by its owner only (it holds decrypted text);
+    SQLite gives its -wal and -shm files the same mode."""
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    except OSError as exc:
+        raise StoreError(f"cannot open the library at {path}: {exc.strerror or exc}") from exc
+    os.close(fd)
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:

@@ -152,16 +152,19 @@ def test_copy_without_a_clipboard_says_to_use_output(pdf, monkeypatch, tmp_path,
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--rate", "0"], "0 < rate"),
-        (["--rate", "1.5"], "0 < rate"),
-        (["--budget", "0"], "positive"),
+        (["--rate", "0"], "kept share must be in (0, 1]"),
+        (["--rate", "1.5"], "kept share must be in (0, 1]"),
+        (["--budget", "0"], "must be at least 1"),
     ],
 )
-def test_bad_values_exit_1_with_one_line(pdf, capsys, args, message) -> None:
+def test_bad_values_are_usage_errors_exit_2(pdf, capsys, args, message) -> None:
+    # Issue 16: value mistakes are usage errors (exit 2, as the README says), not exit 1.
     path, _ = pdf
-    assert main(["compress", str(path), "-q", "x", *args]) == 1
+    with pytest.raises(SystemExit) as exc:
+        main(["compress", str(path), "-q", "x", *args])
+    assert exc.value.code == 2
     err = capsys.readouterr().err
-    assert message in err and len(err.strip().splitlines()) == 1
+    assert message in err and "Traceback" not in err
 
 
 def test_budget_and_rate_together_is_a_usage_error(pdf, capsys) -> None:
