@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import platform
+import sqlite3
 import sys
 from dataclasses import dataclass
 from importlib import metadata
@@ -234,8 +235,8 @@ def _store_check() -> list[Check]:
     from ctxchat.engines.paths import data_dir, db_path
     from ctxchat.engines.store import Store
 
-    checks = [Check("data dir", True, str(data_dir()))]
     try:
+        checks = [Check("data dir", True, str(data_dir()))]
         with Store() as store:
             checks.append(
                 Check(
@@ -245,8 +246,10 @@ def _store_check() -> list[Check]:
                     f"{len(store.documents())} documents)",
                 )
             )
-    except CtxchatError as exc:
-        checks.append(Check("library", False, str(exc)))
+    except CtxchatError as exc:  # doctor reports an unusable data dir, it does not die of it
+        return [Check("data dir", False, str(exc))]
+    except sqlite3.Error as exc:
+        checks.append(Check("library", False, f"the library database cannot be used: {exc}"))
     return checks
 
 
