@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
+from ctxchat.app.arg_types import positive_int
 from ctxchat.engines.errors import CtxchatError
 from ctxchat.engines.terminal_text import json_safe, terminal_safe
 
@@ -27,6 +28,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument("paths", nargs="+", metavar="PATH", help="a file or a folder of notes")
     add.add_argument("--password", help="password for encrypted PDFs")
     add.add_argument("--json", action="store_true", help="one JSON object per file")
+    add.add_argument(
+        "--max-pages",
+        type=positive_int,
+        metavar="N",
+        help="refuse documents with more pages (default 5000, or $CTXCHAT_MAX_PAGES)",
+    )
+    add.add_argument(
+        "--max-mb",
+        type=positive_int,
+        metavar="N",
+        help="refuse EPUB/XPS/HTML holding more decompressed text and markup "
+        "(default 16, or $CTXCHAT_MAX_MB)",
+    )
     add.set_defaults(func=cmd_add)
 
     docs = sub.add_parser("docs", help="list the library", description="List the library.")
@@ -64,9 +78,12 @@ def _say(text: str, err: bool = False) -> None:
 
 def cmd_add(args: argparse.Namespace) -> int:
     from ctxchat.app.progress import ProgressBar
+    from ctxchat.engines.ingest import ReadLimits
     from ctxchat.engines.library import AddFailure, add_one, expand_paths
     from ctxchat.engines.store import Store
 
+    limits = ReadLimits.from_env()
+    limits = ReadLimits(args.max_pages or limits.max_pages, args.max_mb or limits.max_mb)
     failures = 0
     with Store() as store:
         for item in expand_paths(args.paths):
@@ -74,7 +91,7 @@ def cmd_add(args: argparse.Namespace) -> int:
                 result: Any = item
             else:
                 with ProgressBar(item.name, unit="pages") as bar:
-                    result = add_one(store, item, args.password, bar.update)
+                    result = add_one(store, item, args.password, bar.update, limits)
             failures += isinstance(result, AddFailure)
             _report_add(result, args.json)
     if failures and not args.json:

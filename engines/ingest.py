@@ -8,6 +8,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import os
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,38 @@ pymupdf.TOOLS.mupdf_display_warnings(False)
 
 
 @dataclass(frozen=True)
+class ReadLimits:
+    """What one file may cost before ctxchat refuses it (a 52 KB EPUB can inflate to 20 MB
+    of markup and keep MuPDF's layout busy for minutes).
+
+    max_mb bounds the decompressed text a layout engine must lay out: the inflated text
+    and markup inside an EPUB/XPS (images and fonts not counted), or an HTML file's size.
+    """
+
+    max_pages: int = 5_000
+    max_mb: float = 16.0
+
+    @classmethod
+    def from_env(cls) -> ReadLimits:
+        """The defaults, or CTXCHAT_MAX_PAGES / CTXCHAT_MAX_MB when set."""
+        limits = cls()
+        try:
+            pages = int(os.environ.get(MAX_PAGES_ENV) or limits.max_pages)
+            mb = float(os.environ.get(MAX_MB_ENV) or limits.max_mb)
+        except ValueError as exc:
+            raise IngestError(f"{MAX_PAGES_ENV} / {MAX_MB_ENV} must be numbers: {exc}") from None
+        return cls(pages, mb)
+
+
+MAX_PAGES_ENV = "CTXCHAT_MAX_PAGES"
+MAX_MB_ENV = "CTXCHAT_MAX_MB"
+# Members of an EPUB/XPS that are not laid out as text.
+_MEDIA_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".svg", ".webp", ".bmp", ".tif", ".tiff",
+                   ".ttf", ".otf", ".woff", ".woff2", ".odttf", ".mp3", ".mp4", ".ico", ".jxr",
+                   ".wdp")  # fmt: skip
+
+
+@dataclass(frozen=True)
 class Page:
     number: int  # 1-based
     text: str
@@ -82,19 +115,27 @@ def supported_files(folder: str | Path) -> list[Path]:
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
-            if not name.startswith(".") and Path(name).suffix.lower() in FILE_TYPES:
-                found.append(Path(dirpath) / name)
+            file = Path(dirpath) / name
+            # A named pipe or device in a notes folder would block or never end: skipped.
+            if not name.startswith(".") and file.suffix.lower() in FILE_TYPES and file.is_file():
+                found.append(file)
     return found
 
 
-def read_document(path: str | Path, password: str | None = None) -> Document:
+def read_document(
+    path: str | Path, password: str | None = None, limits: ReadLimits | None = None
+) -> Document:
     """Check `path` and open it as a Document; IngestError says what is wrong otherwise."""
     path = Path(path).expanduser()
     shown = str(path)
+    limits = limits or ReadLimits.from_env()
     if not path.exists():
         raise IngestError(f"file not found: {shown}")
     if path.is_dir():
         raise IngestError(f"{shown} is a folder, not a file")
+    if not path.is_file():
+        # Opening a named pipe waits for a writer forever; a device never ends.
+        raise IngestError(f"{shown} is not a regular file (a pipe, socket or device)")
     try:
         size = path.stat().st_size
         with path.open("rb") as fh:
@@ -105,6 +146,7 @@ def read_document(path: str | Path, password: str | None = None) -> Document:
         raise IngestError(f"{shown} is empty")
     kind, filetype = _file_type(path, head)
     _check_magic(shown, kind, head)
+    _check_text_size(path, kind, size, limits)
     digest = _sha256(path)
     if filetype is None:
         encoding = _text_encoding(path, shown)
@@ -117,6 +159,11 @@ def read_document(path: str | Path, password: str | None = None) -> Document:
         count = doc.page_count
         if count == 0:
             raise IngestError(f"{shown} has no pages (damaged file?)")
+        if count > limits.max_pages:
+            raise IngestError(
+                f"{shown} has {count:,} pages, over the {limits.max_pages:,}-page limit "
+                f"(raise it with --max-pages N or {MAX_PAGES_ENV})"
+            )
         _check_has_text(doc, kind, shown)
     return Document(path, kind, count, digest, size, _password=password)
 
@@ -183,6 +230,30 @@ def _check_magic(shown: str, kind: str, head: bytes) -> None:
         and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     ):
         raise IngestError(f"{shown} is not a text file (it looks like {describe_bytes(head)})")
+
+
+def _check_text_size(path: Path, kind: str, size: int, limits: ReadLimits) -> None:
+    """Refuse, before MuPDF inflates anything, text a layout engine would chew on for minutes."""
+    if kind in ("epub", "xps"):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                inflated = sum(
+                    member.file_size
+                    for member in archive.infolist()
+                    if not member.filename.lower().endswith(_MEDIA_SUFFIXES)
+                )
+        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            raise IngestError(f"{path} is damaged (not a readable ZIP container: {exc})") from None
+        what = "inflates to"
+    elif kind == "html":
+        inflated, what = size, "is"
+    else:
+        return
+    if inflated > limits.max_mb * 2**20:
+        raise IngestError(
+            f"{path} {what} {inflated / 2**20:.1f} MB of text and markup, over the "
+            f"{limits.max_mb:g} MB limit (raise it with --max-mb N or {MAX_MB_ENV})"
+        )
 
 
 def _sha256(path: Path) -> str:

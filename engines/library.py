@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ctxchat.engines.errors import CtxchatError, IngestError
-from ctxchat.engines.ingest import Document, Page, read_document, supported_files
+from ctxchat.engines.ingest import Document, Page, ReadLimits, read_document, supported_files
 from ctxchat.engines.segment import segment_pages
 from ctxchat.engines.store import DocumentRow, NewSegment, Store
 
@@ -38,9 +38,12 @@ def add_path(
     path: str | Path,
     password: str | None = None,
     on_progress: ProgressFn | None = None,
+    limits: ReadLimits | None = None,
 ) -> AddResult:
-    """Add one file. Raises IngestError (or another CtxchatError) with a one-line reason."""
-    doc = read_document(path, password)
+    """Add one file. Raises IngestError (or another CtxchatError) with a one-line reason.
+
+    `limits` (pages, decompressed size) default to ReadLimits.from_env()."""
+    doc = read_document(path, password, limits)
     existing = store.document_by_hash(doc.sha256)
     if existing is not None:
         return AddResult(doc.path, existing, False, existing.pages)
@@ -94,10 +97,11 @@ def add_one(
     path: Path,
     password: str | None = None,
     on_progress: ProgressFn | None = None,
+    limits: ReadLimits | None = None,
 ) -> AddResult | AddFailure:
     """add_path, with a failure returned instead of raised (for adding many files)."""
     try:
-        return add_path(store, path, password, on_progress)
+        return add_path(store, path, password, on_progress, limits)
     except CtxchatError as exc:
         return AddFailure(path, str(exc))
 
