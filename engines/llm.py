@@ -8,15 +8,16 @@ tokens/s).
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import ctypes
 import hashlib
+import http.client
 import json
 import os
 import threading
 import time
-import urllib.error
-import urllib.request
+import urllib.parse
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -514,10 +515,21 @@ class LocalLLM:
 # ---------------------------------------------------------------- OpenAI-compatible server
 
 
+CONNECT_TIMEOUT_S = 10.0
+# Longest silence while waiting for a reply or between streamed chunks.
+READ_TIMEOUT_S = 120.0
+MAX_REDIRECTS = 3
+
+
 class RemoteLLM:
     """Any OpenAI-compatible chat server (llama.cpp's server, vLLM, Ollama) over HTTP.
 
-    Token counts are cl100k estimates: servers do not share their tokenizer.
+    Token counts are cl100k estimates: servers do not share their tokenizer. The client
+    keeps its own limits: connect and read timeouts, max_tokens counted on what arrives
+    (a server that streams without end is cut off), and any reply of the wrong shape is
+    one LLMError line. Credentials (CTXCHAT_LLM_API_KEY, or user:password@ in the URL) go
+    only to the server's own origin, never along a redirect elsewhere, and the URL shown
+    in messages never carries them.
     """
 
     kv_type: str | None = None
@@ -529,17 +541,17 @@ class RemoteLLM:
         *,
         n_ctx: int = 8192,
         api_key: str | None = None,
-        timeout: float = 600.0,
+        timeout: float = READ_TIMEOUT_S,
+        connect_timeout: float = CONNECT_TIMEOUT_S,
     ) -> None:
-        base = url.rstrip("/")
-        if not base.startswith(("http://", "https://")):
-            raise LLMError(f"cannot reach {url}: not an http(s) URL")
-        self.url = url
-        self.base = base if base.endswith("/v1") else base + "/v1"
+        self.target = ServerURL.parse(url)
+        self.url = self.target.shown  # for messages: never holds a password
+        self.base = self.target.api_base
         self.model = model
-        self.name = model or url
+        self.name = model or self.url
         self.n_ctx = n_ctx
         self.timeout = timeout
+        self.connect_timeout = connect_timeout
         self._api_key = api_key or os.environ.get("CTXCHAT_LLM_API_KEY")
         self.last_stats = GenerationStats()
 
@@ -547,22 +559,33 @@ class RemoteLLM:
     def kv_cache_mib(self) -> float | None:
         return None  # the server owns its cache
 
-    def _request(self, path: str, body: dict[str, Any] | None = None) -> urllib.request.Request:
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    def _auth_headers(self) -> dict[str, str]:
         if self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key}"
-        data = json.dumps(body).encode() if body is not None else None
-        return urllib.request.Request(self.base + path, data=data, headers=headers)
+            return {"Authorization": f"Bearer {self._api_key}"}
+        return self.target.basic_auth()
+
+    def _open(self, path: str, body: dict[str, Any] | None, read_timeout: float) -> _Reply:
+        return _http_open(
+            self.base + path,
+            body,
+            auth_origin=self.target.origin,
+            auth=self._auth_headers(),
+            shown=self.url,
+            connect_timeout=self.connect_timeout,
+            read_timeout=read_timeout,
+        )
 
     def check(self, timeout: float = 10.0) -> list[str]:
         """The server's model ids; LLMError 'cannot reach URL' when it does not answer."""
-        try:
-            with urllib.request.urlopen(self._request("/models"), timeout=timeout) as resp:
-                data = json.load(resp)
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise LLMError(f"cannot reach {self.url}: {reason}") from None
-        ids = [m.get("id", "") for m in data.get("data", []) if isinstance(m, dict)]
+        with self._open("/models", None, timeout) as reply:
+            data = reply.json()
+        items = data.get("data") if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise LLMError(
+                f"{self.url} is not an OpenAI-compatible server: /models did not return "
+                "an object with a 'data' list"
+            )
+        ids = [m["id"] for m in items if isinstance(m, dict) and isinstance(m.get("id"), str)]
         if self.model is None and ids:
             self.model = ids[0]
             self.name = ids[0]
@@ -600,47 +623,61 @@ class RemoteLLM:
         stats.evaluated_tokens = stats.prompt_tokens
         self.last_stats = stats
         start = time.perf_counter()
-        try:
-            resp = urllib.request.urlopen(
-                self._request("/chat/completions", body), timeout=self.timeout
-            )
-        except urllib.error.HTTPError as exc:
-            detail = exc.read().decode("utf-8", "replace")[:200]
-            raise LLMError(f"{self.url} refused the request ({exc.code}): {detail}") from None
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise LLMError(f"cannot reach {self.url}: {reason}") from None
-        try:
-            for event in _sse_events(resp):
-                if cancel is not None and cancel.is_set():
-                    stats.finish = "cancelled"
-                    break
-                if event == "[DONE]":
-                    break
-                chunk = json.loads(event)
-                if "error" in chunk:
-                    raise LLMError(f"{self.url}: {chunk['error']}")
-                for choice in chunk.get("choices", []):
-                    text = (choice.get("delta") or {}).get("content")
+        with self._open("/chat/completions", body, self.timeout) as reply:
+            try:
+                for event in reply.events():
+                    if cancel is not None and cancel.is_set():
+                        stats.finish = "cancelled"
+                        break
+                    if event == "[DONE]":
+                        break
+                    text = self._read_chunk(event, stats)
                     if text:
+                        # Counted here, not trusted to the server: the limit always holds.
+                        left = max_tokens - stats.completion_tokens
+                        text = truncate_to_tokens(text, left)
+                        stats.completion_tokens += max(1, count_cl100k(text))
                         if not stats.ttft_s:
                             stats.ttft_s = time.perf_counter() - start
-                        stats.completion_tokens += 1  # one streamed chunk per token
                         yield text
-                    if choice.get("finish_reason"):
-                        stats.finish = choice["finish_reason"]
-                usage = chunk.get("usage")
-                if usage:
-                    stats.prompt_tokens = usage.get("prompt_tokens", stats.prompt_tokens)
-                    stats.evaluated_tokens = stats.prompt_tokens
-                    stats.completion_tokens = usage.get(
-                        "completion_tokens", stats.completion_tokens
-                    )
-        except (OSError, ValueError) as exc:
-            raise LLMError(f"the answer from {self.url} broke off: {exc}") from None
-        finally:
-            resp.close()
-            stats.seconds = time.perf_counter() - start
+                        if stats.completion_tokens >= max_tokens:
+                            stats.finish = "length"
+                            break
+            finally:
+                stats.seconds = time.perf_counter() - start
+
+    def _read_chunk(self, event: str, stats: GenerationStats) -> str:
+        """The text in one streamed chunk; LLMError for any shape but the OpenAI one."""
+        try:
+            chunk = json.loads(event)
+        except ValueError:
+            raise LLMError(f"{self.url} sent a chunk that is not JSON: {event[:80]!r}") from None
+        if not isinstance(chunk, dict):
+            raise self._malformed("a chunk that is not a JSON object")
+        if "error" in chunk:
+            error = chunk["error"]
+            detail = error.get("message", error) if isinstance(error, dict) else error
+            raise LLMError(f"{self.url}: {str(detail)[:200]}")
+        choices = chunk.get("choices", [])
+        if not isinstance(choices, list) or not all(isinstance(c, dict) for c in choices):
+            raise self._malformed("'choices' that is not a list of objects")
+        pieces: list[str] = []
+        for choice in choices:
+            delta = choice.get("delta") or {}
+            content = delta.get("content") if isinstance(delta, dict) else None
+            if content is not None and not isinstance(content, str):
+                raise self._malformed("a 'content' that is not text")
+            pieces.append(content or "")
+            reason = choice.get("finish_reason")
+            if isinstance(reason, str) and reason:
+                stats.finish = reason
+        usage = chunk.get("usage")
+        if isinstance(usage, dict) and isinstance(usage.get("prompt_tokens"), int):
+            stats.prompt_tokens = stats.evaluated_tokens = usage["prompt_tokens"]
+        return "".join(pieces)
+
+    def _malformed(self, what: str) -> LLMError:
+        return LLMError(f"{self.url} sent {what}; is it an OpenAI-compatible chat server?")
 
     def complete(self, messages: Sequence[Message], **options: Any) -> str:
         return "".join(self.stream(messages, **options))
@@ -649,11 +686,160 @@ class RemoteLLM:
         pass
 
 
+# ---------------------------------------------------------------- HTTP for RemoteLLM
+
+
+@dataclass(frozen=True)
+class ServerURL:
+    """A server URL split into what is sent where: credentials apart from what is shown."""
+
+    scheme: str
+    netloc: str  # host[:port], without user:password@
+    path: str
+    username: str | None
+    password: str | None
+
+    @classmethod
+    def parse(cls, url: str) -> ServerURL:
+        parts = urllib.parse.urlsplit(url.strip())
+        netloc = parts.netloc.rpartition("@")[2]
+        if parts.scheme not in ("http", "https") or not netloc:
+            shown = urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+            raise LLMError(f"cannot reach {shown or 'the server'}: not an http(s) URL")
+        user = urllib.parse.unquote(parts.username) if parts.username else None
+        password = urllib.parse.unquote(parts.password) if parts.password else None
+        return cls(parts.scheme, netloc, parts.path.rstrip("/"), user, password)
+
+    @property
+    def shown(self) -> str:
+        return f"{self.scheme}://{self.netloc}{self.path}"
+
+    @property
+    def api_base(self) -> str:
+        return self.shown if self.path.endswith("/v1") else self.shown + "/v1"
+
+    @property
+    def origin(self) -> tuple[str, str]:
+        return _origin(self.shown)
+
+    def basic_auth(self) -> dict[str, str]:
+        if self.username is None:
+            return {}
+        pair = f"{self.username}:{self.password or ''}".encode()
+        return {"Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urllib.parse.urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return parts.scheme, f"{(parts.hostname or '').lower()}:{port}"
+
+
+class _Reply:
+    """An HTTP response and its connection, closed together."""
+
+    def __init__(self, conn: http.client.HTTPConnection, resp: http.client.HTTPResponse,
+                 shown: str, read_timeout: float) -> None:  # fmt: skip
+        self.conn, self.resp, self.shown, self.read_timeout = conn, resp, shown, read_timeout
+
+    def __enter__(self) -> _Reply:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.resp.close()
+        self.conn.close()
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.resp.read(MAX_JSON_BYTES + 1)[:MAX_JSON_BYTES])
+        except TimeoutError:
+            raise LLMError(f"{self.shown} sent nothing for {self.read_timeout:g} s") from None
+        except (OSError, http.client.HTTPException) as exc:
+            raise LLMError(f"the answer from {self.shown} broke off: {exc}") from None
+        except ValueError:
+            raise LLMError(f"{self.shown} did not answer with JSON") from None
+
+    def events(self) -> Iterator[str]:
+        try:
+            yield from _sse_events(self.resp)
+        except TimeoutError:
+            raise LLMError(f"{self.shown} sent nothing for {self.read_timeout:g} s") from None
+        except (OSError, http.client.HTTPException) as exc:
+            raise LLMError(f"the answer from {self.shown} broke off: {exc}") from None
+
+
+MAX_JSON_BYTES = 4 << 20
+
+
+def _http_open(
+    url: str,
+    body: dict[str, Any] | None,
+    *,
+    auth_origin: tuple[str, str],
+    auth: dict[str, str],
+    shown: str,
+    connect_timeout: float,
+    read_timeout: float,
+) -> _Reply:
+    """GET (or POST `body` as JSON) with separate connect and read timeouts, following
+    up to MAX_REDIRECTS redirects; `auth` headers go only to `auth_origin`."""
+    data = json.dumps(body).encode() if body is not None else None
+    for _ in range(MAX_REDIRECTS + 1):
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if _origin(url) == auth_origin:
+            headers.update(auth)
+        conn, resp = _http_request(url, data, headers, shown, connect_timeout, read_timeout)
+        location = resp.getheader("Location")
+        if resp.status in (301, 302, 303, 307, 308) and location:
+            resp.close()
+            conn.close()
+            url = urllib.parse.urljoin(url, location)
+            if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+                raise LLMError(f"{shown} redirected to a non-http(s) address")
+            if resp.status == 303:
+                data = None
+            continue
+        if resp.status >= 400:
+            detail = resp.read(2000).decode("utf-8", "replace")[:200]
+            resp.close()
+            conn.close()
+            raise LLMError(f"{shown} refused the request ({resp.status}): {detail}")
+        return _Reply(conn, resp, shown, read_timeout)
+    raise LLMError(f"{shown} redirected more than {MAX_REDIRECTS} times")
+
+
+def _http_request(
+    url: str,
+    data: bytes | None,
+    headers: dict[str, str],
+    shown: str,
+    connect_timeout: float,
+    read_timeout: float,
+) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
+    parts = urllib.parse.urlsplit(url)
+    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    conn = kind(parts.hostname or "", parts.port, timeout=connect_timeout)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        conn.connect()
+        assert conn.sock is not None
+        conn.sock.settimeout(read_timeout)
+        conn.request("POST" if data is not None else "GET", target, body=data, headers=headers)
+        return conn, conn.getresponse()
+    except TimeoutError:
+        conn.close()
+        raise LLMError(f"{shown} did not answer within the timeout") from None
+    except (OSError, http.client.HTTPException) as exc:
+        conn.close()
+        reason = getattr(exc, "strerror", None) or exc
+        raise LLMError(f"cannot reach {shown}: {reason}") from None
+
+
 def _sse_events(resp: Any) -> Iterator[str]:
     """The data payloads of a server-sent-events stream."""
     data: list[str] = []
     for raw in resp:
-        line = raw.decode("utf-8").rstrip("\r\n")
+        line = raw.decode("utf-8", "replace").rstrip("\r\n")
         if not line:
             if data:
                 yield "\n".join(data)
