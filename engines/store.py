@@ -199,7 +199,7 @@ class Store:
         private_dir(self.path.parent)
         _create_private_file(self.path)
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
+        self._connections: dict[threading.Thread, sqlite3.Connection] = {}
         self._connections_lock = threading.Lock()
         self._lock = threading.RLock()  # one writer at a time within this process
         try:
@@ -235,13 +235,16 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the library at {self.path}: {exc}") from exc
         with self._connections_lock:
-            self._connections.append(conn)
+            # Worker threads come and go (one per TUI job): close what finished ones opened.
+            for thread in [t for t in self._connections if not t.is_alive()]:
+                self._connections.pop(thread).close()
+            self._connections[threading.current_thread()] = conn
         return conn
 
     def close(self) -> None:
         with self._connections_lock:
-            connections, self._connections = self._connections, []
-        for conn in connections:
+            connections, self._connections = self._connections, {}
+        for conn in connections.values():
             conn.close()
         self._local = threading.local()
 

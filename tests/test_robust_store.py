@@ -235,3 +235,15 @@ def test_data_dir_is_private(tmp_path, monkeypatch):
         assert stat.S_IMODE(home.stat().st_mode) == 0o700
         for name in ("library.db", "library.db-wal", "library.db-shm"):
             assert stat.S_IMODE((home / name).stat().st_mode) == 0o600, name
+
+
+def test_connections_of_finished_threads_are_closed(tmp_path):
+    """A connection per thread must not leak: the TUI runs each job on a new thread."""
+    store = Store(tmp_path / "lib.db")
+    for _ in range(30):
+        worker = threading.Thread(target=store.documents)
+        worker.start()
+        worker.join(WAIT)
+    store.documents()  # a new connection here closes the finished threads' ones
+    assert len(store._connections) <= 2
+    store.close()
