@@ -1,4 +1,4 @@
-"""Adding files to the library: read, segment and stream into the store in one transaction.
+"""Adding files to the library: read and segment (before the write lock), then one transaction.
 
 A document is identified by the sha256 of its bytes, so adding the same content twice (under
 any name) reuses the stored copy. A file that fails half-way leaves nothing behind.
@@ -68,7 +68,7 @@ def _segments(doc: Document, on_progress: ProgressFn | None) -> Iterator[NewSegm
         count += 1
         yield segment
     if count == 0:
-        # Raised inside the store's transaction: the half-added document is rolled back.
+        # Raised while the store spools segments, before its transaction: nothing is written.
         raise IngestError(f"{doc.path} contains no text")
 
 
