@@ -235,15 +235,7 @@ def _check_magic(shown: str, kind: str, head: bytes) -> None:
 def _check_text_size(path: Path, kind: str, size: int, limits: ReadLimits) -> None:
     """Refuse, before MuPDF inflates anything, text a layout engine would chew on for minutes."""
     if kind in ("epub", "xps"):
-        try:
-            with zipfile.ZipFile(path) as archive:
-                inflated = sum(
-                    member.file_size
-                    for member in archive.infolist()
-                    if not member.filename.lower().endswith(_MEDIA_SUFFIXES)
-                )
-        except (zipfile.BadZipFile, OSError, ValueError) as exc:
-            raise IngestError(f"{path} is damaged (not a readable ZIP container: {exc})") from None
+        inflated = _inflated_text_bytes(path, int(limits.max_mb * 2**20))
         what = "inflates to"
     elif kind == "html":
         inflated, what = size, "is"
@@ -254,6 +246,25 @@ def _check_text_size(path: Path, kind: str, size: int, limits: ReadLimits) -> No
             f"{path} {what} {inflated / 2**20:.1f} MB of text and markup, over the "
             f"{limits.max_mb:g} MB limit (raise it with --max-mb N or {MAX_MB_ENV})"
         )
+
+
+def _inflated_text_bytes(path: Path, limit: int) -> int:
+    """Bytes of text and markup an EPUB/XPS inflates to, counted by inflating them (a ZIP's
+    declared sizes can lie) and stopping soon after `limit`."""
+    total = 0
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.infolist():
+                if member.filename.lower().endswith(_MEDIA_SUFFIXES):
+                    continue
+                with archive.open(member) as data:
+                    while chunk := data.read(1 << 20):
+                        total += len(chunk)
+                        if total > limit:
+                            return total
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise IngestError(f"{path} is damaged (not a readable ZIP container: {exc})") from None
+    return total
 
 
 def _sha256(path: Path) -> str:

@@ -87,7 +87,7 @@ def test_an_epub_that_inflates_to_20mb_is_refused_naming_the_limit(tmp_path):
     assert bomb.stat().st_size < 100_000
     done = _ctxchat(tmp_path / "home", "add", str(bomb))
     assert done.returncode == 1
-    assert "inflates to 19.1 MB" in done.stderr
+    assert "inflates to 16.0 MB" in done.stderr  # counted until past the limit
     assert "16 MB limit" in done.stderr and "--max-mb" in done.stderr
 
 
@@ -111,3 +111,20 @@ def test_page_limit_names_its_flag(tmp_path, capsys, monkeypatch):
     assert main(["compress", str(pdf), "--no-prune"]) == 1
     assert "CTXCHAT_MAX_PAGES" in capsys.readouterr().err
     assert read_document(pdf, limits=ReadLimits(max_pages=12)).page_count == 12
+
+
+def test_a_zip_that_lies_about_its_sizes_is_still_measured(tmp_path):
+    """The limit counts inflated bytes, not the sizes the ZIP declares: a member that
+    inflates past its declared size fails its CRC and the file is refused as damaged."""
+    book = write_epub(tmp_path / "liar.epub", 3_000_000)
+    data = bytearray(book.read_bytes())
+    with zipfile.ZipFile(book) as z:
+        info = z.getinfo("c.xhtml")
+    # Patch the declared uncompressed size (local header and central directory) to 1 KB.
+    small = (1024).to_bytes(4, "little")
+    real = info.file_size.to_bytes(4, "little")
+    assert data.count(real) >= 2
+    data = bytearray(bytes(data).replace(real, small))
+    book.write_bytes(bytes(data))
+    with pytest.raises(IngestError, match="is damaged"):
+        read_document(book, limits=ReadLimits(max_mb=2))
