@@ -18,6 +18,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Header, Markdown
 from textual.widgets.markdown import MarkdownStream
 from textual.worker import get_current_worker
@@ -28,7 +29,7 @@ from ctxchat.app.tui.dropped import ContextPiece
 from ctxchat.app.tui.screens.chats import ChatsScreen
 from ctxchat.app.tui.screens.settings import SettingsScreen
 from ctxchat.app.tui.session import NO_DOCUMENT, NoDocumentInUse, Session
-from ctxchat.app.tui.widgets.chat import ChatView
+from ctxchat.app.tui.widgets.chat import ChatView, CitationChosen, welcome_text
 from ctxchat.app.tui.widgets.context import ContextPanel
 from ctxchat.app.tui.widgets.library import IngestProgress, LibraryPanel, LibraryTable
 from ctxchat.app.tui.widgets.prompt import FilesDropped, PromptInput
@@ -45,15 +46,22 @@ class CtxchatApp(App[int]):
     TITLE = "ctxchat"
     SUB_TITLE = "compress, then chat"
 
+    # The chat keeps the width: below 160 columns the library, below 110 the context panel
+    # too, leave the row and open over the chat with their keys (ctxchat.tcss).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-medium"), (160, "-wide")]
+
+    # In footer order: what a narrow footer must still show comes first.
     BINDINGS = [
         Binding("ctrl+y", "copy_prompt", "Copy prompt", priority=True),
-        Binding("ctrl+s", "save_prompt", "Save prompt"),
+        Binding("ctrl+l", "toggle_panel('library')", "Library", priority=True),
+        Binding("ctrl+r", "toggle_panel('context')", "Context", priority=True),
+        Binding("ctrl+g", "next_citation", "Cited page", priority=True),
+        Binding("ctrl+t", "toggle_dropped", "Dropped words"),
         Binding("f2", "settings", "Settings"),
         Binding("ctrl+o", "open_chat", "Chats"),
         Binding("ctrl+n", "new_chat", "New chat"),
-        Binding("ctrl+t", "toggle_dropped", "Dropped words"),
+        Binding("ctrl+s", "save_prompt", "Save prompt"),
         Binding("escape", "cancel_answer", "Cancel", show=False),
-        Binding("ctrl+l", "focus_library", "Library", show=False),
         Binding("pageup", "scroll_chat(-1)", "Scroll chat", show=False),
         Binding("pagedown", "scroll_chat(1)", "Scroll chat", show=False),
     ]
@@ -94,7 +102,8 @@ class CtxchatApp(App[int]):
         with Horizontal(id="main"):
             yield LibraryPanel(id="library")
             with Vertical(id="chat-column"):
-                yield ChatView(id="chat")
+                yield ChatView(welcome=welcome_text(self.model_description()), id="chat")
+                yield Vertical(id="ingests")
                 yield PromptInput(
                     placeholder="Ask about your documents, or drop a PDF here", id="prompt"
                 )
@@ -482,6 +491,7 @@ class CtxchatApp(App[int]):
         if model_changed:
             self.session.drop_llm()
         self.status_info.model = self.session.model_label
+        self.query_one(ChatView).set_welcome(welcome_text(self.model_description()))
         self.status_info.kv_type = config.kv_type
         self.status_info.device = config.device
         self.show_status()
@@ -501,8 +511,60 @@ class CtxchatApp(App[int]):
         else:
             chat.scroll_page_down()
 
-    def action_focus_library(self) -> None:
-        self.query_one(LibraryTable).focus()
+    def action_toggle_panel(self, name: str) -> None:
+        """Ctrl+L / Ctrl+R: open the library / context panel (over the chat on a narrow
+        terminal) and focus it; pressed again there, close it and go back to the question."""
+        panel = self.query_one(f"#{name}")
+        inner = self.query_one(LibraryTable) if name == "library" else panel.query_one(
+            "#context-scroll"
+        )
+        if not panel.display:
+            self.close_overlays()
+            panel.add_class("-open")
+            inner.focus()
+        elif panel.has_focus_within:
+            self.action_close_panel(panel)
+        else:
+            self.close_overlays()
+            inner.focus()
+
+    def action_close_panel(self, panel: Widget) -> None:
+        panel.remove_class("-open")
+        self.query_one(PromptInput).focus()
+
+    def close_overlays(self) -> None:
+        for panel in self.query("#library, #context"):
+            panel.remove_class("-open")
+
+    def action_next_citation(self) -> None:
+        """Ctrl+G: the next page the newest answer cites, in the context panel."""
+        page = self.query_one(ChatView).next_cited_page()
+        if page is None:
+            self.say("The last answer cites no page", severity="warning")
+            return
+        self.show_citation(page)
+
+    @on(CitationChosen)
+    def on_citation_chosen(self, message: CitationChosen) -> None:
+        self.show_citation(message.page)
+
+    def show_citation(self, page: int) -> None:
+        """Bring the context panel into view, scrolled to the excerpt from `page`."""
+        panel = self.query_one(ContextPanel)
+        if not panel.show_page(page):
+            self.say(f"p. {page} is not in the context sent", severity="warning")
+            return
+        if panel.styles.layer == "overlay" and not panel.has_class("-open"):
+            self.close_overlays()
+            panel.add_class("-open")
+            panel.query_one("#context-scroll").focus()
+
+    def model_description(self) -> str:
+        """Which model answers, for the first screen."""
+        label = self.session.model_label
+        if self.config.server_url:
+            return f"the server at {label}"
+        return f"{label} (local, llama.cpp)"
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
