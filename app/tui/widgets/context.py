@@ -106,8 +106,9 @@ def split_plain_context(text: str) -> list[tuple[int | None, str]]:
 class Excerpt(Static):
     """One page's excerpt; `-cited` while a chosen citation points at it."""
 
-    def __init__(self, content: Text | str, page: int | None) -> None:
-        super().__init__(content, classes="excerpt")
+    def __init__(self, text: Text, page: int | None) -> None:
+        super().__init__(text, classes="excerpt")
+        self.text = text
         self.page = page
 
 
@@ -143,8 +144,7 @@ class ContextPanel(Vertical):
 
     def rendered(self) -> Text:
         """The body as shown, excerpts joined by blank lines (for tests and screen readers)."""
-        texts = [e.render() for e in self.query(Excerpt)]
-        return Text("\n\n").join(t for t in texts if isinstance(t, Text))
+        return Text("\n\n").join(e.text for e in self.query(Excerpt))
 
     def excerpts(self) -> list[Excerpt]:
         return list(self.query(Excerpt))
