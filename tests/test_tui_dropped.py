@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from ctxchat.app.tui.dropped import align_to_source, piece_from_source
-from ctxchat.app.tui.widgets.context import render_pieces
-from ctxchat.app.tui.widgets.context import ContextPanel
+from ctxchat.app.tui.widgets.context import ContextPanel, render_pieces
 from ctxchat.app.tui.widgets.prompt import PromptInput
 from tests.docgen import long_pdf
 from tests.tui_helpers import SIZE, TEST_CONFIG, make_app, paste, settle

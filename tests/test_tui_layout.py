@@ -11,7 +11,7 @@ from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 from textual.widgets.markdown import MarkdownBlock
 
-from ctxchat.app.tui.citations import cited_pages, citation_parser
+from ctxchat.app.tui.citations import citation_parser, cited_pages
 from ctxchat.app.tui.dropped import piece_from_source
 from ctxchat.app.tui.widgets.chat import Answer, ChatView, Welcome
 from ctxchat.app.tui.widgets.context import ContextPanel, Excerpt

@@ -515,8 +515,10 @@ class CtxchatApp(App[int]):
         """Ctrl+L / Ctrl+R: open the library / context panel (over the chat on a narrow
         terminal) and focus it; pressed again there, close it and go back to the question."""
         panel = self.query_one(f"#{name}")
-        inner = self.query_one(LibraryTable) if name == "library" else panel.query_one(
-            "#context-scroll"
+        inner = (
+            self.query_one(LibraryTable)
+            if name == "library"
+            else panel.query_one("#context-scroll")
         )
         if not panel.display:
             self.close_overlays()

@@ -82,7 +82,9 @@ def _match(kept: str, source: str) -> str | None:
     return None
 
 
-def _align_indexed(kept: Sequence[str], source: Sequence[str]) -> list[tuple[str, bool, int | None]]:
+def _align_indexed(
+    kept: Sequence[str], source: Sequence[str]
+) -> list[tuple[str, bool, int | None]]:
     """align_to_source, with the source index each shown word comes from (None: a kept word
     found nowhere in the source). A word split by a kept tail shows twice with one index."""
     shown: list[tuple[str, bool, int | None]] = []

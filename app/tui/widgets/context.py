@@ -184,4 +184,3 @@ class ContextPanel(Vertical):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return is_overlay(self) if action == "close" else True
-
