@@ -117,7 +117,10 @@ class CtxchatApp(App[int]):
         self.show_status()
         self.query_one(PromptInput).focus()
         if self.preload:
-            self.load_models()
+            # Shortly after the first paint: the loading thread's imports (llama.cpp) take
+            # the GIL and would delay the first screen by a second on a busy machine
+            # (benchmarks/tui_first_paint.py); nobody has asked a question yet anyway.
+            self.call_after_refresh(self.set_timer, 0.5, self.load_models)
 
     # -- helpers -------------------------------------------------------------------------
 
