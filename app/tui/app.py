@@ -585,6 +585,21 @@ class CtxchatApp(App[int]):
         yield SystemCommand("Open chat", "Reopen a saved chat", self.action_open_chat)
         yield SystemCommand("New chat", "Start a new conversation", self.action_new_chat)
         yield SystemCommand(
+            "Library",
+            "Open or focus the library (Ctrl+L)",
+            lambda: self.action_toggle_panel("library"),
+        )
+        yield SystemCommand(
+            "Context",
+            "Open or focus the context sent to the model (Ctrl+R)",
+            lambda: self.action_toggle_panel("context"),
+        )
+        yield SystemCommand(
+            "Cited page",
+            "Show the next page the last answer cites (Ctrl+G)",
+            self.action_next_citation,
+        )
+        yield SystemCommand(
             "Toggle dropped words",
             "Show or hide what the compressor dropped",
             self.action_toggle_dropped,

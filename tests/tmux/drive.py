@@ -107,6 +107,7 @@ class DriveResult:
     clipboard: str
     first_paint_s: float  # from starting the command to the first full screen
     answer_screen: str = ""  # the chat with the finished answer
+    context_screen: str = ""  # after Ctrl+R: the context sent (over the chat when narrow)
     cited_screen: str = ""  # after Ctrl+G: the context panel at the cited page
 
 
@@ -157,6 +158,10 @@ def drive(
             "the answer to finish",
             timeout,
         )
+        # The evidence: Ctrl+R opens (or focuses) the context panel, pressed again goes back.
+        tmux.keys("C-r")
+        context_screen = tmux.wait_for(lambda s: "Context sent ·" in s, "the context", 10)
+        tmux.keys("C-r")
         cited_screen = ""
         if "[p. " in answer_screen.split(question[:30])[-1]:  # the panel's labels are "[p.N]"
             tmux.keys("C-g")  # the answer's first cited page, in the context panel
@@ -166,7 +171,9 @@ def drive(
         tmux.wait_for(lambda s: "Copied the prompt" in s, "the copy notice", 60)
         clipboard = tmux.clipboard()
         tmux.keys("C-q")
-        return DriveResult(tmux.screens, clipboard, first_paint, answer_screen, cited_screen)
+        return DriveResult(
+            tmux.screens, clipboard, first_paint, answer_screen, context_screen, cited_screen
+        )
     finally:
         tmux.kill()
 
@@ -180,6 +187,7 @@ def main(argv: list[str]) -> int:
     result = drive(pdf, question, home, size=(width, height))
     print(f"first screen after {result.first_paint_s:.2f} s")
     print(result.answer_screen)
+    print(result.context_screen)
     if result.cited_screen:
         print(result.cited_screen)
     print(result.screens[-1])
