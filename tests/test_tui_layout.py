@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
 from textual.widgets.markdown import MarkdownBlock
 
 from ctxchat.app.tui.citations import citation_parser, cited_pages
@@ -45,7 +44,7 @@ async def test_at_80x24_the_chat_input_and_status_have_the_width() -> None:
         for part in ("#chat", "#prompt", "#status"):
             assert on_screen(app, part), part
         # The footer shows the keys that open the panels, inside the 80 columns.
-        keys = {k.description: k for k in app.query_one(Footer).query(FooterKey)}
+        keys = {k.description: k for k in app.query_one(Footer).query("FooterKey")}
         for description in ("Copy prompt", "Library", "Context", "Cited page"):
             assert keys[description].region.right <= 80, description
 
@@ -178,6 +177,26 @@ async def test_ctrl_g_walks_the_cited_pages_and_opens_the_panel_when_narrow() ->
         await pilot.press("ctrl+g")
         await pilot.pause()
         assert cited_excerpt(app).page == 10  # round again
+
+
+@pytest.mark.asyncio
+async def test_a_new_context_replaces_the_shown_one_at_once() -> None:
+    app = make_app()
+    async with app.run_test(size=MEDIUM) as pilot:
+        panel = app.query_one(ContextPanel)
+        panel.set_context(twelve_pages(), title="first")
+        panel.set_context(twelve_pages()[3:5], title="second")  # before a refresh
+        await pilot.pause()
+        assert [e.page for e in app.query(Excerpt)] == [4, 5]
+        panel.set_context(
+            [], title="Context sent (saved chat)", plain_text="[p. 7] Kept. [p. 9] On."
+        )
+        await pilot.pause()
+        assert [(e.page, e.text.plain) for e in app.query(Excerpt)] == [
+            (7, "[p. 7] Kept."),
+            (9, "[p. 9] On."),
+        ]
+        assert panel.show_page(9)
 
 
 @pytest.mark.asyncio

@@ -18,7 +18,6 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widget import Widget
 from textual.widgets import Footer, Header, Markdown
 from textual.widgets.markdown import MarkdownStream
 from textual.worker import get_current_worker
@@ -26,10 +25,11 @@ from textual.worker import get_current_worker
 from ctxchat.app.clipboard import CopyResult, copy_text
 from ctxchat.app.config import Config, save_config
 from ctxchat.app.tui.dropped import ContextPiece
+from ctxchat.app.tui.panels import PanelActions
 from ctxchat.app.tui.screens.chats import ChatsScreen
 from ctxchat.app.tui.screens.settings import SettingsScreen
 from ctxchat.app.tui.session import NO_DOCUMENT, NoDocumentInUse, Session
-from ctxchat.app.tui.widgets.chat import ChatView, CitationChosen, welcome_text
+from ctxchat.app.tui.widgets.chat import ChatView, welcome_text
 from ctxchat.app.tui.widgets.context import ContextPanel
 from ctxchat.app.tui.widgets.library import IngestProgress, LibraryPanel, LibraryTable
 from ctxchat.app.tui.widgets.prompt import FilesDropped, PromptInput
@@ -41,7 +41,7 @@ from ctxchat.engines.store import Store
 from ctxchat.engines.tokens import count_tokens
 
 
-class CtxchatApp(App[int]):
+class CtxchatApp(PanelActions, App[int]):
     CSS_PATH = "ctxchat.tcss"
     TITLE = "ctxchat"
     SUB_TITLE = "compress, then chat"
@@ -513,56 +513,6 @@ class CtxchatApp(App[int]):
             chat.scroll_page_up()
         else:
             chat.scroll_page_down()
-
-    def action_toggle_panel(self, name: str) -> None:
-        """Ctrl+L / Ctrl+R: open the library / context panel (over the chat on a narrow
-        terminal) and focus it; pressed again there, close it and go back to the question."""
-        panel = self.query_one(f"#{name}")
-        inner = (
-            self.query_one(LibraryTable)
-            if name == "library"
-            else panel.query_one("#context-scroll")
-        )
-        if not panel.display:
-            self.close_overlays()
-            panel.add_class("-open")
-            inner.focus()
-        elif panel.has_focus_within:
-            self.action_close_panel(panel)
-        else:
-            self.close_overlays()
-            inner.focus()
-
-    def action_close_panel(self, panel: Widget) -> None:
-        panel.remove_class("-open")
-        self.query_one(PromptInput).focus()
-
-    def close_overlays(self) -> None:
-        for panel in self.query("#library, #context"):
-            panel.remove_class("-open")
-
-    def action_next_citation(self) -> None:
-        """Ctrl+G: the next page the newest answer cites, in the context panel."""
-        page = self.query_one(ChatView).next_cited_page()
-        if page is None:
-            self.say("The last answer cites no page", severity="warning")
-            return
-        self.show_citation(page)
-
-    @on(CitationChosen)
-    def on_citation_chosen(self, message: CitationChosen) -> None:
-        self.show_citation(message.page)
-
-    def show_citation(self, page: int) -> None:
-        """Bring the context panel into view, scrolled to the excerpt from `page`."""
-        panel = self.query_one(ContextPanel)
-        if not panel.show_page(page):
-            self.say(f"p. {page} is not in the context sent", severity="warning")
-            return
-        if panel.styles.layer == "overlay" and not panel.has_class("-open"):
-            self.close_overlays()
-            panel.add_class("-open")
-            panel.query_one("#context-scroll").focus()
 
     def model_description(self) -> str:
         """Which model answers, for the first screen."""
