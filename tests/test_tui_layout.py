@@ -177,6 +177,9 @@ async def test_ctrl_g_walks_the_cited_pages_and_opens_the_panel_when_narrow() ->
         await pilot.press("ctrl+g")
         await pilot.pause()
         assert cited_excerpt(app).page == 10  # round again
+        await pilot.press("ctrl+t")  # the view redrawn without dropped words: still marked
+        await pilot.pause()
+        assert cited_excerpt(app).page == 10
 
 
 @pytest.mark.asyncio

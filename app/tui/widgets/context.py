@@ -122,6 +122,7 @@ class ContextPanel(Vertical):
         self.pieces: list[ContextPiece] = []
         self.plain_text: str | None = None
         self.show_dropped = True
+        self.cited_page: int | None = None  # marked until the context changes
 
     def compose(self) -> ComposeResult:
         yield Static("Context sent to the model", classes="panel-title", id="context-title")
@@ -134,6 +135,7 @@ class ContextPanel(Vertical):
         """Show the pieces (with keep flags) or, when none are known, the plain text."""
         self.pieces = list(pieces)
         self.plain_text = plain_text
+        self.cited_page = None
         self.query_one("#context-title", Static).update(title)
         self._refresh_body()
 
@@ -143,11 +145,8 @@ class ContextPanel(Vertical):
         return self.show_dropped
 
     def rendered(self) -> Text:
-        """The body as shown, excerpts joined by blank lines (for tests and screen readers)."""
+        """The body as shown, excerpts joined by blank lines."""
         return Text("\n\n").join(e.text for e in self.query(Excerpt))
-
-    def excerpts(self) -> list[Excerpt]:
-        return list(self.query(Excerpt))
 
     def _refresh_body(self) -> None:
         body = self.query_one("#context-body", Static)
@@ -162,14 +161,17 @@ class ContextPanel(Vertical):
             excerpts = [Excerpt(Text(t), p) for p, t in split_plain_context(self.plain_text)]
         else:
             excerpts = []
-        body.display = not excerpts
-        if not excerpts and self.plain_text is not None:
-            body.update("Nothing was sent.")
+        for excerpt in excerpts:  # the first excerpt of a cited page stays marked
+            if excerpt.page == self.cited_page:
+                excerpt.add_class("-cited")
+                break
+        body.display = not excerpts  # the hint "Ask a question to see what is sent."
         scroll.mount_all(excerpts)
 
     def show_page(self, page: int) -> bool:
         """Scroll to the first excerpt from `page` and mark it; False when none is shown."""
         target = next((e for e in self.query(Excerpt) if e.page == page), None)
+        self.cited_page = page if target is not None else None
         for excerpt in self.query(Excerpt):
             excerpt.set_class(excerpt is target, "-cited")
         if target is None:

@@ -66,9 +66,11 @@ class LibraryTable(DataTable):
         self.zebra_stripes = False
         self.add_column(" ", key="use", width=1)
         self.add_column("Document", key="name", width=NAME_WIDTH)
-        self.add_column("Pages", key="pages")
-        self.add_column("Size", key="size")
-        self.add_column("Status", key="status")
+        # Fixed widths: auto widths follow the rows as they arrive, so the table's look
+        # (and the snapshot tests' pictures) would depend on timing.
+        self.add_column("Pages", key="pages", width=5)
+        self.add_column("Size", key="size", width=9)  # "1023.9 KB"
+        self.add_column("Status", key="status", width=6)
 
     def show(self, documents: Iterable[DocumentRow], used: set[int]) -> None:
         cursor = self.cursor_row
