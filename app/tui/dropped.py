@@ -120,6 +120,7 @@ def align_to_source(kept: Sequence[str], source: Sequence[str]) -> tuple[list[st
 
 
 _WORD = re.compile(r"\S+")
+_LAYOUT = re.compile(r"[\t\n\r\f\v]")
 
 
 def piece_from_source(
@@ -131,7 +132,7 @@ def piece_from_source(
     source = [m.group() for m in matches]
     # Newlines and tabs inside a sentence are layout, not meaning: shown as spaces.
     before = [
-        "" if k == 0 else source_text[matches[k - 1].end() : m.start()].replace("\n", " ")
+        "" if k == 0 else _LAYOUT.sub(" ", source_text[matches[k - 1].end() : m.start()])
         for k, m in enumerate(matches)
     ]
     words: list[str] = []
@@ -146,7 +147,7 @@ def piece_from_source(
         elif index == last_index:
             gap = ""  # the kept punctuation of a dropped word: part of the same word
         else:
-            gap = before[index].replace("\t", " ") or " "
+            gap = before[index]
         words.append(word)
         keep.append(flag)
         gaps.append(gap)

@@ -7,6 +7,7 @@ start and which model answers.
 
 from __future__ import annotations
 
+from rich.markup import escape
 from textual import on
 from textual.containers import VerticalScroll
 from textual.message import Message
@@ -50,12 +51,8 @@ def welcome_text(model: str) -> str:
         "[b]2  [/b]Type a question and press Enter; answers cite pages like "
         "[u]\\[p. 3][/u].\n"
         "[b]3  [/b]Ctrl+Y copies the compressed prompt for any other chat.\n"
-        f"[dim]Answers come from {_escape(model)}.[/dim]"
+        f"[dim]Answers come from {escape(model)}.[/dim]"
     )
-
-
-def _escape(text: str) -> str:
-    return text.replace("[", "\\[")
 
 
 class ChatView(VerticalScroll):
