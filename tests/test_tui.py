@@ -172,6 +172,9 @@ async def test_every_action_is_in_the_command_palette() -> None:
         "New chat",
         "Toggle dropped words",
         "Cancel answer",
+        "Library",
+        "Context",
+        "Cited page",
     ):
         assert title in titles
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ctxchat.app.tui.dropped import align_to_source
-from ctxchat.app.tui.widgets.context import ContextPanel
+from ctxchat.app.tui.dropped import align_to_source, piece_from_source
+from ctxchat.app.tui.widgets.context import ContextPanel, render_pieces
 from ctxchat.app.tui.widgets.prompt import PromptInput
 from tests.docgen import long_pdf
 from tests.tui_helpers import SIZE, TEST_CONFIG, make_app, paste, settle
@@ -26,6 +26,35 @@ def test_alignment_keeps_every_source_word_in_order() -> None:
 def test_alignment_of_unpruned_text_is_all_kept() -> None:
     source = "The permit serial of the Larkspur depot is 83298.".split()
     assert align_to_source(source, source) == (source, [True] * len(source))
+
+
+def test_the_view_keeps_the_source_spacing_where_kept_and_dropped_words_meet() -> None:
+    source = "The library board catalogued the reconstruction of storehouses in the third time."
+    kept = "library board reconstruction storehouses third ."  # as the compressor sends it
+    piece = piece_from_source(kept, source, page=2)
+    assert [w for w, k in zip(piece.words, piece.keep, strict=True) if k] == kept.split()
+
+    shown = render_pieces([piece], show_dropped=True)
+    assert shown.plain == f"[p.2]\n{source}"  # "time." keeps its stop, no word runs on
+    hidden = render_pieces([piece], show_dropped=False)  # what the model read
+    assert hidden.plain == f"[p.2]\n{kept}"
+
+
+def test_hidden_dropped_words_leave_one_space_between_kept_ones() -> None:
+    piece = piece_from_source("a c", "a  b\nc")
+    assert render_pieces([piece], show_dropped=True).plain == "a  b c"
+    assert render_pieces([piece], show_dropped=False).plain == "a c"
+
+
+def test_no_screenshot_text_run_starts_with_a_space() -> None:
+    """A styled run that starts with a space loses it in some SVG viewers ("Thelibrary"
+    in an old docs/tui.svg): spaces end the run before them instead."""
+    source = "The library board catalogued the reconstruction of storehouses."
+    piece = piece_from_source("board reconstruction storehouses.", source)
+    text = render_pieces([piece], show_dropped=True)
+    for span in text.spans:
+        run = text.plain[span.start : span.end]
+        assert run.strip() == "" or not run[0].isspace(), run
 
 
 @pytest.mark.asyncio
@@ -55,13 +84,16 @@ async def test_panel_strikes_out_the_words_the_compressor_dropped(tmp_path: Path
         dropped = [w for p in panel.pieces for w, k in zip(p.words, p.keep, strict=True) if not k]
         assert dropped
 
-        # The rendered body: dropped words dim and struck through, kept words plain.
-        body = panel.query_one("#context-body").render()
+        # The rendered body: dropped words dim and struck through, kept words plain, and
+        # every word separated from the next as in the source.
+        body = panel.rendered()
         struck = [body.plain[s.start : s.end] for s in body.spans if "strike" in str(s.style)]
         assert struck == dropped
+        for span in spans:
+            assert " ".join(span.source.split()) in " ".join(body.plain.split())
         await pilot.press("ctrl+t")  # hide them
         await pilot.pause()
-        hidden = panel.query_one("#context-body").render()
+        hidden = panel.rendered()
         assert not [s for s in hidden.spans if "strike" in str(s.style)]
         for span in spans:
             assert span.text.split()[0] in hidden.plain

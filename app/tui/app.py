@@ -25,10 +25,11 @@ from textual.worker import get_current_worker
 from ctxchat.app.clipboard import CopyResult, copy_text
 from ctxchat.app.config import Config, save_config
 from ctxchat.app.tui.dropped import ContextPiece
+from ctxchat.app.tui.panels import PanelActions
 from ctxchat.app.tui.screens.chats import ChatsScreen
 from ctxchat.app.tui.screens.settings import SettingsScreen
 from ctxchat.app.tui.session import NO_DOCUMENT, NoDocumentInUse, Session
-from ctxchat.app.tui.widgets.chat import ChatView
+from ctxchat.app.tui.widgets.chat import ChatView, welcome_text
 from ctxchat.app.tui.widgets.context import ContextPanel
 from ctxchat.app.tui.widgets.library import IngestProgress, LibraryPanel, LibraryTable
 from ctxchat.app.tui.widgets.prompt import FilesDropped, PromptInput
@@ -40,20 +41,27 @@ from ctxchat.engines.store import Store
 from ctxchat.engines.tokens import count_tokens
 
 
-class CtxchatApp(App[int]):
+class CtxchatApp(PanelActions, App[int]):
     CSS_PATH = "ctxchat.tcss"
     TITLE = "ctxchat"
     SUB_TITLE = "compress, then chat"
 
+    # The chat keeps the width: below 160 columns the library, below 110 the context panel
+    # too, leave the row and open over the chat with their keys (ctxchat.tcss).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-medium"), (160, "-wide")]
+
+    # In footer order: what a narrow footer must still show comes first.
     BINDINGS = [
         Binding("ctrl+y", "copy_prompt", "Copy prompt", priority=True),
-        Binding("ctrl+s", "save_prompt", "Save prompt"),
+        Binding("ctrl+l", "toggle_panel('library')", "Library", priority=True),
+        Binding("ctrl+r", "toggle_panel('context')", "Context", priority=True),
+        Binding("ctrl+g", "next_citation", "Cited page", priority=True),
+        Binding("ctrl+t", "toggle_dropped", "Dropped words"),
         Binding("f2", "settings", "Settings"),
         Binding("ctrl+o", "open_chat", "Chats"),
         Binding("ctrl+n", "new_chat", "New chat"),
-        Binding("ctrl+t", "toggle_dropped", "Dropped words"),
+        Binding("ctrl+s", "save_prompt", "Save prompt"),
         Binding("escape", "cancel_answer", "Cancel", show=False),
-        Binding("ctrl+l", "focus_library", "Library", show=False),
         Binding("pageup", "scroll_chat(-1)", "Scroll chat", show=False),
         Binding("pagedown", "scroll_chat(1)", "Scroll chat", show=False),
     ]
@@ -94,7 +102,8 @@ class CtxchatApp(App[int]):
         with Horizontal(id="main"):
             yield LibraryPanel(id="library")
             with Vertical(id="chat-column"):
-                yield ChatView(id="chat")
+                yield ChatView(welcome=welcome_text(self.model_description()), id="chat")
+                yield Vertical(id="ingests")
                 yield PromptInput(
                     placeholder="Ask about your documents, or drop a PDF here", id="prompt"
                 )
@@ -108,7 +117,10 @@ class CtxchatApp(App[int]):
         self.show_status()
         self.query_one(PromptInput).focus()
         if self.preload:
-            self.load_models()
+            # Shortly after the first paint: the loading thread's imports (llama.cpp) take
+            # the GIL and would delay the first screen by a second on a busy machine
+            # (benchmarks/tui_first_paint.py); nobody has asked a question yet anyway.
+            self.call_after_refresh(self.set_timer, 0.5, self.load_models)
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -482,6 +494,7 @@ class CtxchatApp(App[int]):
         if model_changed:
             self.session.drop_llm()
         self.status_info.model = self.session.model_label
+        self.query_one(ChatView).set_welcome(welcome_text(self.model_description()))
         self.status_info.kv_type = config.kv_type
         self.status_info.device = config.device
         self.show_status()
@@ -501,8 +514,12 @@ class CtxchatApp(App[int]):
         else:
             chat.scroll_page_down()
 
-    def action_focus_library(self) -> None:
-        self.query_one(LibraryTable).focus()
+    def model_description(self) -> str:
+        """Which model answers, for the first screen."""
+        label = self.session.model_label
+        if self.config.server_url:
+            return f"the server at {label}"
+        return f"{label} (local, llama.cpp)"
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -517,6 +534,21 @@ class CtxchatApp(App[int]):
         )
         yield SystemCommand("Open chat", "Reopen a saved chat", self.action_open_chat)
         yield SystemCommand("New chat", "Start a new conversation", self.action_new_chat)
+        yield SystemCommand(
+            "Library",
+            "Open or focus the library (Ctrl+L)",
+            lambda: self.action_toggle_panel("library"),
+        )
+        yield SystemCommand(
+            "Context",
+            "Open or focus the context sent to the model (Ctrl+R)",
+            lambda: self.action_toggle_panel("context"),
+        )
+        yield SystemCommand(
+            "Cited page",
+            "Show the next page the last answer cites (Ctrl+G)",
+            self.action_next_citation,
+        )
         yield SystemCommand(
             "Toggle dropped words",
             "Show or hide what the compressor dropped",

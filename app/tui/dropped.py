@@ -5,7 +5,8 @@ pruning). The compressor only deletes words (keeping a dropped word's final punc
 a force token), so an in-order alignment of the kept words against the source words
 recovers every dropped one: align_to_source. Results cached before spans carried a source
 fall back to align_kept, a forward match against the page's stored sentences. Display
-only: what was sent is always the kept text itself.
+only: what was sent is always the kept text itself. piece_from_source also keeps the source's
+spacing, so a dropped word's kept full stop stays glued to it ("time." not "time .").
 """
 
 from __future__ import annotations
@@ -26,6 +27,15 @@ class ContextPiece:
     keep: Sequence[bool]
     page: int | None = None
     doc_name: str | None = None
+    # The whitespace before each word as in the source ("" inside a word split in two);
+    # None means one space between words.
+    gaps: Sequence[str] | None = None
+
+    def gap(self, index: int) -> str:
+        """What separates word `index` from the word before it ("" before the first)."""
+        if index == 0:
+            return ""
+        return " " if self.gaps is None else self.gaps[index]
 
 
 def _norm(word: str) -> str:
@@ -72,6 +82,31 @@ def _match(kept: str, source: str) -> str | None:
     return None
 
 
+def _align_indexed(
+    kept: Sequence[str], source: Sequence[str]
+) -> list[tuple[str, bool, int | None]]:
+    """align_to_source, with the source index each shown word comes from (None: a kept word
+    found nowhere in the source). A word split by a kept tail shows twice with one index."""
+    shown: list[tuple[str, bool, int | None]] = []
+    pos = 0
+    for word in kept:
+        hit = next(
+            ((i, how) for i in range(pos, len(source)) if (how := _match(word, source[i]))),
+            None,
+        )
+        if hit is None:
+            shown.append((word, True, None))
+            continue
+        i, how = hit
+        shown.extend((source[j], False, j) for j in range(pos, i))
+        if how == "tail":
+            shown.append((source[i][: -len(word)], False, i))
+        shown.append((word, True, i))
+        pos = i + 1
+    shown.extend((source[j], False, j) for j in range(pos, len(source)))
+    return shown
+
+
 def align_to_source(kept: Sequence[str], source: Sequence[str]) -> tuple[list[str], list[bool]]:
     """Every source word in order, flagged kept (True) or dropped, for a kept subsequence.
 
@@ -80,27 +115,41 @@ def align_to_source(kept: Sequence[str], source: Sequence[str]) -> tuple[list[st
     word followed by the kept punctuation, as it was sent. A kept word with no match in
     the rest of the source (not expected) is shown kept where it stands.
     """
+    shown = _align_indexed(kept, source)
+    return [word for word, _, _ in shown], [flag for _, flag, _ in shown]
+
+
+_WORD = re.compile(r"\S+")
+_LAYOUT = re.compile(r"[\t\n\r\f\v]")
+
+
+def piece_from_source(
+    kept_text: str, source_text: str, page: int | None = None, doc_name: str | None = None
+) -> ContextPiece:
+    """The piece for a span: every source word flagged kept or dropped, each preceded by the
+    whitespace the source has before it, so the view reads as the source does."""
+    matches = list(_WORD.finditer(source_text))
+    source = [m.group() for m in matches]
+    # Newlines and tabs inside a sentence are layout, not meaning: shown as spaces.
+    before = [
+        "" if k == 0 else _LAYOUT.sub(" ", source_text[matches[k - 1].end() : m.start()])
+        for k, m in enumerate(matches)
+    ]
     words: list[str] = []
-    flags: list[bool] = []
-    pos = 0
-    for word in kept:
-        hit = next(
-            ((i, how) for i in range(pos, len(source)) if (how := _match(word, source[i]))),
-            None,
-        )
-        if hit is None:
-            words.append(word)
-            flags.append(True)
-            continue
-        i, how = hit
-        words.extend(source[pos:i])
-        flags.extend([False] * (i - pos))
-        if how == "tail":
-            words.append(source[i][: -len(word)])
-            flags.append(False)
+    keep: list[bool] = []
+    gaps: list[str] = []
+    last_index: int | None = None
+    for word, flag, index in _align_indexed(kept_text.split(), source):
+        if not words:
+            gap = ""
+        elif index is None:
+            gap = " "
+        elif index == last_index:
+            gap = ""  # the kept punctuation of a dropped word: part of the same word
+        else:
+            gap = before[index]
         words.append(word)
-        flags.append(True)
-        pos = i + 1
-    words.extend(source[pos:])
-    flags.extend([False] * (len(source) - pos))
-    return words, flags
+        keep.append(flag)
+        gaps.append(gap)
+        last_index = index
+    return ContextPiece(words, keep, page, doc_name, gaps)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ctxchat.app.config import Config
-from ctxchat.app.tui.dropped import ContextPiece, align_kept, align_to_source
+from ctxchat.app.tui.dropped import ContextPiece, align_kept, piece_from_source
 from ctxchat.engines.errors import CtxchatError
 from ctxchat.engines.results import Compressed
 from ctxchat.engines.store import DocumentRow, Store
@@ -111,8 +111,7 @@ class Session:
         for span in compressed.spans or []:
             kept = span.text.split()
             if span.source is not None:  # exact: the text the span was pruned from
-                words, flags = align_to_source(kept, span.source.split())
-                pieces.append(ContextPiece(words, flags, span.page, span.doc_name))
+                pieces.append(piece_from_source(span.text, span.source, span.page, span.doc_name))
                 continue
             key = (span.doc_id, span.page)
             if key not in pages:

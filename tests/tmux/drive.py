@@ -1,8 +1,10 @@
 """Drive the real ctxchat app in a real terminal (tmux): drop a PDF by bracketed paste, ask,
-wait for the answer, copy the prompt with Ctrl+Y and read it back from tmux's clipboard.
+wait for the answer, open the cited page's excerpt, copy the prompt with Ctrl+Y and read it
+back from tmux's clipboard. Any terminal size; the time to the first screen is measured.
 
 Run by tests/test_tmux_drive.py; also runnable by hand to watch it:
-    python -m tests.tmux.drive PDF "QUESTION"   (then `tmux -L ctxchat-drive attach`)
+    python -m tests.tmux.drive PDF "QUESTION" [WIDTHxHEIGHT]
+    (then `tmux -L ctxchat-drive-PID attach`)
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import shlex
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,13 +63,13 @@ class Tmux:
         self.screens.append(text)
         return text
 
-    def wait_for(self, predicate, what: str, timeout: float) -> str:
+    def wait_for(self, predicate, what: str, timeout: float, poll: float = 0.3) -> str:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             text = self.screen()
             if predicate(text):
                 return text
-            time.sleep(0.3)
+            time.sleep(poll)
         raise DriveError(f"timed out waiting for {what}; last screen:\n{self.screen()}")
 
     def paste(self, text: str) -> None:
@@ -102,11 +105,35 @@ def escape_for_drop(path: Path) -> str:
 class DriveResult:
     screens: list[str]
     clipboard: str
+    first_paint_s: float  # from starting the command to the first full screen
+    answer_screen: str = ""  # the chat with the finished answer
+    context_screen: str = ""  # after Ctrl+R: the context sent (over the chat when narrow)
+    cited_screen: str = ""  # after Ctrl+G: the context panel at the cited page
 
 
-def drive(pdf: Path, question: str, home: Path, *, timeout: float = 240.0) -> DriveResult:
+def added(pdf: Path) -> Callable[[str], bool]:
+    """The drop was read: its library row says ready, or (library folded away on a narrow
+    terminal) the "added" notice is up."""
+
+    def check(screen: str) -> bool:
+        lines = screen.splitlines()
+        return any(pdf.name[:12] in line and "ready" in line for line in lines) or any(
+            "added," in line for line in lines
+        )
+
+    return check
+
+
+def drive(
+    pdf: Path,
+    question: str,
+    home: Path,
+    *,
+    size: tuple[int, int] = (160, 45),
+    timeout: float = 240.0,
+) -> DriveResult:
     """The whole user flow; raises DriveError with the screen when a step does not happen."""
-    tmux = Tmux(socket=f"ctxchat-drive-{os.getpid()}")
+    tmux = Tmux(socket=f"ctxchat-drive-{os.getpid()}", width=size[0], height=size[1])
     env = {
         "CTXCHAT_HOME": str(home),
         "HF_HUB_OFFLINE": "1",
@@ -115,27 +142,38 @@ def drive(pdf: Path, question: str, home: Path, *, timeout: float = 240.0) -> Dr
         "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
     }
     try:
+        started = time.monotonic()
         tmux.start([sys.executable, "-m", "ctxchat.app.cli"], env)
-        tmux.wait_for(lambda s: "Library" in s and "Copy prompt" in s, "the first screen", 30)
-        tmux.paste(escape_for_drop(pdf))
         tmux.wait_for(
-            lambda s: any(pdf.name[:12] in line and "ready" in line for line in s.splitlines()),
-            "the PDF in the library",
-            timeout,
+            lambda s: "Drop a PDF" in s and "Copy prompt" in s, "the first screen", 30, poll=0.02
         )
+        first_paint = time.monotonic() - started
+        tmux.paste(escape_for_drop(pdf))
+        tmux.wait_for(added(pdf), "the PDF in the library", timeout)
         tmux.type(question)
         tmux.keys("Enter")
         tmux.wait_for(lambda s: "answering" in s or "->" in s, "the answer to start", timeout)
-        tmux.wait_for(
+        answer_screen = tmux.wait_for(
             lambda s: "->" in s and status_line(s).startswith("ready |"),
             "the answer to finish",
             timeout,
         )
+        # The evidence: Ctrl+R opens (or focuses) the context panel, pressed again goes back.
+        tmux.keys("C-r")
+        context_screen = tmux.wait_for(lambda s: "Context sent ·" in s, "the context", 10)
+        tmux.keys("C-r")
+        cited_screen = ""
+        if "[p. " in answer_screen.split(question[:30])[-1]:  # the panel's labels are "[p.N]"
+            tmux.keys("C-g")  # the answer's first cited page, in the context panel
+            cited_screen = tmux.wait_for(lambda s: "Context sent" in s, "the cited page", 10)
+            tmux.keys("Escape")  # closes the panel where it is drawn over the chat
         tmux.keys("C-y")
         tmux.wait_for(lambda s: "Copied the prompt" in s, "the copy notice", 60)
         clipboard = tmux.clipboard()
         tmux.keys("C-q")
-        return DriveResult(tmux.screens, clipboard)
+        return DriveResult(
+            tmux.screens, clipboard, first_paint, answer_screen, context_screen, cited_screen
+        )
     finally:
         tmux.kill()
 
@@ -144,7 +182,14 @@ def main(argv: list[str]) -> int:
     import tempfile
 
     pdf, question = Path(argv[0]).resolve(), argv[1]
-    result = drive(pdf, question, Path(tempfile.mkdtemp(prefix="ctxchat-drive-")))
+    width, height = (int(n) for n in (argv[2] if len(argv) > 2 else "160x45").split("x"))
+    home = Path(tempfile.mkdtemp(prefix="ctxchat-drive-"))
+    result = drive(pdf, question, home, size=(width, height))
+    print(f"first screen after {result.first_paint_s:.2f} s")
+    print(result.answer_screen)
+    print(result.context_screen)
+    if result.cited_screen:
+        print(result.cited_screen)
     print(result.screens[-1])
     print("--- clipboard ---")
     print(result.clipboard)

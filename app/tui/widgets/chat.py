@@ -1,9 +1,27 @@
-"""The conversation: questions as plain lines, answers streamed in as Markdown."""
+"""The conversation: questions as plain lines, answers streamed in as Markdown.
+
+Page citations in answers are links (app.tui.citations); choosing one posts CitationChosen
+and the app scrolls the context panel to that page's excerpt. An empty chat shows how to
+start and which model answers.
+"""
 
 from __future__ import annotations
 
+from rich.markup import escape
+from textual import on
 from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.widgets import Markdown, Static
+
+from ctxchat.app.tui.citations import citation_parser, cited_pages, page_of_href
+
+
+class CitationChosen(Message):
+    """A [p. N] in an answer was clicked (or picked with its key)."""
+
+    def __init__(self, page: int) -> None:
+        super().__init__()
+        self.page = page
 
 
 class Question(Static):
@@ -13,9 +31,28 @@ class Question(Static):
 class Answer(Markdown):
     """The model's answer; filled by a MarkdownStream while it is generated."""
 
+    def __init__(self, markdown: str | None = None) -> None:
+        super().__init__(markdown, parser_factory=citation_parser, open_links=False)
+
 
 class Notice(Static):
     """A line from ctxchat itself inside the chat (cancelled, no documents...)."""
+
+
+class Welcome(Static):
+    """The first screen's three steps, and which model answers."""
+
+
+def welcome_text(model: str) -> str:
+    # The spaces after each number sit inside its bold span: a styled span that starts
+    # with a space loses it in some SVG viewers of screenshots.
+    return (
+        "[b]1  [/b]Drop a PDF on this window (or paste its path) to add it.\n"
+        "[b]2  [/b]Type a question and press Enter; answers cite pages like "
+        "[u]\\[p. 3][/u].\n"
+        "[b]3  [/b]Ctrl+Y copies the compressed prompt for any other chat.\n"
+        f"[dim]Answers come from {escape(model)}.[/dim]"
+    )
 
 
 class ChatView(VerticalScroll):
@@ -27,10 +64,24 @@ class ChatView(VerticalScroll):
 
     can_focus = False
 
+    def __init__(self, *, welcome: str = "", id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.welcome = welcome
+        self._cycled: Answer | None = None  # the answer Ctrl+G walks through
+        self._cycle_index = 0
+
     def on_mount(self) -> None:
         self.anchor()
+        self.mount(Welcome(self.welcome, id="welcome"))
+
+    def set_welcome(self, text: str) -> None:
+        """New welcome text (the model changed); shown while the chat is empty."""
+        self.welcome = text
+        for widget in self.query(Welcome):
+            widget.update(text)
 
     async def add_question(self, text: str) -> Question:
+        await self.query(Welcome).remove()
         widget = Question(text, markup=False)
         await self.mount(widget)
         return widget
@@ -47,3 +98,23 @@ class ChatView(VerticalScroll):
 
     async def clear(self) -> None:
         await self.remove_children()
+        await self.mount(Welcome(self.welcome, id="welcome"))
+
+    def next_cited_page(self) -> int | None:
+        """The pages the newest answer cites, one per call, round and round (None: none)."""
+        answers = list(self.query(Answer))
+        pages = cited_pages(answers[-1].source) if answers else []
+        if not pages:
+            return None
+        if self._cycled is not answers[-1]:
+            self._cycled, self._cycle_index = answers[-1], 0
+        page = pages[self._cycle_index % len(pages)]
+        self._cycle_index += 1
+        return page
+
+    @on(Markdown.LinkClicked)
+    def on_link_clicked(self, event: Markdown.LinkClicked) -> None:
+        page = page_of_href(event.href)
+        if page is not None:
+            event.stop()
+            self.post_message(CitationChosen(page))

@@ -10,6 +10,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Label, ProgressBar, Static
 
+from ctxchat.app.tui.widgets.overlay import is_overlay
 from ctxchat.engines.store import DocumentRow
 
 USED = "●"
@@ -65,9 +66,11 @@ class LibraryTable(DataTable):
         self.zebra_stripes = False
         self.add_column(" ", key="use", width=1)
         self.add_column("Document", key="name", width=NAME_WIDTH)
-        self.add_column("Pages", key="pages")
-        self.add_column("Size", key="size")
-        self.add_column("Status", key="status")
+        # Fixed widths: auto widths follow the rows as they arrive, so the table's look
+        # (and the snapshot tests' pictures) would depend on timing.
+        self.add_column("Pages", key="pages", width=5)
+        self.add_column("Size", key="size", width=9)  # "1023.9 KB"
+        self.add_column("Status", key="status", width=6)
 
     def show(self, documents: Iterable[DocumentRow], used: set[int]) -> None:
         cursor = self.cursor_row
@@ -103,7 +106,10 @@ class LibraryTable(DataTable):
 
 
 class LibraryPanel(Vertical):
-    """Library table on top, ingest progress bars under it."""
+    """The library table and how to use it. Ingest progress bars live under the chat, where
+    they are seen at any terminal width."""
+
+    BINDINGS = [Binding("escape", "close", "Close", show=False)]
 
     def compose(self) -> ComposeResult:
         yield Static("Library", classes="panel-title")
@@ -112,4 +118,9 @@ class LibraryPanel(Vertical):
             "Drop PDFs here (paste their paths). Space: use/skip, Del: remove.",
             id="library-hint",
         )
-        yield Vertical(id="ingests")
+
+    def action_close(self) -> None:
+        self.app.action_close_panel(self)  # type: ignore[attr-defined]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return is_overlay(self) if action == "close" else True

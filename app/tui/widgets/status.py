@@ -20,26 +20,51 @@ class StatusInfo:
     kv_type: str = "-"
     state: str = "idle"
 
-    def render_line(self) -> str:
+    def render_line(self, width: int | None = None) -> str:
+        """The parts joined by " | "; with a width, the least needed parts (cache, then
+        stage times, then device and KV type) give way so the rest fits."""
+        parts = self._parts()
+        if width is None:
+            return " | ".join(parts.values())
+        for drop in ("cache", "stages", "setup"):
+            if len(" | ".join(parts.values())) <= width:
+                break
+            if drop == "setup":
+                parts["setup"] = self.model
+            else:
+                parts.pop(drop, None)
+        return " | ".join(parts.values())
+
+    def _parts(self) -> dict[str, str]:
         # The state first: it must stay visible on a narrow terminal.
-        parts: list[str] = [self.state]
+        parts = {"state": self.state, "tokens": "tokens -"}
         if self.original_tokens is not None and self.compressed_tokens is not None:
             ratio = self.original_tokens / max(self.compressed_tokens, 1)
-            parts.append(
+            parts["tokens"] = (
                 f"tokens {self.original_tokens:,} -> {self.compressed_tokens:,} ({ratio:.1f}x)"
             )
-        else:
-            parts.append("tokens -")
         if self.cache_hits is not None:
-            parts.append(f"cache {self.cache_hits}")
+            parts["cache"] = f"cache {self.cache_hits}"
         if self.stages:
-            parts.append(" ".join(f"{k} {v:.1f}s" for k, v in self.stages.items()))
-        parts.append(f"{self.device} · {self.model} · KV {self.kv_type}")
-        return " | ".join(parts)
+            parts["stages"] = " ".join(f"{k} {v:.1f}s" for k, v in self.stages.items())
+        parts["setup"] = f"{self.device} · {self.model} · KV {self.kv_type}"
+        return parts
 
 
 class StatusLine(Static):
-    """One line; the app updates it from StatusInfo after each stage."""
+    """One line; the app updates it from StatusInfo after each stage. On a narrow terminal
+    it leaves out what does not fit rather than cutting the line off."""
+
+    info: StatusInfo | None = None
 
     def show(self, info: StatusInfo) -> None:
-        self.update(info.render_line())
+        self.info = info
+        self.update(info.render_line(self._width()))
+
+    def _width(self) -> int | None:
+        width = self.content_region.width
+        return width if width > 0 else None
+
+    def on_resize(self) -> None:
+        if self.info is not None:
+            self.update(self.info.render_line(self._width()))
