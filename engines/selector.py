@@ -22,7 +22,14 @@ from typing import Any
 import numpy as np
 
 from ctxchat.engines import fusion
-from ctxchat.engines.embeddings import EmbedStats, embed, embed_cached, embed_segments
+from ctxchat.engines.embeddings import (
+    DIM,
+    MODEL_ID,
+    EmbedStats,
+    embed,
+    embed_cached,
+    embed_segments,
+)
 from ctxchat.engines.errors import CtxchatError
 from ctxchat.engines.results import Span
 from ctxchat.engines.store import DocumentRow, SegmentRow, Store
@@ -115,7 +122,10 @@ class DocIndex:
 
     doc: DocumentRow
     segments: list[SegmentRow]
-    matrix: np.ndarray | None = None
+    matrix: np.ndarray | None = None  # every sentence's vector, once all are known
+    # While the document is being indexed: the vectors known so far (zero rows elsewhere).
+    partial: np.ndarray | None = None
+    have: np.ndarray | None = None
     _static: dict[str, Any] = field(default_factory=dict)
 
     def static(self, name: str) -> Any:
@@ -187,7 +197,142 @@ def document_matrix(
         stats.from_memory = True
         return index.matrix
     index.matrix = embed_segments(store, index.segments, stats, on_progress)
+    index.partial = index.have = None
     return index.matrix
+
+
+# -- vectors while a document is being indexed (the early path) -------------------------
+
+# A question on documents missing more than this many tokens of vectors is answered by the
+# early path instead of embedding them all first (that is seconds on a 2-core CPU; an
+# article embeds whole, a book is left to its background indexer, engines/indexing.py).
+EARLY_PATH_MIN_MISSING_TOKENS = 20_000
+# Early path: the best lexical candidates and their neighbours, embedded on demand (and
+# stored, so they count towards the index), up to this many tokens.
+EARLY_EMBED_TOKENS = 6_000
+
+
+def known_vectors(
+    store: Store, index: DocIndex, stats: EmbedStats
+) -> tuple[np.ndarray, np.ndarray]:
+    """(vectors, have): what memory and the store hold for the document's sentences, zero
+    rows where nothing is known yet. Only the rows still unknown are looked up again."""
+    n = len(index.segments)
+    if index.matrix is not None:
+        stats.from_memory = True
+        return index.matrix, np.ones(n, dtype=bool)
+    if index.partial is None or index.have is None:
+        index.partial = np.zeros((n, DIM), dtype=np.float32)
+        index.have = np.zeros(n, dtype=bool)
+    vectors, have = index.partial, index.have
+    unknown = np.flatnonzero(~have).tolist()
+    found = store.get_embeddings([index.segments[i].hash for i in unknown], MODEL_ID)
+    for i in unknown:
+        vector = found.get(index.segments[i].hash)
+        if vector is not None:
+            vectors[i], have[i] = vector, True
+    if have.all():
+        index.matrix, index.partial, index.have = vectors, None, None
+    return vectors, have
+
+
+def embed_rows(store: Store, index: DocIndex, rows: Sequence[int], stats: EmbedStats) -> None:
+    """Embed (and store) the sentences at `rows` of a partly indexed document."""
+    if not rows or index.partial is None or index.have is None:
+        return
+    matrix = embed_segments(store, [index.segments[i] for i in rows], stats)
+    index.partial[list(rows)] = matrix
+    index.have[list(rows)] = True
+    if index.have.all():
+        index.matrix, index.partial, index.have = index.partial, None, None
+
+
+def on_demand_rows(
+    lexical: np.ndarray, have: np.ndarray, tokens: Sequence[int], budget: int
+) -> list[int]:
+    """Retrieve-then-rerank: the sentences to embed now, best lexical hit first, each with
+    its neighbours (context and continuations are scored from them), within `budget` tokens."""
+    picked: list[int] = []
+    taken = set(np.flatnonzero(have).tolist())
+    used = 0
+    hits = np.flatnonzero(lexical > 0)
+    for i in hits[np.argsort(-lexical[hits], kind="stable")].tolist():
+        for j in (i, i - 1, i + 1):
+            if j < 0 or j >= len(have) or j in taken:
+                continue
+            if used + tokens[j] > budget:
+                return picked
+            taken.add(j)
+            picked.append(j)
+            used += tokens[j]
+    return picked
+
+
+def _distinct_share(indexes: Sequence[DocIndex], haves: Sequence[np.ndarray]) -> tuple[int, int]:
+    done: set[str] = set()
+    every: set[str] = set()
+    for ix, have in zip(indexes, haves, strict=True):
+        for seg, known in zip(ix.segments, have.tolist(), strict=True):
+            every.add(seg.hash)
+            if known:
+                done.add(seg.hash)
+    return len(done), len(every)
+
+
+def gather_vectors(
+    store: Store,
+    indexes: Sequence[DocIndex],
+    lexical: np.ndarray,
+    options: SelectorOptions,
+    embed_stats: EmbedStats,
+    stats: dict[str, Any],
+) -> np.ndarray:
+    """Every sentence's vector (embedding what is missing), or, for a large document still
+    being indexed, the early path: what is indexed plus the best lexical candidates
+    embedded on demand; the rest scores 0 on the dense signal. stats["index"] says which."""
+    known = [known_vectors(store, ix, embed_stats) for ix in indexes]
+    missing_tokens = sum(
+        seg.tokens
+        for ix, (_, have) in zip(indexes, known, strict=True)
+        for seg in (ix.segments[i] for i in np.flatnonzero(~have).tolist())
+    )
+    early = options.full and missing_tokens > EARLY_PATH_MIN_MISSING_TOKENS
+    haves = [have for _, have in known]
+    on_demand = 0
+    if early:
+        all_have = np.concatenate(haves)
+        tokens = [s.tokens for ix in indexes for s in ix.segments]
+        rows = on_demand_rows(lexical, all_have, tokens, EARLY_EMBED_TOKENS)
+        on_demand = len(rows)
+        offset = 0
+        for ix in indexes:
+            n = len(ix.segments)
+            embed_rows(
+                store, ix, [r - offset for r in rows if offset <= r < offset + n], embed_stats
+            )
+            offset += n
+        known = [known_vectors(store, ix, EmbedStats()) for ix in indexes]
+        haves = [have for _, have in known]
+    else:
+        known = [
+            (document_matrix(store, ix, embed_stats), np.ones(len(ix.segments), dtype=bool))
+            if not have.all()
+            else (vectors, have)
+            for ix, (vectors, have) in zip(indexes, known, strict=True)
+        ]
+        haves = [have for _, have in known]
+    embed_stats.total = sum(len(ix.segments) for ix in indexes)
+    embed_stats.cached = embed_stats.total - embed_stats.computed
+    done, total = _distinct_share(indexes, haves)
+    stats["index"] = {
+        "early": early,
+        "embedded": done,
+        "sentences": total,
+        "percent": 100 if done >= total else min(99, int(100 * done / max(total, 1))),
+        "on_demand": on_demand,
+    }
+    matrices = [vectors for vectors, _ in known]
+    return np.concatenate(matrices) if matrices else np.zeros((0, DIM), np.float32)
 
 
 @lru_cache(maxsize=256)
@@ -312,8 +457,7 @@ def score(
 
     start = time.perf_counter()
     embed_stats = EmbedStats()
-    matrices = [document_matrix(store, ix, embed_stats) for ix in indexes]
-    vectors = np.concatenate(matrices) if matrices else np.zeros((0, 384), np.float32)
+    vectors = gather_vectors(store, indexes, lexical, options, embed_stats, stats)
     stats["embed_s"] = round(embed_stats.seconds, 4)
     stats["embeddings"] = {
         "total": embed_stats.total,
