@@ -155,3 +155,14 @@ def format_eta(seconds: float | None) -> str:
     if seconds < 90:
         return f"~{max(1, round(seconds))} s left"
     return f"~{round(seconds / 60)} min left"
+
+
+def early_answer_note(index_stats: dict[str, object] | None) -> str | None:
+    """One line for a context made before the document was fully indexed (the early path),
+    from the selector's stats["index"]; None when the full index was used."""
+    if not index_stats or not index_stats.get("early"):
+        return None
+    return (
+        f"the index is {index_stats.get('percent', 0)}% done, so this context was ranked from "
+        "the best word matches embedded on the spot; `ctxchat add PATH` finishes the index"
+    )
