@@ -19,10 +19,16 @@ class StatusInfo:
     model: str = "-"
     kv_type: str = "-"
     state: str = "idle"
+    indexing: str | None = None  # background indexing: document, percent, time left
+    early_index: int | None = None  # the last context came from an N% index (early path)
 
     def render_line(self) -> str:
         # The state first: it must stay visible on a narrow terminal.
         parts: list[str] = [self.state]
+        if self.indexing:
+            parts.append(self.indexing)
+        if self.early_index is not None:
+            parts.append(f"early answer: index {self.early_index}% done")
         if self.original_tokens is not None and self.compressed_tokens is not None:
             ratio = self.original_tokens / max(self.compressed_tokens, 1)
             parts.append(
