@@ -201,11 +201,12 @@ def prepare(store: Any, docs: Sequence[Any], folder: Path, split: str, book: boo
 
 def warm(store: Any, cases: Sequence[Case]) -> None:
     """Embed every sentence once (stored in SQLite), so rows time warm questions."""
-    from ctxchat.engines.selector import select
+    from ctxchat.engines.pipeline import warm_document
 
     t0 = time.perf_counter()
     for case in cases:
-        select(store, [case.doc_id], "warm up", 10)
+        # Index fully: a question on an unindexed book would take the early path.
+        warm_document(store, case.doc_id)
     print(f"embeddings ready: {time.perf_counter() - t0:.1f} s", flush=True)
 
 
