@@ -35,7 +35,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add.set_defaults(func=cmd_add)
 
-    docs = sub.add_parser("docs", help="list the library", description="List the library.")
+    docs = sub.add_parser(
+        "docs",
+        help="list the library",
+        description="List the library, with the share of each document's sentences indexed.",
+    )
     docs.add_argument("--json", action="store_true", help="one JSON object per document")
     docs.set_defaults(func=cmd_docs)
 
@@ -181,10 +185,12 @@ def _report_add(result: Any, as_json: bool, indexed: int | None = None) -> None:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
+    from ctxchat.engines.indexing import index_progress
     from ctxchat.engines.store import Store
 
     with Store() as store:
         docs = store.documents()
+        indexed = {d.id: index_progress(store, d.id).percent for d in docs}
     if args.json:
         for d in docs:
             _print_json(
@@ -199,6 +205,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
                     "bytes": d.bytes,
                     "sha256": d.sha256,
                     "added": d.added_at,
+                    "indexed": indexed[d.id],
                 }
             )
         return 0
@@ -206,12 +213,19 @@ def cmd_docs(args: argparse.Namespace) -> int:
         print("The library is empty. Add documents with: ctxchat add PATH")
         return 0
     rows = [
-        (str(d.id), d.name, f"{d.pages:,}", f"{d.tokens:,}", d.added_at[:16].replace("T", " "))
+        (
+            str(d.id),
+            d.name,
+            f"{d.pages:,}",
+            f"{d.tokens:,}",
+            f"{indexed[d.id]}%",
+            d.added_at[:16].replace("T", " "),
+        )
         for d in docs
     ]
-    head = ("ID", "NAME", "PAGES", "TOKENS", "ADDED")
+    head = ("ID", "NAME", "PAGES", "TOKENS", "INDEXED", "ADDED")
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-    right = {0, 2, 3}  # numbers line up on the right
+    right = {0, 2, 3, 4}  # numbers line up on the right
     for row in [head, *rows]:
         cells = [
             c.rjust(w) if i in right else c.ljust(w)

@@ -151,6 +151,32 @@ def speed(texts: Sequence[str], repeats: int) -> dict[str, Any]:
     return {"texts": len(texts), "tokens": tokens, "rows": rows}
 
 
+def agreement(texts: Sequence[str], questions: Sequence[str], top: int = 20) -> dict[str, Any]:
+    """Share of each question's top-`top` sentences (by cosine) that a precision keeps the
+    same as fp32, over a sample of the document's sentences."""
+    import numpy as np
+
+    from ctxchat.engines.embeddings import Embedder
+    from ctxchat.engines.int8 import int8_available
+    from ctxchat.engines.models import cpu_has_bf16_units
+
+    names = ["fp32"] + (["bf16"] if cpu_has_bf16_units() else [])
+    names += ["int8"] if int8_available() else []
+    tops: dict[str, list[set[int]]] = {}
+    for name in names:
+        embedder = Embedder(device="cpu", precision=name)
+        matrix = embedder.encode(list(texts))
+        queries = embedder.encode(list(questions))
+        sims = queries @ matrix.T
+        tops[name] = [set(np.argsort(-row, kind="stable")[:top].tolist()) for row in sims]
+    out = {}
+    for name in names[1:]:
+        same = [len(a & b) / top for a, b in zip(tops["fp32"], tops[name], strict=True)]
+        out[name] = round(float(np.mean(same)), 4)
+        print(f"  {name}: {out[name]:.1%} of fp32's top-{top} sentences kept", flush=True)
+    return {"sentences": len(texts), "questions": len(questions), "top": top, "same": out}
+
+
 # -- timeline ----------------------------------------------------------------------------
 
 
@@ -299,7 +325,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--doc", choices=("generated", "book"), default="generated")
     parser.add_argument("--pages", type=int, default=300, help="pages of the generated PDF")
-    parser.add_argument("--parts", default="speed,timeline", help="speed,timeline,survival")
+    parser.add_argument(
+        "--parts", default="speed,timeline", help="speed,agreement,timeline,survival"
+    )
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--speed-texts", type=int, default=1500)
     parser.add_argument("--split", default="test", help="book questions: dev, test or all")
@@ -322,6 +350,10 @@ def main(argv: list[str] | None = None) -> None:
         if "speed" in parts:
             print("embedder speed:", flush=True)
             results["speed"] = speed(_sentences(pdf, home, args.speed_texts), args.repeats)
+        if "agreement" in parts:
+            print("top-20 agreement with fp32:", flush=True)
+            sample = _sentences(pdf, home, args.speed_texts)
+            results["agreement"] = agreement(sample, questions)
         if "timeline" in parts:
             print("timeline:", flush=True)
             results["timeline"] = timeline(pdf, questions, home)

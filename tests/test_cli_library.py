@@ -114,11 +114,12 @@ def test_docs_and_rm(files, capsys):
     capsys.readouterr()
     assert main(["docs"]) == 0
     table = capsys.readouterr().out.splitlines()
-    assert table[0].split() == ["ID", "NAME", "PAGES", "TOKENS", "ADDED"]
-    assert len(table) == 4 and "report 2026 é.pdf" in table[1]
+    assert table[0].split() == ["ID", "NAME", "PAGES", "TOKENS", "INDEXED", "ADDED"]
+    assert len(table) == 4 and "report 2026 é.pdf" in table[1] and " 100% " in table[1]
     assert main(["docs", "--json"]) == 0
     docs = _json_lines(capsys.readouterr().out)
     assert [d["name"] for d in docs] == ["report 2026 é.pdf", "a.md", "b.txt"]
+    assert [d["indexed"] for d in docs] == [100, 100, 100]
     assert main(["rm", "a.md"]) == 0
     assert capsys.readouterr().out == "removed a.md (id 2)\n"
     assert main(["rm", docs[2]["sha256"][:8]]) == 0
