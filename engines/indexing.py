@@ -14,12 +14,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ctxchat.engines.embeddings import MODEL_ID, Embedder, default_embedder
+from ctxchat.engines.embeddings import MODEL_ID, Embedder, default_embedder, embed_cached
 from ctxchat.engines.store import SegmentRow, Store
 
-# Tokens per committed chunk: about a second of embedding on a 2-core CPU in bf16, so a
+# Tokens per committed chunk: one to two seconds of embedding on a 2-core CPU in bf16, so a
 # cancel or a question's on-demand embedding waits at most that long.
-CHUNK_TOKENS = 6_000
+CHUNK_TOKENS = 4_096
 PAUSE_POLL_S = 0.1
 
 
@@ -128,7 +128,18 @@ def index_document(
         )
         if on_progress is not None:
             on_progress(progress)
+    stopped = _wait_or_stop(store, doc_id, should_stop, should_pause)
+    if stopped:
+        return IndexReport(progress, stopped)
+    embed_headings(store, doc_id)
     return IndexReport(progress)
+
+
+def embed_headings(store: Store, doc_id: int) -> None:
+    """The document's distinct section headings, embedded and stored (the selector scores
+    each sentence's heading against the question; a book has hundreds of them)."""
+    titles = sorted({s.heading for s in store.iter_segments(doc_id) if s.heading})
+    embed_cached(store, titles)
 
 
 def _wait_or_stop(

@@ -29,6 +29,7 @@ from ctxchat.engines.embeddings import (
     embed,
     embed_cached,
     embed_segments,
+    text_hash,
 )
 from ctxchat.engines.errors import CtxchatError
 from ctxchat.engines.results import Span
@@ -225,7 +226,7 @@ def document_matrix(
 EARLY_PATH_MIN_MISSING_TOKENS = 20_000
 # Early path: the best lexical candidates and their neighbours, embedded on demand (and
 # stored, so they count towards the index), up to this many tokens.
-EARLY_EMBED_TOKENS = 6_000
+EARLY_EMBED_TOKENS = 4_000
 
 
 def known_vectors(
@@ -515,7 +516,7 @@ def score(
                 )
         if options.heading_weight > 0:
             fused = fused + options.heading_weight * np.concatenate(
-                [_heading_scores(store, ix, q) for ix in indexes]
+                [_heading_scores(store, ix, q, stats["index"]["early"]) for ix in indexes]
             )
         if options.continuation > 0:
             leans = np.concatenate([ix.static("leans") for ix in indexes])
@@ -667,14 +668,23 @@ def carry_to_continuations(
     return out
 
 
-def _heading_scores(store: Store, index: DocIndex, q: np.ndarray) -> np.ndarray:
-    """Cosine of each sentence's section heading with the question (0 where none)."""
+def _heading_scores(
+    store: Store, index: DocIndex, q: np.ndarray, early: bool = False
+) -> np.ndarray:
+    """Cosine of each sentence's section heading with the question (0 where none). On the
+    early path only headings already embedded count: a book has a thousand headings,
+    whose embedding is indexing work (engines/indexing.py), not the question's."""
     titles, where = index.static("headings")
     if not titles:
         return np.zeros(len(index.segments))
-    if "heading_vectors" not in index._static:
-        index._static["heading_vectors"] = embed_cached(store, titles)
-    sims = np.append(np.clip(index._static["heading_vectors"] @ q, 0, None), 0.0)
+    if early and "heading_vectors" not in index._static:
+        found = store.get_embeddings([text_hash(t) for t in titles], MODEL_ID)
+        vectors = np.stack([found.get(text_hash(t), np.zeros(DIM, np.float32)) for t in titles])
+    else:
+        if "heading_vectors" not in index._static:
+            index._static["heading_vectors"] = embed_cached(store, titles)
+        vectors = index._static["heading_vectors"]
+    sims = np.append(np.clip(vectors @ q, 0, None), 0.0)
     return sims[where]  # where == -1 picks the appended 0
 
 

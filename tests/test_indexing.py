@@ -135,3 +135,23 @@ def test_eta_wording() -> None:
     progress = IndexProgress(1, 50, 200, seconds=5.0, computed=50)
     assert progress.percent == 25 and progress.eta_s == pytest.approx(15.0)
     assert IndexProgress(1, 199, 200).percent == 99 and IndexProgress(1, 0, 0).complete
+
+
+def test_headings_are_indexed_and_the_early_path_does_not_embed_them(early_path) -> None:
+    from ctxchat.engines.embeddings import MODEL_ID, text_hash
+
+    store = Store()
+    paragraphs, facts = long_document(6, seed=3, facts_every=2)
+    parts = []
+    for n, page in enumerate(paragraphs, start=1):
+        parts.append(f"## Section {n} on the depots of district {n * 7}")
+        parts.extend(page)
+    doc_id = add_text(store, "\n\n".join(parts), name="sections").id
+    titles = sorted({s.heading for s in store.segments(doc_id) if s.heading})
+    assert len(titles) == 6
+    keys = [text_hash(t) for t in titles]
+    sel = selector.select(store, [doc_id], facts[0].question, 200)
+    assert sel.stats["index"]["early"]
+    assert store.get_embeddings(keys, MODEL_ID) == {}  # left to the indexer
+    index_document(store, doc_id)
+    assert set(store.get_embeddings(keys, MODEL_ID)) == set(keys)
