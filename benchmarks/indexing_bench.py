@@ -286,17 +286,17 @@ def timeline(pdf: Path, questions: Sequence[str], home: Path, full: bool = True)
 def _state(base: Path, target: Path, oracle: Any, doc_id: int, share: float) -> Path:
     """A copy of the unindexed library with the first `share` of the document's sentences
     (in document order, as the indexer goes) given their vectors from the full index."""
-    from ctxchat.engines.embeddings import MODEL_ID
+    from ctxchat.engines.embeddings import MODEL_ID, text_hash
     from ctxchat.engines.store import Store
 
     shutil.copy(base, target)
     with Store(target) as store:
         missing = store.missing_embeddings(doc_id, MODEL_ID)
-        chosen = missing[: round(share * len(missing))]
+        chosen = [s.hash for s in missing[: round(share * len(missing))]]
+        if share >= 1:  # the indexer embeds the headings last
+            chosen += [text_hash(s.heading) for s in store.segments(doc_id) if s.heading]
         if chosen:
-            store.put_embeddings(
-                MODEL_ID, oracle.get_embeddings([s.hash for s in chosen], MODEL_ID)
-            )
+            store.put_embeddings(MODEL_ID, oracle.get_embeddings(chosen, MODEL_ID))
     return target
 
 
@@ -339,7 +339,8 @@ def survival(pdf: Path, questions: Sequence[Any], home: Path, full_db: Path) -> 
     out: dict[str, Any] = {"questions": len(asked), "budget": BUDGET, "rows": {}}
     real_embed = selector.embed_segments
     with Store(full_db) as oracle:
-        assert index_progress(oracle, doc.id).complete, "the timeline indexes the book first"
+        if not index_progress(oracle, doc.id).complete:
+            raise SystemExit("survival reads the timeline's full index: run timeline first")
         selector.embed_segments = _oracle_embedder(oracle)
         try:
             for share in SHARES:
@@ -413,12 +414,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--speed-texts", type=int, default=1500)
     parser.add_argument("--split", default="test", help="book questions: dev, test or all")
     parser.add_argument("--limit", type=int, default=0, help="at most this many questions")
+    parser.add_argument("--home", help="work folder to keep (survival reuses its timeline.db)")
     parser.add_argument("--out", help="write the results as JSON")
     args = parser.parse_args(argv)
     parts = set(args.parts.split(","))
     results: dict[str, Any] = {"doc": args.doc, "load_before": os.getloadavg()}
     with tempfile.TemporaryDirectory() as tmp:
-        home = Path(tmp)
+        home = Path(args.home or tmp)
         os.environ["CTXCHAT_HOME"] = str(home)
         if args.doc == "book":
             pdf, qs = book_pdf(home)
@@ -442,8 +444,6 @@ def main(argv: list[str] | None = None) -> None:
             if args.doc != "book":
                 parser.error("survival needs --doc book (human questions)")
             print("early-path survival:", flush=True)
-            if "timeline" not in parts:
-                parser.error("survival reuses the timeline's full index: add timeline")
             results["survival"] = survival(pdf, qs, home, home / "timeline.db")
     results["load_after"] = os.getloadavg()
     if args.out:
