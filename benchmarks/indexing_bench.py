@@ -356,6 +356,29 @@ def survival(pdf: Path, questions: Sequence[Any], home: Path, full_db: Path) -> 
     return out
 
 
+def baselines(pdf: Path, questions: Sequence[Any], home: Path, full_db: Path) -> dict[str, Any]:
+    """BM25 alone and MiniLM alone (fully indexed) on the same questions and budget."""
+    from benchmarks.realqa import answer_survives, document_text, readable
+    from ctxchat.engines import selector
+    from ctxchat.engines.store import Store
+
+    out = {}
+    with Store(full_db) as store:
+        doc = store.documents()[0]
+        asked = list(readable(questions, document_text(store, doc.id)))
+        for method in ("bm25", "dense"):
+            options = selector.SelectorOptions(method=method)
+            kept = sum(
+                answer_survives(
+                    q, selector.select(store, [doc.id], q.question, BUDGET, options=options).text
+                )
+                for q in asked
+            )
+            out[method] = round(kept / max(len(asked), 1), 4)
+            print(f"  {method}: survival {out[method]:.1%} of {len(asked)}", flush=True)
+    return out
+
+
 def _survival_row(
     state: Path, home: Path, doc_id: int, asked: Sequence[Any], survives: Callable[..., bool]
 ) -> dict[str, Any]:
@@ -445,6 +468,9 @@ def main(argv: list[str] | None = None) -> None:
                 parser.error("survival needs --doc book (human questions)")
             print("early-path survival:", flush=True)
             results["survival"] = survival(pdf, qs, home, home / "timeline.db")
+        if "baselines" in parts:
+            print("baselines:", flush=True)
+            results["baselines"] = baselines(pdf, qs, home, home / "timeline.db")
     results["load_after"] = os.getloadavg()
     if args.out:
         Path(args.out).write_text(json.dumps(results, indent=1))
