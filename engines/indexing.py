@@ -105,7 +105,6 @@ def index_document(
     should_stop() is asked between chunks; so is should_pause(), and while it holds the run
     waits (still stopping when asked). A removed document stops the run too.
     """
-    embedder = embedder or default_embedder()
     busy = 0.0  # seconds spent embedding: pauses do not count towards the rate
     progress = index_progress(store, doc_id)
     if on_progress is not None:
@@ -116,7 +115,8 @@ def index_document(
         if stopped:
             return IndexReport(progress, stopped)
         t0 = time.perf_counter()
-        vectors = embedder.encode([s.text for s in chunk])
+        # The model loads only when there is something to embed.
+        vectors = (embedder or default_embedder()).encode([s.text for s in chunk])
         store.put_embeddings(MODEL_ID, {s.hash: v for s, v in zip(chunk, vectors, strict=True)})
         busy += time.perf_counter() - t0
         progress = IndexProgress(
