@@ -209,10 +209,43 @@ def _warm_models(home: Path) -> None:
         default_compressor(store).compress(["Warm up the compressor."], target_tokens=3)
 
 
+def _start_indexer(
+    store: Any, doc_id: int, asking: threading.Event, stop: threading.Event, done: threading.Event
+) -> list[Any]:
+    """Index in a thread, as the TUI's worker: paused while asking, stopped by `stop`."""
+    from ctxchat.engines.indexing import index_document
+
+    progress: list[Any] = []
+
+    def run() -> None:
+        index_document(
+            store,
+            doc_id,
+            on_progress=progress.append,
+            should_pause=asking.is_set,
+            should_stop=stop.is_set,
+        )
+        done.set()
+
+    threading.Thread(target=run, daemon=True).start()
+    return progress
+
+
+def _warm_question(store: Any, doc_id: int, questions: Sequence[str]) -> float:
+    """Median wall seconds of a question once indexed (selection only, cache off)."""
+    from ctxchat.engines.pipeline import compress_documents
+
+    warm = []
+    for q in questions:
+        t = Clock()
+        compress_documents(store, [doc_id], q, budget=BUDGET, prune=False, use_cache=False)
+        warm.append(t.read()["wall_s"])
+    return statistics.median(warm)
+
+
 def timeline(pdf: Path, questions: Sequence[str], home: Path, full: bool = True) -> dict[str, Any]:
     """Add -> first context (early path, index running) -> full index -> warm questions."""
     from ctxchat.engines import selector
-    from ctxchat.engines.indexing import IndexProgress, index_document
     from ctxchat.engines.library import add_path
     from ctxchat.engines.pipeline import compress_documents
     from ctxchat.engines.store import Store
@@ -230,20 +263,8 @@ def timeline(pdf: Path, questions: Sequence[str], home: Path, full: bool = True)
         flush=True,
     )
     asking, stop, done = threading.Event(), threading.Event(), threading.Event()
-    progress: list[IndexProgress] = []
-
-    def run_index() -> None:
-        index_document(
-            store,
-            doc.id,
-            on_progress=progress.append,
-            should_pause=asking.is_set,
-            should_stop=stop.is_set,
-        )
-        done.set()
-
     asking.set()  # as the TUI: the question goes first, the index waits for it
-    threading.Thread(target=run_index, daemon=True).start()
+    progress = _start_indexer(store, doc.id, asking, stop, done)
     first = compress_documents(store, [doc.id], questions[0], budget=BUDGET, use_cache=False)
     out["first_context"] = clock.read()
     asking.clear()
@@ -268,15 +289,10 @@ def timeline(pdf: Path, questions: Sequence[str], home: Path, full: bool = True)
     print(
         f"  full index: {out['full_index']}, from the drop {out['drop_to_full_index']}", flush=True
     )
-    warm = []
-    for q in questions[1:6]:
-        t = Clock()
-        compress_documents(store, [doc.id], q, budget=BUDGET, prune=False, use_cache=False)
-        warm.append(t.read()["wall_s"])
+    out["warm_question_s"] = _warm_question(store, doc.id, questions[1:6])
     selector.DOC_CACHE.clear()
     store.close()
-    out["warm_question_s"] = statistics.median(warm)
-    print(f"  warm question: {out['warm_question_s']:.3f} s (median of {len(warm)})", flush=True)
+    print(f"  warm question: {out['warm_question_s']:.3f} s (median)", flush=True)
     return out
 
 
