@@ -38,11 +38,11 @@ async def test_progress_shows_in_the_row_and_the_status_line(tmp_path: Path) -> 
         app.post_message(IndexProgressed(doc.id, doc.name, halfway, None))
         await settle(app, pilot)
         table = app.query_one(LibraryTable)
-        assert str(table.get_cell(str(doc.id), "status")) == "34% 39s"
+        assert str(table.get_cell(str(doc.id), "status")) == "34% 1m"
         line = str(app.query_one("#status").render())
         assert "indexing book.pdf 34% · ~39 s left" in line
         app.refresh_library()  # a redraw keeps the progress
-        assert str(table.get_cell(str(doc.id), "status")) == "34% 39s"
+        assert str(table.get_cell(str(doc.id), "status")) == "34% 1m"
         done = IndexProgress(doc.id, 1000, 1000, seconds=60.0, computed=1000)
         app.post_message(IndexProgressed(doc.id, doc.name, done, None))
         await settle(app, pilot)

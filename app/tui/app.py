@@ -6,6 +6,7 @@ keys keep working while documents are read and answers stream in.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import deque
@@ -642,10 +643,11 @@ class CtxchatApp(App[int]):
 
 
 def _short_eta(seconds: float | None) -> str:
-    """Time left in a few characters, for the library's narrow status column."""
+    """Minutes left, rounded up ("1m"): the library's status column has six characters
+    ("34% 1m"); the status line gives the seconds."""
     if seconds is None:
         return ""
-    return f"{max(1, round(seconds))}s" if seconds < 90 else f"{round(seconds / 60)}m"
+    return f"{max(1, math.ceil(seconds / 60))}m"
 
 
 def describe_cache_hits(hits: Any) -> str | None:
