@@ -138,6 +138,7 @@ def _prune_default(llm: Any) -> bool | None:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from ctxchat.engines.answer import answer_stream
+    from ctxchat.engines.indexing import early_answer_note
     from ctxchat.engines.kvstate import KVStateStore
     from ctxchat.engines.library import ensure_document
     from ctxchat.engines.llm import open_llm
@@ -187,8 +188,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 recompress=recompress,
                 kv_store=KVStateStore(),
             )
-            for note in [*getattr(llm, "notices", []), *stream.prompt.notes]:
-                print(terminal_safe(f"ctxchat: {note}"), file=sys.stderr)
+            early = early_answer_note(compressed.stats.get("index"))
+            for note in [*getattr(llm, "notices", []), *stream.prompt.notes, early]:
+                if note:
+                    print(terminal_safe(f"ctxchat: {note}"), file=sys.stderr)
             pieces = iter(stream)
             try:
                 for piece in pieces:

@@ -106,6 +106,7 @@ def read_stdin_text() -> str:
 def cmd_compress(args: argparse.Namespace) -> int:
     from ctxchat.app.config import load_config
     from ctxchat.engines import pipeline
+    from ctxchat.engines.indexing import early_answer_note
 
     prune = False if args.no_prune else None
     setup = compressor_setup(load_config(), args)
@@ -160,4 +161,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
         if not result.text.endswith("\n"):
             sys.stdout.write("\n")
     print(_summary(result), file=sys.stderr)
+    note = early_answer_note(result.stats.get("index"))
+    if note:
+        print(f"ctxchat: {note}", file=sys.stderr)
     return 0

@@ -22,7 +22,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     add = sub.add_parser(
         "add",
         help="add PDFs, EPUBs, XPS, HTML, text, Markdown or notes folders to the library",
-        description="Add documents to the library. Folders are searched recursively "
+        description="Add documents to the library, then index them (embed every sentence, "
+        "with a progress bar) so that questions are fast. Indexing is resumable: Ctrl-C keeps "
+        "what is done, and `ctxchat add` again finishes it. Folders are searched recursively "
         "(hidden files skipped). Exit code 1 if any file could not be added.",
     )
     add.add_argument("paths", nargs="+", metavar="PATH", help="a file or a folder of notes")
@@ -41,9 +43,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="refuse EPUB/XPS/HTML holding more decompressed text and markup "
         "(default 16, or $CTXCHAT_MAX_MB)",
     )
+    add.add_argument(
+        "--no-index",
+        action="store_true",
+        help="only add; questions then start from lexical matches while the index is missing",
+    )
     add.set_defaults(func=cmd_add)
 
-    docs = sub.add_parser("docs", help="list the library", description="List the library.")
+    docs = sub.add_parser(
+        "docs",
+        help="list the library",
+        description="List the library, with the share of each document's sentences indexed.",
+    )
     docs.add_argument("--json", action="store_true", help="one JSON object per document")
     docs.set_defaults(func=cmd_docs)
 
@@ -93,14 +104,59 @@ def cmd_add(args: argparse.Namespace) -> int:
                 with ProgressBar(item.name, unit="pages") as bar:
                     result = add_one(store, item, args.password, bar.update, limits)
             failures += isinstance(result, AddFailure)
-            _report_add(result, args.json)
+            indexed = None
+            if args.json and not isinstance(result, AddFailure) and not args.no_index:
+                indexed = _index(store, result.document)
+            _report_add(result, args.json, indexed)
+            if not args.json and not isinstance(result, AddFailure) and not args.no_index:
+                _index(store, result.document)
     if failures and not args.json:
         total = "" if failures == 1 else f" ({failures} files)"
         print(f"ctxchat: some files could not be added{total}", file=sys.stderr)
     return 1 if failures else 0
 
 
-def _report_add(result: Any, as_json: bool) -> None:
+def _index(store: Any, doc: Any) -> int:
+    """Embed the document's sentences with a progress bar; returns the percent indexed.
+
+    Ctrl-C stops after the chunk in flight, keeping every vector stored so far.
+    """
+    from ctxchat.app.progress import ProgressBar
+    from ctxchat.engines.indexing import index_document, index_progress
+
+    if index_progress(store, doc.id).complete:
+        return 100
+    with ProgressBar(f"indexing {doc.name}", unit="sentences") as bar:
+        started: list[int] = []
+
+        def show(p: Any) -> None:
+            if not started:
+                started.append(p.done)
+                bar.restart_clock(p.done)
+            bar.update(p.done, p.total)
+
+        try:
+            report = index_document(store, doc.id, on_progress=show)
+        except KeyboardInterrupt:
+            bar.close()
+            done = index_progress(store, doc.id)
+            print(
+                f"ctxchat: indexing {doc.name} stopped at {done.percent}%; "
+                "`ctxchat add` again resumes it (questions work meanwhile)",
+                file=sys.stderr,
+            )
+            raise
+    p = report.progress
+    if p.computed:
+        print(
+            f"ctxchat: indexed {doc.name}: {p.computed:,} sentences in {p.seconds:.1f} s",
+            file=sys.stderr,
+            flush=True,
+        )
+    return p.percent
+
+
+def _report_add(result: Any, as_json: bool, indexed: int | None = None) -> None:
     from ctxchat.engines.library import AddFailure
 
     if isinstance(result, AddFailure):
@@ -115,6 +171,7 @@ def _report_add(result: Any, as_json: bool) -> None:
                     "tokens": None,
                     "segments": None,
                     "created": False,
+                    "indexed": None,
                     "error": result.error,
                 }
             )
@@ -133,6 +190,7 @@ def _report_add(result: Any, as_json: bool) -> None:
                 "tokens": doc.tokens,
                 "segments": doc.segments,
                 "created": result.created,
+                "indexed": indexed,
                 "error": None,
             }
         )
@@ -147,10 +205,12 @@ def _report_add(result: Any, as_json: bool) -> None:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
+    from ctxchat.engines.indexing import index_progress
     from ctxchat.engines.store import Store
 
     with Store() as store:
         docs = store.documents()
+        indexed = {d.id: index_progress(store, d.id).percent for d in docs}
     if args.json:
         for d in docs:
             _print_json(
@@ -165,6 +225,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
                     "bytes": d.bytes,
                     "sha256": d.sha256,
                     "added": d.added_at,
+                    "indexed": indexed[d.id],
                 }
             )
         return 0
@@ -177,13 +238,14 @@ def cmd_docs(args: argparse.Namespace) -> int:
             terminal_safe(d.name),
             f"{d.pages:,}",
             f"{d.tokens:,}",
+            f"{indexed[d.id]}%",
             d.added_at[:16].replace("T", " "),
         )
         for d in docs
     ]
-    head = ("ID", "NAME", "PAGES", "TOKENS", "ADDED")
+    head = ("ID", "NAME", "PAGES", "TOKENS", "INDEXED", "ADDED")
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-    right = {0, 2, 3}  # numbers line up on the right
+    right = {0, 2, 3, 4}  # numbers line up on the right
     for row in [head, *rows]:
         cells = [
             c.rjust(w) if i in right else c.ljust(w)
@@ -284,6 +346,15 @@ def _cl100k() -> str:
     return f"{encoding().name} ({encoding().n_vocab:,} tokens)"
 
 
+def _minilm() -> str:
+    """Where the embedding model is and the number format it runs in here."""
+    from ctxchat.engines.embeddings import resolve_embed_precision
+    from ctxchat.engines.models import minilm_dir, torch_device
+
+    device = torch_device("auto")
+    return f"{minilm_dir()} ({resolve_embed_precision(device)} on {device})"
+
+
 def run_checks() -> list[Check]:
     from ctxchat.engines import models
 
@@ -299,7 +370,7 @@ def run_checks() -> list[Check]:
         *_store_check(),
         Check("pymupdf", pymupdf is not None, pymupdf or "not installed"),
         _model_check("cl100k tokenizer", _cl100k, required=True),
-        _model_check("MiniLM embeddings", models.minilm_dir, required=True),
+        _model_check("MiniLM embeddings", _minilm, required=True),
         _model_check("SmolLM2 chat model", models.smollm_gguf, required=False),
         Check("llama-cpp-python", llama is not None, llama or "not installed", required=False),
         _compressor_check(),

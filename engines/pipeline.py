@@ -24,7 +24,6 @@ from ctxchat.engines.results import Compressed, Span
 from ctxchat.engines.selector import (
     Piece,
     SelectorOptions,
-    document_matrix,
     load_documents,
     render,
     select,
@@ -328,6 +327,11 @@ def compress_documents(
         stats["seconds"]["embed"] = selection.stats.get("embed_s", 0.0)
         stats["cache_hits"]["embeddings"] = selection.stats.get("embeddings", {}).get("cached", 0)
         stats["selection"] = selection.stats
+        if selection.stats.get("index"):
+            stats["index"] = selection.stats["index"]
+            if selection.stats["index"]["early"]:
+                # Answered before the index is complete: a later call will rank better.
+                key = None
         if comp is None or selection.tokens <= target:
             stats["mode"] = "select"
             text, spans = selection.text, _verbatim_sources(selection.spans)
@@ -402,13 +406,25 @@ def warm_document(
 ) -> EmbedStats:
     """Compute (or load) a document's sentence embeddings ahead of the first question.
 
-    The TUI calls this in a worker right after adding a document; on_progress(done, total)
-    counts sentences embedded.
+    A thin wrapper of engines.indexing.index_document (resumable, chunked) kept for
+    callers of the first API; on_progress(done, total) counts distinct sentences.
     """
-    stats = EmbedStats()
-    for index in load_documents(store, [doc_id]):
-        document_matrix(store, index, stats, on_progress)
-    return stats
+    from ctxchat.engines.indexing import index_document
+
+    report = index_document(
+        store,
+        doc_id,
+        on_progress=None if on_progress is None else (lambda p: on_progress(p.done, p.total)),
+    )
+    done = report.progress
+    doc = store.document(doc_id)
+    rows = doc.segments if doc is not None else done.total
+    return EmbedStats(
+        total=rows,
+        cached=rows - done.computed,
+        computed=done.computed,
+        seconds=done.seconds,
+    )
 
 
 def add_text(store: Store, text: str, name: str = TEXT_DOC_NAME) -> DocumentRow:

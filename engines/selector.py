@@ -22,7 +22,15 @@ from typing import Any
 import numpy as np
 
 from ctxchat.engines import fusion
-from ctxchat.engines.embeddings import EmbedStats, embed, embed_cached, embed_segments
+from ctxchat.engines.embeddings import (
+    DIM,
+    MODEL_ID,
+    EmbedStats,
+    embed,
+    embed_cached,
+    embed_segments,
+    text_hash,
+)
 from ctxchat.engines.errors import CtxchatError
 from ctxchat.engines.results import Span
 from ctxchat.engines.store import DocumentRow, SegmentRow, Store
@@ -45,7 +53,7 @@ _NORMALISE = re.compile(r"\W+")
 class SelectorOptions:
     """How sentences are ranked. `method` picks a baseline for benchmarks; "ctxchat" is all."""
 
-    method: str = "ctxchat"  # random | bm25 | dense | hybrid | ctxchat
+    method: str = "ctxchat"  # random | lead | blind | bm25 | dense | hybrid | ctxchat
     # Defaults chosen on the generated QA set (benchmarks/README.md): min-max fusion beat
     # reciprocal-rank fusion, and questions that paraphrase favour the dense signal.
     fusion: str = "minmax"  # minmax | rrf
@@ -62,6 +70,18 @@ class SelectorOptions:
     relative_cutoff: float = 0.25
     adaptive_floor: int = 2048
     bm25_limit: int = 5000
+    # Query handling for the lexical signal: "content" drops question and function words
+    # ("who", "did", "the", "my"), which match everywhere in a long document; "raw" is
+    # the question as typed (what the BM25 baseline uses).
+    lexical_query: str = "raw"
+    # Passage-level evidence: each sentence gets this share of its section's score (the
+    # section's best dense match fused with its summed BM25), so a sentence in the passage
+    # that answers the question ranks above a look-alike elsewhere.
+    section_weight: float = 0.0
+    # Headings as evidence: a section whose heading the question names, or that the best
+    # sentences name (the bridge to a second passage), gets this much added.
+    named_weight: float = 0.0
+    named_from_top: int = 3
     seed: int = 0
 
     @property
@@ -115,7 +135,10 @@ class DocIndex:
 
     doc: DocumentRow
     segments: list[SegmentRow]
-    matrix: np.ndarray | None = None
+    matrix: np.ndarray | None = None  # every sentence's vector, once all are known
+    # While the document is being indexed: the vectors known so far (zero rows elsewhere).
+    partial: np.ndarray | None = None
+    have: np.ndarray | None = None
     _static: dict[str, Any] = field(default_factory=dict)
 
     def static(self, name: str) -> Any:
@@ -129,6 +152,10 @@ class DocIndex:
                 value = leans_back(segs)
             elif name == "names":
                 value = [self.doc.name] * len(segs)
+            elif name == "sections":
+                value = _section_ids(segs)
+            elif name == "section_titles":
+                value = _section_titles(segs, self.static("sections"))
             else:  # "headings": the distinct headings and each sentence's index into them
                 titles = sorted({s.heading for s in segs if s.heading})
                 where = {t: i for i, t in enumerate(titles)}
@@ -187,7 +214,142 @@ def document_matrix(
         stats.from_memory = True
         return index.matrix
     index.matrix = embed_segments(store, index.segments, stats, on_progress)
+    index.partial = index.have = None
     return index.matrix
+
+
+# -- vectors while a document is being indexed (the early path) -------------------------
+
+# A question on documents missing more than this many tokens of vectors is answered by the
+# early path instead of embedding them all first (that is seconds on a 2-core CPU; an
+# article embeds whole, a book is left to its background indexer, engines/indexing.py).
+EARLY_PATH_MIN_MISSING_TOKENS = 20_000
+# Early path: the best lexical candidates and their neighbours, embedded on demand (and
+# stored, so they count towards the index), up to this many tokens.
+EARLY_EMBED_TOKENS = 4_000
+
+
+def known_vectors(
+    store: Store, index: DocIndex, stats: EmbedStats
+) -> tuple[np.ndarray, np.ndarray]:
+    """(vectors, have): what memory and the store hold for the document's sentences, zero
+    rows where nothing is known yet. Only the rows still unknown are looked up again."""
+    n = len(index.segments)
+    if index.matrix is not None:
+        stats.from_memory = True
+        return index.matrix, np.ones(n, dtype=bool)
+    if index.partial is None or index.have is None:
+        index.partial = np.zeros((n, DIM), dtype=np.float32)
+        index.have = np.zeros(n, dtype=bool)
+    vectors, have = index.partial, index.have
+    unknown = np.flatnonzero(~have).tolist()
+    found = store.get_embeddings([index.segments[i].hash for i in unknown], MODEL_ID)
+    for i in unknown:
+        vector = found.get(index.segments[i].hash)
+        if vector is not None:
+            vectors[i], have[i] = vector, True
+    if have.all():
+        index.matrix, index.partial, index.have = vectors, None, None
+    return vectors, have
+
+
+def embed_rows(store: Store, index: DocIndex, rows: Sequence[int], stats: EmbedStats) -> None:
+    """Embed (and store) the sentences at `rows` of a partly indexed document."""
+    if not rows or index.partial is None or index.have is None:
+        return
+    matrix = embed_segments(store, [index.segments[i] for i in rows], stats)
+    index.partial[list(rows)] = matrix
+    index.have[list(rows)] = True
+    if index.have.all():
+        index.matrix, index.partial, index.have = index.partial, None, None
+
+
+def on_demand_rows(
+    lexical: np.ndarray, have: np.ndarray, tokens: Sequence[int], budget: int
+) -> list[int]:
+    """Retrieve-then-rerank: the sentences to embed now, best lexical hit first, each with
+    its neighbours (context and continuations are scored from them), within `budget` tokens."""
+    picked: list[int] = []
+    taken = set(np.flatnonzero(have).tolist())
+    used = 0
+    hits = np.flatnonzero(lexical > 0)
+    for i in hits[np.argsort(-lexical[hits], kind="stable")].tolist():
+        for j in (i, i - 1, i + 1):
+            if j < 0 or j >= len(have) or j in taken:
+                continue
+            if used + tokens[j] > budget:
+                return picked
+            taken.add(j)
+            picked.append(j)
+            used += tokens[j]
+    return picked
+
+
+def _distinct_share(indexes: Sequence[DocIndex], haves: Sequence[np.ndarray]) -> tuple[int, int]:
+    done: set[str] = set()
+    every: set[str] = set()
+    for ix, have in zip(indexes, haves, strict=True):
+        for seg, known in zip(ix.segments, have.tolist(), strict=True):
+            every.add(seg.hash)
+            if known:
+                done.add(seg.hash)
+    return len(done), len(every)
+
+
+def gather_vectors(
+    store: Store,
+    indexes: Sequence[DocIndex],
+    lexical: np.ndarray,
+    options: SelectorOptions,
+    embed_stats: EmbedStats,
+    stats: dict[str, Any],
+) -> np.ndarray:
+    """Every sentence's vector (embedding what is missing), or, for a large document still
+    being indexed, the early path: what is indexed plus the best lexical candidates
+    embedded on demand; the rest scores 0 on the dense signal. stats["index"] says which."""
+    known = [known_vectors(store, ix, embed_stats) for ix in indexes]
+    missing_tokens = sum(
+        seg.tokens
+        for ix, (_, have) in zip(indexes, known, strict=True)
+        for seg in (ix.segments[i] for i in np.flatnonzero(~have).tolist())
+    )
+    early = options.full and missing_tokens > EARLY_PATH_MIN_MISSING_TOKENS
+    haves = [have for _, have in known]
+    on_demand = 0
+    if early:
+        all_have = np.concatenate(haves)
+        tokens = [s.tokens for ix in indexes for s in ix.segments]
+        rows = on_demand_rows(lexical, all_have, tokens, EARLY_EMBED_TOKENS)
+        on_demand = len(rows)
+        offset = 0
+        for ix in indexes:
+            n = len(ix.segments)
+            embed_rows(
+                store, ix, [r - offset for r in rows if offset <= r < offset + n], embed_stats
+            )
+            offset += n
+        known = [known_vectors(store, ix, EmbedStats()) for ix in indexes]
+        haves = [have for _, have in known]
+    else:
+        known = [
+            (document_matrix(store, ix, embed_stats), np.ones(len(ix.segments), dtype=bool))
+            if not have.all()
+            else (vectors, have)
+            for ix, (vectors, have) in zip(indexes, known, strict=True)
+        ]
+        haves = [have for _, have in known]
+    embed_stats.total = sum(len(ix.segments) for ix in indexes)
+    embed_stats.cached = embed_stats.total - embed_stats.computed
+    done, total = _distinct_share(indexes, haves)
+    stats["index"] = {
+        "early": early,
+        "embedded": done,
+        "sentences": total,
+        "percent": 100 if done >= total else min(99, int(100 * done / max(total, 1))),
+        "on_demand": on_demand,
+    }
+    matrices = [vectors for vectors, _ in known]
+    return np.concatenate(matrices) if matrices else np.zeros((0, DIM), np.float32)
 
 
 @lru_cache(maxsize=256)
@@ -292,12 +454,19 @@ def score(
         # Seeded per question: reproducible, yet not the same sentences for every question.
         rng = np.random.default_rng([options.seed, zlib.crc32(query.encode("utf-8"))])
         return Scored(segments, names, rng.random(n), np.ones(n), None)
+    if options.method == "lead":  # the document's opening, as far as the budget goes
+        return Scored(segments, names, -np.arange(n, dtype=np.float64), np.ones(n), None)
+    if options.method == "blind":  # never reads the question
+        return Scored(segments, names, blind_scores(segments), np.ones(n), None)
 
     lexical = np.zeros(n)
     present = np.zeros(n, dtype=bool)
     if options.method != "dense":
         start = time.perf_counter()
-        hits = store.bm25([ix.doc.id for ix in indexes], query, limit=options.bm25_limit)
+        lexical_query = content_words(query) if options.lexical_query == "content" else query
+        hits = store.bm25(
+            [ix.doc.id for ix in indexes], lexical_query or query, limit=options.bm25_limit
+        )
         offset = 0
         for ix in indexes:
             position = ix.static("position")
@@ -312,8 +481,7 @@ def score(
 
     start = time.perf_counter()
     embed_stats = EmbedStats()
-    matrices = [document_matrix(store, ix, embed_stats) for ix in indexes]
-    vectors = np.concatenate(matrices) if matrices else np.zeros((0, 384), np.float32)
+    vectors = gather_vectors(store, indexes, lexical, options, embed_stats, stats)
     stats["embed_s"] = round(embed_stats.seconds, 4)
     stats["embeddings"] = {
         "total": embed_stats.total,
@@ -336,9 +504,19 @@ def score(
     else:
         fused = fusion.weighted_minmax(lexical, dense, options.dense_weight)
     if options.full:
+        if options.section_weight > 0 or options.named_weight > 0:
+            sections, titles = _all_sections(indexes)
+            if options.section_weight > 0:
+                fused = fused + options.section_weight * section_scores(
+                    sections, lexical, dense, options.dense_weight
+                )
+            if options.named_weight > 0:
+                fused = fused + options.named_weight * named_sections(
+                    segments, sections, titles, query, fused, options.named_from_top
+                )
         if options.heading_weight > 0:
             fused = fused + options.heading_weight * np.concatenate(
-                [_heading_scores(store, ix, q) for ix in indexes]
+                [_heading_scores(store, ix, q, stats["index"]["early"]) for ix in indexes]
             )
         if options.continuation > 0:
             leans = np.concatenate([ix.static("leans") for ix in indexes])
@@ -346,6 +524,124 @@ def score(
         same_block = np.concatenate([ix.static("same_block_prev") for ix in indexes])
         fused = fusion.neighbour_boost(fused, same_block, options.neighbour_weight)
     return Scored(segments, names, fused, relevance, vectors)
+
+
+_WORDS = re.compile(r"\w[\w'-]*")
+# Words that carry no topic in a question typed in any case ("who played guitar on my
+# guitar gently weeps"): question words, auxiliaries, pronouns, articles, prepositions.
+STOPWORDS = frozenset(
+    """a about after all also an and any are as at be been before being between both but
+    by can could did do does doing during each for from had has have having he her here
+    hers him his how i if in into is it its just me more most my no nor not of off on once
+    only or other our out over own same she should so some such than that the their them
+    then there these they this those through to too under until up very was we were what
+    when where which while who whom whose why will with would you your""".split()
+)
+
+
+def content_words(query: str) -> str:
+    """The query without stopwords (empty when nothing else is left)."""
+    words = [w for w in _WORDS.findall(query) if w.lower() not in STOPWORDS]
+    return " ".join(words)
+
+
+def _section_ids(segments: Sequence[SegmentRow]) -> np.ndarray:
+    """A section number per sentence: a new one at each heading change (or, without
+    headings, at each paragraph), never spanning documents."""
+    out = np.zeros(len(segments), dtype=np.int64)
+    current = 0
+    for i in range(1, len(segments)):
+        a, b = segments[i - 1], segments[i]
+        key_a = a.heading if a.heading is not None else a.paragraph
+        key_b = b.heading if b.heading is not None else b.paragraph
+        if a.doc_id != b.doc_id or key_a != key_b:
+            current += 1
+        out[i] = current
+    return out
+
+
+_NUMBERING = re.compile(r"^(?:(?:chapter|section|part)\s+)?[\dIVX]+(?:\.\d+)*\.?\s+", re.IGNORECASE)
+_PAREN = re.compile(r"\s*\([^)]*\)")
+
+
+def _section_titles(segments: Sequence[SegmentRow], sections: np.ndarray) -> list[str]:
+    """Each section's heading as a phrase to look for ("3.2 Ed Wood (film)" -> "ed wood"),
+    "" where there is none or it is too short to mean anything."""
+    titles = [""] * (int(sections.max()) + 1 if len(sections) else 0)
+    for seg, k in zip(segments, sections.tolist(), strict=True):
+        if seg.heading and not titles[k]:
+            title = _PAREN.sub("", _NUMBERING.sub("", seg.heading)).strip().lower()
+            titles[k] = title if len(title) >= 4 else ""
+    return titles
+
+
+def section_scores(
+    sections: np.ndarray, lexical: np.ndarray, dense: np.ndarray, dense_weight: float
+) -> np.ndarray:
+    """Each sentence's section score: its section's best dense match and summed BM25,
+    min-max fused like sentences are."""
+    if not len(sections):
+        return np.zeros(0)
+    count = int(sections.max()) + 1
+    lex = np.bincount(sections, weights=lexical, minlength=count)
+    best = np.full(count, -1.0)
+    np.maximum.at(best, sections, dense)
+    return fusion.weighted_minmax(lex, best, dense_weight)[sections]
+
+
+def _all_sections(indexes: Sequence[DocIndex]) -> tuple[np.ndarray, list[str]]:
+    """Section numbers over several documents (offset per document) and their titles."""
+    parts, titles = [], []
+    for ix in indexes:
+        parts.append(ix.static("sections") + len(titles))
+        titles.extend(ix.static("section_titles"))
+    return (np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)), titles
+
+
+def named_sections(
+    segments: Sequence[SegmentRow],
+    sections: np.ndarray,
+    titles: Sequence[str],
+    query: str,
+    scores: np.ndarray,
+    top: int,
+) -> np.ndarray:
+    """1 for sentences of a section whose heading the question names, or one of the `top`
+    best sentences outside it names; else 0."""
+    padded = [f" {_NORMALISE.sub(' ', t).strip()} " for t in titles]
+    best = np.argsort(-scores, kind="stable")[:top].tolist()
+    texts = [" " + _NORMALISE.sub(" ", query.lower()) + " "]
+    sources = [-1]
+    for i in best:
+        texts.append(" " + _NORMALISE.sub(" ", segments[i].text.lower()) + " ")
+        sources.append(int(sections[i]))
+    named = np.zeros(len(titles))
+    for k, title in enumerate(padded):
+        if title.strip() and any(
+            title in text and src != k for text, src in zip(texts, sources, strict=True)
+        ):
+            named[k] = 1.0
+    return named[sections] if len(titles) else np.zeros(len(sections))
+
+
+def blind_scores(segments: Sequence[SegmentRow]) -> np.ndarray:
+    """A question-blind baseline: the share of a sentence's words that carry facts (a
+    digit, or a capitalised word that is rare in the document). It is what a selector can
+    get without the question: on text where only facts hold digits and names, a lot."""
+    words = [_WORDS.findall(s.text) for s in segments]
+    counts: dict[str, int] = {}
+    for ws in words:
+        for w in ws:
+            counts[w] = counts.get(w, 0) + 1
+    out = np.zeros(len(segments))
+    for i, ws in enumerate(words):
+        facts = sum(
+            1
+            for k, w in enumerate(ws)
+            if any(c.isdigit() for c in w) or (k > 0 and w[0].isupper() and counts[w] <= 3)
+        )
+        out[i] = facts / max(len(ws), 1) ** 0.5
+    return out
 
 
 def leans_back(segments: Sequence[SegmentRow]) -> np.ndarray:
@@ -372,14 +668,23 @@ def carry_to_continuations(
     return out
 
 
-def _heading_scores(store: Store, index: DocIndex, q: np.ndarray) -> np.ndarray:
-    """Cosine of each sentence's section heading with the question (0 where none)."""
+def _heading_scores(
+    store: Store, index: DocIndex, q: np.ndarray, early: bool = False
+) -> np.ndarray:
+    """Cosine of each sentence's section heading with the question (0 where none). On the
+    early path only headings already embedded count: a book has a thousand headings,
+    whose embedding is indexing work (engines/indexing.py), not the question's."""
     titles, where = index.static("headings")
     if not titles:
         return np.zeros(len(index.segments))
-    if "heading_vectors" not in index._static:
-        index._static["heading_vectors"] = embed_cached(store, titles)
-    sims = np.append(np.clip(index._static["heading_vectors"] @ q, 0, None), 0.0)
+    if early and "heading_vectors" not in index._static:
+        found = store.get_embeddings([text_hash(t) for t in titles], MODEL_ID)
+        vectors = np.stack([found.get(text_hash(t), np.zeros(DIM, np.float32)) for t in titles])
+    else:
+        if "heading_vectors" not in index._static:
+            index._static["heading_vectors"] = embed_cached(store, titles)
+        vectors = index._static["heading_vectors"]
+    sims = np.append(np.clip(vectors @ q, 0, None), 0.0)
     return sims[where]  # where == -1 picks the appended 0
 
 

@@ -477,6 +477,31 @@ class Store:
                 out[h] = np.frombuffer(blob, dtype=np.float32)
         return out
 
+    def missing_embeddings(self, doc_id: int, model: str) -> list[SegmentRow]:
+        """A document's segments whose text has no vector yet, one per distinct hash, in
+        document order (what indexing still has to embed)."""
+        rows = self.conn.execute(
+            f"SELECT {self._seg_cols} FROM segments s WHERE doc_id=? AND NOT EXISTS "
+            "(SELECT 1 FROM embeddings e WHERE e.hash=s.hash AND e.model=?) ORDER BY ord",
+            (doc_id, model),
+        ).fetchall()
+        seen: set[str] = set()
+        out = []
+        for r in rows:
+            if r[7] not in seen:
+                seen.add(r[7])
+                out.append(SegmentRow(*r))
+        return out
+
+    def embedding_progress(self, doc_id: int, model: str) -> tuple[int, int]:
+        """(distinct sentences of the document with a vector, distinct sentences)."""
+        row = self.conn.execute(
+            "SELECT count(DISTINCT s.hash), count(DISTINCT e.hash) FROM segments s "
+            "LEFT JOIN embeddings e ON e.hash=s.hash AND e.model=? WHERE s.doc_id=?",
+            (model, doc_id),
+        ).fetchone()
+        return int(row[1]), int(row[0])
+
     def put_embeddings(self, model: str, vectors: dict[str, np.ndarray]) -> None:
         with self.transaction() as conn:
             conn.executemany(

@@ -71,6 +71,34 @@ def test_add_json_one_object_per_file(files, capsys):
     assert row["ok"] and row["name"] == "secret.pdf"
 
 
+def test_add_indexes_the_document_unless_told_not_to(files, capsys):
+    from ctxchat.engines.embeddings import resolve_embed_precision
+    from ctxchat.engines.indexing import index_progress
+    from ctxchat.engines.models import torch_device
+
+    assert main(["add", "--no-index", "--json", str(files["good"])]) == 0
+    (row,) = _json_lines(capsys.readouterr().out)
+    assert row["indexed"] is None
+    with Store() as store:
+        assert index_progress(store, row["id"]).done == 0
+    # Adding it again finishes the index (resumes it when a run was stopped).
+    assert main(["add", "--json", str(files["good"])]) == 0
+    captured = capsys.readouterr()
+    (row,) = _json_lines(captured.out)
+    assert row["created"] is False and row["indexed"] == 100
+    assert "ctxchat: indexed report 2026 é.pdf: " in captured.err
+    with Store() as store:
+        progress = index_progress(store, row["id"])
+        assert progress.complete and progress.total > 0
+    assert main(["add", str(files["good"])]) == 0
+    assert "indexed" not in capsys.readouterr().err  # nothing left to embed
+    assert main(["doctor", "--json"]) == 0
+    checks = {c["name"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
+    device = torch_device("auto")
+    precision = resolve_embed_precision(device)
+    assert checks["MiniLM embeddings"]["detail"].endswith(f"({precision} on {device})")
+
+
 def test_usage_errors_exit_2(capsys):
     for argv in (["add"], ["rm"], ["frobnicate"], ["docs", "--bogus"]):
         with pytest.raises(SystemExit) as info:
@@ -86,11 +114,12 @@ def test_docs_and_rm(files, capsys):
     capsys.readouterr()
     assert main(["docs"]) == 0
     table = capsys.readouterr().out.splitlines()
-    assert table[0].split() == ["ID", "NAME", "PAGES", "TOKENS", "ADDED"]
-    assert len(table) == 4 and "report 2026 é.pdf" in table[1]
+    assert table[0].split() == ["ID", "NAME", "PAGES", "TOKENS", "INDEXED", "ADDED"]
+    assert len(table) == 4 and "report 2026 é.pdf" in table[1] and " 100% " in table[1]
     assert main(["docs", "--json"]) == 0
     docs = _json_lines(capsys.readouterr().out)
     assert [d["name"] for d in docs] == ["report 2026 é.pdf", "a.md", "b.txt"]
+    assert [d["indexed"] for d in docs] == [100, 100, 100]
     assert main(["rm", "a.md"]) == 0
     assert capsys.readouterr().out == "removed a.md (id 2)\n"
     assert main(["rm", docs[2]["sha256"][:8]]) == 0
@@ -176,7 +205,9 @@ def test_real_console_script(files):
     assert run.returncode == 1
     assert run.stdout.startswith("added report 2026 é.pdf: 6 pages")
     assert "Traceback" not in run.stderr and "MuPDF" not in run.stderr
-    assert run.stderr.splitlines()[0].endswith("is damaged (truncated or corrupt PDF)")
+    errors = run.stderr.splitlines()
+    assert errors[0].startswith("ctxchat: indexed report 2026 é.pdf: ")  # added, then indexed
+    assert errors[1].endswith("is damaged (truncated or corrupt PDF)")
     version = subprocess.run(
         [str(_console_script()), "--version"], capture_output=True, text=True, timeout=60
     )

@@ -10,6 +10,7 @@ import pytest
 
 from ctxchat.app.cli import main
 from ctxchat.engines.compressor import Compressor
+from ctxchat.engines.embeddings import resolve_embed_precision
 from ctxchat.engines.models import minilm_dir
 from ctxchat.engines.paths import cache_dir
 from tests.compressor_checkpoint import tiny_bert_classifier
@@ -31,10 +32,14 @@ def test_models_lists_bundled_pulled_and_chat_models(
     assert info["chat"]["ok"] and info["chat"]["path"].endswith(".gguf")
     assert info["device"] in ("cpu", "cuda", "mps")
     assert info["precision"] in ("fp32", "bf16", "fp16")
+    embedder = info["embedder"]
+    assert embedder["name"] == "all-MiniLM-L6-v2"
+    assert embedder["precision"] == resolve_embed_precision(info["device"])
 
     assert main(["models"]) == 0
     text = capsys.readouterr().out
     assert "someone--tiny-llmlingua2" in text and "chat model:" in text
+    assert f"embedding model: all-MiniLM-L6-v2 in {embedder['precision']}" in text
     # A pulled hub id resolves from the cache, no download.
     comp = Compressor("someone/tiny-llmlingua2", quantize=False)
     assert comp.compress("The committee approved the budget.", rate=0.5).text

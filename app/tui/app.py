@@ -6,6 +6,7 @@ keys keep working while documents are read and answers stream in.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import deque
@@ -17,6 +18,7 @@ from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Markdown
 from textual.widgets.markdown import MarkdownStream
@@ -39,6 +41,17 @@ from ctxchat.engines.paths import data_dir
 from ctxchat.engines.results import Compressed
 from ctxchat.engines.store import Store
 from ctxchat.engines.tokens import count_tokens
+
+
+class IndexProgressed(Message):
+    """Posted by the indexing worker after each committed chunk (and when it stops)."""
+
+    def __init__(self, doc_id: int, name: str, progress: Any, stopped: str | None) -> None:
+        super().__init__()
+        self.doc_id = doc_id
+        self.name = name
+        self.progress = progress  # an engines.indexing.IndexProgress; None when it failed
+        self.stopped = stopped
 
 
 class CtxchatApp(PanelActions, App[int]):
@@ -91,6 +104,10 @@ class CtxchatApp(PanelActions, App[int]):
         self._ingesting = False
         self._ingest_idle = threading.Event()
         self._ingest_idle.set()
+        # Documents waiting to be indexed (embedded) by the same worker, after any ingest.
+        self._index_queue: deque[int] = deque()
+        self.index_labels: dict[int, str] = {}  # doc id -> the library row's status
+        self.index_log: list[tuple[int, int, str | None]] = []  # (doc, percent, stopped)
         self._stream: MarkdownStream | None = None
         self._answering = False  # a question is being compressed or answered
         self._answer_text: list[str] = []
@@ -121,6 +138,7 @@ class CtxchatApp(PanelActions, App[int]):
             # the GIL and would delay the first screen by a second on a busy machine
             # (benchmarks/tui_first_paint.py); nobody has asked a question yet anyway.
             self.call_after_refresh(self.set_timer, 0.5, self.load_models)
+            self.index_documents([d.id for d in self.session.documents()])  # resume any
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -135,7 +153,9 @@ class CtxchatApp(PanelActions, App[int]):
         self.query_one(StatusLine).show(self.status_info)
 
     def refresh_library(self) -> None:
-        self.query_one(LibraryTable).show(self.session.documents(), self.session.used)
+        self.query_one(LibraryTable).show(
+            self.session.documents(), self.session.used, self.index_labels
+        )
 
     # -- drops and ingest ----------------------------------------------------------------
 
@@ -158,23 +178,108 @@ class CtxchatApp(PanelActions, App[int]):
         files = [file for path in paths for file in self.session.expand(path)]
         with self._ingest_lock:
             self._ingest_queue.extend(files)
+            if files:
+                self._ingest_idle.clear()
             if self._ingesting:
                 return
             self._ingesting = True
-            self._ingest_idle.clear()
+        self.ingest_queue_worker()
+
+    def index_documents(self, doc_ids: Iterable[int]) -> None:
+        """Queue documents for background indexing (a complete one costs one query)."""
+        with self._ingest_lock:
+            self._index_queue.extend(d for d in doc_ids if d not in self._index_queue)
+            if self._ingesting:
+                return
+            self._ingesting = True
         self.ingest_queue_worker()
 
     @work(thread=True, group="ingest")
     def ingest_queue_worker(self) -> None:
+        """Files first, in drop order; then the index of each added document. A new drop
+        stops the indexing run after its current chunk (nothing is lost) and goes first."""
+        ingested = False
         while True:
             with self._ingest_lock:
-                if not self._ingest_queue:
-                    self._ingesting = False
+                path = self._ingest_queue.popleft() if self._ingest_queue else None
+                doc_id = None
+                if path is None and self._index_queue:
+                    doc_id = self._index_queue.popleft()
+                if path is None:
                     self._ingest_idle.set()
+                if path is None and doc_id is None:
+                    self._ingesting = False
                     break
-                path = self._ingest_queue.popleft()
-            self.ingest_one(path)
-        self.call_from_thread(self.focus_prompt)
+            if path is not None:
+                ingested = True
+                self.ingest_one(path)
+                continue
+            if ingested:
+                ingested = False
+                self.call_from_thread(self.focus_prompt)
+            if doc_id is not None:
+                self.index_one(doc_id)
+        if ingested:
+            self.call_from_thread(self.focus_prompt)
+
+    def index_one(self, doc_id: int) -> None:
+        """Embed one document's sentences; runs in the ingest worker. Pauses while a
+        question is answered, stops when the document is removed or the app quits."""
+        from ctxchat.engines.indexing import index_document
+
+        worker = get_current_worker()
+        doc = self.store.document(doc_id)
+        if doc is None:
+            return
+
+        def show(progress: Any, stopped: str | None = None) -> None:
+            self.post_message(IndexProgressed(doc.id, doc.name, progress, stopped))
+
+        try:
+            report = index_document(
+                self.store,
+                doc_id,
+                on_progress=show,
+                should_stop=lambda: worker.is_cancelled or bool(self._ingest_queue),
+                should_pause=lambda: self._answering,
+            )
+        except Exception as exc:  # noqa: BLE001 - questions still work from the early path
+            self.post_message(IndexProgressed(doc.id, doc.name, None, f"failed: {exc}"))
+            return
+        if report.stopped == "cancelled" and not worker.is_cancelled:
+            with self._ingest_lock:  # a drop came first: resume after it
+                self._index_queue.appendleft(doc_id)
+        show(report.progress, report.stopped)
+
+    @on(IndexProgressed)
+    def show_index_progress(self, message: IndexProgressed) -> None:
+        """Progress and time left in the document's library row and the status line."""
+        from ctxchat.engines.indexing import format_eta
+
+        progress = message.progress
+        percent = progress.percent if progress is not None else -1
+        self.index_log.append((message.doc_id, percent, message.stopped))
+        if progress is None or message.stopped == "removed":
+            self.index_labels.pop(message.doc_id, None)
+            self.status_info.indexing = None
+            if progress is None:
+                self.say(str(message.stopped), severity="error", title="indexing")
+            self.show_status()
+            return
+        if progress.complete:
+            label = "ready"
+            self.status_info.indexing = None
+        else:
+            label = f"{progress.percent}% {_short_eta(progress.eta_s)}".rstrip()
+            self.status_info.indexing = (
+                None
+                if message.stopped
+                else f"indexing {message.name} {progress.percent}%"
+                + (f" · {format_eta(progress.eta_s)}" if progress.eta_s is not None else "")
+            )
+        self.index_labels[message.doc_id] = label
+        self.query_one(LibraryTable).set_status(message.doc_id, label)
+        self.show_status()
 
     def focus_prompt(self) -> None:
         """After a drop is read, the next thing to do is to ask: focus the question box
@@ -206,6 +311,9 @@ class CtxchatApp(PanelActions, App[int]):
             pages = f", {doc.pages} pages" if doc.pages else ""
             self.call_from_thread(self.say, f"{doc.name}: {what}{pages}")
             self.call_from_thread(self.refresh_library)
+            with self._ingest_lock:
+                if doc.id not in self._index_queue:
+                    self._index_queue.append(doc.id)
         finally:
             self.call_from_thread(progress.remove)
 
@@ -218,7 +326,11 @@ class CtxchatApp(PanelActions, App[int]):
 
     @on(LibraryTable.Remove)
     def on_remove(self, message: LibraryTable.Remove) -> None:
-        self.session.remove(message.doc_id)
+        self.session.remove(message.doc_id)  # a run indexing it stops after its chunk
+        with self._ingest_lock:
+            if message.doc_id in self._index_queue:
+                self._index_queue.remove(message.doc_id)
+        self.index_labels.pop(message.doc_id, None)
         self.session.last_compressed = None
         self.refresh_library()
 
@@ -378,6 +490,8 @@ class CtxchatApp(PanelActions, App[int]):
             info.original_tokens = compressed.original_tokens
             info.compressed_tokens = compressed.compressed_tokens
             info.cache_hits = describe_cache_hits(compressed.stats.get("cache_hits"))
+            index = compressed.stats.get("index") or {}
+            info.early_index = index.get("percent") if index.get("early") else None
             for key, value in (compressed.stats.get("seconds") or {}).items():
                 if key != "total" and value:
                     info.stages[key] = float(value)
@@ -558,6 +672,14 @@ class CtxchatApp(PanelActions, App[int]):
             "Cancel answer", "Stop the answer being generated", self.action_cancel_answer
         )
         yield SystemCommand("Load model", "Load the chat model now", self.load_models)
+
+
+def _short_eta(seconds: float | None) -> str:
+    """Minutes left, rounded up ("1m"): the library's status column has six characters
+    ("34% 1m"); the status line gives the seconds."""
+    if seconds is None:
+        return ""
+    return f"{max(1, math.ceil(seconds / 60))}m"
 
 
 def describe_cache_hits(hits: Any) -> str | None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import suppress
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Label, ProgressBar, Static
+from textual.widgets.data_table import CellDoesNotExist
 
 from ctxchat.app.tui.widgets.overlay import is_overlay
 from ctxchat.engines.store import DocumentRow
@@ -72,7 +74,14 @@ class LibraryTable(DataTable):
         self.add_column("Size", key="size", width=9)  # "1023.9 KB"
         self.add_column("Status", key="status", width=6)
 
-    def show(self, documents: Iterable[DocumentRow], used: set[int]) -> None:
+    def show(
+        self,
+        documents: Iterable[DocumentRow],
+        used: set[int],
+        statuses: dict[int, str] | None = None,
+    ) -> None:
+        """statuses: a document's status when not "ready" (e.g. its indexing progress)."""
+        statuses = statuses or {}
         cursor = self.cursor_row
         self.clear()
         for doc in documents:
@@ -82,11 +91,16 @@ class LibraryTable(DataTable):
                 doc.name,
                 str(doc.pages or "-"),
                 human_size(doc.bytes),
-                "ready",
+                statuses.get(doc.id, "ready"),
                 key=str(doc.id),
             )
         if self.row_count:
             self.move_cursor(row=min(cursor, self.row_count - 1))
+
+    def set_status(self, doc_id: int, status: str) -> None:
+        """Update one row's status cell (indexing progress) without redrawing the table."""
+        with suppress(CellDoesNotExist):  # the row is not shown (yet, or any more)
+            self.update_cell(str(doc_id), "status", status, update_width=True)
 
     def _current_doc_id(self) -> int | None:
         if not self.row_count:

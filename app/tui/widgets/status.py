@@ -19,6 +19,8 @@ class StatusInfo:
     model: str = "-"
     kv_type: str = "-"
     state: str = "idle"
+    indexing: str | None = None  # background indexing: document, percent, time left
+    early_index: int | None = None  # the last context came from an N% index (early path)
 
     def render_line(self, width: int | None = None) -> str:
         """The parts joined by " | "; with a width, the least needed parts (cache, then
@@ -37,7 +39,12 @@ class StatusInfo:
 
     def _parts(self) -> dict[str, str]:
         # The state first: it must stay visible on a narrow terminal.
-        parts = {"state": self.state, "tokens": "tokens -"}
+        parts = {"state": self.state}
+        if self.indexing:
+            parts["indexing"] = self.indexing
+        if self.early_index is not None:
+            parts["early"] = f"early answer: index {self.early_index}% done"
+        parts["tokens"] = "tokens -"
         if self.original_tokens is not None and self.compressed_tokens is not None:
             ratio = self.original_tokens / max(self.compressed_tokens, 1)
             parts["tokens"] = (
