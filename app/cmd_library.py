@@ -99,6 +99,9 @@ def _report_add(result: Any, as_json: bool) -> None:
             print(f"error: {result.error}", file=sys.stderr, flush=True)
         return
     doc = result.document
+    for warning in result.warnings:
+        if not as_json:
+            print(f"warning: {warning}", file=sys.stderr, flush=True)
     if as_json:
         _print_json(
             {
@@ -110,13 +113,16 @@ def _report_add(result: Any, as_json: bool) -> None:
                 "tokens": doc.tokens,
                 "segments": doc.segments,
                 "created": result.created,
+                "ocr_pages": result.ocr_pages,
+                "warnings": list(result.warnings),
                 "error": None,
             }
         )
     elif result.created:
         pages = "page" if doc.pages == 1 else "pages"
+        ocr = f", {result.ocr_pages:,} read by OCR" if result.ocr_pages else ""
         print(
-            f"added {doc.name}: {doc.pages:,} {pages}, {doc.tokens:,} tokens (id {doc.id})",
+            f"added {doc.name}: {doc.pages:,} {pages}{ocr}, {doc.tokens:,} tokens (id {doc.id})",
             flush=True,
         )
     else:

@@ -1,0 +1,256 @@
+"""Ingest of structure, on generated PDFs: table questions, scanned pages, and ctxchat's
+extraction against PyMuPDF's own Markdown extraction (pymupdf4llm, with and without the
+pymupdf-layout model). Run through benchmarks/ingest_bench.py:
+
+    .venv/bin/python -m benchmarks.ingest_bench --tables --scans --compare [--ocr-pages 100]
+"""
+
+from __future__ import annotations
+
+import collections
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from tests import docgen, reportgen
+
+BUDGET_SHARE = 0.02
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _words(text: str) -> collections.Counter[str]:
+    return collections.Counter(_WORD.findall(text.lower()))
+
+
+def word_recall(truth: Sequence[str], found: Sequence[str]) -> float:
+    """Share of the true pages' words (with multiplicity) found on the same page."""
+    hit = sum((_words(a) & _words(b)).total() for a, b in zip(truth, found, strict=True))
+    return hit / max(1, sum(_words(a).total() for a in truth))
+
+
+def row_readable(text: str, cell: reportgen.CellFact) -> bool:
+    """The cell's value, its row label and its column name on one line: the row with its
+    header, readable alone."""
+    return any(
+        cell.answer in line and cell.row in line and cell.column in line
+        for line in text.split("\n")
+    )
+
+
+# -- table questions ---------------------------------------------------------------------
+
+
+def _library(tmp: Path):  # noqa: ANN202 - a Store; imported late so --help stays fast
+    import os
+
+    os.environ["CTXCHAT_HOME"] = str(tmp / "home")
+    from ctxchat.engines.store import Store
+
+    return Store()
+
+
+def table_questions(pages: int = 24) -> list[dict[str, object]]:
+    """Share of table-cell questions whose row (with its header) survives selection at 2%."""
+    from ctxchat.engines.library import add_path
+    from ctxchat.engines.selector import SelectorOptions, select
+
+    rows: list[dict[str, object]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        store = _library(Path(tmp))
+        for styles in (("grid",), ("rules",), ("plain",)):
+            path = Path(tmp) / f"tables-{styles[0]}.pdf"
+            report = reportgen.table_report(path, pages, styles=styles, seed=len(styles[0]))
+            doc = add_path(store, path).document
+            budget = max(1, int(BUDGET_SHARE * doc.tokens))
+            for method in ("ctxchat", "hybrid", "bm25", "dense"):
+                options = SelectorOptions(method=method)
+                kept = sum(
+                    row_readable(
+                        select(store, [doc.id], c.question, budget, options=options).text, c
+                    )
+                    for c in report.cells
+                )
+                rows.append(
+                    {
+                        "style": styles[0],
+                        "method": method,
+                        "questions": len(report.cells),
+                        "budget": budget,
+                        "doc_tokens": doc.tokens,
+                        "survival": kept / len(report.cells),
+                    }
+                )
+        store.close()
+    return rows
+
+
+# -- scanned pages -----------------------------------------------------------------------
+
+
+def scanned_pages(pages: int = 10) -> dict[str, float]:
+    """OCR of a 200-dpi scan of a generated report: words recovered, facts surviving."""
+    from ctxchat.engines.ingest import read_document
+    from ctxchat.engines.library import add_path
+    from ctxchat.engines.selector import select
+
+    with tempfile.TemporaryDirectory() as tmp:
+        text_pdf, scan = Path(tmp) / "text.pdf", Path(tmp) / "scan.pdf"
+        _, facts = docgen.long_pdf(text_pdf, pages, facts_every=1)
+        reportgen.scan_pdf(text_pdf, scan, dpi=200)
+        truth = [p.text for p in read_document(text_pdf).pages()]
+        start = time.perf_counter()
+        found = [p.text for p in read_document(scan).pages()]
+        seconds = time.perf_counter() - start
+        store = _library(Path(tmp))
+        doc = add_path(store, scan).document
+        budget = max(1, int(BUDGET_SHARE * doc.tokens))
+        kept = sum(f.answer in select(store, [doc.id], f.question, budget).text for f in facts)
+        store.close()
+    return {
+        "pages": pages,
+        "word_recall": word_recall(truth, found),
+        "facts": len(facts),
+        "fact_survival": kept / len(facts),
+        "budget": budget,
+        "ocr_pages_per_s": pages / seconds,
+    }
+
+
+def ocr_speed(pages: int = 100) -> dict[str, float]:
+    """A fully scanned PDF added to a library with the CLI's progress bar: OCR pages/s."""
+    from ctxchat.app.progress import ProgressBar
+    from ctxchat.engines.library import add_path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        text_pdf, scan = Path(tmp) / "text.pdf", Path(tmp) / "scan.pdf"
+        docgen.long_pdf(text_pdf, pages)
+        reportgen.scan_pdf(text_pdf, scan, dpi=200)
+        store = _library(Path(tmp))
+        with ProgressBar(f"scan-{pages}.pdf", unit="pages", enabled=True) as bar:
+            start = time.perf_counter()
+            result = add_path(store, scan, on_progress=bar.update)
+            seconds = time.perf_counter() - start
+        store.close()
+    print(file=sys.stderr)
+    return {"pages": pages, "ocr_pages": result.ocr_pages, "seconds": seconds,
+            "pages_per_s": pages / seconds}  # fmt: skip
+
+
+# -- ctxchat against pymupdf4llm ---------------------------------------------------------
+
+
+def _ctxchat_pages(path: Path) -> list[str]:
+    from ctxchat.engines.ingest import read_document
+
+    return [p.text for p in read_document(path).pages()]
+
+
+def _pymupdf4llm_pages(layout: bool) -> Callable[[Path], list[str]]:
+    def run(path: Path) -> list[str]:
+        import pymupdf
+        import pymupdf4llm
+
+        pymupdf4llm.use_layout(layout)
+        with pymupdf.open(path) as doc:
+            chunks = pymupdf4llm.to_markdown(doc, page_chunks=True, show_progress=False)
+        return [c["text"] for c in chunks]
+
+    return run
+
+
+def _as_rows(page: str) -> str:
+    """Markdown tables in `page` turned into ctxchat's named rows (same yardstick for all)."""
+    from ctxchat.engines.tables import table_rows
+
+    out = []
+    for block in re.split(r"\n\s*\n", page):
+        rows = table_rows(block.strip()) if block.lstrip().startswith("|") else None
+        out.append("\n".join(rows) if rows is not None else block)
+    return "\n\n".join(out)
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"[*_`#]", "", text))
+
+
+def _quality(pages: list[str], report: reportgen.Report, facts, hyphenated, truth) -> dict:  # noqa: ANN001
+    flat = [_flat(p) for p in pages]
+    headings = [(n, h) for n, h in report.headings]
+    return {
+        "word_recall": word_recall(truth, pages),
+        "running_lines_left": sum(
+            len(re.findall(r"Regional Statistics Review|Annual Report|Page \d+", p)) for p in pages
+        ),
+        "facts_intact": sum(f.sentence in flat[f.page - 1] for f in facts) / max(1, len(facts)),
+        "hyphenated_joined": sum(any(w in p for p in flat) for w in hyphenated)
+        / max(1, len(hyphenated)),
+        "cells_readable": sum(row_readable(_as_rows(pages[c.page - 1]), c) for c in report.cells)
+        / max(1, len(report.cells)),
+        "headings_marked": sum(
+            bool(re.search(rf"^#+ \**{re.escape(h)}", pages[n - 1], re.M)) for n, h in headings
+        )
+        / max(1, len(headings)),
+    }
+
+
+def compare(pages: int = 12) -> list[dict[str, object]]:
+    """Extraction quality and speed on one generated test set, per extractor."""
+    rows: list[dict[str, object]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        sets = _compare_set(Path(tmp), pages)
+        extractors = {
+            "ctxchat": _ctxchat_pages,
+            "pymupdf4llm": _pymupdf4llm_pages(False),
+            "pymupdf4llm + layout": _pymupdf4llm_pages(True),
+        }
+        for name, run in extractors.items():
+            scores: dict[str, list[float]] = collections.defaultdict(list)
+            total_pages = 0
+            seconds = 0.0
+            for path, report, facts, hyphenated, truth in sets:
+                start = time.perf_counter()
+                out = run(path)
+                seconds += time.perf_counter() - start
+                total_pages += len(out)
+                for key, value in _quality(out, report, facts, hyphenated, truth).items():
+                    scores[key].append(value)
+            rows.append(
+                {"extractor": name, "pages_per_s": total_pages / seconds}
+                | {k: sum(v) / len(v) for k, v in scores.items()}
+            )
+    return rows
+
+
+def _compare_set(tmp: Path, pages: int) -> list[tuple]:
+    """Tables in three styles (two columns, footnotes), a hyphenated two-column report."""
+    out = []
+    for style in ("grid", "rules", "plain"):
+        path = tmp / f"t-{style}.pdf"
+        report = reportgen.table_report(path, pages, styles=(style,), seed=3)
+        for blocks in report.pages:
+            blocks.append(reportgen.Footnote("1 Figures are provisional and may be revised."))
+        reportgen.write_report(path, report.pages)
+        truth = [_plain(blocks) for blocks in report.pages]
+        out.append((path, report, [], [], truth))
+    path = tmp / "two-columns.pdf"
+    doc_pages, facts = docgen.long_document(pages, facts_every=1, paragraphs_per_page=8)
+    written = docgen.write_pdf(
+        path, doc_pages, columns=2, header="Annual Report of the Coastal Districts",
+        hyphenate=True,
+    )  # fmt: skip
+    truth = [" ".join(p) for p in doc_pages]
+    out.append((path, reportgen.Report(path, []), facts, sorted(set(written.hyphenated)), truth))
+    return out
+
+
+def _plain(blocks: Sequence[reportgen.Block]) -> str:
+    parts = []
+    for b in blocks:
+        if isinstance(b, reportgen.Table):
+            parts += [b.caption, *b.header, *(c for r in b.rows for c in r)]
+        else:
+            parts.append(b.text)
+    return " ".join(parts)
