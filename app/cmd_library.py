@@ -92,6 +92,8 @@ def _report_add(result: Any, as_json: bool) -> None:
                     "tokens": None,
                     "segments": None,
                     "created": False,
+                    "ocr_pages": None,
+                    "warnings": [],
                     "error": result.error,
                 }
             )

@@ -270,7 +270,10 @@ def _page_dict(page: pymupdf.Page, ocr_data: str | None) -> tuple[dict, bool, bo
         return info, False, False
     if ocr_data is None:
         return info, False, True
-    return ocr.ocr_page_dict(page, _TEXT_FLAGS, ocr_data), True, False
+    try:
+        return ocr.ocr_page_dict(page, _TEXT_FLAGS, ocr_data), True, False
+    except Exception as exc:  # Tesseract's data unreadable, or MuPDF's OCR writer failing
+        raise IngestError(f"OCR failed on page {page.number + 1}: {exc}") from exc
 
 
 def _page_lines(info: dict) -> tuple[list[layout.Line], list[_Style]]:
@@ -358,7 +361,9 @@ def _layout_pages(document: Document) -> Iterator[Page]:
                 else:
                     text = _page_text(info, running)
                 yield Page(index + 1, text, ocr=was_ocr, scanned=unread)
-        except IngestError:
+        except IngestError as exc:
+            if str(exc).startswith("OCR failed"):
+                raise IngestError(f"{shown}: {exc}") from exc
             raise
         except Exception as exc:  # a page that MuPDF cannot parse half-way through
             raise IngestError(f"{shown} is damaged (cannot read all pages: {exc})") from exc
