@@ -1,10 +1,11 @@
 """Ingest speed and memory: pages/s and peak memory on generated 250- and 1,000-page PDFs.
 
     .venv/bin/python -m benchmarks.ingest_bench [--pages 250 1000]
-    .venv/bin/python -m benchmarks.ingest_bench --tables --scans --compare --ocr-pages 100
+    .venv/bin/python -m benchmarks.ingest_bench --tables --scans --compare --odd --ocr-pages 100
 
 The second form measures structure instead (benchmarks/structure_bench.py): table-cell
-questions at a 2% budget, OCR of 200-dpi scans, ctxchat against pymupdf4llm, OCR pages/s.
+questions at a 2% budget, OCR of 200-dpi scans, ctxchat against pymupdf4llm, odd PDFs
+(damaged, encrypted, poster-sized, image-only; each in its own process), OCR pages/s.
 
 Each size is ingested in a fresh child process (so peaks do not mix) into a temporary
 CTXCHAT_HOME: once plainly for time and peak RSS, once under tracemalloc for the peak Python
@@ -84,11 +85,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scans", action="store_true", help="OCR word recall, facts at 2%%")
     parser.add_argument("--compare", action="store_true", help="ctxchat against pymupdf4llm")
     parser.add_argument("--ocr-pages", type=int, help="OCR speed on a scan of this many pages")
+    parser.add_argument("--odd", action="store_true", help="damaged/encrypted/huge/image PDFs")
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(child(args.child, args.trace)))
         return 0
-    if args.tables or args.scans or args.compare or args.ocr_pages:
+    if args.tables or args.scans or args.compare or args.ocr_pages or args.odd:
         return _structure(args)
 
     from tests.docgen import long_pdf
@@ -149,6 +151,12 @@ def _structure(args: argparse.Namespace) -> int:
         for r in rows:
             cells = [f"{r[k]:.3g}" if isinstance(r[k], float) else str(r[k]) for k in keys]
             print(f"| {r['extractor']} | " + " | ".join(cells) + " |", flush=True)
+    if args.odd:
+        print("| PDF | outcome | seconds | message |")
+        print("|---|---|---:|---|")
+        for r in bench.odd_pdfs():
+            message = str(r["message"]).replace("|", "\\|")
+            print(f"| {r['file']} | {r['outcome']} | {r['seconds']:.1f} | {message} |", flush=True)
     if args.ocr_pages:
         r = bench.ocr_speed(args.ocr_pages)
         print(
