@@ -163,8 +163,11 @@ def _pymupdf4llm_pages(layout: bool) -> Callable[[Path], list[str]]:
         import pymupdf4llm
 
         pymupdf4llm.use_layout(layout)
+        # With the layout model, page headers and footers can be left out (its documented
+        # options); without it there is no such switch.
+        extra = {"header": False, "footer": False} if layout else {}
         with pymupdf.open(path) as doc:
-            chunks = pymupdf4llm.to_markdown(doc, page_chunks=True, show_progress=False)
+            chunks = pymupdf4llm.to_markdown(doc, page_chunks=True, show_progress=False, **extra)
         return [c["text"] for c in chunks]
 
     return run

@@ -24,6 +24,7 @@ OCR_DPI = 300
 # A page is rendered with at most this many pixels (an A4 page at 300 dpi has 8.7 million),
 # so a poster-sized page cannot take minutes or gigabytes.
 MAX_OCR_PIXELS = 12_000_000
+MIN_TESSERACT_DPI = 70
 LANGUAGE_ENV = "CTXCHAT_OCR_LANG"
 DEFAULT_LANGUAGE = "eng"
 
@@ -74,7 +75,10 @@ def ocr_dpi(rect: pymupdf.Rect) -> int:
 def ocr_page_dict(page: pymupdf.Page, flags: int, tessdata: str) -> dict[str, Any]:
     """The page's text found by OCR, as PyMuPDF's "dict" extraction in page coordinates."""
     # RGB: MuPDF's OCR writer reads nothing from a grey pixmap.
-    pix = page.get_pixmap(dpi=ocr_dpi(page.rect))
+    dpi = ocr_dpi(page.rect)
+    pix = page.get_pixmap(dpi=dpi)
+    # Tesseract prints a warning of its own below 70 dpi (a poster page); say 70 instead.
+    pix.set_dpi(max(dpi, MIN_TESSERACT_DPI), max(dpi, MIN_TESSERACT_DPI))
     data = pix.pdfocr_tobytes(compress=False, language=language(), tessdata=tessdata)
     del pix
     with pymupdf.open("pdf", data) as scanned:

@@ -196,13 +196,14 @@ def test_ocr_resolution_is_capped_for_huge_pages():
 
 
 @pytest.mark.parametrize("scanned", [False, True], ids=["text", "scan"])
-def test_huge_pages_ingest_or_are_refused_in_one_line(tmp_path, store, scanned):
+def test_huge_pages_ingest_or_are_refused_in_one_line(tmp_path, store, scanned, capfd):
     path = reportgen.huge_page_pdf(tmp_path / "poster.pdf", scanned=scanned)
     try:
         result = add_path(store, path)
     except IngestError as exc:
         assert "\n" not in str(exc) and "poster.pdf" in str(exc)
         assert store.documents() == []
+        assert capfd.readouterr().err == ""  # nothing from MuPDF or Tesseract beside it
     else:
         assert result.document.pages == 1
         if not scanned:
