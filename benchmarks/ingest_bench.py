@@ -161,7 +161,9 @@ def _structure(args: argparse.Namespace) -> int:
         r = bench.ocr_speed(args.ocr_pages)
         print(
             f"OCR: {r['pages']} scanned pages ({r['ocr_pages']} read by OCR) in "
-            f"{r['seconds']:.0f} s: {r['pages_per_s']:.2f} pages/s",
+            f"{r['seconds']:.0f} s: {r['pages_per_s']:.2f} pages/s; "
+            f"{r['cpu_s_per_page']:.2f} CPU s a page ({1 / r['cpu_s_per_page']:.2f} pages/s "
+            "on one free core)",
             flush=True,
         )
     return 0
