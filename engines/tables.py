@@ -163,7 +163,10 @@ def _split_row(line: str) -> list[str]:
 
 
 # A caption line: "Table 3: Rainfall by station", "Tab. 2 - Costs", "TABLE IV. Results".
-CAPTION = re.compile(r"^\s*(?:table|tab\.)\s*[\w.-]{1,8}\s*[:.\u2014\u2013-]?\s", re.IGNORECASE)
+CAPTION = re.compile(
+    r"^\s*(?:table|tab\.)\s*(?:[A-Z]?\d[\w.-]{0,6}|[IVXLC]{1,6})\s*[:.\u2014\u2013-]?\s",
+    re.IGNORECASE,
+)
 MAX_CAPTION_CHARS = 120
 
 
