@@ -86,11 +86,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compare", action="store_true", help="ctxchat against pymupdf4llm")
     parser.add_argument("--ocr-pages", type=int, help="OCR speed on a scan of this many pages")
     parser.add_argument("--odd", action="store_true", help="damaged/encrypted/huge/image PDFs")
+    parser.add_argument("--ocr-dpi", action="store_true", help="OCR at 200 vs 300 dpi")
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(child(args.child, args.trace)))
         return 0
-    if args.tables or args.scans or args.compare or args.ocr_pages or args.odd:
+    if args.tables or args.scans or args.compare or args.ocr_pages or args.odd or args.ocr_dpi:
         return _structure(args)
 
     from tests.docgen import long_pdf
@@ -151,6 +152,15 @@ def _structure(args: argparse.Namespace) -> int:
         for r in rows:
             cells = [f"{r[k]:.3g}" if isinstance(r[k], float) else str(r[k]) for k in keys]
             print(f"| {r['extractor']} | " + " | ".join(cells) + " |", flush=True)
+    if args.ocr_dpi:
+        print("| scanned at dpi | OCR at dpi | words recovered | CPU s a page |")
+        print("|---:|---:|---:|---:|")
+        for r in bench.ocr_resolution():
+            print(
+                f"| {r['scan_dpi']} | {r['ocr_dpi']} | {r['word_recall']:.1%} "
+                f"| {r['cpu_s_per_page']:.2f} |",
+                flush=True,
+            )
     if args.odd:
         print("| PDF | outcome | seconds | message |")
         print("|---|---|---:|---|")

@@ -351,3 +351,33 @@ def odd_pdfs() -> list[dict[str, object]]:
             rows.append({"file": name, "outcome": outcome, "message": message,
                          "seconds": time.perf_counter() - start})  # fmt: skip
     return rows
+
+
+def ocr_resolution(pages: int = 3) -> list[dict[str, float]]:
+    """Words recovered when OCR renders at 200 or 300 dpi, on scans made at 200 and 300 dpi
+    of a table report with 8 pt footnotes (small print is where resolution shows)."""
+    from ctxchat.engines import ocr
+    from ctxchat.engines.ingest import read_document
+
+    rows = []
+    saved = ocr.OCR_DPI
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        report = reportgen.table_report(tmp / "r.pdf", pages, styles=("grid", "rules", "plain"))
+        for n, blocks in enumerate(report.pages):
+            blocks.append(reportgen.Footnote(f"{n + 1} {_NOTES[n % len(_NOTES)]}"))
+        reportgen.write_report(tmp / "r.pdf", report.pages)
+        truth = [p.text for p in read_document(tmp / "r.pdf").pages()]
+        try:
+            for scan_dpi in (200, 300):
+                scan = reportgen.scan_pdf(tmp / "r.pdf", tmp / f"s{scan_dpi}.pdf", dpi=scan_dpi)
+                for dpi in (200, 300):
+                    ocr.OCR_DPI = dpi
+                    cpu = time.process_time()
+                    found = [p.text for p in read_document(scan).pages()]
+                    rows.append({"scan_dpi": scan_dpi, "ocr_dpi": dpi,
+                                 "word_recall": word_recall(truth, found),
+                                 "cpu_s_per_page": (time.process_time() - cpu) / pages})  # fmt: skip
+        finally:
+            ocr.OCR_DPI = saved
+    return rows
