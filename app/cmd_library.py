@@ -172,6 +172,8 @@ def _report_add(result: Any, as_json: bool, indexed: int | None = None) -> None:
                     "segments": None,
                     "created": False,
                     "indexed": None,
+                    "ocr_pages": None,
+                    "warnings": [],
                     "error": result.error,
                 }
             )
@@ -179,6 +181,9 @@ def _report_add(result: Any, as_json: bool, indexed: int | None = None) -> None:
             _say(f"error: {result.error}", err=True)
         return
     doc = result.document
+    for warning in result.warnings:
+        if not as_json:
+            print(f"warning: {warning}", file=sys.stderr, flush=True)
     if as_json:
         _print_json(
             {
@@ -191,12 +196,15 @@ def _report_add(result: Any, as_json: bool, indexed: int | None = None) -> None:
                 "segments": doc.segments,
                 "created": result.created,
                 "indexed": indexed,
+                "ocr_pages": result.ocr_pages,
+                "warnings": list(result.warnings),
                 "error": None,
             }
         )
     elif result.created:
         pages = "page" if doc.pages == 1 else "pages"
-        _say(f"added {doc.name}: {doc.pages:,} {pages}, {doc.tokens:,} tokens (id {doc.id})")
+        ocr = f", {result.ocr_pages:,} read by OCR" if result.ocr_pages else ""
+        _say(f"added {doc.name}: {doc.pages:,} {pages}{ocr}, {doc.tokens:,} tokens (id {doc.id})")
     else:
         _say(f"already in library: {result.path.name} (id {doc.id}, as {doc.name})")
 

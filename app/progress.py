@@ -64,12 +64,14 @@ class ProgressBar:
         """The bar as one line of at most `width` characters."""
         elapsed = max((now if now is not None else time.monotonic()) - self._start, 1e-6)
         rate = max(self.done - self._base, 0) / elapsed
+        # Slow work (OCR reads a page in seconds) still shows a rate: 0.4 pages/s, not 0.
+        shown = f"{rate:,.0f}" if rate >= 10 else f"{rate:.1f}" if rate >= 0.1 else f"{rate:.2f}"
         if self.total:
-            counts = f" {self.done:,}/{self.total:,} {self.unit}  {rate:,.0f} {self.unit}/s"
+            counts = f" {self.done:,}/{self.total:,} {self.unit}  {shown} {self.unit}/s"
             if 0 < self.done < self.total and rate > 0:
                 counts += f"  ~{_duration((self.total - self.done) / rate)} left"
         else:
-            counts = f" {self.done} {self.unit}  {rate:,.0f} {self.unit}/s"
+            counts = f" {self.done} {self.unit}  {shown} {self.unit}/s"
         label = self.label if len(self.label) <= 30 else "\u2026" + self.label[-29:]
         room = width - len(label) - len(counts) - 3
         if self.total and room >= 10:

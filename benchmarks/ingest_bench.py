@@ -1,6 +1,11 @@
 """Ingest speed and memory: pages/s and peak memory on generated 250- and 1,000-page PDFs.
 
     .venv/bin/python -m benchmarks.ingest_bench [--pages 250 1000]
+    .venv/bin/python -m benchmarks.ingest_bench --tables --scans --compare --odd --ocr-pages 100
+
+The second form measures structure instead (benchmarks/structure_bench.py): table-cell
+questions at a 2% budget, OCR of 200-dpi scans, ctxchat against pymupdf4llm, odd PDFs
+(damaged, encrypted, poster-sized, image-only; each in its own process), OCR pages/s.
 
 Each size is ingested in a fresh child process (so peaks do not mix) into a temporary
 CTXCHAT_HOME: once plainly for time and peak RSS, once under tracemalloc for the peak Python
@@ -76,10 +81,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pages", type=int, nargs="+", default=[250, 1000])
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--tables", action="store_true", help="table-cell questions at 2%%")
+    parser.add_argument("--scans", action="store_true", help="OCR word recall, facts at 2%%")
+    parser.add_argument("--compare", action="store_true", help="ctxchat against pymupdf4llm")
+    parser.add_argument("--ocr-pages", type=int, help="OCR speed on a scan of this many pages")
+    parser.add_argument("--odd", action="store_true", help="damaged/encrypted/huge/image PDFs")
+    parser.add_argument("--ocr-dpi", action="store_true", help="OCR at 200 vs 300 dpi")
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(child(args.child, args.trace)))
         return 0
+    if args.tables or args.scans or args.compare or args.ocr_pages or args.odd or args.ocr_dpi:
+        return _structure(args)
 
     from tests.docgen import long_pdf
 
@@ -107,6 +120,61 @@ def main(argv: list[str] | None = None) -> int:
             f"| {r['pages']:,} | {r['file_mib']:.1f} | {r['segments']:,} | {r['seconds']:.1f} "
             f"| {r['pages_per_s']:.0f} | {r['base_rss_mib']:.0f} | {r['peak_rss_mib']:.0f} "
             f"| {r['peak_rss_mib'] - r['base_rss_mib']:.0f} | {r['peak_heap_mib']:.1f} |"
+        )
+    return 0
+
+
+def _structure(args: argparse.Namespace) -> int:
+    from benchmarks import structure_bench as bench
+
+    if args.tables:
+        print("| table style | selector | questions | budget (2%) | row with header kept |")
+        print("|---|---|---:|---:|---:|")
+        for r in bench.table_questions():
+            print(
+                f"| {r['style']} | {r['method']} | {r['questions']} | {r['budget']} "
+                f"| {r['survival']:.1%} |",
+                flush=True,
+            )
+    if args.scans:
+        r = bench.scanned_pages()
+        print(
+            f"scans: {r['pages']} pages at 200 dpi, words recovered {r['word_recall']:.2%}, "
+            f"facts kept at 2% ({r['budget']} tokens) {r['fact_survival']:.0%} of "
+            f"{r['facts']}, OCR {r['ocr_pages_per_s']:.2f} pages/s",
+            flush=True,
+        )
+    if args.compare:
+        rows = bench.compare()
+        keys = [k for k in rows[0] if k != "extractor"]
+        print("| extractor | " + " | ".join(keys) + " |")
+        print("|---|" + "---:|" * len(keys))
+        for r in rows:
+            cells = [f"{r[k]:.3g}" if isinstance(r[k], float) else str(r[k]) for k in keys]
+            print(f"| {r['extractor']} | " + " | ".join(cells) + " |", flush=True)
+    if args.ocr_dpi:
+        print("| scanned at dpi | OCR at dpi | words recovered | CPU s a page |")
+        print("|---:|---:|---:|---:|")
+        for r in bench.ocr_resolution():
+            print(
+                f"| {r['scan_dpi']} | {r['ocr_dpi']} | {r['word_recall']:.1%} "
+                f"| {r['cpu_s_per_page']:.2f} |",
+                flush=True,
+            )
+    if args.odd:
+        print("| PDF | outcome | seconds | message |")
+        print("|---|---|---:|---|")
+        for r in bench.odd_pdfs():
+            message = str(r["message"]).replace("|", "\\|")
+            print(f"| {r['file']} | {r['outcome']} | {r['seconds']:.1f} | {message} |", flush=True)
+    if args.ocr_pages:
+        r = bench.ocr_speed(args.ocr_pages)
+        print(
+            f"OCR: {r['pages']} scanned pages ({r['ocr_pages']} read by OCR) in "
+            f"{r['seconds']:.0f} s: {r['pages_per_s']:.2f} pages/s; "
+            f"{r['cpu_s_per_page']:.2f} CPU s a page ({1 / r['cpu_s_per_page']:.2f} pages/s "
+            "on one free core)",
+            flush=True,
         )
     return 0
 

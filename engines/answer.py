@@ -31,8 +31,11 @@ DEFAULT_ANSWER_TOKENS = 256
 # Below this many cl100k tokens a harder compression is not worth asking for.
 MIN_CONTEXT_BUDGET = 32
 
+# A page list, then an optional section title: "[p. 12, 3.2 Results]" cites page 12 only.
 _CITATION = re.compile(
-    r"\[(?:[^\[\]]*?,\s*)?pp?\.\s*(\d+(?:\s*(?:[-\u2013,;]|and)\s*\d+)*)\s*\]", re.IGNORECASE
+    r"\[(?:[^\[\]]*?,\s*)?pp?\.\s*(\d+(?:\s*(?:[-\u2013,;]|and)\s*\d+(?![\w.]))*)"
+    r"(?:\s*,\s*[^\[\]\n]*?[^\W\d_][^\[\]\n]*)?\s*\]",
+    re.IGNORECASE,
 )
 _NUMBER_RANGE = re.compile(r"(\d+)(?:\s*[-\u2013]\s*(\d+))?")
 
@@ -55,7 +58,7 @@ def parse_citations(text: str, valid_pages: Sequence[int] | None = None) -> list
     return seen
 
 
-_MARKER = re.compile(r"\[(?:[^\[\]\n]*?,\s*)?p\.\s*(\d+)\]")
+_MARKER = re.compile(r"\[(?:[^\[\]\n]*?,\s*)?p\.\s*(\d+)(?:,\s*[^\[\]\n]*)?\]")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _STOPWORDS = frozenset(
     "the a an and or of in on at to for by with from is are was were be been it its this that "

@@ -9,13 +9,13 @@ import codecs
 import hashlib
 import os
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pymupdf
 
-from ctxchat.engines import layout
+from ctxchat.engines import layout, ocr, tables
 from ctxchat.engines.errors import IngestError, NeedsPasswordError
 
 # Extension -> (kind, PyMuPDF filetype or None for text read by ctxchat itself).
@@ -83,6 +83,8 @@ _MEDIA_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".svg", ".webp", ".bmp", ".t
 class Page:
     number: int  # 1-based
     text: str
+    ocr: bool = False  # the text was read from a scan by OCR
+    scanned: bool = False  # a scan without a text layer that could not be read (no OCR here)
 
 
 @dataclass(frozen=True)
@@ -283,12 +285,22 @@ def _has_eof_marker(path: Path) -> bool:
 
 
 def _check_has_text(doc: pymupdf.Document, kind: str, shown: str) -> None:
-    """Stop at the first page with text: instant for normal files, one pass for scans."""
+    """Stop at the first page with text: instant for normal files, one pass for scans.
+
+    A PDF of scans passes when OCR can read it (page by page, later); without Tesseract the
+    error says how to get it.
+    """
+    scans = False
     for page in doc:
         if page.get_text("text", flags=_TEXT_FLAGS).strip():
             return
+        scans = scans or (kind == "pdf" and bool(page.get_images()))
+    if scans:
+        if ocr.tessdata_dir() is None:
+            raise IngestError(f"{shown} has no text layer (scanned pages?): {ocr.INSTALL_HINT}")
+        return
     if kind == "pdf":
-        raise IngestError(f"{shown} has no text layer (scanned pages?); ctxchat does not do OCR")
+        raise IngestError(f"{shown} contains no text (no text layer and no scanned pages)")
     raise IngestError(f"{shown} contains no text")
 
 
@@ -318,37 +330,122 @@ class _open:
 
 # -- PyMuPDF pages -----------------------------------------------------------------------
 
+# Per line: font size, characters and whether every span is bold (for headings).
+_Style = tuple[float, int, bool]
+_BOLD = 16  # PyMuPDF span flag
 
-def _page_lines(page: pymupdf.Page) -> list[layout.Line]:
+
+def _page_dict(page: pymupdf.Page, ocr_data: str | None) -> tuple[dict, bool, bool]:
+    """(PyMuPDF's "dict" of the page, read by OCR?, a scan left unread?).
+
+    A page without a text layer but with an image is a scan: OCR reads it when Tesseract's
+    data is there (`ocr_data`), else it stays empty and the caller says how to get OCR.
+    """
     info = page.get_text("dict", flags=_TEXT_FLAGS)
+    has_text = any(
+        span["text"].strip()
+        for block in info["blocks"]
+        for line in block.get("lines", ())
+        for span in line["spans"]
+    )
+    if has_text or not page.get_images():
+        return info, False, False
+    if ocr_data is None:
+        return info, False, True
+    try:
+        return ocr.ocr_page_dict(page, _TEXT_FLAGS, ocr_data), True, False
+    except Exception as exc:  # Tesseract's data unreadable, or MuPDF's OCR writer failing
+        raise IngestError(f"OCR failed on page {page.number + 1}: {exc}") from exc
+
+
+def _page_lines(info: dict) -> tuple[list[layout.Line], list[_Style]]:
     lines: list[layout.Line] = []
+    styles: list[_Style] = []
     for b, block in enumerate(info["blocks"]):
         for line in block.get("lines", ()):
+            spans = [s for s in line["spans"] if s["text"].strip()]
             text = "".join(span["text"] for span in line["spans"]).replace("\ufffd", "")
-            if text.strip():
+            if text.strip() and spans:
                 x0, y0, x1, y1 = line["bbox"]
                 lines.append((x0, y0, x1, y1, text, b))
-    return lines
+                size = max(s["size"] for s in spans)
+                bold = all(s["flags"] & _BOLD or "bold" in s["font"].lower() for s in spans)
+                styles.append((size, len(text.strip()), bold))
+    return lines, styles
+
+
+def _block_text(block: Sequence[layout.Line], styles: dict[int, list[_Style]], body: float) -> str:
+    """A block as text: a table as is, a heading as a Markdown heading, else joined lines."""
+    number = block[0][5]
+    if number < 0:  # a table, already Markdown
+        return block[0][4]
+    text = layout.join_lines([ln[4] for ln in block])
+    own = styles.get(number, [])
+    if own:
+        size = max(s[0] for s in own)
+        bold = all(s[2] for s in own)
+        level = layout.heading_level(text, size, bold, body, len(block))
+        if level:
+            return "#" * level + " " + " ".join(text.split())
+    return text
+
+
+def _page_text(info: dict, running: layout.RunningLines, learn: bool = False) -> str:
+    """One page's text in reading order: running headers/footers dropped, tables as Markdown
+    tables, headings marked as Markdown headings, hyphenated words joined.
+
+    With `learn`, the page's edge lines are counted first (scans are not in the sample pass:
+    their running headers are learnt as OCR reads them, from the third scanned page on).
+    """
+    lines, styles = _page_lines(info)
+    if learn:
+        running.observe(lines)
+    keep = running.keep(lines)
+    lines, styles = [lines[i] for i in keep], [styles[i] for i in keep]
+    found = tables.find_tables(lines)
+    in_table = frozenset().union(*(t.lines for t in found))
+    body = layout.body_size((s[0], s[1]) for s in styles)
+    by_block: dict[int, list[_Style]] = {}
+    for i, ln in enumerate(lines):
+        if i not in in_table:
+            by_block.setdefault(ln[5], []).append(styles[i])
+    blocks: list[Sequence[layout.Line]] = layout.group_blocks(
+        ln for i, ln in enumerate(lines) if i not in in_table
+    )
+    for k, table in enumerate(found):
+        blocks.append([(*table.bbox, tables.markdown_table(table.rows), -1 - k)])
+    ordered = layout.reading_order(blocks)
+    return "\n\n".join(_block_text(b, by_block, body) for b in ordered)
+
+
+def _learn_running_lines(doc: pymupdf.Document, running: layout.RunningLines) -> None:
+    """First pass over a sample: learn which edge lines repeat on most pages."""
+    count = doc.page_count
+    step = max(1, count / HEADER_SAMPLE_PAGES)
+    for k in sorted({int(i * step) for i in range(min(count, HEADER_SAMPLE_PAGES))}):
+        info = doc[k].get_text("dict", flags=_TEXT_FLAGS)
+        running.observe(_page_lines(info)[0])
 
 
 def _layout_pages(document: Document) -> Iterator[Page]:
     shown = str(document.path)
     filetype = FILE_TYPES.get(document.path.suffix.lower(), FILE_TYPES[".pdf"])[1] or "pdf"
+    ocr_data = ocr.tessdata_dir() if document.kind == "pdf" else None
     with _open(document.path, filetype, document._password, shown) as doc:
-        running = layout.RunningLines()
+        running, scanned_running = layout.RunningLines(), layout.RunningLines()
         try:
             if document.kind in FIXED_LAYOUT:
-                # First pass over a sample: learn which edge lines repeat on most pages.
-                count = doc.page_count
-                step = max(1, count / HEADER_SAMPLE_PAGES)
-                for k in sorted({int(i * step) for i in range(min(count, HEADER_SAMPLE_PAGES))}):
-                    running.observe(_page_lines(doc[k]))
+                _learn_running_lines(doc, running)
             for index in range(doc.page_count):
-                lines = running.strip(_page_lines(doc[index]))
-                blocks = layout.reading_order(layout.group_blocks(lines))
-                text = "\n\n".join(layout.join_lines([ln[4] for ln in b]) for b in blocks)
-                yield Page(index + 1, text)
-        except IngestError:
+                info, was_ocr, unread = _page_dict(doc[index], ocr_data)
+                if was_ocr:
+                    text = _page_text(info, scanned_running, learn=True)
+                else:
+                    text = _page_text(info, running)
+                yield Page(index + 1, text, ocr=was_ocr, scanned=unread)
+        except IngestError as exc:
+            if str(exc).startswith("OCR failed"):
+                raise IngestError(f"{shown}: {exc}") from exc
             raise
         except Exception as exc:  # a page that MuPDF cannot parse half-way through
             raise IngestError(f"{shown} is damaged (cannot read all pages: {exc})") from exc

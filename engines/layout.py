@@ -65,13 +65,17 @@ class RunningLines:
 
     def strip(self, lines: Sequence[Line]) -> list[Line]:
         """`lines` without the running headers/footers found so far (only at the page edges)."""
+        return [lines[i] for i in self.keep(lines)]
+
+    def keep(self, lines: Sequence[Line]) -> list[int]:
+        """Indices of the lines that are not running headers/footers."""
         top_keys, bottom_keys = self.repeated()
         if not top_keys and not bottom_keys:
-            return list(lines)
+            return list(range(len(lines)))
         top, bottom = edge_lines(lines)
         drop = {i for i in top if normalise_line(lines[i][4]) in top_keys}
         drop |= {i for i in bottom if normalise_line(lines[i][4]) in bottom_keys}
-        return [ln for i, ln in enumerate(lines) if i not in drop]
+        return [i for i in range(len(lines)) if i not in drop]
 
 
 def _bbox(lines: Sequence[Line]) -> tuple[float, float, float, float]:
@@ -137,6 +141,41 @@ def _by_columns(
             columns[-1].append(i)
             right_edge = max(right_edge, boxes[i][2])
     return [i for col in columns for i in sorted(col, key=lambda j: (boxes[j][1], boxes[j][0]))]
+
+
+# -- headings ----------------------------------------------------------------------------
+
+# A block set this much larger than the page's body text is a heading (level 1 or 2); one in
+# bold at body size is a level-3 heading when the body is not bold.
+HEADING_RATIOS = ((1.45, 1), (1.12, 2))
+MAX_HEADING_CHARS = 100
+MAX_HEADING_LINES = 2
+
+
+def body_size(sizes: Iterable[tuple[float, int]]) -> float:
+    """The font size most characters are set in, from (size, characters) pairs."""
+    counts: Counter[float] = Counter()
+    for size, chars in sizes:
+        counts[round(size * 2) / 2] += chars
+    return counts.most_common(1)[0][0] if counts else 0.0
+
+
+def heading_level(text: str, size: float, bold: bool, body: float, n_lines: int) -> int:
+    """1-3 when a block looks like a section title (by its type, not its words), else 0."""
+    text = text.strip()
+    if (
+        not text
+        or body <= 0
+        or n_lines > MAX_HEADING_LINES
+        or len(text) > MAX_HEADING_CHARS
+        or text[-1] in ".,;:!?"
+        or not any(c.isalpha() for c in text)
+    ):
+        return 0
+    for ratio, level in HEADING_RATIOS:
+        if size >= ratio * body:
+            return level
+    return 3 if bold and size >= body * 0.95 else 0
 
 
 _HYPHENS = "-\u2010\u00ad"

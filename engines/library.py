@@ -7,11 +7,12 @@ any name) reuses the stored copy. A file that fails half-way leaves nothing behi
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ctxchat.engines.errors import CtxchatError, IngestError
 from ctxchat.engines.ingest import Document, Page, ReadLimits, read_document, supported_files
+from ctxchat.engines.ocr import INSTALL_HINT
 from ctxchat.engines.segment import segment_pages
 from ctxchat.engines.store import DocumentRow, NewSegment, Store
 
@@ -25,6 +26,20 @@ class AddResult:
     document: DocumentRow
     created: bool  # False: the same content was already in the library
     pages: int
+    ocr_pages: int = 0  # pages read from scans by OCR
+    warnings: tuple[str, ...] = ()  # e.g. scanned pages left out for want of OCR
+
+
+@dataclass
+class _PageTally:
+    ocr: int = 0
+    unread: list[int] = field(default_factory=list)  # scans that OCR could not read here
+
+    def warnings(self, doc: Document) -> tuple[str, ...]:
+        if not self.unread:
+            return ()
+        shown = ", ".join(map(str, self.unread[:8])) + (", ..." if len(self.unread) > 8 else "")
+        return (f"{doc.path}: scanned pages left out (p. {shown}): {INSTALL_HINT}",)
 
 
 @dataclass(frozen=True)
@@ -47,33 +62,40 @@ def add_path(
     existing = store.document_by_hash(doc.sha256)
     if existing is not None:
         return AddResult(doc.path, existing, False, existing.pages)
+    tally = _PageTally()
     row, created = store.add_document(
         sha256=doc.sha256,
         name=doc.name,
         path=str(doc.path.resolve()),
         kind=doc.kind,
         size=doc.size,
-        segments=_segments(doc, on_progress),
+        segments=_segments(doc, on_progress, tally),
     )
     if created and row.pages != doc.page_count:
         # Trailing blank pages have no segments; the page count is the document's own.
         store.set_document_pages(row.id, doc.page_count)
         row = store.document(row.id) or row
-    return AddResult(doc.path, row, created, doc.page_count)
+    return AddResult(doc.path, row, created, doc.page_count, tally.ocr, tally.warnings(doc))
 
 
-def _segments(doc: Document, on_progress: ProgressFn | None) -> Iterator[NewSegment]:
+def _segments(
+    doc: Document, on_progress: ProgressFn | None, tally: _PageTally
+) -> Iterator[NewSegment]:
     count = 0
-    for segment in segment_pages(_reported(doc, on_progress)):
+    for segment in segment_pages(_reported(doc, on_progress, tally)):
         count += 1
         yield segment
     if count == 0:
         # Raised while the store spools segments, before its transaction: nothing is written.
-        raise IngestError(f"{doc.path} contains no text")
+        found = " (OCR found none on its scanned pages)" if tally.ocr else ""
+        raise IngestError(f"{doc.path} contains no text{found}")
 
 
-def _reported(doc: Document, on_progress: ProgressFn | None) -> Iterator[Page]:
+def _reported(doc: Document, on_progress: ProgressFn | None, tally: _PageTally) -> Iterator[Page]:
     for page in doc.pages():
+        tally.ocr += page.ocr
+        if page.scanned:
+            tally.unread.append(page.number)
         yield page
         if on_progress is not None:
             on_progress(page.number, doc.page_count)

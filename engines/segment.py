@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from ctxchat.engines.store import NewSegment
+from ctxchat.engines.tables import caption_of, table_rows
 from ctxchat.engines.tokens import count_tokens_batch
 
 MAX_TOKENS = 512
@@ -233,9 +234,17 @@ def _looks_like_heading(line: str) -> bool:
     return len(letters) >= 3 and all(c.isupper() for c in letters)
 
 
-def paragraph_units(text: str) -> Iterator[tuple[str, str | None]]:
-    """(paragraph text on one line, heading title if the paragraph is a heading)."""
+def paragraph_units(text: str) -> Iterator[tuple[str, str | None, bool]]:
+    """(paragraph text on one line, heading title if the paragraph is a heading, whole):
+    `whole` units are not split into sentences (a table row reads only as a whole)."""
+    caption: str | None = None  # the paragraph before a table, when it is its caption
     for block in _PARAGRAPH_BREAK.split(text):
+        rows = table_rows(block, caption) if block.lstrip().startswith("|") else None
+        caption = caption_of(block)
+        if rows is not None:
+            for row in rows:
+                yield row, None, True
+            continue
         lines: list[str] = []
         for line in block.split("\n"):
             heading = _MD_HEADING.match(line)
@@ -243,20 +252,20 @@ def paragraph_units(text: str) -> Iterator[tuple[str, str | None]]:
                 yield _unit(lines)
                 lines = []
             if heading:
-                yield line.strip(), heading.group(2)
+                yield line.strip(), heading.group(2), True
             elif line.strip():
                 lines.append(line)
         if lines:
             yield _unit(lines)
 
 
-def _unit(lines: list[str]) -> tuple[str, str | None]:
+def _unit(lines: list[str]) -> tuple[str, str | None, bool]:
     text = _SPACES.sub(" ", " ".join(lines)).strip()
     text = _DOT_LEADER.sub(" \u2026 ", text)  # table-of-contents leaders: "Intro . . . . 1"
     # One line, or two when the layout put a section number on a line of its own.
     if len(lines) <= 2 and _looks_like_heading(text):
-        return text, text
-    return text, None
+        return text, text, True
+    return text, None, False
 
 
 # -- pages -> segments -------------------------------------------------------------------
@@ -269,13 +278,11 @@ def segment_pages(pages: Iterable[PageLike], max_tokens: int = MAX_TOKENS) -> It
     heading: str | None = None
     for page in pages:
         pieces: list[tuple[int, str, str | None]] = []
-        for text, title in paragraph_units(page.text):
+        for text, title, whole in paragraph_units(page.text):
             paragraph += 1
             if title is not None:
                 heading = title
-                sentences = [text]
-            else:
-                sentences = split_sentences(text)
+            sentences = [text] if whole else split_sentences(text)
             for sentence in sentences:
                 for piece in fit_to_window(sentence, limit):
                     pieces.append((paragraph, piece, heading))

@@ -371,11 +371,26 @@ def load_documents(store: Store, doc_ids: Sequence[int]) -> list[DocIndex]:
 # -- rendering ---------------------------------------------------------------------------
 
 
+# Section titles in citation markers are cut to this many characters (they cost tokens).
+MARKER_SECTION_CHARS = 48
+
+
+def _section(heading: str | None) -> str:
+    """The section part of a marker: ", 3.2 Results" (brackets could end the marker early)."""
+    if not heading:
+        return ""
+    title = " ".join(heading.replace("[", "(").replace("]", ")").split())
+    if len(title) > MARKER_SECTION_CHARS:
+        title = title[: MARKER_SECTION_CHARS - 1].rstrip() + "\u2026"
+    return f", {title}"
+
+
 def _marker(piece: Piece, multi_doc: bool) -> str:
-    page = piece.segment.page
+    """[p. 12], [p. 12, 3.2 Results] or [name.pdf, p. 12, 3.2 Results]."""
+    page, section = piece.segment.page, _section(piece.segment.heading)
     if multi_doc:
-        return f"[{piece.doc_name}, p. {page}] " if page else f"[{piece.doc_name}] "
-    return f"[p. {page}] " if page else ""
+        return f"[{piece.doc_name}, p. {page}{section}] " if page else f"[{piece.doc_name}] "
+    return f"[p. {page}{section}] " if page else ""
 
 
 def render(pieces: Sequence[Piece], multi_doc: bool = False) -> tuple[str, list[Span]]:
@@ -389,7 +404,7 @@ def render(pieces: Sequence[Piece], multi_doc: bool = False) -> tuple[str, list[
     spans: list[Span] = []
     block: list[str] = []
     prev: SegmentRow | None = None
-    marked: tuple[int, int | None] | None = None
+    marked: tuple[int, int | None, str | None] | None = None
 
     def close_block() -> None:
         if block and prev is not None:
@@ -403,7 +418,7 @@ def render(pieces: Sequence[Piece], multi_doc: bool = False) -> tuple[str, list[
             continue
         adjacent = prev is not None and prev.doc_id == seg.doc_id and seg.ord == prev.ord + 1
         same_line = adjacent and prev is not None and prev.paragraph == seg.paragraph
-        where = (seg.doc_id, seg.page)
+        where = (seg.doc_id, seg.page, seg.heading)
         if not (same_line and where == marked):
             close_block()
             if prev is not None:

@@ -113,12 +113,8 @@ def test_encrypted_pdf_needs_the_password(tmp_path):
         (lambda p: p.write_text("just some notes\n"), r"is not a PDF \(it looks like plain text\)"),
         (lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100)), r"it looks like a PNG image"),
         (lambda p: p.write_bytes(b""), r"is empty"),
-        (
-            lambda p: docgen.scanned_pdf(p),
-            r"no text layer \(scanned pages\?\); ctxchat does not do OCR",
-        ),
     ],
-    ids=["truncated", "garbage", "text-renamed", "png-renamed", "empty", "scanned"],
+    ids=["truncated", "garbage", "text-renamed", "png-renamed", "empty"],
 )
 def test_bad_pdfs_raise_one_clear_line(tmp_path, make, message):
     path = tmp_path / "bad file.pdf"
