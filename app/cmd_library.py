@@ -140,18 +140,16 @@ def _index(store: Any, doc: Any) -> int:
         except KeyboardInterrupt:
             bar.close()
             done = index_progress(store, doc.id)
-            print(
+            _say(
                 f"ctxchat: indexing {doc.name} stopped at {done.percent}%; "
                 "`ctxchat add` again resumes it (questions work meanwhile)",
-                file=sys.stderr,
+                err=True,
             )
             raise
     p = report.progress
     if p.computed:
-        print(
-            f"ctxchat: indexed {doc.name}: {p.computed:,} sentences in {p.seconds:.1f} s",
-            file=sys.stderr,
-            flush=True,
+        _say(
+            f"ctxchat: indexed {doc.name}: {p.computed:,} sentences in {p.seconds:.1f} s", err=True
         )
     return p.percent
 
@@ -183,7 +181,7 @@ def _report_add(result: Any, as_json: bool, indexed: int | None = None) -> None:
     doc = result.document
     for warning in result.warnings:
         if not as_json:
-            print(f"warning: {warning}", file=sys.stderr, flush=True)
+            _say(f"warning: {warning}", err=True)
     if as_json:
         _print_json(
             {
