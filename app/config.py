@@ -42,6 +42,7 @@ class Config:
     compressor: str = ""  # a compressor model folder; "" = the project's own
     chat_model: str = ""  # a GGUF path; "" = the bundled SmolLM2-135M-Instruct
     server_url: str = ""  # an OpenAI-compatible server; used instead of chat_model when set
+    server_model: str = ""  # which of the server's models; "" = the first it lists
     kv_type: str = "q8_0"
     n_ctx: int = 4096
     device: str = "auto"  # where the compressor runs

@@ -670,10 +670,14 @@ def open_llm(
     url: str | None = None,
     n_ctx: int = 4096,
     kv_type: str = DEFAULT_KV_TYPE,
+    server_model: str | None = None,
 ) -> ChatModel:
-    """The model the user picked: a server when `url` is given, else a GGUF (bundled default)."""
+    """The model the user picked: a server when `url` is given, else a GGUF (bundled default).
+
+    server_model names one of the server's models (default: the first it lists).
+    """
     if url:
-        remote = RemoteLLM(url, n_ctx=n_ctx)
+        remote = RemoteLLM(url, model=server_model or None, n_ctx=n_ctx)
         remote.check()
         return remote
     return LocalLLM(model, n_ctx=n_ctx, kv_type=kv_type)

@@ -58,3 +58,12 @@ def test_models_and_doctor_show_local_servers(
     main(["doctor"])
     line = next(x for x in capsys.readouterr().out.splitlines() if "local servers" in x)
     assert line.split()[0] == "missing" and f"none answering (ports {port})" in line
+
+
+def test_a_picked_server_model_is_the_one_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ctxchat.engines.llm import open_llm
+
+    with fake_openai_server(["llama3.2:3b", "gemma3:1b"]) as port:
+        url = f"http://127.0.0.1:{port}"
+        assert open_llm(url=url).name == "llama3.2:3b"  # nothing picked: the first
+        assert open_llm(url=url, server_model="gemma3:1b").name == "gemma3:1b"
