@@ -47,7 +47,10 @@ class CuratedModel:
     repo: str
     file: str
     size_mb: int  # approximate, for the listing
-    sha256: str | None = None  # when known here; else the hub's published hash is used
+    # When known here; else the hub's published hash is used. None below: the hashes found
+    # in public copies could not be tied to these exact repos, and a wrong one would refuse
+    # every good download.
+    sha256: str | None = None
     note: str = ""
 
 
@@ -57,7 +60,7 @@ CURATED = [
         "Qwen/Qwen2.5-1.5B-Instruct-GGUF",
         "qwen2.5-1.5b-instruct-q4_k_m.gguf",
         1117,
-        "6a1a2eb6d15622bf3c96857206351ba97e1af16c30d7a74ee38970e434e9407e",
+        None,
         "Qwen2.5 1.5B Instruct, Q4_K_M: small and quick, good at copying facts",
     ),
     CuratedModel(
