@@ -92,6 +92,8 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "model": args.model or config.chat_model or None,
         "url": args.llm_url or config.server_url or None,
+        # the saved server's model, unless --llm-url names another server
+        "server_model": (config.server_model or None) if not args.llm_url else None,
         "kv_type": args.kv_type or config.kv_type,
         "n_ctx": n_ctx,
         "budget": budget,
@@ -149,7 +151,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if not args.question.strip():
         raise CtxchatError("the question is empty")
     # The model first: a bad --model or --llm-url fails before any compression work.
-    llm = open_llm(opts["model"], url=opts["url"], n_ctx=opts["n_ctx"], kv_type=opts["kv_type"])
+    llm = open_llm(
+        opts["model"],
+        url=opts["url"],
+        n_ctx=opts["n_ctx"],
+        kv_type=opts["kv_type"],
+        server_model=opts["server_model"],
+    )
     try:
         with Store() as store:
             doc = ensure_document(store, args.path, password=args.password)

@@ -361,6 +361,34 @@ def _minilm() -> str:
     return f"{minilm_dir()} ({resolve_embed_precision(device)} on {device})"
 
 
+def _gpu_offload_check() -> Check:
+    """Whether llama.cpp puts the chat model's layers on a GPU (a CUDA or Metal build)."""
+    try:
+        import llama_cpp
+    except ImportError:
+        return Check("GPU offload", False, "llama-cpp-python is not installed", required=False)
+    if llama_cpp.llama_supports_gpu_offload():
+        return Check("GPU offload", True, "yes: all chat model layers go to the GPU")
+    return Check(
+        "GPU offload",
+        False,
+        "no: a CPU-only llama-cpp-python build; for a GPU rebuild it with "
+        'CMAKE_ARGS="-DGGML_CUDA=on" (or -DGGML_METAL=on), see README',
+        required=False,
+    )
+
+
+def _servers_check() -> Check:
+    from ctxchat.engines.servers import candidates, discover
+
+    found = discover()
+    if not found:
+        ports = ", ".join(str(port) for _, port in candidates()) or "none"
+        return Check("local servers", False, f"none answering (ports {ports})", required=False)
+    detail = "; ".join(f"{s.name} {s.url} ({', '.join(s.models) or 'no models'})" for s in found)
+    return Check("local servers", True, detail, required=False)
+
+
 def run_checks() -> list[Check]:
     from ctxchat.engines import models
 
@@ -379,6 +407,8 @@ def run_checks() -> list[Check]:
         _model_check("MiniLM embeddings", _minilm, required=True),
         _model_check("SmolLM2 chat model", models.smollm_gguf, required=False),
         Check("llama-cpp-python", llama is not None, llama or "not installed", required=False),
+        _gpu_offload_check(),
+        _servers_check(),
         _compressor_check(),
     ]
 

@@ -38,12 +38,15 @@ class Config:
     """Every setting, with its default. Empty strings mean "the bundled default"."""
 
     rate: float | None = None  # kept share of tokens (0 < rate <= 1); wins over budget
-    budget: int | None = 1500  # token budget of the compressed context
+    # Token budget of the compressed context: sized for the bundled reader (benchmarks/README,
+    # "Answers in seconds"): its prompt reading sets the time to the first token.
+    budget: int | None = 800
     compressor: str = ""  # a compressor model folder; "" = the project's own
     chat_model: str = ""  # a GGUF path; "" = the bundled SmolLM2-135M-Instruct
     server_url: str = ""  # an OpenAI-compatible server; used instead of chat_model when set
+    server_model: str = ""  # which of the server's models; "" = the first it lists
     kv_type: str = "q8_0"
-    n_ctx: int = 4096
+    n_ctx: int = 2048  # the budget's ~900 model tokens, the question and a 512-token answer
     device: str = "auto"  # where the compressor runs
     precision: str = "auto"  # the compressor's number format (int8: faster on CPUs, opt-in)
     temperature: float = 0.2

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
+from ctxchat.engines.cpu_threads import default_threads
 from ctxchat.engines.errors import LLMError
 from ctxchat.engines.paths import data_dir
 from ctxchat.engines.tokens import count_tokens as count_cl100k
@@ -35,6 +36,18 @@ KV_TYPE_IDS = {"f16": 1, "q4_0": 2, "q8_0": 8}
 # Bytes per block and values per block of each GGML type (ggml's block layout).
 _KV_BLOCKS = {"f16": (2, 1), "q8_0": (34, 32), "q4_0": (18, 32)}
 DEFAULT_KV_TYPE = "q8_0"
+# kv_type -> (V cache type, flash attention when V is f16). kv_type names the K cache;
+# a quantized V needs flash attention. Chosen in benchmarks/llm_speed_bench.py (CPU, 1,470
+# prompt tokens): K q8_0 / V f16 with flash attention read the prompt fastest of the layouts
+# with a quantized cache (1.6x K and V q8_0, 1.06x an all-f16 cache), and keeps K quantized.
+KV_LAYOUTS: dict[str, tuple[str, bool]] = {
+    "q8_0": ("f16", True),
+    "q4_0": ("f16", False),  # measured without flash attention only (1.09x the old default)
+    "f16": ("f16", True),
+}
+# Room for the default context budget (app.config) in model tokens, the question and an
+# answer: what the bundled reader uses well (benchmarks/README.md, "Answers in seconds").
+DEFAULT_N_CTX = 2048
 GGUF_MAGIC = b"GGUF"
 
 
@@ -243,9 +256,11 @@ class LocalLLM:
     def __init__(
         self,
         model_path: str | Path | None = None,
-        n_ctx: int = 4096,
+        n_ctx: int = DEFAULT_N_CTX,
         kv_type: str = DEFAULT_KV_TYPE,
         *,
+        type_v: str | None = None,
+        flash_attn: bool | None = None,
         n_threads: int | None = None,
         n_batch: int = 512,
         gpu: bool | None = None,
@@ -255,7 +270,11 @@ class LocalLLM:
 
         from ctxchat.engines.models import smollm_gguf
 
+        # kv_type is the K cache's type; the V cache and flash attention follow KV_LAYOUTS
+        # unless given (benchmarks/llm_speed_bench.py measured the layouts).
         self.kv_type = check_kv_type(kv_type)
+        layout_v, layout_fa = KV_LAYOUTS[self.kv_type]
+        self.type_v = check_kv_type(type_v or layout_v)
         self.model_path = Path(model_path).expanduser() if model_path else smollm_gguf()
         self.name = self.model_path.name
         self.gpu_offload = llama_cpp.llama_supports_gpu_offload() if gpu is None else gpu
@@ -263,9 +282,7 @@ class LocalLLM:
         _check_model_file(self.model_path, self.gpu_offload)
         self.model_id = model_fingerprint(self.model_path)
         LLAMA_LOG.install()
-        # Half the cores: llama.cpp's threads spin, and on a busy machine more threads than
-        # free cores is slower than fewer (measured: 1 thread beat 2 on a shared 2-core box).
-        threads = n_threads or max(1, (os.cpu_count() or 2) // 2)
+        threads = n_threads or default_threads()  # one per physical core (cpu_threads.py)
         self.notices: list[str] = []  # things the user should hear about (KV fallback)
         options = {
             "model_path": str(self.model_path),
@@ -274,29 +291,12 @@ class LocalLLM:
             "n_gpu_layers": -1 if self.gpu_offload else 0,
             "n_threads": threads,
             "n_threads_batch": threads,
-            # A quantized V cache only works with flash attention; use it for every type
-            # so f16 and quantized answers differ only by the cache.
-            "flash_attn": True,
+            # A quantized V cache needs flash attention; a quantized K alone does not.
+            "flash_attn": self.type_v != "f16" or (layout_fa if flash_attn is None else flash_attn),
             "seed": seed,
             "verbose": True,  # verbose=False would dup2 fds 1/2 (see _LlamaLog)
         }
-        try:
-            self._llama = self._load(options, self.kv_type)
-        except ValueError as exc:
-            # Some builds (CUDA by default) lack kernels for some quantized KV types: the
-            # model loads but its context does not. f16 always works.
-            if self.kv_type == "f16" or "llama_context" not in str(exc):
-                raise self._load_error(exc) from None
-            try:
-                self._llama = self._load(options, "f16")
-            except (ValueError, RuntimeError, OSError) as again:
-                raise self._load_error(again) from None
-            self.notices.append(
-                f"this llama.cpp build cannot use a {self.kv_type} KV cache here; using f16"
-            )
-            self.kv_type = "f16"
-        except (RuntimeError, OSError) as exc:
-            raise self._load_error(exc) from None
+        self._llama = self._load_with_fallback(options)
         self._llama.verbose = False  # no more Python-side chatter on stderr after loading
         self.n_ctx = self._llama.n_ctx()
         self._shape = self._kv_shape()
@@ -307,12 +307,41 @@ class LocalLLM:
         self.last_stats = GenerationStats()
 
     @staticmethod
-    def _load(options: dict[str, Any], kv_type: str) -> Any:
+    def _load(options: dict[str, Any], type_k: str, type_v: str) -> Any:
         import llama_cpp
 
-        type_id = KV_TYPE_IDS[kv_type]
         with _python_stderr_to_log():
-            return llama_cpp.Llama(**options, type_k=type_id, type_v=type_id)
+            return llama_cpp.Llama(
+                **options, type_k=KV_TYPE_IDS[type_k], type_v=KV_TYPE_IDS[type_v]
+            )
+
+    def _load_with_fallback(self, options: dict[str, Any]) -> Any:
+        try:
+            return self._load(options, self.kv_type, self.type_v)
+        except ValueError as exc:
+            # Some builds (CUDA by default) lack kernels for some quantized KV types: the
+            # model loads but its context does not. f16 always works.
+            quantized = (self.kv_type, self.type_v) != ("f16", "f16")
+            if not quantized or "llama_context" not in str(exc):
+                raise self._load_error(exc) from None
+            try:
+                llama = self._load(options, "f16", "f16")
+            except (ValueError, RuntimeError, OSError) as again:
+                raise self._load_error(again) from None
+            self.notices.append(
+                f"this llama.cpp build cannot use a {self.kv_layout} KV cache here; using f16"
+            )
+            self.kv_type = self.type_v = "f16"
+            return llama
+        except (RuntimeError, OSError) as exc:
+            raise self._load_error(exc) from None
+
+    @property
+    def kv_layout(self) -> str:
+        """The cache's types as K/V, e.g. q8_0/f16 (one name when both are alike)."""
+        if self.kv_type == self.type_v:
+            return self.kv_type
+        return f"{self.kv_type}/{self.type_v}"
 
     def _load_error(self, exc: BaseException) -> LLMError:
         detail = "; ".join(LLAMA_LOG.tail("error")[-2:]) or str(exc)
@@ -337,7 +366,9 @@ class LocalLLM:
     def kv_cache_mib(self) -> float:
         """Size of the KV cache for this n_ctx and KV type, in MiB (as llama.cpp allocates it)."""
         n_layer, k, v = self._shape
-        return kv_cache_bytes(self.n_ctx, n_layer, k, v, self.kv_type) / 2**20
+        keys = kv_cache_bytes(self.n_ctx, n_layer, k, 0, self.kv_type)
+        values = kv_cache_bytes(self.n_ctx, n_layer, 0, v, self.type_v)
+        return (keys + values) / 2**20
 
     def _chat_formatter(self) -> Any:
         """The GGUF's own chat template; llama-2 format when the file carries none."""
@@ -465,7 +496,7 @@ class LocalLLM:
 
     @property
     def state_key_parts(self) -> tuple[str, str, int]:
-        return self.model_id, self.kv_type, self.n_ctx
+        return self.model_id, self.kv_layout, self.n_ctx
 
     def export_state(self) -> tuple[list[int], bytes]:
         """The tokens in the KV cache and llama.cpp's serialized state (KV + last logits)."""
@@ -854,12 +885,16 @@ def open_llm(
     model: str | Path | None = None,
     *,
     url: str | None = None,
-    n_ctx: int = 4096,
+    n_ctx: int = DEFAULT_N_CTX,
     kv_type: str = DEFAULT_KV_TYPE,
+    server_model: str | None = None,
 ) -> ChatModel:
-    """The model the user picked: a server when `url` is given, else a GGUF (bundled default)."""
+    """The model the user picked: a server when `url` is given, else a GGUF (bundled default).
+
+    server_model names one of the server's models (default: the first it lists).
+    """
     if url:
-        remote = RemoteLLM(url, n_ctx=n_ctx)
+        remote = RemoteLLM(url, model=server_model or None, n_ctx=n_ctx)
         remote.check()
         return remote
     return LocalLLM(model, n_ctx=n_ctx, kv_type=kv_type)

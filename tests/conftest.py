@@ -10,6 +10,9 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# No test reaches the real model hub or a server the developer happens to run.
+os.environ.setdefault("CTXCHAT_HUB_URL", "http://127.0.0.1:9")
+os.environ.setdefault("CTXCHAT_SERVER_PORTS", "")
 
 
 @pytest.fixture(autouse=True)

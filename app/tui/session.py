@@ -260,4 +260,5 @@ def _load_llm(config: Config) -> Any:
         url=config.server_url or None,
         n_ctx=config.n_ctx,
         kv_type=config.kv_type,
+        server_model=config.server_model or None,
     )

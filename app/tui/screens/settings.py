@@ -1,7 +1,16 @@
-"""Settings: rate or budget, models, KV type, context size, device, precision, sampling."""
+"""Settings: rate or budget, models, KV type, context size, device, precision, sampling.
+
+"Pick a chat model" offers every model ctxchat can answer with here: the bundled GGUF, the
+pulled ones (`ctxchat models pull`) and the models of local servers (Ollama, LM Studio,
+llama.cpp server), found in a thread so the screen opens at once. Picking one fills the
+chat model or server fields below it.
+"""
 
 from __future__ import annotations
 
+import contextlib
+
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -17,6 +26,7 @@ TEXT_FIELDS = [
     ("compressor", "Compressor model", "folder (empty: the bundled one)"),
     ("chat_model", "Chat model", "GGUF path (empty: bundled SmolLM2-135M)"),
     ("server_url", "Server URL", "OpenAI-compatible server (overrides the GGUF)"),
+    ("server_model", "Server model", "a model the server lists (empty: its first)"),
     ("n_ctx", "Context size", "tokens the chat model sees"),
     ("temperature", "Temperature", "0-2"),
     ("max_tokens", "Max answer tokens", ""),
@@ -28,6 +38,34 @@ SELECT_FIELDS = [
     ("device", "Device", DEVICES),
     ("precision", "Precision", PRECISIONS),  # of the word compressor, like the device
 ]
+
+
+PICK_GGUF, PICK_SERVER = "gguf\t", "server\t"  # prefixes of the picker's option values
+
+
+def local_model_options() -> list[tuple[str, str]]:
+    """(label, value) for the bundled and the pulled GGUF chat models."""
+    from ctxchat.engines.errors import ModelNotFoundError
+    from ctxchat.engines.hub import pulled_models
+    from ctxchat.engines.models import smollm_gguf
+
+    options = []
+    with contextlib.suppress(ModelNotFoundError):  # no bundled model: offer the others
+        options.append((f"{smollm_gguf().name} (bundled)", PICK_GGUF))
+    for m in pulled_models():
+        options.append((f"{m.path.name} (pulled)", PICK_GGUF + str(m.path)))
+    return options
+
+
+def server_model_options() -> list[tuple[str, str]]:
+    """(label, value) for every model of every local server that answers."""
+    from ctxchat.engines.servers import discover
+
+    return [
+        (f"{model} ({server.name})", f"{PICK_SERVER}{server.url}\t{model}")
+        for server in discover()
+        for model in server.models
+    ]
 
 
 class SettingsScreen(ModalScreen[Config | None]):
@@ -43,6 +81,13 @@ class SettingsScreen(ModalScreen[Config | None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="settings-dialog", classes="dialog"):
             yield Static("Settings (Ctrl+S saves, Esc cancels)", classes="panel-title")
+            with Horizontal(classes="setting"):
+                yield Label("Pick a chat model", classes="setting-label")
+                yield Select(
+                    local_model_options(),
+                    prompt="bundled, pulled or server model",
+                    id="pick-model",
+                )
             for name, label, hint in TEXT_FIELDS:
                 value = getattr(self.config, name)
                 with Horizontal(classes="setting"):
@@ -66,6 +111,31 @@ class SettingsScreen(ModalScreen[Config | None]):
             with Horizontal(id="settings-buttons"):
                 yield Button("Save", variant="primary", id="save")
                 yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.find_servers()
+
+    @work(thread=True, exclusive=True, group="find-servers")
+    def find_servers(self) -> None:
+        found = server_model_options()
+        if found:
+            self.app.call_from_thread(self._add_options, found)
+
+    def _add_options(self, extra: list[tuple[str, str]]) -> None:
+        picker = self.query_one("#pick-model", Select)
+        picker.set_options([*local_model_options(), *extra])
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id != "pick-model" or not isinstance(event.value, str):
+            return
+        kind, _, rest = event.value.partition("\t")
+        fields = {"chat_model": "", "server_url": "", "server_model": ""}
+        if kind + "\t" == PICK_SERVER:
+            fields["server_url"], _, fields["server_model"] = rest.partition("\t")
+        else:
+            fields["chat_model"] = rest  # "" = the bundled model
+        for name, value in fields.items():
+            self.query_one(f"#set-{name}", Input).value = value
 
     def read_config(self) -> Config:
         """The config the form describes; ConfigError names a bad field."""
