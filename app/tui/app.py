@@ -33,6 +33,7 @@ from ctxchat.app.tui.widgets.context import ContextPanel
 from ctxchat.app.tui.widgets.library import IngestProgress, LibraryPanel, LibraryTable
 from ctxchat.app.tui.widgets.prompt import FilesDropped, PromptInput
 from ctxchat.app.tui.widgets.status import StatusInfo, StatusLine
+from ctxchat.engines.conversation import AskResult
 from ctxchat.engines.errors import CtxchatError
 from ctxchat.engines.paths import data_dir
 from ctxchat.engines.results import Compressed
@@ -86,6 +87,7 @@ class CtxchatApp(App[int]):
         self._stream: MarkdownStream | None = None
         self._answering = False  # a question is being compressed or answered
         self._answer_text: list[str] = []
+        self.last_result: AskResult | None = None  # the last answer, for tests and the log
 
     # -- layout --------------------------------------------------------------------------
 
@@ -275,7 +277,7 @@ class CtxchatApp(App[int]):
     def answer_worker(self, question: str, cancel: threading.Event) -> None:
         worker = get_current_worker()
         stages: dict[str, float] = {}
-        stats: dict[str, Any] = {}
+        result: AskResult | None = None
         try:
             if not self._ingest_idle.is_set():
                 # Asked while a dropped file is still being read: it belongs in the answer.
@@ -288,33 +290,31 @@ class CtxchatApp(App[int]):
             self.call_from_thread(self.show_status, "compressing…")
             self.resolve_device()
             start = time.perf_counter()
-            compressed = self.session.compress(question)
+            prepared = self.session.prepare(question)
             stages["compress"] = time.perf_counter() - start
-            pieces = self.session.context_pieces(compressed) if compressed else None
-            self.call_from_thread(self.show_context, compressed, stages, pieces)
-            if self.session._llm is None:
+            pieces = self.session.context_pieces(prepared.compressed)
+            self.call_from_thread(self.show_context, prepared.compressed, stages, pieces)
+            if not self.session.llm_loaded:
                 self.call_from_thread(self.show_status, "loading model…")
-            stream = self.session.answer(question, compressed, cancel)
-            for note in stream.prompt.notes:
+            run = self.session.answer(prepared, cancel)
+            for note in run.notes:
                 self.call_from_thread(self.say, note, severity="warning")
             self.call_from_thread(self.show_status, "answering… (Esc cancels)")
             start = time.perf_counter()
-            for chunk in stream:
+            for chunk in run:
                 self._answer_text.append(chunk)
                 self.call_from_thread(self._write_chunk, chunk)
                 if cancel.is_set() or worker.is_cancelled:
                     cancel.set()
                     break
             stages["answer"] = time.perf_counter() - start
-            if stream.result is not None:
-                stats = {**stream.result.stats, "pages": stream.result.pages}
+            result = run.result
         except Exception as exc:  # noqa: BLE001 - reported in the chat; the app goes on
             message = str(exc) if isinstance(exc, CtxchatError) else f"{type(exc).__name__}: {exc}"
-            self.call_from_thread(self._finish_answer, question, None, stages, stats, message)
+            self.call_from_thread(self._finish_answer, question, None, stages, message)
             return
         problem = "cancelled" if cancel.is_set() else None
-        compressed = self.session.last_compressed
-        self.call_from_thread(self._finish_answer, question, compressed, stages, stats, problem)
+        self.call_from_thread(self._finish_answer, question, result, stages, problem)
 
     async def _write_chunk(self, chunk: str) -> None:
         if self._stream is not None:
@@ -323,9 +323,8 @@ class CtxchatApp(App[int]):
     async def _finish_answer(
         self,
         question: str,
-        compressed: Compressed | None,
+        result: AskResult | None,
         stages: dict[str, float],
-        stats: dict[str, Any],
         problem: str | None,
     ) -> None:
         if self._stream is not None:
@@ -334,7 +333,6 @@ class CtxchatApp(App[int]):
         self._answering = False
         self.status_info.stages = {**self.status_info.stages, **stages}
         chat = self.query_one(ChatView)
-        answer = "".join(self._answer_text)
         if problem == "cancelled":
             await chat.add_notice("Answer cancelled (Esc).")
             self.show_status("cancelled")
@@ -345,10 +343,12 @@ class CtxchatApp(App[int]):
             return
         else:
             self.show_status("ready")
-        if stats.get("model"):
-            self.status_info.model = str(stats["model"])
-        if answer:
-            self.session.record_turn(question, answer, compressed, {**stats, "stages": stages})
+        if result is None:
+            return
+        self.last_result = result
+        self.status_info.model = result.stats.answer.model
+        if result.answer:
+            self.session.record_turn(result, stages)
 
     def show_context(
         self,
