@@ -45,7 +45,7 @@ _NORMALISE = re.compile(r"\W+")
 class SelectorOptions:
     """How sentences are ranked. `method` picks a baseline for benchmarks; "ctxchat" is all."""
 
-    method: str = "ctxchat"  # random | bm25 | dense | hybrid | ctxchat
+    method: str = "ctxchat"  # random | lead | blind | bm25 | dense | hybrid | ctxchat
     # Defaults chosen on the generated QA set (benchmarks/README.md): min-max fusion beat
     # reciprocal-rank fusion, and questions that paraphrase favour the dense signal.
     fusion: str = "minmax"  # minmax | rrf
@@ -62,6 +62,18 @@ class SelectorOptions:
     relative_cutoff: float = 0.25
     adaptive_floor: int = 2048
     bm25_limit: int = 5000
+    # Query handling for the lexical signal: "content" drops question and function words
+    # ("who", "did", "the", "my"), which match everywhere in a long document; "raw" is
+    # the question as typed (what the BM25 baseline uses).
+    lexical_query: str = "raw"
+    # Passage-level evidence: each sentence gets this share of its section's score (the
+    # section's best dense match fused with its summed BM25), so a sentence in the passage
+    # that answers the question ranks above a look-alike elsewhere.
+    section_weight: float = 0.0
+    # Headings as evidence: a section whose heading the question names, or that the best
+    # sentences name (the bridge to a second passage), gets this much added.
+    named_weight: float = 0.0
+    named_from_top: int = 3
     seed: int = 0
 
     @property
@@ -129,6 +141,10 @@ class DocIndex:
                 value = leans_back(segs)
             elif name == "names":
                 value = [self.doc.name] * len(segs)
+            elif name == "sections":
+                value = _section_ids(segs)
+            elif name == "section_titles":
+                value = _section_titles(segs, self.static("sections"))
             else:  # "headings": the distinct headings and each sentence's index into them
                 titles = sorted({s.heading for s in segs if s.heading})
                 where = {t: i for i, t in enumerate(titles)}
@@ -292,12 +308,19 @@ def score(
         # Seeded per question: reproducible, yet not the same sentences for every question.
         rng = np.random.default_rng([options.seed, zlib.crc32(query.encode("utf-8"))])
         return Scored(segments, names, rng.random(n), np.ones(n), None)
+    if options.method == "lead":  # the document's opening, as far as the budget goes
+        return Scored(segments, names, -np.arange(n, dtype=np.float64), np.ones(n), None)
+    if options.method == "blind":  # never reads the question
+        return Scored(segments, names, blind_scores(segments), np.ones(n), None)
 
     lexical = np.zeros(n)
     present = np.zeros(n, dtype=bool)
     if options.method != "dense":
         start = time.perf_counter()
-        hits = store.bm25([ix.doc.id for ix in indexes], query, limit=options.bm25_limit)
+        lexical_query = content_words(query) if options.lexical_query == "content" else query
+        hits = store.bm25(
+            [ix.doc.id for ix in indexes], lexical_query or query, limit=options.bm25_limit
+        )
         offset = 0
         for ix in indexes:
             position = ix.static("position")
@@ -336,6 +359,16 @@ def score(
     else:
         fused = fusion.weighted_minmax(lexical, dense, options.dense_weight)
     if options.full:
+        if options.section_weight > 0 or options.named_weight > 0:
+            sections, titles = _all_sections(indexes)
+            if options.section_weight > 0:
+                fused = fused + options.section_weight * section_scores(
+                    sections, lexical, dense, options.dense_weight
+                )
+            if options.named_weight > 0:
+                fused = fused + options.named_weight * named_sections(
+                    segments, sections, titles, query, fused, options.named_from_top
+                )
         if options.heading_weight > 0:
             fused = fused + options.heading_weight * np.concatenate(
                 [_heading_scores(store, ix, q) for ix in indexes]
@@ -346,6 +379,124 @@ def score(
         same_block = np.concatenate([ix.static("same_block_prev") for ix in indexes])
         fused = fusion.neighbour_boost(fused, same_block, options.neighbour_weight)
     return Scored(segments, names, fused, relevance, vectors)
+
+
+_WORDS = re.compile(r"\w[\w'-]*")
+# Words that carry no topic in a question typed in any case ("who played guitar on my
+# guitar gently weeps"): question words, auxiliaries, pronouns, articles, prepositions.
+STOPWORDS = frozenset(
+    """a about after all also an and any are as at be been before being between both but
+    by can could did do does doing during each for from had has have having he her here
+    hers him his how i if in into is it its just me more most my no nor not of off on once
+    only or other our out over own same she should so some such than that the their them
+    then there these they this those through to too under until up very was we were what
+    when where which while who whom whose why will with would you your""".split()
+)
+
+
+def content_words(query: str) -> str:
+    """The query without stopwords (empty when nothing else is left)."""
+    words = [w for w in _WORDS.findall(query) if w.lower() not in STOPWORDS]
+    return " ".join(words)
+
+
+def _section_ids(segments: Sequence[SegmentRow]) -> np.ndarray:
+    """A section number per sentence: a new one at each heading change (or, without
+    headings, at each paragraph), never spanning documents."""
+    out = np.zeros(len(segments), dtype=np.int64)
+    current = 0
+    for i in range(1, len(segments)):
+        a, b = segments[i - 1], segments[i]
+        key_a = a.heading if a.heading is not None else a.paragraph
+        key_b = b.heading if b.heading is not None else b.paragraph
+        if a.doc_id != b.doc_id or key_a != key_b:
+            current += 1
+        out[i] = current
+    return out
+
+
+_NUMBERING = re.compile(r"^(?:(?:chapter|section|part)\s+)?[\dIVX]+(?:\.\d+)*\.?\s+", re.IGNORECASE)
+_PAREN = re.compile(r"\s*\([^)]*\)")
+
+
+def _section_titles(segments: Sequence[SegmentRow], sections: np.ndarray) -> list[str]:
+    """Each section's heading as a phrase to look for ("3.2 Ed Wood (film)" -> "ed wood"),
+    "" where there is none or it is too short to mean anything."""
+    titles = [""] * (int(sections.max()) + 1 if len(sections) else 0)
+    for seg, k in zip(segments, sections.tolist(), strict=True):
+        if seg.heading and not titles[k]:
+            title = _PAREN.sub("", _NUMBERING.sub("", seg.heading)).strip().lower()
+            titles[k] = title if len(title) >= 4 else ""
+    return titles
+
+
+def section_scores(
+    sections: np.ndarray, lexical: np.ndarray, dense: np.ndarray, dense_weight: float
+) -> np.ndarray:
+    """Each sentence's section score: its section's best dense match and summed BM25,
+    min-max fused like sentences are."""
+    if not len(sections):
+        return np.zeros(0)
+    count = int(sections.max()) + 1
+    lex = np.bincount(sections, weights=lexical, minlength=count)
+    best = np.full(count, -1.0)
+    np.maximum.at(best, sections, dense)
+    return fusion.weighted_minmax(lex, best, dense_weight)[sections]
+
+
+def _all_sections(indexes: Sequence[DocIndex]) -> tuple[np.ndarray, list[str]]:
+    """Section numbers over several documents (offset per document) and their titles."""
+    parts, titles = [], []
+    for ix in indexes:
+        parts.append(ix.static("sections") + len(titles))
+        titles.extend(ix.static("section_titles"))
+    return (np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)), titles
+
+
+def named_sections(
+    segments: Sequence[SegmentRow],
+    sections: np.ndarray,
+    titles: Sequence[str],
+    query: str,
+    scores: np.ndarray,
+    top: int,
+) -> np.ndarray:
+    """1 for sentences of a section whose heading the question names, or one of the `top`
+    best sentences outside it names; else 0."""
+    padded = [f" {_NORMALISE.sub(' ', t).strip()} " for t in titles]
+    best = np.argsort(-scores, kind="stable")[:top].tolist()
+    texts = [" " + _NORMALISE.sub(" ", query.lower()) + " "]
+    sources = [-1]
+    for i in best:
+        texts.append(" " + _NORMALISE.sub(" ", segments[i].text.lower()) + " ")
+        sources.append(int(sections[i]))
+    named = np.zeros(len(titles))
+    for k, title in enumerate(padded):
+        if title.strip() and any(
+            title in text and src != k for text, src in zip(texts, sources, strict=True)
+        ):
+            named[k] = 1.0
+    return named[sections] if len(titles) else np.zeros(len(sections))
+
+
+def blind_scores(segments: Sequence[SegmentRow]) -> np.ndarray:
+    """A question-blind baseline: the share of a sentence's words that carry facts (a
+    digit, or a capitalised word that is rare in the document). It is what a selector can
+    get without the question: on text where only facts hold digits and names, a lot."""
+    words = [_WORDS.findall(s.text) for s in segments]
+    counts: dict[str, int] = {}
+    for ws in words:
+        for w in ws:
+            counts[w] = counts.get(w, 0) + 1
+    out = np.zeros(len(segments))
+    for i, ws in enumerate(words):
+        facts = sum(
+            1
+            for k, w in enumerate(ws)
+            if any(c.isdigit() for c in w) or (k > 0 and w[0].isupper() and counts[w] <= 3)
+        )
+        out[i] = facts / max(len(ws), 1) ** 0.5
+    return out
 
 
 def leans_back(segments: Sequence[SegmentRow]) -> np.ndarray:

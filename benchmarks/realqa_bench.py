@@ -1,0 +1,316 @@
+"""Answer survival on real text: human HotpotQA questions over Wikipedia paragraphs in PDFs.
+
+    nice -n 10 .venv/bin/python -m benchmarks.realqa_bench [--split dev|test]
+        [--scale articles|book|both] [--methods NAME,...] [--home DIR] [--out FILE.json]
+
+Each document (benchmarks/realqa.py: 3k-10k token articles, one 400-page book) is rendered
+to a PDF with a running header and page numbers and added to a library as `ctxchat add`
+does. For each question and budget (2% / 5% / 10% of an article's tokens; 1,000 and 2,000
+tokens of the book) each method fills the budget, and we check:
+- answer survival: the gold answer string is in the text;
+- evidence intact: a supporting sentence holding the answer is in the text word for word
+  (reported as a share of the surviving answers);
+- the text never exceeds the budget (cl100k tokens; a row with a violation says so).
+Choose settings on --split dev; run --split test once, at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ARTICLE_BUDGETS = (0.02, 0.05, 0.10)
+BOOK_BUDGETS = (1000, 2000)
+PRUNE = "ctxchat select+prune"
+METHOD_NAMES = (
+    "random",
+    "lead",
+    "question-blind (digits, rare names)",
+    "BM25 (FTS5)",
+    "dense (MiniLM)",
+    "BM25+MiniLM hybrid",
+    "ctxchat select",
+    PRUNE,
+)
+Run = Callable[[int, str, int], str]
+
+
+@dataclass
+class Cell:
+    """One method at one budget: counts over the questions."""
+
+    total: int = 0
+    kept: int = 0
+    intact: int = 0
+    over: int = 0
+    seconds: list[float] = field(default_factory=list)
+
+    def add(self, survived: bool, intact: bool, over: bool, seconds: float) -> None:
+        self.total += 1
+        self.kept += survived
+        self.intact += survived and intact
+        self.over += over
+        self.seconds.append(seconds)
+
+    def row(self) -> dict[str, float]:
+        return {
+            "survival": self.kept / max(self.total, 1),
+            "intact_of_survived": self.intact / max(self.kept, 1),
+            "questions": self.total,
+            "over_budget": self.over,
+            "median_s": statistics.median(self.seconds) if self.seconds else 0.0,
+        }
+
+
+def selector_options() -> dict[str, Any]:
+    from ctxchat.engines.selector import SelectorOptions
+
+    return {
+        "random": SelectorOptions(method="random"),
+        "lead": SelectorOptions(method="lead"),
+        "question-blind (digits, rare names)": SelectorOptions(method="blind"),
+        "BM25 (FTS5)": SelectorOptions(method="bm25"),
+        "dense (MiniLM)": SelectorOptions(method="dense"),
+        "BM25+MiniLM hybrid": SelectorOptions(method="hybrid"),
+        "ctxchat select": SelectorOptions(),
+    }
+
+
+def variants() -> dict[str, Any]:
+    """Selector settings compared on the dev split (--tune); the default is the first."""
+    from dataclasses import replace
+
+    from ctxchat.engines.selector import SelectorOptions
+
+    base = SelectorOptions()
+    grid = {"default": base}
+    grid["content query"] = replace(base, lexical_query="content")
+    for w in (0.15, 0.3, 0.5):
+        grid[f"section {w}"] = replace(base, section_weight=w)
+    for w in (0.1, 0.2, 0.4):
+        grid[f"named {w}"] = replace(base, named_weight=w)
+    for w in (0.5, 0.6, 0.8):
+        grid[f"dense weight {w}"] = replace(base, dense_weight=w)
+    grid["no heading"] = replace(base, heading_weight=0.0)
+    grid["no neighbour"] = replace(base, neighbour_weight=0.0)
+    return grid
+
+
+def tune(store: Any, cases: Sequence[Case], names: Sequence[str] | None) -> None:
+    grid = variants()
+    for name in names or list(grid):
+        cells = measure(cases, selector_run(store, grid[name]))
+        summary = "  ".join(
+            f"{label}: {c.row()['survival']:.1%} ({c.row()['intact_of_survived']:.0%})"
+            for label, c in cells.items()
+        )
+        print(f"{name:24s} {summary}", flush=True)
+
+
+def selector_run(store: Any, options: Any) -> Run:
+    from ctxchat.engines.selector import select
+
+    return lambda doc_id, q, budget: select(store, [doc_id], q, budget, options=options).text
+
+
+def prune_run(store: Any, compressor: Any) -> Run:
+    from ctxchat.engines.pipeline import compress_documents
+
+    def run(doc_id: int, q: str, budget: int) -> str:
+        return compress_documents(
+            store, [doc_id], q, budget=budget, prune=True, compressor=compressor, use_cache=False
+        ).text
+
+    return run
+
+
+def load_compressor(store: Any) -> Any:
+    from ctxchat.engines.errors import ModelNotFoundError
+
+    try:
+        from ctxchat.engines.compressor import default_compressor
+
+        return default_compressor(store)
+    except (ImportError, ModelNotFoundError) as exc:
+        print(f"(no compressor, no select+prune row: {exc})", flush=True)
+        return None
+
+
+@dataclass
+class Case:
+    """A stored document and the questions to ask of it, with its budgets in tokens."""
+
+    doc_id: int
+    questions: list[Any]
+    budgets: dict[str, int]
+
+
+def measure(cases: Sequence[Case], run: Run) -> dict[str, Cell]:
+    from benchmarks.realqa import answer_survives, evidence_intact
+    from ctxchat.engines.tokens import count_tokens
+
+    cells: dict[str, Cell] = {}
+    for case in cases:
+        for label, budget in case.budgets.items():
+            cell = cells.setdefault(label, Cell())
+            for q in case.questions:
+                t0 = time.perf_counter()
+                text = run(case.doc_id, q.question, budget)
+                seconds = time.perf_counter() - t0
+                cell.add(
+                    answer_survives(q, text),
+                    evidence_intact(q, text),
+                    count_tokens(text) > budget,
+                    seconds,
+                )
+    return cells
+
+
+def prepare(store: Any, docs: Sequence[Any], folder: Path, split: str, book: bool) -> list[Case]:
+    """Render and add each document; keep the questions of the split whose answer and
+    evidence came through the PDF (a few lose their evidence to the layout; counted)."""
+    from benchmarks.realqa import document_text, ingest, readable
+
+    cases = []
+    lost = asked = 0
+    for doc in docs:
+        row = ingest(store, doc, folder)
+        wanted = doc.split(None if split == "all" else split)
+        questions = list(readable(wanted, document_text(store, row.id)))
+        asked += len(wanted)
+        lost += len(wanted) - len(questions)
+        if book:
+            budgets = {f"{b:,} tokens": b for b in BOOK_BUDGETS}
+        else:
+            budgets = {f"{s:.0%}": max(1, int(s * row.tokens)) for s in ARTICLE_BUDGETS}
+        cases.append(Case(row.id, questions, budgets))
+    print(f"{asked - lost} of {asked} questions readable after PDF + ingest", flush=True)
+    return cases
+
+
+def warm(store: Any, cases: Sequence[Case]) -> None:
+    """Embed every sentence once (stored in SQLite), so rows time warm questions."""
+    from ctxchat.engines.selector import select
+
+    t0 = time.perf_counter()
+    for case in cases:
+        select(store, [case.doc_id], "warm up", 10)
+    print(f"embeddings ready: {time.perf_counter() - t0:.1f} s", flush=True)
+
+
+def run_scale(
+    store: Any, cases: Sequence[Case], methods: Sequence[str], compressor: Any
+) -> dict[str, dict[str, dict[str, float]]]:
+    options = selector_options()
+    table: dict[str, dict[str, dict[str, float]]] = {}
+    for name in methods:
+        if name == PRUNE:
+            if compressor is None:
+                continue
+            run = prune_run(store, compressor)
+        else:
+            run = selector_run(store, options[name])
+        cells = measure(cases, run)
+        table[name] = {label: cell.row() for label, cell in cells.items()}
+        summary = "  ".join(
+            f"{label}: {c['survival']:.1%} ({c['intact_of_survived']:.0%} intact)"
+            for label, c in table[name].items()
+        )
+        print(f"{name:38s} {summary}", flush=True)
+    return table
+
+
+def markdown(table: dict[str, dict[str, dict[str, float]]]) -> str:
+    labels = list(next(iter(table.values())).keys())
+    head = " | ".join(f"survival {b} | intact {b}" for b in labels)
+    lines = [f"| method | {head} | median s / question |", "|---" * (2 * len(labels) + 2) + "|"]
+    for name, cells in table.items():
+        parts = []
+        for b in labels:
+            c = cells[b]
+            flag = f" ({c['over_budget']} over budget)" if c["over_budget"] else ""
+            parts.append(f"{c['survival']:.1%}{flag} | {c['intact_of_survived']:.1%}")
+        secs = max(c["median_s"] for c in cells.values())
+        lines.append(f"| {name} | {' | '.join(parts)} | {secs:.3f} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--split", default="dev", choices=("dev", "test", "all"))
+    parser.add_argument("--scale", default="both", choices=("articles", "book", "both"))
+    parser.add_argument("--methods", help="comma-separated subset of: " + ", ".join(METHOD_NAMES))
+    parser.add_argument("--home", help="keep the library, PDFs and embeddings here")
+    parser.add_argument("--out", type=Path, help="write the results as JSON here")
+    parser.add_argument(
+        "--tune",
+        nargs="?",
+        const="",
+        help="compare selector settings (comma-separated names; all when empty) instead",
+    )
+    parser.add_argument(
+        "--prepare", action="store_true", help="only render, add and embed the documents"
+    )
+    args = parser.parse_args(argv)
+    if args.tune is not None and args.split != "dev":
+        parser.error("settings are chosen on the dev split only")
+    methods = args.methods.split(",") if args.methods else list(METHOD_NAMES)
+    unknown = set(methods) - set(METHOD_NAMES)
+    if unknown:
+        parser.error(f"unknown methods: {', '.join(sorted(unknown))}")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(args.home or tmp)
+        home.mkdir(parents=True, exist_ok=True)
+        os.environ["CTXCHAT_HOME"] = str(home)
+        from benchmarks import realqa
+        from ctxchat.engines.store import Store
+
+        data = realqa.load()
+        store = Store()
+        compressor = load_compressor(store) if PRUNE in methods else None
+        results: dict[str, Any] = {"split": args.split}
+        scales = ("articles", "book") if args.scale == "both" else (args.scale,)
+        for scale in scales:
+            book = scale == "book"
+            docs = (
+                [data.book()]
+                if book
+                else data.articles(None if args.split == "all" else args.split)
+            )
+            cases = prepare(store, docs, home, args.split, book)
+            pages = sum((store.document(c.doc_id).pages or 0) for c in cases)
+            tokens = [store.document(c.doc_id).tokens for c in cases]
+            n_q = sum(len(c.questions) for c in cases)
+            print(
+                f"{scale}: {len(cases)} documents, {pages} pages, {min(tokens):,}-"
+                f"{max(tokens):,} tokens, {n_q} questions ({args.split})",
+                flush=True,
+            )
+            warm(store, cases)
+            if args.prepare:
+                continue
+            if args.tune is not None:
+                tune(store, cases, [n for n in args.tune.split(",") if n])
+                continue
+            table = run_scale(store, cases, methods, compressor)
+            results[scale] = table
+            print(f"\n{scale}, {args.split} split, {n_q} questions\n{markdown(table)}\n")
+        if args.out:
+            args.out.write_text(json.dumps(results, indent=1))
+        store.close()
+
+
+if __name__ == "__main__":
+    main()
