@@ -11,6 +11,7 @@ import pytest
 from ctxchat.app.ask_settings import ask_settings
 from ctxchat.app.cli import main
 from ctxchat.app.config import Config, save_config
+from ctxchat.app.tui.widgets.chat import Answer, ChatView, Notice
 from ctxchat.app.tui.widgets.prompt import PromptInput
 from ctxchat.engines.conversation import ReaderChoice, prune_for_reader
 from ctxchat.engines.grounding import NOT_FOUND, check_grounding
@@ -133,6 +134,12 @@ async def test_cli_and_tui_send_the_same_context(
         await pilot.press("enter")
         await settle(app, pilot)
         tui_evidence = [e.as_dict() for e in app.last_result.evidence]
+        # Evidence first: shown above the answer, with its document and page.
+        chat = list(app.query_one(ChatView).children)
+        shown = [w for w in chat if isinstance(w, Notice) and "Evidence (" in str(w.render())]
+        answer = next(w for w in chat if isinstance(w, Answer))
+        assert shown and chat.index(shown[0]) < chat.index(answer)
+        assert "depot report.pdf, p. " in str(shown[0].render())
 
     store = Store()
     chats = store.chats()  # both recorded their turn: the newest is the TUI's
@@ -142,3 +149,29 @@ async def test_cli_and_tui_send_the_same_context(
     assert facts[1].sentence in cli_context  # whole sentences for the local reader
     assert cli["stats"]["pruned"] is False
     assert cli["evidence"] == tui_evidence
+
+
+@pytest.mark.slow
+def test_python_api_asks_and_a_question_the_document_cannot_answer_is_weak(
+    tmp_path: Path,
+) -> None:
+    import ctxchat
+    from ctxchat.engines.conversation import AskSettings, Conversation, ReaderChoice
+    from ctxchat.engines.library import ensure_document
+
+    path = tmp_path / "depot report.pdf"
+    _, facts = long_pdf(path, n_pages=6, seed=9)
+    settings = AskSettings(reader=ReaderChoice(n_ctx=1024), budget=200, max_tokens=16)
+    result = ctxchat.ask(path, facts[0].question, settings)
+    assert isinstance(result, ctxchat.AskResult) and result.answer
+    assert result.evidence and facts[0].answer in result.evidence[0].text
+    assert not result.weak_evidence
+    assert result.stats.context_tokens <= 200 and result.stats.answer.kv_type == "q8_0"
+
+    with Store() as store:
+        doc = ensure_document(store, path)
+        conversation = Conversation(store, [doc.id], settings)
+        off_topic = conversation.prepare("Who directed the film Fifty Shades of Grey?")
+        on_topic = conversation.prepare(facts[0].question)
+    assert off_topic.weak and not on_topic.weak
+    assert max(e.score for e in off_topic.evidence) < max(e.score for e in on_topic.evidence)
