@@ -242,6 +242,10 @@ class LocalLLM:
     the same tokens as the last one only evaluates the new tail.
     """
 
+    repeat_penalty = REPEAT_PENALTY
+    _cancel: threading.Event | None = None  # what the abort callback reads during prefill
+    _abort: Any = None  # the abort callback, made on first use
+
     def __init__(
         self,
         model_path: str | Path | None = None,
@@ -306,9 +310,6 @@ class LocalLLM:
         self._lock = threading.Lock()
         self._evaluated = 0
         self._wrap_eval()
-        self.repeat_penalty = REPEAT_PENALTY
-        self._cancel: threading.Event | None = None  # read by the abort callback
-        self._abort = self._abort_callback()
         self.last_stats = GenerationStats()
 
     @staticmethod
@@ -398,6 +399,7 @@ class LocalLLM:
             return True
         ctx = llama._ctx.ctx
         self._cancel = cancel
+        self._abort = self._abort or self._abort_callback()
         llama_cpp.llama_set_abort_callback(ctx, self._abort, None)
         try:
             for i in range(0, len(rest), llama.n_batch):
@@ -476,10 +478,9 @@ class LocalLLM:
 
         with self._lock:
             evaluated_before = self._evaluated
-            if not self._prefill(tokens[:-1], cancel):
-                stats.finish = "cancelled"
+            if not self._prefill(tokens[:-1], cancel):  # Esc while reading the prompt
+                stats.finish, stats.seconds = "cancelled", time.perf_counter() - start
                 stats.evaluated_tokens = self._evaluated - evaluated_before
-                stats.seconds = time.perf_counter() - start
                 return
             chunks = self._llama.create_completion(
                 prompt=tokens,
