@@ -1,8 +1,10 @@
 """`ctxchat ask PATH QUESTION [--model GGUF] [--kv-type T] [--budget N] [--llm-url U] [--json]`.
 
-Ingests the document (or reuses it), compresses it for the question, streams the answer to
-stdout, then prints the pages cited and one stats line to stderr. --json prints one object
-{"answer", "pages", "stats"} instead. Ctrl-C stops the answer and exits 130; the only thing
+Ingests the document (or reuses it), compresses it for the question (engines.conversation,
+the flow the TUI uses too), prints the best evidence sentences to stderr, streams the answer
+to stdout, then prints a "not found in the document" mark when the answer's content is not
+in the context, the pages cited and one stats line to stderr. --json prints one object
+{"answer", "pages", "evidence", "grounded", "stats"} instead. Ctrl-C stops the answer and exits 130; the only thing
 ask writes besides the library is a KV state file, which is renamed into place only when
 complete.
 """
@@ -12,12 +14,16 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ctxchat.app.arg_types import kept_share, positive_int
 from ctxchat.app.compressor_flags import add_compressor_flags, compressor_setup
 from ctxchat.engines.errors import CtxchatError
 from ctxchat.engines.terminal_text import json_safe, terminal_safe
+
+if TYPE_CHECKING:
+    from ctxchat.engines.conversation import AnswerRun, AskResult, AskSettings, AskStats
+    from ctxchat.engines.evidence import Evidence
 
 KV_CHOICES = ("q8_0", "q4_0", "f16")
 
@@ -67,41 +73,33 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--password", help="password for an encrypted PDF")
     p.add_argument(
-        "--json", action="store_true", help='print one JSON object: {"answer", "pages", "stats"}'
+        "--json",
+        action="store_true",
+        help='print one JSON object: {"answer", "pages", "evidence", "grounded", "stats"}',
     )
     add_compressor_flags(p)
     p.set_defaults(func=cmd_ask)
 
 
-def _settings(args: argparse.Namespace) -> dict[str, Any]:
+def _settings(args: argparse.Namespace) -> AskSettings:
     """Flags over the saved config over the defaults."""
+    from ctxchat.app.ask_settings import ask_settings
     from ctxchat.app.config import load_config
 
     config = load_config()
-    budget, rate = args.budget, args.rate
-    if budget is None and rate is None:
-        budget, rate = (None, config.rate) if config.rate else (config.budget, None)
-    if budget is not None and budget < 1:
-        raise CtxchatError(f"the token budget must be positive, not {budget}")
-    max_tokens = args.max_tokens if args.max_tokens is not None else config.max_tokens
-    if max_tokens < 1:
-        raise CtxchatError(f"--max-tokens must be at least 1, not {max_tokens}")
-    n_ctx = args.n_ctx or config.n_ctx
-    if n_ctx < 256:
-        raise CtxchatError(f"--n-ctx must be at least 256, not {n_ctx}")
-    return {
-        "model": args.model or config.chat_model or None,
-        "url": args.llm_url or config.server_url or None,
-        # the saved server's model, unless --llm-url names another server
-        "server_model": (config.server_model or None) if not args.llm_url else None,
-        "kv_type": args.kv_type or config.kv_type,
-        "n_ctx": n_ctx,
-        "budget": budget,
-        "rate": rate,
-        "max_tokens": max_tokens,
-        "temperature": args.temperature if args.temperature is not None else config.temperature,
-        "compressor_setup": compressor_setup(config, args),
-    }
+    return ask_settings(
+        config,
+        budget=args.budget,
+        rate=args.rate,
+        model=args.model,
+        url=args.llm_url,
+        kv_type=args.kv_type,
+        n_ctx=args.n_ctx,
+        max_tokens=args.max_tokens,
+        temperature=args.temperature,
+        prune=args.prune,
+        setup=compressor_setup(config, args),
+    )
 
 
 def pages_line(pages: list[int], source: str | None) -> str:
@@ -113,127 +111,101 @@ def pages_line(pages: list[int], source: str | None) -> str:
     return "pages cited: none"
 
 
-def stats_line(stats: dict[str, Any]) -> str:
+def stats_line(stats: AskStats) -> str:
+    gen, answer = stats.answer.generation, stats.answer
     parts = [
-        f"{stats['doc_tokens']:,} tokens in the document -> {stats['context_tokens']:,} sent "
-        f"({stats['ratio']:.1f}x)",
-        f"prompt {stats['prompt_tokens']:,} model tokens ({stats['reused_tokens']:,} reused)",
-        f"first token {stats['ttft_s']:.2f} s",
-        f"{stats['tokens_per_s']:.1f} tokens/s",
+        f"{stats.doc_tokens:,} tokens in the document -> {stats.context_tokens:,} sent "
+        f"({stats.ratio:.1f}x)",
+        f"prompt {gen.prompt_tokens:,} model tokens ({gen.reused_tokens:,} reused)",
+        f"first token {gen.ttft_s:.2f} s",
+        f"{gen.tokens_per_s:.1f} tokens/s",
     ]
-    if stats.get("kv_type"):
-        parts.append(f"KV {stats['kv_type']} {stats['kv_mib']:.1f} MiB")
+    if answer.kv_type:
+        parts.append(f"KV {answer.kv_type} {answer.kv_mib or 0:.1f} MiB")
     else:
-        parts.append(f"server {stats['model']}")
+        parts.append(f"server {answer.model}")
     return "ctxchat: " + " | ".join(parts)
 
 
-def _prune_default(llm: Any) -> bool | None:
-    """Whole sentences for a local GGUF, pruned text for a server's (bigger) model.
-
-    Measured in benchmarks/answer_bench.py: the bundled 135M model answers more questions
-    from whole selected sentences than from word-pruned ones at the same budget; pruning
-    is made for large readers. None lets the pipeline prune when its model is installed.
-    """
-    return None if getattr(llm, "kv_type", None) is None else False
+def evidence_lines(evidence: list[Evidence]) -> list[str]:
+    """The best sentences, verbatim, with document and page: what to check the answer by."""
+    lines = []
+    for item in evidence:
+        where = f"{item.doc}, p. {item.page}" if item.page else item.doc
+        lines.append(f"evidence [{where}] {item.text}")
+    return lines
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from ctxchat.engines.answer import answer_stream
+    from ctxchat.engines.conversation import WEAK_MESSAGE, Conversation
     from ctxchat.engines.indexing import early_answer_note
-    from ctxchat.engines.kvstate import KVStateStore
     from ctxchat.engines.library import ensure_document
-    from ctxchat.engines.llm import open_llm
-    from ctxchat.engines.pipeline import compress_documents
     from ctxchat.engines.store import Store
 
-    opts = _settings(args)
+    settings = _settings(args)
     if not args.question.strip():
         raise CtxchatError("the question is empty")
     # The model first: a bad --model or --llm-url fails before any compression work.
-    llm = open_llm(
-        opts["model"],
-        url=opts["url"],
-        n_ctx=opts["n_ctx"],
-        kv_type=opts["kv_type"],
-        server_model=opts["server_model"],
-    )
-    try:
-        with Store() as store:
-            doc = ensure_document(store, args.path, password=args.password)
-            prune = _prune_default(llm) if args.prune is None else args.prune
-            compressed = compress_documents(
-                store,
-                [doc.id],
-                query=args.question,
-                budget=opts["budget"],
-                rate=opts["rate"],
-                prune=prune,
-                compressor_setup=opts["compressor_setup"],
-            )
-            latest = {"compressed": compressed}
-
-            def recompress(budget: int) -> str:
-                # The prompt did not fit the model: the same question at a smaller budget.
-                latest["compressed"] = compress_documents(
-                    store,
-                    [doc.id],
-                    query=args.question,
-                    budget=budget,
-                    prune=prune,
-                    compressor_setup=opts["compressor_setup"],
-                )
-                return latest["compressed"].text
-
+    reader = settings.reader.open()
+    with Store() as store:
+        conversation = Conversation(store, settings=settings, reader=reader)
+        try:
+            conversation.doc_ids = [ensure_document(store, args.path, password=args.password).id]
+            prepared = conversation.prepare(args.question)
+            if not args.json:
+                for line in evidence_lines(prepared.evidence):
+                    print(terminal_safe(f"ctxchat: {line}"), file=sys.stderr)
+                if prepared.weak:
+                    print(f"ctxchat: {WEAK_MESSAGE}", file=sys.stderr)
             cancel = threading.Event()
-            stream = answer_stream(
-                llm,
-                compressed.text,
-                args.question,
-                max_tokens=opts["max_tokens"],
-                temperature=opts["temperature"],
-                cancel=cancel,
-                recompress=recompress,
-                kv_store=KVStateStore(),
-            )
-            early = early_answer_note(compressed.stats.get("index"))
-            for note in [*getattr(llm, "notices", []), *stream.prompt.notes, early]:
+            run = conversation.answer(prepared, cancel)
+            early = early_answer_note(prepared.compressed.stats.get("index"))
+            for note in [*run.notes, early]:
                 if note:
                     print(terminal_safe(f"ctxchat: {note}"), file=sys.stderr)
-            pieces = iter(stream)
-            try:
-                for piece in pieces:
-                    if not args.json:
-                        sys.stdout.write(terminal_safe(piece))
-                        sys.stdout.flush()
-            except KeyboardInterrupt:
-                cancel.set()
-                pieces.close()  # type: ignore[attr-defined]  # stops llama.cpp now
-                if not args.json:
-                    sys.stdout.write("\n")
-                    sys.stdout.flush()
-                print("ctxchat: interrupted", file=sys.stderr)
+            if not _stream(run, cancel, echo=not args.json):
                 return 130
-    finally:
-        llm.close()
-
-    answer = stream.result
-    assert answer is not None
-    used = latest["compressed"]
-    stats = {
-        "doc_tokens": used.original_tokens,
-        "context_tokens": used.compressed_tokens,
-        "ratio": round(used.ratio, 2),
-        "compress_seconds": used.stats.get("seconds", {}),
-        "pruned": bool(used.stats.get("options", {}).get("compressor")),
-        **answer.stats,
-        "notes": [*getattr(llm, "notices", []), *answer.notes],
-    }
+            result = run.result
+            assert result is not None
+            conversation.record(result)
+        finally:
+            conversation.close()
     if args.json:
-        print(json_safe({"answer": answer.text, "pages": answer.pages, "stats": stats}))
+        print(json_safe(_json(result)))
         return 0
     sys.stdout.write("\n")
     sys.stdout.flush()
-    print(pages_line(answer.pages, answer.stats.get("pages_from")), file=sys.stderr)
-    print(terminal_safe(stats_line(stats)), file=sys.stderr)
+    if result.mark:
+        print(f"ctxchat: {result.mark}", file=sys.stderr)
+    print(pages_line(result.pages, result.stats.answer.pages_from), file=sys.stderr)
+    print(terminal_safe(stats_line(result.stats)), file=sys.stderr)
     return 0
+
+
+def _stream(run: AnswerRun, cancel: threading.Event, *, echo: bool) -> bool:
+    """Write the answer as it comes; False when Ctrl-C stopped it."""
+    pieces = iter(run)
+    try:
+        for piece in pieces:
+            if echo:
+                sys.stdout.write(terminal_safe(piece))
+                sys.stdout.flush()
+    except KeyboardInterrupt:
+        cancel.set()
+        pieces.close()  # type: ignore[attr-defined]  # stops llama.cpp now
+        if echo:
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+        print("ctxchat: interrupted", file=sys.stderr)
+        return False
+    return True
+
+
+def _json(result: AskResult) -> dict[str, object]:
+    return {
+        "answer": result.answer,
+        "pages": result.pages,
+        "evidence": [e.as_dict() for e in result.evidence],
+        "grounded": result.grounding.supported,
+        "stats": result.stats.as_dict(),
+    }

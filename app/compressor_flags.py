@@ -7,9 +7,12 @@ default: the bundled model, the best device, the precision `auto` picks there.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING
 
-from ctxchat.app.config import DEVICES, PRECISIONS
+from ctxchat.app.config import DEVICES, PRECISIONS, Config
+
+if TYPE_CHECKING:
+    from ctxchat.engines.pipeline import CompressorSetup
 
 
 def add_compressor_flags(parser: argparse.ArgumentParser) -> None:
@@ -31,15 +34,13 @@ def add_compressor_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def compressor_setup(config: Any, args: argparse.Namespace | None = None) -> Any:
+def compressor_setup(config: Config, args: argparse.Namespace | None = None) -> CompressorSetup:
     """The CompressorSetup the saved settings describe, with any flags in args over them."""
-    from ctxchat.engines.pipeline import CompressorSetup
+    from ctxchat.app.ask_settings import compressor_setup as from_settings
 
-    def flag(name: str) -> Any:
-        return getattr(args, name, None) if args is not None else None
-
-    return CompressorSetup(
-        model=flag("compressor") or config.compressor or None,
-        device=flag("device") or config.device,
-        precision=flag("precision") or config.precision,
+    return from_settings(
+        config,
+        model=getattr(args, "compressor", None),
+        device=getattr(args, "device", None),
+        precision=getattr(args, "precision", None),
     )

@@ -137,18 +137,19 @@ def prefix_reuse(store: Any, doc: Any, doc_id: int, budget: int) -> list[tuple[s
     llm = LocalLLM(n_ctx=N_CTX)
     out = []
     first = answer_stream(llm, context, q1, max_tokens=16, kv_store=kv_store).run()
-    out.append(("first question (reads the context)", first.stats))
+    out.append(("first question (reads the context)", first.stats.as_dict()))
     reused = answer_stream(llm, context, q2, max_tokens=16).run()
-    out.append(("follow-up, prefix reused", reused.stats))
+    out.append(("follow-up, prefix reused", reused.stats.as_dict()))
     llm.reset()
     cold = answer_stream(llm, context, q2, max_tokens=16).run()
-    out.append(("follow-up, no reuse (context read again)", cold.stats))
+    out.append(("follow-up, no reuse (context read again)", cold.stats.as_dict()))
     llm.close()
     restarted = LocalLLM(n_ctx=N_CTX)
     t = time.perf_counter()
     warm = answer_stream(restarted, context, q2, max_tokens=16, kv_store=kv_store).run()
-    warm.stats["load_s"] = time.perf_counter() - t - warm.stats["seconds"]
-    out.append(("follow-up after a restart, KV state from disk", warm.stats))
+    warm_stats = warm.stats.as_dict()
+    warm_stats["load_s"] = time.perf_counter() - t - warm.stats.generation.seconds
+    out.append(("follow-up after a restart, KV state from disk", warm_stats))
     restarted.close()
     return out
 

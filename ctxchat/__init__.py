@@ -6,6 +6,9 @@ Public API (stable):
     r = ctxchat.compress_text(text, query=None, budget=None, rate=None)
     r = ctxchat.compress_file(path, query=None, budget=None, rate=None)
     r.text, r.original_tokens, r.compressed_tokens, r.ratio, r.spans
+
+    a = ctxchat.ask(path, question, settings=None)   # -> AskResult (the flow `ctxchat ask` runs)
+    a.answer, a.pages, a.evidence, a.grounding, a.stats
 """
 
 from __future__ import annotations
@@ -17,7 +20,16 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
     __version__ = "0.0.0"
 
-__all__ = ["Compressed", "Span", "__version__", "compress_file", "compress_text"]
+__all__ = [
+    "AskResult",
+    "AskSettings",
+    "Compressed",
+    "Span",
+    "__version__",
+    "ask",
+    "compress_file",
+    "compress_text",
+]
 
 
 def __getattr__(name: str):
@@ -27,4 +39,8 @@ def __getattr__(name: str):
         from ctxchat.engines import pipeline
 
         return getattr(pipeline, name)
+    if name in {"ask", "AskSettings", "AskResult"}:
+        from ctxchat.engines import conversation
+
+        return conversation.ask_file if name == "ask" else getattr(conversation, name)
     raise AttributeError(f"module 'ctxchat' has no attribute {name!r}")

@@ -13,11 +13,11 @@ import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from ctxchat.engines.errors import LLMError
 from ctxchat.engines.kvstate import KVStateStore, state_key
-from ctxchat.engines.llm import ChatModel, Message, common_prefix_len
+from ctxchat.engines.llm import ChatModel, GenerationStats, LocalLLM, Message, common_prefix_len
+from ctxchat.engines.loopguard import LoopGuard
 from ctxchat.engines.tokens import count_tokens as count_cl100k
 
 # Written for small local models: short, direct, the format to copy shown once.
@@ -105,11 +105,17 @@ def system_message(context: str) -> str:
     return f"{SYSTEM_PROMPT}\n\nExcerpts:\n{context.strip()}"
 
 
-def build_messages(context: str, question: str, history: Sequence[Message] = ()) -> list[Message]:
+def build_messages(
+    context: str, question: str, history: Sequence[Message] = (), note: str | None = None
+) -> list[Message]:
+    """System (instructions + context), history, then the question. A note (weak evidence)
+    goes with the question, not the system message, which must stay the same across turns
+    for the KV cache to be reused."""
+    asked = f"{question}\n\n({note})" if note else question
     return [
         {"role": "system", "content": system_message(context)},
         *({"role": m["role"], "content": m["content"]} for m in history),
-        {"role": "user", "content": question},
+        {"role": "user", "content": asked},
     ]
 
 
@@ -133,6 +139,7 @@ def fit_prompt(
     *,
     answer_tokens: int = DEFAULT_ANSWER_TOKENS,
     recompress: Callable[[int], str] | None = None,
+    note: str | None = None,
 ) -> Prompt:
     """Lay the prompt out within llm.n_ctx with `answer_tokens` left for the answer.
 
@@ -142,6 +149,7 @@ def fit_prompt(
     answer_tokens = min(answer_tokens, max(16, llm.n_ctx // 4))
     room = llm.n_ctx - answer_tokens
     notes: list[str] = []
+    question = f"{question}\n\n({note})" if note else question
     bare = llm.count_prompt_tokens(build_messages("", question))
     if bare > room:
         raise LLMError(
@@ -175,6 +183,7 @@ def fit_prompt(
         size = llm.count_prompt_tokens(build_messages(context, question, history))
     if dropped:
         notes.append(f"left out the {dropped} oldest turn(s) of the chat to fit the model")
+    # The note already rides on the question from here on.
     return Prompt(
         build_messages(context, question, history), context, size, answer_tokens, dropped, notes
     )
@@ -189,10 +198,40 @@ def _smaller_budget(llm: ChatModel, context: str, over: int) -> int:
 
 
 @dataclass
+class AnswerStats:
+    """What one answer cost and how it ended (as_dict() for JSON and the chat store)."""
+
+    generation: GenerationStats
+    model: str
+    n_ctx: int
+    kv_type: str | None
+    kv_mib: float | None
+    kv_restored: bool = False
+    kv_saved: bool = False
+    dropped_turns: int = 0
+    pages_from: str | None = None  # "citations", "matched" or None
+    loop_stopped: bool = False  # the loop guard ended a repeating answer
+
+    def as_dict(self) -> dict[str, str | int | float | bool | None]:
+        return {
+            **self.generation.as_dict(),
+            "model": self.model,
+            "n_ctx": self.n_ctx,
+            "kv_type": self.kv_type,
+            "kv_mib": round(self.kv_mib, 2) if self.kv_mib is not None else None,
+            "kv_restored": self.kv_restored,
+            "kv_saved": self.kv_saved,
+            "dropped_turns": self.dropped_turns,
+            "pages_from": self.pages_from,
+            "loop_stopped": self.loop_stopped,
+        }
+
+
+@dataclass
 class Answer:
     text: str
-    pages: list[int]  # cited by the answer, else matched to the excerpts (see pages_from)
-    stats: dict[str, Any]
+    pages: list[int]  # cited by the answer, else matched to the excerpts (see stats.pages_from)
+    stats: AnswerStats
     notes: list[str]
     cancelled: bool
 
@@ -200,8 +239,9 @@ class Answer:
 class AnswerStream:
     """Iterate for the answer's pieces as they arrive; .result holds the Answer afterwards.
 
-    With a kv_store (local models), the KV state of this context is loaded from disk when
-    the model does not hold it yet, and saved after the first complete answer.
+    Every reader's answer passes the loop guard (engines.loopguard): a repeating answer ends
+    there. With a kv_store (local models), the KV state of this context is loaded from disk
+    when the model does not hold it yet, and saved after the first complete answer.
     """
 
     def __init__(
@@ -221,43 +261,47 @@ class AnswerStream:
         self.cancel = cancel or threading.Event()
         self.kv_store = kv_store
         self.result: Answer | None = None
-        self._kv: dict[str, Any] = {"restored": False, "saved": False}
+        self.guard = LoopGuard()
+        self._kv_restored = False
+        self._kv_saved = False
 
     def __iter__(self) -> Iterator[str]:
         key = self._restore_state()
         pieces: list[str] = []
         completed = False  # False too when the consumer stops early (Ctrl-C closes us)
         try:
-            for piece in self.llm.stream(
+            stream = self.llm.stream(
                 self.prompt.messages,
                 max_tokens=self.prompt.answer_tokens,
                 temperature=self.temperature,
                 stop=self.stop,
                 cancel=self.cancel,
-            ):
+            )
+            for piece in stream:
                 pieces.append(piece)
                 yield piece
+                if self.guard.feed(piece):
+                    stream.close()  # type: ignore[attr-defined]  # a generator: stops llama.cpp
+                    break
             completed = True
         finally:
-            text = "".join(pieces).strip()
-            cancelled = (
-                not completed or self.cancel.is_set() or self.llm.last_stats.finish == "cancelled"
-            )
-            if key is not None and not cancelled and pieces:
-                self._save_state(key)
-            pages = parse_citations(text, context_pages(self.prompt.context) or None)
-            stats = self._stats()
-            stats["pages_from"] = "citations" if pages else None
-            if not pages and not cancelled:
-                pages = matched_pages(text, self.prompt.context)
-                stats["pages_from"] = "matched" if pages else None
-            self.result = Answer(
-                text=text,
-                pages=pages,
-                stats=stats,
-                notes=list(self.prompt.notes),
-                cancelled=cancelled,
-            )
+            self.result = self._finish("".join(pieces).strip(), completed, key)
+
+    def _finish(self, text: str, completed: bool, key: str | None) -> Answer:
+        cancelled = (
+            not completed or self.cancel.is_set() or self.llm.last_stats.finish == "cancelled"
+        )
+        if self.guard.looping:
+            self.llm.last_stats.finish = "loop"
+        if key is not None and not cancelled and text:
+            self._save_state(key)
+        pages = parse_citations(text, context_pages(self.prompt.context) or None)
+        stats = self._stats()
+        stats.pages_from = "citations" if pages else None
+        if not pages and not cancelled:
+            pages = matched_pages(text, self.prompt.context)
+            stats.pages_from = "matched" if pages else None
+        return Answer(text, pages, stats, list(self.prompt.notes), cancelled)
 
     def run(self) -> Answer:
         """Consume the whole stream; return the Answer."""
@@ -266,20 +310,19 @@ class AnswerStream:
         assert self.result is not None
         return self.result
 
-    # -- KV state on disk
+    # -- KV state on disk (local models only)
 
     def _context_key(self) -> str | None:
-        parts = getattr(self.llm, "state_key_parts", None)
-        if self.kv_store is None or parts is None or not self.prompt.context:
+        if self.kv_store is None or not isinstance(self.llm, LocalLLM) or not self.prompt.context:
             return None
-        model_id, kv_type, n_ctx = parts
+        model_id, kv_type, n_ctx = self.llm.state_key_parts
         return state_key(model_id, kv_type, n_ctx, self.prompt.messages[0]["content"])
 
     def _restore_state(self) -> str | None:
         key = self._context_key()
-        if key is None:
+        llm = self.llm
+        if key is None or not isinstance(llm, LocalLLM):
             return None
-        llm: Any = self.llm
         tokens = llm.prompt_tokens(self.prompt.messages)
         # The system message's tokens: what any question about this context shares.
         other = llm.prompt_tokens([self.prompt.messages[0], {"role": "user", "content": ""}])
@@ -290,33 +333,30 @@ class AnswerStream:
         if saved is not None:
             try:
                 llm.import_state(saved.tokens, saved.blob)
-                self._kv["restored"] = True
+                self._kv_restored = True
             except LLMError:
                 pass  # unusable state: read the context afresh
         return key
 
     def _save_state(self, key: str) -> None:
-        if self.kv_store is None or key in self.kv_store:
+        llm = self.llm
+        if self.kv_store is None or key in self.kv_store or not isinstance(llm, LocalLLM):
             return
-        llm: Any = self.llm
         tokens, blob = llm.export_state()
-        self._kv["saved"] = self.kv_store.save(key, tokens, blob, {"model": llm.name}) is not None
+        self._kv_saved = self.kv_store.save(key, tokens, blob, {"model": llm.name}) is not None
 
-    # -- stats
-
-    def _stats(self) -> dict[str, Any]:
-        s = self.llm.last_stats
-        kv_mib = self.llm.kv_cache_mib
-        return {
-            **s.as_dict(),
-            "model": self.llm.name,
-            "n_ctx": self.llm.n_ctx,
-            "kv_type": self.llm.kv_type,
-            "kv_mib": round(kv_mib, 2) if kv_mib is not None else None,
-            "kv_restored": self._kv["restored"],
-            "kv_saved": self._kv["saved"],
-            "dropped_turns": self.prompt.dropped_turns,
-        }
+    def _stats(self) -> AnswerStats:
+        return AnswerStats(
+            generation=self.llm.last_stats,
+            model=self.llm.name,
+            n_ctx=self.llm.n_ctx,
+            kv_type=self.llm.kv_type,
+            kv_mib=self.llm.kv_cache_mib,
+            kv_restored=self._kv_restored,
+            kv_saved=self._kv_saved,
+            dropped_turns=self.prompt.dropped_turns,
+            loop_stopped=self.guard.looping,
+        )
 
 
 def answer_stream(
@@ -330,9 +370,10 @@ def answer_stream(
     cancel: threading.Event | None = None,
     recompress: Callable[[int], str] | None = None,
     kv_store: KVStateStore | None = None,
+    note: str | None = None,
 ) -> AnswerStream:
-    """The one call the CLI and the TUI make: fit the prompt, then stream the answer."""
+    """Fit the prompt, then stream the answer (engines.conversation drives the whole ask)."""
     prompt = fit_prompt(
-        llm, context, question, history, answer_tokens=max_tokens, recompress=recompress
+        llm, context, question, history, answer_tokens=max_tokens, recompress=recompress, note=note
     )
     return AnswerStream(llm, prompt, temperature=temperature, cancel=cancel, kv_store=kv_store)

@@ -49,6 +49,8 @@ KV_LAYOUTS: dict[str, tuple[str, bool]] = {
 # answer: what the bundled reader uses well (benchmarks/README.md, "Answers in seconds").
 DEFAULT_N_CTX = 2048
 GGUF_MAGIC = b"GGUF"
+# Penalises tokens of the last 64 (llama.cpp's default window): small models loop without it.
+REPEAT_PENALTY = 1.1
 
 
 def kv_cache_bytes(n_ctx: int, n_layer: int, n_embd_k: int, n_embd_v: int, kv_type: str) -> int:
@@ -104,7 +106,8 @@ class ChatModel(Protocol):
 
     name: str
     n_ctx: int
-    kv_type: str | None
+    kv_type: str | None  # None for a server, which owns its cache
+    notices: list[str]  # things the user should hear about (a KV type fallback)
     last_stats: GenerationStats
 
     @property
@@ -253,6 +256,10 @@ class LocalLLM:
     the same tokens as the last one only evaluates the new tail.
     """
 
+    repeat_penalty = REPEAT_PENALTY
+    _cancel: threading.Event | None = None  # what the abort callback reads during prefill
+    _abort: Any = None  # the abort callback, made on first use
+
     def __init__(
         self,
         model_path: str | Path | None = None,
@@ -398,6 +405,49 @@ class LocalLLM:
 
         self._llama.eval = counting_eval  # type: ignore[method-assign]
 
+    def _abort_callback(self) -> Any:
+        """llama.cpp asks this between the steps of a decode: True stops prompt reading
+        within a fraction of a second of a cancel, not at the end of a 512-token batch."""
+        import llama_cpp
+
+        @llama_cpp.ggml_abort_callback
+        def abort(_data: ctypes.c_void_p) -> bool:
+            cancel = self._cancel
+            return cancel is not None and cancel.is_set()
+
+        return abort  # kept alive on self: llama.cpp holds a raw pointer to it
+
+    def _prefill(self, tokens: Sequence[int], cancel: threading.Event | None) -> bool:
+        """Read the prompt (all but its last token, which generation reads) batch by batch,
+        with the abort callback on. False when a cancel stopped it. Tokens the KV cache
+        already holds are kept; create_completion then finds them as a cached prefix."""
+        import llama_cpp
+
+        llama = self._llama
+        keep = common_prefix_len(llama.input_ids[: llama.n_tokens], tokens)
+        llama.n_tokens = keep  # eval() drops the cache past this point
+        rest = list(tokens[keep:])
+        if not rest:
+            return True
+        ctx = llama._ctx.ctx
+        self._cancel = cancel
+        self._abort = self._abort or self._abort_callback()
+        llama_cpp.llama_set_abort_callback(ctx, self._abort, None)
+        try:
+            for i in range(0, len(rest), llama.n_batch):
+                if cancel is not None and cancel.is_set():
+                    return False
+                llama.eval(rest[i : i + llama.n_batch])
+        except RuntimeError:
+            if cancel is not None and cancel.is_set():
+                return False  # llama_decode returned "aborted"
+            raise
+        finally:
+            # No callback while generating: each call takes the GIL, many times a token.
+            llama_cpp.llama_set_abort_callback(ctx, llama_cpp.ggml_abort_callback(), None)
+            self._cancel = None
+        return not (cancel is not None and cancel.is_set())
+
     # -- tokens
 
     def count_tokens(self, text: str) -> int:
@@ -460,10 +510,15 @@ class LocalLLM:
 
         with self._lock:
             evaluated_before = self._evaluated
+            if not self._prefill(tokens[:-1], cancel):  # Esc while reading the prompt
+                stats.finish, stats.seconds = "cancelled", time.perf_counter() - start
+                stats.evaluated_tokens = self._evaluated - evaluated_before
+                return
             chunks = self._llama.create_completion(
                 prompt=tokens,
                 max_tokens=max_tokens,
                 temperature=temperature,
+                repeat_penalty=self.repeat_penalty,
                 stop=list(stop or []),
                 stream=True,
                 logits_processor=llama_cpp.LogitsProcessorList([on_sample]),
@@ -584,6 +639,7 @@ class RemoteLLM:
         self.timeout = timeout
         self.connect_timeout = connect_timeout
         self._api_key = api_key or os.environ.get("CTXCHAT_LLM_API_KEY")
+        self.notices: list[str] = []
         self.last_stats = GenerationStats()
 
     @property

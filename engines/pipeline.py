@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ctxchat.engines.embeddings import EmbedStats
 from ctxchat.engines.errors import CtxchatError, ModelNotFoundError
@@ -55,6 +55,23 @@ PIPELINE_VERSION = 1
 TEXT_DOC_NAME = "text"
 
 TokenCounter = Callable[[str], int]
+
+
+class PrunedTexts(Protocol):
+    """A word compressor's output: one pruned text per input text, in order."""
+
+    pieces: list[str]
+    stats: dict[str, Any]
+
+
+class WordCompressor(Protocol):
+    """What the pipeline needs of a word compressor (engines.compressor.Compressor is one)."""
+
+    model_id: str
+
+    def compress(
+        self, text: str | Sequence[str], *, target_tokens: int | None = None
+    ) -> PrunedTexts: ...
 
 
 @dataclass(frozen=True)
@@ -99,9 +116,9 @@ def _open_store(store: Store | None) -> Iterator[Store]:
 def _resolve_compressor(
     store: Store,
     prune: bool | None,
-    compressor: Any,
+    compressor: WordCompressor | None,
     setup: CompressorSetup | None,
-) -> tuple[Any, str]:
+) -> tuple[WordCompressor | None, str]:
     """(compressor or None, why none). prune=None uses the bundled model when it is
     installed; a model the caller names must load."""
     if prune is False:
@@ -155,7 +172,7 @@ def _verbatim_sources(spans: list[Span]) -> list[Span]:
 
 
 def _prune_to_fit(
-    compressor: Any,
+    compressor: WordCompressor,
     pieces: Sequence[Piece],
     target: int,
     count: TokenCounter,
@@ -244,7 +261,7 @@ def compress_documents(
     *,
     tokenizer_id: str | None = None,
     prune: bool | None = None,
-    compressor: Any = None,
+    compressor: WordCompressor | None = None,
     compressor_setup: CompressorSetup | None = None,
     selector_options: SelectorOptions | None = None,
     keep_rate: float = PRUNE_KEEP_RATE,
@@ -283,7 +300,7 @@ def compress_documents(
         "rate": rate,
         "target_tokens": target,
         "tokenizer": tokenizer_id,
-        "compressor": getattr(comp, "model_id", None),
+        "compressor": comp.model_id if comp is not None else None,
         "precision": getattr(encoder, "precision", None),
         "keep_rate": keep_rate if comp is not None else None,
         "verbatim_share": verbatim_share if comp is not None else None,

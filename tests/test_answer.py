@@ -143,11 +143,11 @@ def test_answer_streams_and_reports_stats(llm: LocalLLM) -> None:
     assert answer is not None and len(pieces) > 1
     assert answer.text == "".join(pieces).strip() and not answer.cancelled
     assert set(answer.pages) <= {1, 2, 3, 4}
-    stats = answer.stats
+    stats = answer.stats.as_dict()
     assert stats["kv_type"] == "q8_0" and stats["kv_mib"] == pytest.approx(llm.kv_cache_mib, 0.01)
     assert stats["prompt_tokens"] == stream.prompt.prompt_tokens
     assert stats["completion_tokens"] >= len(pieces)
-    assert stats["ttft_s"] > 0 and stats["finish"] in {"stop", "length"}
+    assert stats["ttft_s"] > 0 and stats["finish"] in {"stop", "length", "loop"}
 
 
 def test_cancelled_answer_saves_no_state(llm: LocalLLM, home: Path) -> None:
@@ -165,7 +165,7 @@ def test_cancelled_answer_saves_no_state(llm: LocalLLM, home: Path) -> None:
         if n == 1:
             cancel.set()
     assert stream.result is not None and stream.result.cancelled
-    assert stream.result.stats["finish"] == "cancelled"
+    assert stream.result.stats.generation.finish == "cancelled"
     assert store.total_bytes() == 0 and not list(store.folder.iterdir())
 
 
@@ -173,7 +173,7 @@ def test_context_state_survives_a_restart(llm: LocalLLM, home: Path) -> None:
     store = KVStateStore(home / "kv-restart")
     context = long_context(6)
     first = answer_stream(llm, context, "Who is the keeper?", max_tokens=8, kv_store=store).run()
-    assert first.stats["kv_saved"] and store.total_bytes() > 0
+    assert first.stats.kv_saved and store.total_bytes() > 0
 
     follow_up = "When did the mill burn down?"
     llm.reset()  # reference: the follow-up read from scratch
@@ -184,10 +184,10 @@ def test_context_state_survives_a_restart(llm: LocalLLM, home: Path) -> None:
         warm = answer_stream(restarted, context, follow_up, max_tokens=12, kv_store=store).run()
     finally:
         restarted.close()
-    assert warm.stats["kv_restored"]
+    assert warm.stats.kv_restored
     assert warm.text == cold.text  # same greedy continuation
-    assert warm.stats["evaluated_tokens"] < cold.stats["evaluated_tokens"] / 3
-    assert warm.stats["reused_tokens"] >= llm.count_tokens(context)
+    assert warm.stats.generation.evaluated_tokens < cold.stats.generation.evaluated_tokens / 3
+    assert warm.stats.generation.reused_tokens >= llm.count_tokens(context)
 
 
 # -- the KV state folder ------------------------------------------------------------------

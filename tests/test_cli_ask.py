@@ -64,8 +64,14 @@ def test_ask_json_is_one_object_for_scripts(
     assert main([*args, *FAST]) == 0
     out, _ = capsys.readouterr()
     data = json.loads(out)
-    assert set(data) == {"answer", "pages", "stats"}
+    assert set(data) == {"answer", "pages", "evidence", "grounded", "stats"}
     assert data["answer"].strip()
+    # The best sentences, verbatim, with where they are: the planted fact among them.
+    assert 1 <= len(data["evidence"]) <= 3
+    assert all(set(e) == {"doc", "page", "text", "score"} for e in data["evidence"])
+    assert any(fact.answer in e["text"] for e in data["evidence"])
+    assert data["evidence"][0]["doc"] == "report.pdf" and data["evidence"][0]["page"] >= 1
+    assert isinstance(data["grounded"], bool) and stats_grounded(data)
     assert all(isinstance(p, int) for p in data["pages"])
     stats = data["stats"]
     assert stats["kv_type"] == "q4_0" and stats["kv_mib"] > 0 and stats["n_ctx"] == 1024
@@ -75,6 +81,10 @@ def test_ask_json_is_one_object_for_scripts(
     assert 0 < stats["ttft_s"] <= stats["seconds"]
     # the compressed context kept the page the fact is on
     assert stats["pages_from"] in {"citations", "matched", None}
+
+
+def stats_grounded(data: dict) -> bool:
+    return data["stats"]["grounded"] == data["grounded"]
 
 
 def test_asking_again_after_a_restart_reuses_the_saved_context(

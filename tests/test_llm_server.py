@@ -124,7 +124,7 @@ def test_answer_stream_works_with_a_server(server: str) -> None:
     context = "[p. 1] The harbour opened in 1871.\n[p. 2] The keeper is Ada Brune."
     answer = answer_stream(remote, context, "Who is the keeper?", max_tokens=24).run()
     assert answer.text and not answer.cancelled
-    assert answer.stats["kv_type"] is None and answer.stats["kv_mib"] is None
+    assert answer.stats.kv_type is None and answer.stats.kv_mib is None
 
 
 def test_cli_ask_through_the_server(

@@ -252,7 +252,7 @@ async def test_asking_with_no_document_in_use_keeps_the_question(pdfs: list[Path
         assert NO_DOCUMENT in app.notices
         assert app.query_one(PromptInput).value == "what is the code?"
         assert not app.query(Question)  # nothing was asked
-        assert app.session._llm is None  # and the chat model was never called
+        assert not app.session.llm_loaded  # and the chat model was never called
 
 
 @pytest.mark.asyncio

@@ -1,7 +1,8 @@
 """The ctxchat terminal app: library | chat | context, a status line and a footer.
 
-Every model call runs in a thread worker and reports back through call_from_thread, so
-keys keep working while documents are read and answers stream in.
+Every model call runs in a thread worker that reports back with typed messages
+(app/tui/messages.py), handled here on the UI thread; a worker that fails ends up in one
+handler (on_worker_failed). Keys keep working while documents are read and answers stream.
 """
 
 from __future__ import annotations
@@ -18,40 +19,47 @@ from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Markdown
 from textual.widgets.markdown import MarkdownStream
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from ctxchat.app.clipboard import CopyResult, copy_text
 from ctxchat.app.config import Config, save_config
 from ctxchat.app.tui.dropped import ContextPiece
+from ctxchat.app.tui.messages import (
+    AnswerChunk,
+    AnswerDone,
+    AnswerStarted,
+    ContextReady,
+    ContextShown,
+    DeviceResolved,
+    IndexProgressed,
+    IngestAdvanced,
+    IngestFinished,
+    IngestQueueEmpty,
+    IngestStarted,
+    ModelLoaded,
+    Osc52Copy,
+    Say,
+    StatusChanged,
+)
 from ctxchat.app.tui.panels import PanelActions
 from ctxchat.app.tui.screens.chats import ChatsScreen
 from ctxchat.app.tui.screens.settings import SettingsScreen
-from ctxchat.app.tui.session import NO_DOCUMENT, NoDocumentInUse, Session
-from ctxchat.app.tui.widgets.chat import ChatView, welcome_text
+from ctxchat.app.tui.session import NO_DOCUMENT, Session
+from ctxchat.app.tui.widgets.chat import Answer, ChatView, Notice, welcome_text
 from ctxchat.app.tui.widgets.context import ContextPanel
 from ctxchat.app.tui.widgets.library import IngestProgress, LibraryPanel, LibraryTable
 from ctxchat.app.tui.widgets.prompt import FilesDropped, PromptInput
 from ctxchat.app.tui.widgets.status import StatusInfo, StatusLine
+from ctxchat.engines.conversation import WEAK_MESSAGE, AskResult, PreparedContext
 from ctxchat.engines.errors import CtxchatError
+from ctxchat.engines.evidence import Evidence
 from ctxchat.engines.paths import data_dir
 from ctxchat.engines.results import Compressed
 from ctxchat.engines.store import Store
 from ctxchat.engines.tokens import count_tokens
-
-
-class IndexProgressed(Message):
-    """Posted by the indexing worker after each committed chunk (and when it stops)."""
-
-    def __init__(self, doc_id: int, name: str, progress: Any, stopped: str | None) -> None:
-        super().__init__()
-        self.doc_id = doc_id
-        self.name = name
-        self.progress = progress  # an engines.indexing.IndexProgress; None when it failed
-        self.stopped = stopped
 
 
 class CtxchatApp(PanelActions, App[int]):
@@ -111,6 +119,12 @@ class CtxchatApp(PanelActions, App[int]):
         self._stream: MarkdownStream | None = None
         self._answering = False  # a question is being compressed or answered
         self._answer_text: list[str] = []
+        self.last_result: AskResult | None = None  # the last answer, for tests and the log
+        self._answer_widget: Answer | None = None
+        self._asking: str | None = None
+        self._answer_error: str | None = None  # set by on_worker_failed for AnswerDone
+        self._ingest_tickets = 0
+        self._ingest_bars: dict[int, IngestProgress] = {}
 
     # -- layout --------------------------------------------------------------------------
 
@@ -194,7 +208,7 @@ class CtxchatApp(PanelActions, App[int]):
             self._ingesting = True
         self.ingest_queue_worker()
 
-    @work(thread=True, group="ingest")
+    @work(thread=True, group="ingest", exit_on_error=False)
     def ingest_queue_worker(self) -> None:
         """Files first, in drop order; then the index of each added document. A new drop
         stops the indexing run after its current chunk (nothing is lost) and goes first."""
@@ -216,11 +230,11 @@ class CtxchatApp(PanelActions, App[int]):
                 continue
             if ingested:
                 ingested = False
-                self.call_from_thread(self.focus_prompt)
+                self.post_message(IngestQueueEmpty())
             if doc_id is not None:
                 self.index_one(doc_id)
         if ingested:
-            self.call_from_thread(self.focus_prompt)
+            self.post_message(IngestQueueEmpty())
 
     def index_one(self, doc_id: int) -> None:
         """Embed one document's sentences; runs in the ingest worker. Pauses while a
@@ -281,41 +295,62 @@ class CtxchatApp(PanelActions, App[int]):
         self.query_one(LibraryTable).set_status(message.doc_id, label)
         self.show_status()
 
+    def ingest_one(self, path: Path) -> None:
+        """Read one file into the library, with a progress bar; runs in the ingest worker.
+        A file ctxchat cannot read is reported and the queue goes on."""
+        self._ingest_tickets += 1
+        ticket = self._ingest_tickets
+        self.post_message(IngestStarted(ticket, path))
+        steps = self.progress_log.setdefault(path.name, [])
+
+        def on_progress(done: int, total: int | None) -> None:
+            steps.append((done, total))
+            self.post_message(IngestAdvanced(ticket, done, total))
+
+        try:
+            result = self.session.ingest(path, on_progress=on_progress)
+        except CtxchatError as exc:
+            self.post_message(IngestFinished(ticket, path, error=str(exc)))
+        except Exception as exc:  # noqa: BLE001 - a bad file must never stop the queue
+            self.post_message(IngestFinished(ticket, path, error=describe_error(exc)))
+        else:
+            with self._ingest_lock:
+                if result.document.id not in self._index_queue:
+                    self._index_queue.append(result.document.id)
+            self.post_message(IngestFinished(ticket, path, result=result))
+
+    @on(IngestStarted)
+    async def on_ingest_started(self, message: IngestStarted) -> None:
+        progress = IngestProgress(message.path.name)
+        self._ingest_bars[message.ticket] = progress
+        await self.query_one("#ingests").mount(progress)
+
+    @on(IngestAdvanced)
+    def on_ingest_advanced(self, message: IngestAdvanced) -> None:
+        bar = self._ingest_bars.get(message.ticket)
+        if bar is not None:
+            bar.advance_to(message.done, message.total)
+
+    @on(IngestFinished)
+    async def on_ingest_finished(self, message: IngestFinished) -> None:
+        bar = self._ingest_bars.pop(message.ticket, None)
+        if bar is not None:
+            await bar.remove()
+        if message.error is not None or message.result is None:
+            self.say(message.error or "not added", severity="error", title=message.path.name)
+            return
+        doc = message.result.document
+        what = "added" if message.result.created else "already in the library"
+        pages = f", {doc.pages} pages" if doc.pages else ""
+        self.say(f"{doc.name}: {what}{pages}")
+        self.refresh_library()
+
+    @on(IngestQueueEmpty)
     def focus_prompt(self) -> None:
         """After a drop is read, the next thing to do is to ask: focus the question box
         (unless a dialog is open on top of the main screen)."""
         if self.screen is self.screen_stack[0]:
             self.query_one(PromptInput).focus()
-
-    def ingest_one(self, path: Path) -> None:
-        """Read one file into the library, with a progress bar; runs in the ingest worker."""
-        progress = IngestProgress(path.name)
-        self.call_from_thread(self.query_one("#ingests").mount, progress)
-        steps = self.progress_log.setdefault(path.name, [])
-
-        def on_progress(done: int, total: int | None) -> None:
-            steps.append((done, total))
-            self.call_from_thread(progress.advance_to, done, total)
-
-        try:
-            result = self.session.ingest(path, on_progress=on_progress)
-        except CtxchatError as exc:
-            self.call_from_thread(self.say, str(exc), severity="error", title=path.name)
-        except Exception as exc:  # noqa: BLE001 - a bad file must never end the app
-            self.call_from_thread(
-                self.say, f"{type(exc).__name__}: {exc}", severity="error", title=path.name
-            )
-        else:
-            doc = result.document
-            what = "added" if result.created else "already in the library"
-            pages = f", {doc.pages} pages" if doc.pages else ""
-            self.call_from_thread(self.say, f"{doc.name}: {what}{pages}")
-            self.call_from_thread(self.refresh_library)
-            with self._ingest_lock:
-                if doc.id not in self._index_queue:
-                    self._index_queue.append(doc.id)
-        finally:
-            self.call_from_thread(progress.remove)
 
     @on(LibraryTable.ToggleUse)
     def on_toggle_use(self, message: LibraryTable.ToggleUse) -> None:
@@ -336,19 +371,16 @@ class CtxchatApp(PanelActions, App[int]):
 
     # -- models --------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="models")
+    @work(thread=True, exclusive=True, group="models", exit_on_error=False)
     def load_models(self) -> None:
-        """Load the chat model in the background while the user reads or drops files."""
-        self.call_from_thread(self.show_status, "loading model…")
-        try:
-            self.resolve_device()
-            self.session.llm()
-        except Exception as exc:  # noqa: BLE001 - shown, and asked again on the next question
-            self.call_from_thread(self.say, str(exc), severity="error", title="chat model")
-            self.call_from_thread(self.show_status, "model not loaded")
-            return
-        self.call_from_thread(self._model_loaded)
+        """Load the chat model in the background while the user reads or drops files.
+        A failure is shown by on_worker_failed, and asked again on the next question."""
+        self.post_message(StatusChanged("loading model…"))
+        self.resolve_device()
+        self.session.llm()
+        self.post_message(ModelLoaded())
 
+    @on(ModelLoaded)
     def _model_loaded(self) -> None:
         # A question may already be compressing or streaming: its state wins over "ready".
         if not self._answering:
@@ -361,12 +393,49 @@ class CtxchatApp(PanelActions, App[int]):
 
         device = torch_device(self.config.device)
         if device != self.status_info.device:
-            self.status_info.device = device
-            self.call_from_thread(self.show_status)
+            self.post_message(DeviceResolved(device))
 
-    @work(thread=True, exclusive=True, group="device")
+    @on(DeviceResolved)
+    def on_device_resolved(self, message: DeviceResolved) -> None:
+        self.status_info.device = message.device
+        self.show_status()
+
+    @work(thread=True, exclusive=True, group="device", exit_on_error=False)
     def resolve_device_worker(self) -> None:
         self.resolve_device()
+
+    # -- worker reports ------------------------------------------------------------------
+
+    @on(StatusChanged)
+    def on_status_changed(self, message: StatusChanged) -> None:
+        self.show_status(message.state)
+
+    @on(Say)
+    def on_say(self, message: Say) -> None:
+        self.say(message.text, severity=message.severity, title=message.title)
+
+    @on(Worker.StateChanged)
+    async def on_worker_failed(self, event: Worker.StateChanged) -> None:
+        """The one place a worker's exception ends up: a notice, and the state it leaves."""
+        if event.state != WorkerState.ERROR:
+            return
+        worker = event.worker
+        message = describe_error(worker.error)
+        if worker.group == "answer":  # AnswerDone shows it in the chat
+            self._answer_error = message
+            self.post_message(AnswerDone(self._asking or "", None, {}, cancelled=False))
+        elif worker.group == "models":
+            self.say(message, severity="error", title="chat model")
+            self.show_status("model not loaded")
+        else:
+            self.say(message, severity="error", title=worker.group or "error")
+            if worker.group == "ingest":  # the queue worker died: let a new drop restart it
+                with self._ingest_lock:
+                    self._ingest_queue.clear()
+                    self._ingesting = False
+                    self._ingest_idle.set()
+            if worker.group == "export":
+                self.show_status("ready")
 
     # -- asking --------------------------------------------------------------------------
 
@@ -384,84 +453,100 @@ class CtxchatApp(PanelActions, App[int]):
 
     def ask(self, question: str) -> None:
         self._answering = True
+        self._asking = question
+        self._answer_error = None
         self.cancel_event = threading.Event()
         self.run_worker(self._begin_question(question), exclusive=True, group="ui")
 
     async def _begin_question(self, question: str) -> None:
         chat = self.query_one(ChatView)
         await chat.add_question(question)
-        answer = await chat.add_answer()
-        self._stream = Markdown.get_stream(answer)
+        self._answer_widget = await chat.add_answer()
+        self._stream = Markdown.get_stream(self._answer_widget)
         self._answer_text = []
         self.answer_worker(question, self.cancel_event)
 
-    @work(thread=True, exclusive=True, group="answer")
+    @work(thread=True, exclusive=True, group="answer", exit_on_error=False)
     def answer_worker(self, question: str, cancel: threading.Event) -> None:
+        """compress -> evidence -> answer, reported by messages; an exception ends up in
+        on_worker_failed."""
         worker = get_current_worker()
         stages: dict[str, float] = {}
-        stats: dict[str, Any] = {}
-        try:
-            if not self._ingest_idle.is_set():
-                # Asked while a dropped file is still being read: it belongs in the answer.
-                self.call_from_thread(self.show_status, "waiting for the files being added…")
-                while not self._ingest_idle.wait(0.2):
-                    if cancel.is_set() or worker.is_cancelled:
-                        break
-            if not self.session.used:  # the files being added all failed
-                raise NoDocumentInUse(NO_DOCUMENT)
-            self.call_from_thread(self.show_status, "compressing…")
-            self.resolve_device()
-            start = time.perf_counter()
-            compressed = self.session.compress(question)
-            stages["compress"] = time.perf_counter() - start
-            pieces = self.session.context_pieces(compressed) if compressed else None
-            self.call_from_thread(self.show_context, compressed, stages, pieces)
-            if self.session._llm is None:
-                self.call_from_thread(self.show_status, "loading model…")
-            stream = self.session.answer(question, compressed, cancel)
-            for note in stream.prompt.notes:
-                self.call_from_thread(self.say, note, severity="warning")
-            self.call_from_thread(self.show_status, "answering… (Esc cancels)")
-            start = time.perf_counter()
-            for chunk in stream:
-                self._answer_text.append(chunk)
-                self.call_from_thread(self._write_chunk, chunk)
+        if not self._ingest_idle.is_set():
+            # Asked while a dropped file is still being read: it belongs in the answer.
+            self.post_message(StatusChanged("waiting for the files being added…"))
+            while not self._ingest_idle.wait(0.2):
                 if cancel.is_set() or worker.is_cancelled:
-                    cancel.set()
                     break
-            stages["answer"] = time.perf_counter() - start
-            if stream.result is not None:
-                stats = {**stream.result.stats, "pages": stream.result.pages}
-        except Exception as exc:  # noqa: BLE001 - reported in the chat; the app goes on
-            message = str(exc) if isinstance(exc, CtxchatError) else f"{type(exc).__name__}: {exc}"
-            self.call_from_thread(self._finish_answer, question, None, stages, stats, message)
+        self.post_message(StatusChanged("compressing…"))
+        self.resolve_device()
+        start = time.perf_counter()
+        prepared = self.session.prepare(question)
+        stages["compress"] = time.perf_counter() - start
+        pieces = self.session.context_pieces(prepared.compressed)
+        self.post_message(ContextReady(prepared, pieces, dict(stages)))
+        if cancel.is_set():
+            self.post_message(AnswerDone(question, None, stages, cancelled=True))
             return
-        problem = "cancelled" if cancel.is_set() else None
-        compressed = self.session.last_compressed
-        self.call_from_thread(self._finish_answer, question, compressed, stages, stats, problem)
+        if not self.session.llm_loaded:
+            self.post_message(StatusChanged("loading model…"))
+        run = self.session.answer(prepared, cancel)
+        self.post_message(AnswerStarted(run.notes))
+        start = time.perf_counter()
+        for chunk in run:
+            self.post_message(AnswerChunk(chunk))
+            if cancel.is_set() or worker.is_cancelled:
+                cancel.set()
+                break
+        stages["answer"] = time.perf_counter() - start
+        self.post_message(AnswerDone(question, run.result, stages, cancel.is_set()))
 
-    async def _write_chunk(self, chunk: str) -> None:
+    @on(ContextReady)
+    async def on_context_ready(self, message: ContextReady) -> None:
+        prepared = message.prepared
+        self.show_context(prepared.compressed, message.stages, message.pieces)
+        await self._show_evidence(prepared)
+
+    async def _show_evidence(self, prepared: PreparedContext) -> None:
+        """The best sentences, verbatim, above the answer: what to check it by."""
+        chat = self.query_one(ChatView)
+        lines = [evidence_line(e) for e in prepared.evidence]
+        if prepared.weak:
+            lines.append(WEAK_MESSAGE)
+        if not lines:
+            return
+        notice = Notice("\n".join(lines), markup=False, classes="evidence")
+        if self._answer_widget is not None and self._answer_widget.parent is chat:
+            await chat.mount(notice, before=self._answer_widget)
+        else:
+            await chat.mount(notice)
+
+    @on(AnswerStarted)
+    def on_answer_started(self, message: AnswerStarted) -> None:
+        for note in message.notes:
+            self.say(note, severity="warning")
+        self.show_status("answering… (Esc cancels)")
+
+    @on(AnswerChunk)
+    async def on_answer_chunk(self, message: AnswerChunk) -> None:
+        self._answer_text.append(message.text)
         if self._stream is not None:
-            await self._stream.write(chunk)
+            await self._stream.write(message.text)
 
-    async def _finish_answer(
-        self,
-        question: str,
-        compressed: Compressed | None,
-        stages: dict[str, float],
-        stats: dict[str, Any],
-        problem: str | None,
-    ) -> None:
+    @on(AnswerDone)
+    async def on_answer_done(self, message: AnswerDone) -> None:
         if self._stream is not None:
             await self._stream.stop()
             self._stream = None
         self._answering = False
-        self.status_info.stages = {**self.status_info.stages, **stages}
+        self.status_info.stages = {**self.status_info.stages, **message.stages}
         chat = self.query_one(ChatView)
-        answer = "".join(self._answer_text)
-        if problem == "cancelled":
+        problem = self._answer_error
+        self._answer_error = None
+        if message.cancelled:
             await chat.add_notice("Answer cancelled (Esc).")
             self.show_status("cancelled")
+            self._restore_question(message.question)
         elif problem:
             await chat.add_notice(f"No answer: {problem}")
             self.say(problem, severity="error", title="answer")
@@ -469,10 +554,23 @@ class CtxchatApp(PanelActions, App[int]):
             return
         else:
             self.show_status("ready")
-        if stats.get("model"):
-            self.status_info.model = str(stats["model"])
-        if answer:
-            self.session.record_turn(question, answer, compressed, {**stats, "stages": stages})
+        result = message.result
+        if result is None:
+            return
+        self.last_result = result
+        self.status_info.model = result.stats.answer.model
+        if result.mark:
+            await chat.add_notice(f"⚠ {result.mark}")
+        if result.answer:
+            self.session.record_turn(result, message.stages)
+
+    def _restore_question(self, question: str) -> None:
+        """A cancelled question goes back into the input (as oterm does), unless the user
+        has typed something new meanwhile."""
+        prompt = self.query_one(PromptInput)
+        if not prompt.value.strip():
+            prompt.value = question
+            prompt.cursor_position = len(question)
 
     def show_context(
         self,
@@ -509,31 +607,24 @@ class CtxchatApp(PanelActions, App[int]):
     # -- export --------------------------------------------------------------------------
 
     def action_copy_prompt(self) -> None:
-        self.export_prompt(to_file=False)
+        self.export_prompt(self.query_one(PromptInput).value.strip(), to_file=False)
 
     def action_save_prompt(self) -> None:
-        self.export_prompt(to_file=True)
+        self.export_prompt(self.query_one(PromptInput).value.strip(), to_file=True)
 
-    @work(thread=True, exclusive=True, group="export")
-    def export_prompt(self, to_file: bool) -> None:
-        typed = self.call_from_thread(lambda: self.query_one(PromptInput).value.strip())
+    @work(thread=True, exclusive=True, group="export", exit_on_error=False)
+    def export_prompt(self, typed: str, to_file: bool) -> None:
         question = typed or self.session.last_question
         if not self.session.used:
-            self.call_from_thread(self.say, NO_DOCUMENT, severity="warning", title="export")
+            self.post_message(Say(NO_DOCUMENT, severity="warning", title="export"))
             return
-        try:
-            if self.session.last_compressed is None or question != self.session.last_question:
-                self.call_from_thread(self.show_status, "compressing…")
-                compressed = self.session.compress(question)
-                pieces = self.session.context_pieces(compressed) if compressed else None
-                self.call_from_thread(self.show_context, compressed, {}, pieces)
-            text = self.session.export_prompt(question)
-        except Exception as exc:  # noqa: BLE001
-            message = str(exc) if isinstance(exc, CtxchatError) else f"{type(exc).__name__}: {exc}"
-            self.call_from_thread(self.say, message, severity="error", title="export")
-            return
-        finally:
-            self.call_from_thread(self.show_status, "ready")
+        if self.session.last_compressed is None or question != self.session.last_question:
+            self.post_message(StatusChanged("compressing…"))
+            compressed = self.session.compress(question)
+            pieces = self.session.context_pieces(compressed) if compressed else None
+            self.post_message(ContextShown(compressed, pieces))
+        text = self.session.export_prompt(question)
+        self.post_message(StatusChanged("ready"))
         tokens = count_tokens(text)
         if to_file:
             folder = data_dir() / "exports"
@@ -541,14 +632,21 @@ class CtxchatApp(PanelActions, App[int]):
             path = folder / time.strftime("prompt-%Y%m%d-%H%M%S.txt")
             path.write_text(text, encoding="utf-8")
             self.last_export = path
-            self.call_from_thread(self.say, f"Saved the prompt ({tokens:,} tokens) to {path}")
+            self.post_message(Say(f"Saved the prompt ({tokens:,} tokens) to {path}"))
             return
-        result = copy_text(text, osc52=lambda t: self.call_from_thread(self.copy_to_clipboard, t))
+        result = copy_text(text, osc52=lambda t: self.post_message(Osc52Copy(t)))
         self.last_copy = result
-        self.call_from_thread(
-            self.say,
-            f"Copied the prompt: {tokens:,} tokens, {result.bytes:,} bytes {result.describe()}",
+        self.post_message(
+            Say(f"Copied the prompt: {tokens:,} tokens, {result.bytes:,} bytes {result.describe()}")
         )
+
+    @on(ContextShown)
+    def on_context_shown(self, message: ContextShown) -> None:
+        self.show_context(message.compressed, {}, message.pieces)
+
+    @on(Osc52Copy)
+    def on_osc52_copy(self, message: Osc52Copy) -> None:
+        self.copy_to_clipboard(message.text)
 
     # -- chats, settings, toggles --------------------------------------------------------
 
@@ -680,6 +778,18 @@ def _short_eta(seconds: float | None) -> str:
     if seconds is None:
         return ""
     return f"{max(1, math.ceil(seconds / 60))}m"
+
+
+def describe_error(exc: BaseException | None) -> str:
+    """One line for the user: ctxchat's own errors as they are, others with their type."""
+    if isinstance(exc, CtxchatError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}" if exc is not None else "unknown error"
+
+
+def evidence_line(evidence: Evidence) -> str:
+    where = f"{evidence.doc}, p. {evidence.page}" if evidence.page else evidence.doc
+    return f"Evidence ({where}): “{evidence.text}”"
 
 
 def describe_cache_hits(hits: Any) -> str | None:

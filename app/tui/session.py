@@ -1,7 +1,7 @@
 """The TUI's state between engine calls, free of Textual so it can run in worker threads.
 
-Each flow is one call into an engine's public function: ingest (engines.library),
-compress (engines.pipeline), answer (engines.answer). Heavy modules (torch, llama_cpp)
+Each flow is one call into an engine's public function: ingest (engines.library), ask
+(engines.conversation, the same flow as `ctxchat ask`), export (engines.export). Heavy modules (torch, llama_cpp)
 are imported inside the calls, never at app start, so the first screen paints at once.
 """
 
@@ -11,13 +11,25 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ctxchat.app.ask_settings import ask_settings, compressor_setup, reader_choice
 from ctxchat.app.config import Config
 from ctxchat.app.tui.dropped import ContextPiece, align_kept, piece_from_source
+from ctxchat.engines.conversation import (
+    AnswerRun,
+    AskResult,
+    Conversation,
+    PreparedContext,
+    Turn,
+)
 from ctxchat.engines.errors import CtxchatError
+from ctxchat.engines.llm import ChatModel
 from ctxchat.engines.results import Compressed
 from ctxchat.engines.store import DocumentRow, Store
+
+if TYPE_CHECKING:
+    from ctxchat.engines.pipeline import CompressorSetup
 
 NO_DOCUMENT = "No document in use: drop a PDF or press Space on one in the library"
 
@@ -27,24 +39,29 @@ class NoDocumentInUse(CtxchatError):
 
 
 @dataclass
-class Turn:
-    question: str
-    answer: str
-
-
-@dataclass
 class Session:
-    """The library, the chosen documents, the current chat and the loaded chat model."""
+    """The library, the chosen documents and the current chat (an engines Conversation,
+    which owns the ask flow the CLI runs too)."""
 
     store: Store
     config: Config
     used: set[int] = field(default_factory=set)
-    chat_id: int | None = None
-    turns: list[Turn] = field(default_factory=list)
     last_compressed: Compressed | None = None
     last_question: str | None = None
-    _llm: Any = None
-    _llm_lock: threading.Lock = field(default_factory=threading.Lock)
+    conversation: Conversation = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Settings are applied on each use (_sync): building them imports the pipeline,
+        # which must not slow the first paint.
+        self.conversation = Conversation(self.store)
+
+    @property
+    def chat_id(self) -> int | None:
+        return self.conversation.chat_id
+
+    @property
+    def turns(self) -> list[Turn]:
+        return self.conversation.turns
 
     # -- library -------------------------------------------------------------------------
 
@@ -79,29 +96,33 @@ class Session:
 
     # -- compress ------------------------------------------------------------------------
 
+    def _sync(self) -> Conversation:
+        """The conversation, with the documents in use and the current settings."""
+        conversation = self.conversation
+        conversation.doc_ids = sorted(self.used)
+        conversation.settings = ask_settings(self.config)
+        return conversation
+
     def compress(self, question: str | None) -> Compressed | None:
-        """The context for `question` from the documents in use (None when there are none)."""
+        """The context to export for `question` (None when no document is in use)."""
         if not self.used:
             return None
-        from ctxchat.engines.pipeline import compress_documents
-
-        cfg = self.config
-        compressed = compress_documents(
-            self.store,
-            sorted(self.used),
-            query=question or None,
-            budget=None if cfg.rate is not None else cfg.budget,
-            rate=cfg.rate,
-            compressor_setup=self.compressor_setup(),
-        )
+        compressed = self._sync().compress(question, for_reader=False)
         self.last_compressed = compressed
         self.last_question = question
         return compressed
 
-    def compressor_setup(self) -> Any:
-        """The word compressor the settings name (model, device, precision)."""
-        from ctxchat.app.compressor_flags import compressor_setup
+    def prepare(self, question: str) -> PreparedContext:
+        """The context the reader gets for `question`, and its best evidence."""
+        if not self.used:
+            raise NoDocumentInUse(NO_DOCUMENT)
+        prepared = self._sync().prepare(question)
+        self.last_compressed = prepared.compressed
+        self.last_question = question
+        return prepared
 
+    def compressor_setup(self) -> CompressorSetup:
+        """The word compressor the settings name (model, device, precision)."""
         return compressor_setup(self.config)
 
     def context_pieces(self, compressed: Compressed) -> list[ContextPiece]:
@@ -136,64 +157,23 @@ class Session:
 
     @property
     def model_label(self) -> str:
-        if self.config.server_url:
-            return self.config.server_url
-        if self.config.chat_model:
-            return Path(self.config.chat_model).name
-        from ctxchat.engines.models import SMOLLM_FILE
+        return reader_choice(self.config).label
 
-        return SMOLLM_FILE
-
-    def llm(self) -> Any:
+    def llm(self) -> ChatModel:
         """The chat model, loaded on first use (in a worker thread)."""
-        with self._llm_lock:
-            if self._llm is None:
-                self._llm = _load_llm(self.config)
-            return self._llm
+        return self._sync().reader()
+
+    @property
+    def llm_loaded(self) -> bool:
+        return self.conversation.reader_loaded
 
     def drop_llm(self) -> None:
         """Forget the loaded model (settings changed); the next question loads the new one."""
-        with self._llm_lock:
-            self._llm = None
+        self.conversation.drop_reader()
 
-    def answer(self, question: str, compressed: Compressed | None, cancel: threading.Event) -> Any:
-        """An AnswerStream (engines.answer): iterate for the pieces, then read .result."""
-        from ctxchat.engines.answer import answer_stream
-        from ctxchat.engines.kvstate import KVStateStore
-
-        history = [
-            {"role": role, "content": text}
-            for turn in self.turns
-            for role, text in (("user", turn.question), ("assistant", turn.answer))
-        ]
-        return answer_stream(
-            self.llm(),
-            compressed.text if compressed else "",
-            question,
-            history,
-            max_tokens=self.config.max_tokens,
-            temperature=self.config.temperature,
-            cancel=cancel,
-            recompress=self._recompress(question) if compressed else None,
-            kv_store=KVStateStore(),
-        )
-
-    def _recompress(self, question: str) -> Callable[[int], str]:
-        def recompress(budget: int) -> str:
-            # The prompt did not fit the model: the same question at a smaller budget.
-            from ctxchat.engines.pipeline import compress_documents
-
-            smaller = compress_documents(
-                self.store,
-                sorted(self.used),
-                query=question,
-                budget=budget,
-                compressor_setup=self.compressor_setup(),
-            )
-            self.last_compressed = smaller
-            return smaller.text
-
-        return recompress
+    def answer(self, prepared: PreparedContext, cancel: threading.Event) -> AnswerRun:
+        """An AnswerRun (engines.conversation): iterate for the pieces, then read .result."""
+        return self._sync().answer(prepared, cancel)
 
     def export_prompt(self, question: str | None) -> str:
         """The prompt another chat can take as is (the same text as `ctxchat compress --copy`)."""
@@ -205,60 +185,35 @@ class Session:
 
     # -- chats ---------------------------------------------------------------------------
 
-    def record_turn(
-        self, question: str, answer: str, compressed: Compressed | None, stats: dict[str, Any]
-    ) -> None:
+    def record_turn(self, result: AskResult, stages: dict[str, float]) -> None:
         """Save the question and the answer in the store (a new chat on the first turn)."""
-        if self.chat_id is None:
-            self.chat_id = self.store.new_chat(
-                question[:80], sorted(self.used), model=self.model_label
-            )
-        self.store.add_message(self.chat_id, "user", question)
-        self.store.add_message(
-            self.chat_id,
-            "assistant",
-            answer,
-            context=compressed.text if compressed else None,
-            stats=stats,
-        )
-        self.turns.append(Turn(question, answer))
+        self.last_compressed = result.context
+        self.conversation.record(result, stages)
 
     def open_chat(self, chat_id: int) -> list[dict[str, Any]]:
         chat = next((c for c in self.store.chats() if c["id"] == chat_id), None)
         messages = self.store.messages(chat_id)
-        self.chat_id = chat_id
+        conversation = self.conversation
+        conversation.new_chat()
+        conversation.chat_id = chat_id
         if chat:
             present = {d.id for d in self.store.documents()}
             self.used = {d for d in chat["doc_ids"] if d in present}
-        self.turns = []
         question = None
         for msg in messages:
             if msg["role"] == "user":
                 question = msg["content"]
             elif msg["role"] == "assistant" and question is not None:
-                self.turns.append(Turn(question, msg["content"]))
+                conversation.turns.append(Turn(question, msg["content"]))
                 question = None
         self.last_compressed = None
         return messages
 
     def new_chat(self) -> None:
-        self.chat_id = None
-        self.turns = []
+        self.conversation.new_chat()
         self.last_compressed = None
         self.last_question = None
 
 
 def _document_of(result: Any) -> DocumentRow:
     return result.document
-
-
-def _load_llm(config: Config) -> Any:
-    from ctxchat.engines.llm import open_llm
-
-    return open_llm(
-        config.chat_model or None,
-        url=config.server_url or None,
-        n_ctx=config.n_ctx,
-        kv_type=config.kv_type,
-        server_model=config.server_model or None,
-    )
