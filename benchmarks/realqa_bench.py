@@ -112,6 +112,8 @@ def variants() -> dict[str, Any]:
         grid[f"best + answer type {w}"] = replace(best, answer_type_weight=w)
     for a in (0.2, 0.4):
         grid[f"best + short bias {a}"] = replace(best, short_bias=a)
+    for w in (0.4, 0.8, 1.5):
+        grid[f"named scaled {w}"] = replace(base, named_weight=w, named_scaled=True)
     grid["no heading"] = replace(base, heading_weight=0.0)
     grid["no neighbour"] = replace(base, neighbour_weight=0.0)
     return grid

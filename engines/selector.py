@@ -72,8 +72,11 @@ class SelectorOptions:
     section_weight: float = 0.0
     # Headings as evidence: a section whose heading the question names, or that the best
     # sentences name (the bridge to a second passage), gets this much added.
-    named_weight: float = 0.2
+    named_weight: float = 0.4
     named_from_top: int = 3
+    # Multiply (1 + named_weight) instead of adding named_weight: a named section's
+    # unrelated sentences then do not crowd out a small budget.
+    named_scaled: bool = False
     # Answer types: a question asking when (or how many) lifts sentences holding a date
     # (or a number) by this much.
     answer_type_weight: float = 0.0
@@ -152,6 +155,8 @@ class DocIndex:
                 value = leans_back(segs)
             elif name == "names":
                 value = [self.doc.name] * len(segs)
+            elif name == "blind":
+                value = blind_scores(segs)
             elif name == "sections":
                 value = _section_ids(segs)
             elif name == "section_titles":
@@ -325,8 +330,9 @@ def score(
         return Scored(segments, names, rng.random(n), np.ones(n), None)
     if options.method == "lead":  # the document's opening, as far as the budget goes
         return Scored(segments, names, -np.arange(n, dtype=np.float64), np.ones(n), None)
-    if options.method == "blind":  # never reads the question
-        return Scored(segments, names, blind_scores(segments), np.ones(n), None)
+    if options.method == "blind":  # never reads the question: computed once per document
+        blind = np.concatenate([ix.static("blind") for ix in indexes])
+        return Scored(segments, names, blind, np.ones(n), None)
 
     lexical = np.zeros(n)
     present = np.zeros(n, dtype=bool)
@@ -381,9 +387,13 @@ def score(
                     sections, lexical, dense, options.dense_weight
                 )
             if options.named_weight > 0:
-                fused = fused + options.named_weight * named_sections(
+                named = named_sections(
                     segments, sections, titles, query, fused, options.named_from_top
                 )
+                if options.named_scaled:  # within a named section, relevance still ranks
+                    fused = fused * (1.0 + options.named_weight * named)
+                else:
+                    fused = fused + options.named_weight * named
         if options.answer_type_weight > 0:
             fused = fused + options.answer_type_weight * answer_type_scores(query, segments)
         if options.heading_weight > 0:
