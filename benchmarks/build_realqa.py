@@ -20,8 +20,8 @@ What is kept: questions whose answer is not yes/no and appears verbatim in a sup
 sentence that is in the question's paragraphs (that sentence is the "evidence"), and whose
 answer occurs in at most MAX_ANSWER_PARAGRAPHS of its ten paragraphs (so that "the answer
 string survived" means the evidence survived, not a stray mention). Each kept question is
-stored with its paragraphs (and which of them are gold); the layout of the benchmark documents is fixed here too: kept
-questions are shuffled (seeded) into articles of QUESTIONS_PER_ARTICLE questions, 30% of
+stored with its paragraphs (and which of them are gold); the layout of the benchmark
+documents is fixed here too: kept questions are shuffled (seeded) into articles of QUESTIONS_PER_ARTICLE questions, 30% of
 the articles are the dev split (a question's split is its article's), and BOOK_QUESTIONS
 questions (both splits) make up the book. benchmarks/realqa.py builds the documents.
 """
@@ -154,8 +154,8 @@ def build(source: Path, out: Path = OUT, exclude: Path | None = None) -> dict:
         "questions_kept": len(kept),
     }
     out.parent.mkdir(parents=True, exist_ok=True)
-    # mtime=0: the gzip bytes depend only on the content.
-    with open(out, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+    # No name, mtime=0: the gzip bytes depend only on the content.
+    with open(out, "wb") as raw, gzip.GzipFile("", "wb", fileobj=raw, mtime=0) as gz:
         for row in [meta, *kept]:
             gz.write((json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n").encode())
     return meta

@@ -7,6 +7,11 @@ and some facts need the sentence before them ("She later wrote ..."), as in real
 Every answer string occurs exactly once in its document, so "the answer survived
 compression" is a plain substring test.
 
+A regression check only, never a headline: the generator decides what is easy. Fillers
+carry numbers, dates and once-seen names too (decoys), so a selector that never reads the
+question cannot find the facts by their shape; whole fact templates are held out for the
+test split (split="test"), the others make the dev split that --tune uses.
+
     from benchmarks.qa_data import build_qa_set
     for doc in build_qa_set(n_docs=20, seed=1):
         doc.text, doc.questions  # [(question, answer), ...]
@@ -227,6 +232,22 @@ FILLER = [
     "{P} later admitted that the early measurements had been rough.",
     "The harbour of {L2} was deepened twice to admit larger ships.",
 ]
+# Fillers with the shape of a fact (a number, a date, a name seen once) that no question
+# asks about: without them the sentences holding a digit or a rare name are the facts.
+DECOY_FILLER = [
+    "In {Y0} the {O} counted {N0} members, most of them from {L}.",
+    "A storm on {D0} damaged the pier at {L2}, though nobody was hurt.",
+    "{P0} of {L} kept a diary of the weather from {Y0} onwards.",
+    "The ferry between {L} and {L2} carried about {N0} passengers a month.",
+    "The guidebook of {Y0} gives {L} a page and its {N0} registered boats a second one.",
+    "{P0}, a teacher from {L2}, collected songs about {C}.",
+    "The {O} held its annual meeting on {D0} in the hall at {L}.",
+    "Repairs to the road along the {R} cost some {N0} crowns in {Y0}.",
+    "A portrait of {P0} hangs in the reading room of the {O}.",
+    "By {Y0} the valley of the {R} had {N0} working mills.",
+]
+# Every TEST_EVERY-th fact template (from the 4th) is held out for the test split.
+TEST_EVERY = 4
 SECTIONS = [
     "History of {L}",
     "Geography around Mount {K}",
@@ -356,16 +377,36 @@ class _DocBuilder:
         qa = [(_fill_slots(q, slots), slots[slot]) for q, slot in questions]
         return sentence, qa
 
-    def filler(self) -> str:
-        return _fill_slots(self.rng.choice(FILLER), self.common_slots())
+    def filler(self, decoy_share: float = 0.2) -> str:
+        if self.rng.random() >= decoy_share:
+            return _fill_slots(self.rng.choice(FILLER), self.common_slots())
+        template = self.rng.choice(DECOY_FILLER)
+        slots = self.common_slots()
+        fresh = {"Y0": self.names.year, "D0": self.names.date, "N0": self.names.number}
+        fresh["P0"] = self.names.person
+        for key, make in fresh.items():
+            if "{" + key + "}" in template:  # fresh values: never an answer's string
+                slots[key] = make()
+        return _fill_slots(template, slots)
 
 
-def build_document(target_tokens: int, seed: int, fact_every: int = 700) -> QADoc:
+def templates(split: str | None = None) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Fact templates of a split: "test" holds out every TEST_EVERY-th, "dev" the rest,
+    None all of them."""
+    if split is None:
+        return list(FACTS)
+    test = split == "test"
+    return [f for i, f in enumerate(FACTS) if (i % TEST_EVERY == TEST_EVERY - 1) == test]
+
+
+def build_document(
+    target_tokens: int, seed: int, fact_every: int = 700, split: str | None = None
+) -> QADoc:
     """One document of about `target_tokens` tokens with a fact every ~`fact_every` tokens."""
     rng = random.Random(seed)
     b = _DocBuilder(rng)
     title = f"A Gazetteer of {rng.choice(b.places)}"
-    facts = list(FACTS)
+    facts = templates(split)
     rng.shuffle(facts)
     n_facts = max(2, target_tokens // fact_every)
     pending = [b.fact(t, q) for t, q in (facts * 3)[:n_facts]]
@@ -408,13 +449,15 @@ def build_qa_set(
     min_tokens: int = 3_000,
     max_tokens: int = 20_000,
     max_questions: int | None = None,
+    split: str | None = None,
 ) -> list[QADoc]:
-    """`n_docs` documents of min..max tokens (log-uniform), each with its questions."""
+    """`n_docs` documents of min..max tokens (log-uniform), each with its questions;
+    split "dev" / "test" uses only that split's fact templates (see templates())."""
     rng = random.Random(seed)
     docs = []
     for i in range(n_docs):
         size = int(min_tokens * (max_tokens / min_tokens) ** rng.random())
-        doc = build_document(size, seed=seed * 100_003 + i)
+        doc = build_document(size, seed=seed * 100_003 + i, split=split)
         if max_questions is not None and len(doc.questions) > max_questions:
             doc.questions = random.Random(i).sample(doc.questions, max_questions)
         docs.append(doc)

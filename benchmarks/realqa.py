@@ -5,7 +5,7 @@
     for doc in data.articles(split="dev"):    # 3k-10k token articles, five questions each
         row = realqa.ingest(store, doc, folder)   # rendered to PDF, added like `ctxchat add`
         for q in doc.questions: q.question, q.answer, q.evidence
-    book = data.book()                        # one ~270-page book, 210 questions
+    book = data.book()                        # one 348-page book, 210 questions
 
 A document is a list of blocks (chapter and section headings, paragraphs) laid out as an
 PDF (A4 articles, a 6 x 9 inch book) with PyMuPDF (a running header, page numbers in the footer), then read back through
@@ -34,7 +34,7 @@ DATA = Path(__file__).parent / "data" / "realqa.jsonl.gz"
 QUESTIONS_PER_CHAPTER = 5
 # The book keeps each question's gold paragraphs and its first distractors, up to this many,
 # and is set on 6 x 9 inch pages (a trade paperback: ~450 tokens a page), so that it has
-# the size of a real book (~270 pages) without ten times the sentences to embed.
+# the size of a real book (348 pages) without ten times the sentences to embed.
 BOOK_PARAGRAPHS_PER_QUESTION = 6
 A4 = (595.0, 842.0)  # points
 BOOK_PAGE = (432.0, 648.0)

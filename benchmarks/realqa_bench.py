@@ -36,7 +36,7 @@ PRUNE = "ctxchat select+prune"
 METHOD_NAMES = (
     "random",
     "lead",
-    "question-blind (digits, rare names)",
+    "question-blind (digits and rare names)",
     "BM25 (FTS5)",
     "dense (MiniLM)",
     "BM25+MiniLM hybrid",
@@ -79,7 +79,7 @@ def selector_options() -> dict[str, Any]:
     return {
         "random": SelectorOptions(method="random"),
         "lead": SelectorOptions(method="lead"),
-        "question-blind (digits, rare names)": SelectorOptions(method="blind"),
+        "question-blind (digits and rare names)": SelectorOptions(method="blind"),
         "BM25 (FTS5)": SelectorOptions(method="bm25"),
         "dense (MiniLM)": SelectorOptions(method="dense"),
         "BM25+MiniLM hybrid": SelectorOptions(method="hybrid"),
@@ -95,6 +95,7 @@ def variants() -> dict[str, Any]:
 
     base = SelectorOptions()
     grid = {"default": base}
+    grid["before tuning"] = replace(base, named_weight=0.0, compact_below=0, top_up_tries=0)
     grid["content query"] = replace(base, lexical_query="content")
     for w in (0.15, 0.3, 0.5):
         grid[f"section {w}"] = replace(base, section_weight=w)
@@ -102,6 +103,17 @@ def variants() -> dict[str, Any]:
         grid[f"named {w}"] = replace(base, named_weight=w)
     for w in (0.5, 0.6, 0.8):
         grid[f"dense weight {w}"] = replace(base, dense_weight=w)
+    grid["compact markers"] = replace(base, compact_below=400)
+    grid["top-up"] = replace(base, top_up_tries=20)
+    named = replace(base, named_weight=0.2)
+    grid["named 0.2 + compact + top-up"] = replace(named, compact_below=400, top_up_tries=20)
+    best = grid["named 0.2 + compact + top-up"]
+    for w in (0.05, 0.1, 0.2):
+        grid[f"best + answer type {w}"] = replace(best, answer_type_weight=w)
+    for a in (0.2, 0.4):
+        grid[f"best + short bias {a}"] = replace(best, short_bias=a)
+    for w in (0.4, 0.8, 1.5):
+        grid[f"named scaled {w}"] = replace(base, named_weight=w, named_scaled=True)
     grid["no heading"] = replace(base, heading_weight=0.0)
     grid["no neighbour"] = replace(base, neighbour_weight=0.0)
     return grid
@@ -261,6 +273,9 @@ def main(argv: list[str] | None = None) -> None:
         help="compare selector settings (comma-separated names; all when empty) instead",
     )
     parser.add_argument(
+        "--articles", type=int, help="only the first N articles of the split (a quick look)"
+    )
+    parser.add_argument(
         "--prepare", action="store_true", help="only render, add and embed the documents"
     )
     args = parser.parse_args(argv)
@@ -290,6 +305,8 @@ def main(argv: list[str] | None = None) -> None:
                 if book
                 else data.articles(None if args.split == "all" else args.split)
             )
+            if args.articles and not book:
+                docs = docs[: args.articles]
             cases = prepare(store, docs, home, args.split, book)
             pages = sum((store.document(c.doc_id).pages or 0) for c in cases)
             tokens = [store.document(c.doc_id).tokens for c in cases]

@@ -13,6 +13,7 @@ BENCHMARKS = [
     "benchmarks.ingest_bench",
     "benchmarks.compressor_bench",
     "benchmarks.word_survival_bench",
+    "benchmarks.realqa_bench",
     "benchmarks.selection_bench",
     "benchmarks.answer_bench",
 ]

@@ -80,8 +80,22 @@ class SelectorOptions:
     section_weight: float = 0.0
     # Headings as evidence: a section whose heading the question names, or that the best
     # sentences name (the bridge to a second passage), gets this much added.
-    named_weight: float = 0.0
+    named_weight: float = 0.4
     named_from_top: int = 3
+    # Multiply (1 + named_weight) instead of adding named_weight: a named section's
+    # unrelated sentences then do not crowd out a small budget.
+    named_scaled: bool = False
+    # Answer types: a question asking when (or how many) lifts sentences holding a date
+    # (or a number) by this much.
+    answer_type_weight: float = 0.0
+    # At budgets below compact_below, fill by score / tokens**short_bias: two short
+    # sentences that may hold the answer beat one long one.
+    short_bias: float = 0.0
+    # Below this budget a page marker also stands for the skip before it (no "[...]" line):
+    # at 2% of an article (~120 tokens) a gap and a marker would cost 10 tokens a block.
+    compact_below: int = 400
+    # Exact-count passes after the greedy fill, to use what its upper bounds left over.
+    top_up_tries: int = 20
     seed: int = 0
 
     @property
@@ -152,6 +166,8 @@ class DocIndex:
                 value = leans_back(segs)
             elif name == "names":
                 value = [self.doc.name] * len(segs)
+            elif name == "blind":
+                value = blind_scores(segs)
             elif name == "sections":
                 value = _section_ids(segs)
             elif name == "section_titles":
@@ -393,12 +409,15 @@ def _marker(piece: Piece, multi_doc: bool) -> str:
     return f"[p. {page}{section}] " if page else ""
 
 
-def render(pieces: Sequence[Piece], multi_doc: bool = False) -> tuple[str, list[Span]]:
+def render(
+    pieces: Sequence[Piece], multi_doc: bool = False, compact: bool = False
+) -> tuple[str, list[Span]]:
     """Pieces (document order) as prompt text with gap and page markers, plus their spans.
 
     Adjacent sentences of one paragraph share a line; a new paragraph starts a line; a
     skipped stretch is marked with a "[...]" line; a page marker opens each block whose
-    page (or document) differs from the last marker, so answers can cite pages.
+    page (or document) differs from the last marker, so answers can cite pages. compact
+    (for small budgets): a skip that a new page marker opens needs no "[...]" line too.
     """
     out: list[str] = []
     spans: list[Span] = []
@@ -421,10 +440,11 @@ def render(pieces: Sequence[Piece], multi_doc: bool = False) -> tuple[str, list[
         where = (seg.doc_id, seg.page, seg.heading)
         if not (same_line and where == marked):
             close_block()
+            marker = _marker(piece, multi_doc) if where != marked else ""
             if prev is not None:
-                out.append("\n" if adjacent else f"\n{GAP}\n")
+                out.append("\n" if adjacent or (compact and marker) else f"\n{GAP}\n")
             if where != marked:
-                out.append(_marker(piece, multi_doc))
+                out.append(marker)
                 marked = where
         else:
             out.append(" ")
@@ -471,8 +491,9 @@ def score(
         return Scored(segments, names, rng.random(n), np.ones(n), None)
     if options.method == "lead":  # the document's opening, as far as the budget goes
         return Scored(segments, names, -np.arange(n, dtype=np.float64), np.ones(n), None)
-    if options.method == "blind":  # never reads the question
-        return Scored(segments, names, blind_scores(segments), np.ones(n), None)
+    if options.method == "blind":  # never reads the question: computed once per document
+        blind = np.concatenate([ix.static("blind") for ix in indexes])
+        return Scored(segments, names, blind, np.ones(n), None)
 
     lexical = np.zeros(n)
     present = np.zeros(n, dtype=bool)
@@ -526,9 +547,15 @@ def score(
                     sections, lexical, dense, options.dense_weight
                 )
             if options.named_weight > 0:
-                fused = fused + options.named_weight * named_sections(
+                named = named_sections(
                     segments, sections, titles, query, fused, options.named_from_top
                 )
+                if options.named_scaled:  # within a named section, relevance still ranks
+                    fused = fused * (1.0 + options.named_weight * named)
+                else:
+                    fused = fused + options.named_weight * named
+        if options.answer_type_weight > 0:
+            fused = fused + options.answer_type_weight * answer_type_scores(query, segments)
         if options.heading_weight > 0:
             fused = fused + options.heading_weight * np.concatenate(
                 [_heading_scores(store, ix, q, stats["index"]["early"]) for ix in indexes]
@@ -552,6 +579,38 @@ STOPWORDS = frozenset(
     then there these they this those through to too under until up very was we were what
     when where which while who whom whose why will with would you your""".split()
 )
+
+
+_ASKS_WHEN = re.compile(
+    r"\b(?:when|what (?:year|date|decade|century)|which year|date of|born|died|founded)\b",
+    re.IGNORECASE,
+)
+_ASKS_NUMBER = re.compile(
+    r"\b(?:how (?:many|much|long|old|tall|high|far|big|large)|population|number of|"
+    r"percentage|capacity)\b",
+    re.IGNORECASE,
+)
+_DATE = re.compile(
+    r"\b(?:1[0-9]{3}|20[0-9]{2})\b|\b(?:January|February|March|April|May|June|July|August|"
+    r"September|October|November|December)\b"
+)
+_NUMBER = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|hundred|"
+    r"thousand|million|billion|dozen|forty|fifty)\b",
+    re.IGNORECASE,
+)
+
+
+def answer_type_scores(query: str, segments: Sequence[SegmentRow]) -> np.ndarray:
+    """1 for sentences holding what the question asks for (a date for "when", a number
+    for "how many"), 0 otherwise or when the question asks for neither."""
+    if _ASKS_WHEN.search(query):
+        pattern = _DATE
+    elif _ASKS_NUMBER.search(query):
+        pattern = _NUMBER
+    else:
+        return np.zeros(len(segments))
+    return np.array([pattern.search(s.text) is not None for s in segments], dtype=np.float64)
 
 
 def content_words(query: str) -> str:
@@ -719,6 +778,7 @@ class _Filler:
     ) -> None:
         self.s = scored
         self.budget = budget
+        self.compact = budget < options.compact_below
         self.count = count
         self.options = options
         self.multi_doc = multi_doc
@@ -754,8 +814,11 @@ class _Filler:
         joined = (i - 1) in self.chosen or (i + 1) in self.chosen
         if joined:
             return self.cost(i) + 1
-        gap = self.gap_cost if self.chosen else 0
-        return self.cost(i) + 1 + gap + self.marker_cost(i)
+        if not self.chosen:
+            return self.cost(i) + 1 + self.marker_cost(i)
+        if self.compact:  # either a "[...]" line or a new page marker, not both
+            return self.cost(i) + 1 + max(self.gap_cost, 1 + self.marker_cost(i))
+        return self.cost(i) + 1 + self.gap_cost + self.marker_cost(i)
 
     def is_duplicate(self, i: int) -> bool:
         key = _NORMALISE.sub(" ", self.s.segments[i].text.lower()).strip()
@@ -785,7 +848,11 @@ class _Filler:
 
     def fill(self) -> None:
         full = self.options.full
-        order = np.argsort(-self.s.score, kind="stable")
+        rank = self.s.score
+        if full and self.compact and self.options.short_bias > 0:
+            costs = np.array([self.cost(i) for i in range(len(rank))], dtype=np.float64)
+            rank = np.clip(rank, 0, None) / np.maximum(costs, 1) ** self.options.short_bias
+        order = np.argsort(-rank, kind="stable")
         floor = self.options.adaptive_floor
         for i in order.tolist():
             if self.budget - self.used < 2:
@@ -826,16 +893,52 @@ class _Filler:
             for i, score in sorted(self.chosen.items())
         ]
 
+    def skip(self, i: int) -> bool:
+        """Whether the full selector passes over sentence i (adaptive stop, duplicate)."""
+        if not self.options.full:
+            return False
+        cutoff = self.options.relative_cutoff
+        stopped = cutoff > 0 and self.used >= self.options.adaptive_floor
+        if stopped and self.s.relevance[i] < cutoff:
+            return True
+        return self.is_duplicate(i)
+
+    def render(self) -> tuple[list[Piece], str, int, list[Span]]:
+        pieces = self.pieces()
+        text, spans = render(pieces, self.multi_doc, self.compact)
+        return pieces, text, self.count(text), spans
+
     def finish(self) -> tuple[list[Piece], str, int, list[Span]]:
-        """Render, and drop the lowest-ranked pieces while the exact count is over budget."""
+        """Render, and drop the lowest-ranked pieces while the exact count is over budget;
+        then spend what the conservative estimates left on the next-best sentences."""
         while True:
-            pieces = self.pieces()
-            text, spans = render(pieces, self.multi_doc)
-            tokens = self.count(text)
-            if tokens <= self.budget or not self.chosen:
-                return pieces, text, tokens, spans
+            result = self.render()
+            if result[2] <= self.budget or not self.chosen:
+                break
             worst = min(self.chosen, key=self.chosen.__getitem__)
             del self.chosen[worst]
+        return self.top_up(result)
+
+    def top_up(
+        self, result: tuple[list[Piece], str, int, list[Span]]
+    ) -> tuple[list[Piece], str, int, list[Span]]:
+        tries = self.options.top_up_tries
+        for i in np.argsort(-self.s.score, kind="stable").tolist():
+            left = self.budget - result[2]
+            if tries <= 0 or left < 2:
+                break
+            if i in self.chosen or self.cost(i) + 1 > left or self.skip(i):
+                continue
+            tries -= 1
+            self.chosen[i] = float(self.s.score[i])
+            attempt = self.render()
+            if attempt[2] <= self.budget:
+                del self.chosen[i]
+                self.take(i, float(self.s.score[i]))  # records it for dedup as well
+                result = attempt
+            else:
+                del self.chosen[i]
+        return result
 
 
 def select(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pytest
 
 from ctxchat.engines import fusion
@@ -257,3 +258,71 @@ def test_a_continuation_inherits_its_antecedents_score() -> None:
     lean = int(np.flatnonzero(flags)[0])
     assert carried[lean] == pytest.approx(0.9) and carried[lean - 1] == 1.0
     assert np.array_equal(np.delete(carried, lean), np.delete(scores, lean))
+
+
+def test_compact_markers_let_a_page_marker_stand_for_the_skip() -> None:
+    from ctxchat.engines.selector import Piece
+
+    store = Store()
+    rows = [
+        NewSegment(page=p, paragraph=i, text=t, tokens=count_tokens(t), hash=f"c{i}")
+        for i, (p, t) in enumerate([(1, "One."), (1, "Two."), (1, "Three."), (2, "Four.")])
+    ]
+    doc, _ = store.add_document(
+        sha256="c" * 64, name="c.pdf", path="c.pdf", kind="pdf", size=1, segments=rows
+    )
+    segs = store.segments(doc.id)
+    pieces = [Piece(segs[i], segs[i].text, "c.pdf") for i in (0, 2, 3)]
+    full, _ = render(pieces)
+    compact, _ = render(pieces, compact=True)
+    assert full == f"[p. 1] One.\n{GAP}\nThree.\n[p. 2] Four."
+    assert render([pieces[0], pieces[2]], compact=True)[0] == "[p. 1] One.\n[p. 2] Four."
+    assert compact == full  # a skip on the same page keeps its "[...]" line
+    assert count_tokens(render([pieces[0], pieces[2]], compact=True)[0]) < count_tokens(
+        render([pieces[0], pieces[2]])[0]
+    )
+
+
+def test_headings_named_by_the_question_or_the_best_sentences() -> None:
+    from ctxchat.engines.selector import _all_sections, load_documents, named_sections
+
+    store = Store()
+    text = (
+        "## Harbour Office\n\nThe harbour office keeps the tide tables. It opened late.\n\n"
+        "## Ada Brune\n\nShe kept the lighthouse for forty years.\n\n"
+        "## Weather\n\nWinters are long here."
+    )
+    doc = add_text(store, text)
+    (index,) = load_documents(store, [doc.id])
+    sections, titles = _all_sections([index])
+    segs = index.segments
+    assert "ada brune" in titles and "harbour office" in titles
+    scores = np.array([1.0 if "tide tables" in s.text else 0.0 for s in segs])
+    named = named_sections(segs, sections, titles, "who wrote about the weather?", scores, 1)
+    flagged = {s.text for s, v in zip(segs, named, strict=True) if v}
+    assert "Winters are long here." in flagged
+    assert "She kept the lighthouse for forty years." not in flagged
+    # The best sentence names a heading: that section (the second hop) is flagged too.
+    segs_text = [s.text for s in segs]
+    scores = np.array([1.0 if t.startswith("It opened") else 0.0 for t in segs_text])
+    named = named_sections(segs, sections, titles, "when did it open?", scores, 1)
+    assert not any(named)
+    store2 = Store()
+    doc2 = add_text(store2, text.replace("It opened late.", "Its clerk was Ada Brune."))
+    (index2,) = load_documents(store2, [doc2.id])
+    sections2, titles2 = _all_sections([index2])
+    segs2 = index2.segments
+    scores2 = np.array([1.0 if "clerk" in s.text else 0.0 for s in segs2])
+    named2 = named_sections(segs2, sections2, titles2, "what did the clerk do?", scores2, 1)
+    flagged2 = {s.text for s, v in zip(segs2, named2, strict=True) if v}
+    assert "She kept the lighthouse for forty years." in flagged2
+
+
+def test_top_up_spends_what_the_estimates_left(library) -> None:
+    store, doc_id = library
+    question = "farmers and their harvests in winter"
+    for budget in (40, 90, 150):
+        plain = select(store, [doc_id], question, budget, options=SelectorOptions(top_up_tries=0))
+        topped = select(store, [doc_id], question, budget)
+        assert plain.tokens <= topped.tokens <= budget
+        assert set(s.id for s in plain.segments) <= set(s.id for s in topped.segments)
