@@ -104,13 +104,15 @@ def from_scores(score: ScoreFn) -> CompressFn:
     return compress
 
 
-def engine(mode: str, precision: str, model: Path | None = None) -> CompressFn:
+def engine(
+    mode: str, precision: str, model: Path | None = None, store=None, **options: bool
+) -> CompressFn:  # type: ignore[no-untyped-def]
     from ctxchat.engines.compressor import Compressor
 
-    comp = Compressor(model, mode=mode, precision=precision)
+    comp = Compressor(model, mode=mode, precision=precision, store=store)
 
     def compress(doc: ProseQA, rate: float) -> str:
-        return comp.compress(doc.text, rate=rate).text
+        return comp.compress(doc.text, rate=rate, **options).text
 
     return compress
 
@@ -142,7 +144,11 @@ def summary(docs: list[ProseQA], raw: dict, split: str) -> dict:
 
 
 def methods(
-    docs: list[ProseQA], precision: str, model: Path | None = None, baselines: bool = True
+    docs: list[ProseQA],
+    precision: str,
+    model: Path | None = None,
+    baselines: bool = True,
+    cache: Path | None = None,
 ) -> dict[str, CompressFn]:
     from ctxchat.engines.encoder import resolve_precision
 
@@ -153,8 +159,16 @@ def methods(
         found["random words"] = from_scores(random_scores)
         found["stop words first"] = from_scores(stop_words_first)
         found["rare + capitals + digits"] = from_scores(rare_capitals_digits(docs))
-    found[f"ctxchat global ({precision})"] = engine("global", precision, model)
-    found[f"ctxchat llmlingua2 mode ({precision})"] = engine("llmlingua2", precision, model)
+    store = None
+    if cache is not None:  # keep-probabilities in SQLite: a rerun only re-thresholds
+        from ctxchat.engines.store import Store
+
+        store = Store(cache)
+    found[f"ctxchat global ({precision})"] = engine("global", precision, model, store)
+    found[f"ctxchat global, names not whole ({precision})"] = engine(
+        "global", precision, model, store, whole_names=False
+    )
+    found[f"ctxchat llmlingua2 mode ({precision})"] = engine("llmlingua2", precision, model, store)
     return found
 
 
@@ -177,12 +191,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--precision", default="auto", help="the engine's precision (default auto)")
     p.add_argument("--model", type=Path, help="a model folder (default: the bundled model)")
     p.add_argument("--no-baselines", action="store_true", help="only the engine rows")
+    p.add_argument("--cache", type=Path, help="SQLite file caching the model's probabilities")
     p.add_argument("--json", type=Path, help="also write the raw results here")
     args = p.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     docs = load_prose_qa("all")
     raw = {}
-    for name, fn in methods(docs, args.precision, args.model, not args.no_baselines).items():
+    for name, fn in methods(
+        docs, args.precision, args.model, not args.no_baselines, args.cache
+    ).items():
         started = time.perf_counter()
         raw[name] = evaluate(docs, fn)
         print(f"{name}: {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ctxchat.engines import chunking, thresholds, wordmap
+from ctxchat.engines import chunking, phrases, thresholds, wordmap
 from ctxchat.engines.encoder import (
     ADDED_FORCE_TOKENS,
     WINDOW_CONFIG_KEY,
@@ -163,6 +163,7 @@ class Compressor:
         mode: str | None = None,
         on_progress: ProgressFn | None = None,
         honour_rate: bool = True,
+        whole_names: bool = True,
     ) -> CompressionResult:
         """Compress text (or a list of texts, kept separate and in order).
 
@@ -172,7 +173,9 @@ class Compressor:
         exceeded. In llmlingua2 mode the per-chunk percentile llmlingua would use is searched
         for the one that meets the rate (stats["llmlingua_rate"] is the rate llmlingua itself
         would be given for the same output); honour_rate=False passes the rate through as
-        llmlingua 0.2.2 does, whose output keeps less than it was asked to.
+        llmlingua 0.2.2 does, whose output keeps less than it was asked to. whole_names
+        (global mode): the words of a multi-word name share its best probability, so names
+        are kept or dropped whole (engines/phrases.py).
         """
         started = time.perf_counter()
         texts = _check_texts(text)
@@ -199,8 +202,14 @@ class Compressor:
                 )
                 stats["fallback"] = "global"
         else:
+            probs = [
+                phrases.smooth_over_groups(wp.probs, phrases.phrase_groups(t, wp.starts, wp.ends))
+                if whole_names
+                else wp.probs
+                for t, wp in zip(texts, wps, strict=True)
+            ]
             keeps, threshold = self._honour_global(
-                texts, wps, force_tokens, target, protect, hard, stats
+                texts, wps, force_tokens, target, protect, hard, stats, probs
             )
             stats["threshold"] = threshold
         if mode == "llmlingua2":
@@ -467,8 +476,12 @@ class Compressor:
         protect: bool,
         hard: bool,
         stats: dict[str, Any],
+        probs: list[np.ndarray] | None = None,
     ) -> tuple[list[np.ndarray], float]:
-        """One threshold over all words, with the word-token budget whose output meets target."""
+        """One threshold over all words, with the word-token budget whose output meets target.
+
+        probs: the words' probabilities when not their model's own (names smoothed)."""
+        probs = probs if probs is not None else [wp.probs for wp in wps]
         forced = [_force_mask(t, wp, force_tokens) for t, wp in zip(texts, wps, strict=True)]
         protected = [((wp.flags & FLAG_PROTECTED) > 0) & protect for wp in wps]
         total = sum(int(wp.tokens.sum()) for wp in wps)
@@ -477,7 +490,7 @@ class Compressor:
             return [np.ones(len(wp), dtype=bool) for wp in wps], 0.0
 
         def measure(budget: float) -> int:
-            keeps, _ = self._keep_global(wps, protected, forced, budget, hard)
+            keeps, _ = self._keep_global(probs, protected, forced, budget, hard, wps)
             return _rebuilt_tokens(texts, wps, keeps)
 
         # Words counted alone cost about total/original tokens per text token: start there.
@@ -485,21 +498,22 @@ class Compressor:
         tolerance = max(1.0, 0.004 * original)
         budget = thresholds.search_budget(measure, target, start, hard, tolerance)
         stats["word_budget"] = budget
-        return self._keep_global(wps, protected, forced, budget, hard)
+        return self._keep_global(probs, protected, forced, budget, hard, wps)
 
-    @staticmethod
     def _keep_global(
-        wps: list[WordProbs],
+        self,
+        probs: list[np.ndarray],
         protected: list[np.ndarray],
         forced: list[np.ndarray],
         budget: float,
         hard: bool,
+        wps: list[WordProbs],
     ) -> tuple[list[np.ndarray], float]:
-        sizes = [len(wp) for wp in wps]
+        sizes = [len(p) for p in probs]
         if sum(sizes) == 0:
-            return [np.zeros(0, dtype=bool) for _ in wps], 1.0
+            return [np.zeros(0, dtype=bool) for _ in probs], 1.0
         keep, threshold = thresholds.keep_global(
-            np.concatenate([wp.probs for wp in wps]),
+            np.concatenate(probs),
             np.concatenate([wp.tokens for wp in wps]),
             budget,
             np.concatenate(protected),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
 from ctxchat.engines.chunking import llmlingua_chunks, sentence_chunks
+from ctxchat.engines.phrases import phrase_groups, smooth_over_groups
 from ctxchat.engines.probcache import WordProbs
 from ctxchat.engines.protect import protected_words
 from ctxchat.engines.thresholds import (
@@ -162,3 +165,29 @@ def test_percentile_search_and_its_rate_round_trip() -> None:
     kept = {q: 1000 - 10 * q for q in range(1, 101)}  # a higher percentile keeps fewer
     assert search_percentile(kept.__getitem__, 505, hard=False) in (49, 50)
     assert kept[search_percentile(kept.__getitem__, 505, hard=True)] <= 505
+
+
+def test_names_are_grouped_and_share_their_best_probability() -> None:
+    text = (
+        "As an adult, she served as Chief of Protocol of the United States.\n"
+        "The Hork-Bajir Chronicles came out. In 1998 he met Bill at the Bank of England."
+    )
+    spans = [m.span() for m in re.finditer(r"\w+|[^\w\s]", text)]
+    starts = np.array([a for a, _ in spans], dtype=np.int32)
+    ends = np.array([b for _, b in spans], dtype=np.int32)
+    groups = phrase_groups(text, starts, ends)
+    named = {}
+    for (a, b), g in zip(spans, groups.tolist(), strict=True):
+        if g >= 0:
+            named.setdefault(g, []).append(text[a:b])
+    assert sorted(" ".join(v) for v in named.values()) == [
+        "Bank of England",
+        "Chief of Protocol",
+        "Hork - Bajir Chronicles",
+        "United States",
+    ]
+    probs = np.linspace(0.1, 0.9, len(spans)).astype(np.float32)
+    smooth = smooth_over_groups(probs, groups)
+    for g in set(groups.tolist()) - {-1}:
+        assert np.all(smooth[groups == g] == probs[groups == g].max())
+    assert np.array_equal(smooth[groups < 0], probs[groups < 0])
