@@ -39,10 +39,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--teacher", default=defaults.teacher_variant, choices=sorted(VARIANTS))
     p.add_argument("--teacher-threads", type=int, default=defaults.teacher_threads)
     p.add_argument(
-        "--no-lm-variants",
+        "--lm-variants",
         action="store_true",
-        help="skip the surprisal teacher variants in the benchmark (no llama.cpp when the "
-        "chosen teacher does not need it)",
+        help="also score the surprisal teacher variants on the generated benchmark (hours of "
+        "llama.cpp on two cores)",
+    )
+    p.add_argument(
+        "--no-wikipedia", action="store_true", help="train without the Wikipedia prose"
     )
     args = p.parse_args(argv)
 
@@ -58,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         teacher_variant=args.teacher,
         threads=args.threads,
         teacher_threads=args.teacher_threads,
-        bench_lm_variants=not args.no_lm_variants,
+        bench_lm_variants=args.lm_variants,
+        wikipedia=not args.no_wikipedia,
         train=TrainSettings(
             train_layers=args.train_layers,
             max_length=args.max_length,
