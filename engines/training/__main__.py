@@ -44,9 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         help="also score the surprisal teacher variants on the generated benchmark (hours of "
         "llama.cpp on two cores)",
     )
-    p.add_argument(
-        "--no-wikipedia", action="store_true", help="train without the Wikipedia prose"
-    )
+    p.add_argument("--no-wikipedia", action="store_true", help="train without the Wikipedia prose")
     args = p.parse_args(argv)
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

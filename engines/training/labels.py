@@ -115,10 +115,10 @@ def name_phrase_words(words: list[str], opening: list[bool]) -> np.ndarray:
                 keep[i] = True
     i = 0
     while i < n:  # short double-quoted spans: titles of works
-        if words[i].startswith(("\"", "“")):
+        if words[i].startswith(('"', "“")):
             j = i
             while j < min(n, i + MAX_QUOTED_WORDS) and not words[j].rstrip(".,;:)").endswith(
-                ("\"", "”")
+                ('"', "”")
             ):
                 j += 1
             if j < min(n, i + MAX_QUOTED_WORDS):
