@@ -186,6 +186,35 @@ def table(results: dict[str, dict]) -> list[str]:
     return rows
 
 
+CARD_START, CARD_END = "<!-- prose-survival:start -->", "<!-- prose-survival:end -->"
+
+
+def write_card_section(card: Path, tables: dict, date: str) -> None:
+    """Put the test-split table into the model card (replacing an earlier one)."""
+    n = tables["test"][next(iter(tables["test"]))]["0.5"]["questions"]
+    section = "\n".join(
+        [
+            CARD_START,
+            "## Answer survival on real prose (`benchmarks.prose_survival_bench`)",
+            "",
+            f"{date}; HotpotQA dev questions (written by people) over their ten Wikipedia",
+            f"paragraphs, test split ({n} questions; CC BY-SA 4.0), compressed without the",
+            "question; a question survives when its answer is still written whole. Every row",
+            "keeps the same share of cl100k tokens (the kept-share columns).",
+            "",
+            *table(tables["test"]),
+            CARD_END,
+        ]
+    )
+    text = card.read_text(encoding="utf-8")
+    if CARD_START in text:
+        head, rest = text.split(CARD_START, 1)
+        text = head + section + rest.split(CARD_END, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    card.write_text(text, encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--precision", default="auto", help="the engine's precision (default auto)")
@@ -193,16 +222,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-baselines", action="store_true", help="only the engine rows")
     p.add_argument("--cache", type=Path, help="SQLite file caching the model's probabilities")
     p.add_argument("--json", type=Path, help="also write the raw results here")
+    p.add_argument("--card", type=Path, help="write the test table into this MODEL_CARD.md")
+    p.add_argument("--merge", type=Path, nargs="*", help="add the rows of earlier --json files")
+    p.add_argument("--only-merge", action="store_true", help="measure nothing, only --merge")
     args = p.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     docs = load_prose_qa("all")
-    raw = {}
-    for name, fn in methods(
-        docs, args.precision, args.model, not args.no_baselines, args.cache
-    ).items():
-        started = time.perf_counter()
-        raw[name] = evaluate(docs, fn)
-        print(f"{name}: {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+    raw: dict = {}
+    for path in args.merge or []:  # rows measured earlier (the same questions), kept as they are
+        raw.update(json.loads(path.read_text())["raw"])
+    if not args.only_merge:
+        found = methods(docs, args.precision, args.model, not args.no_baselines, args.cache)
+        for name, fn in found.items():
+            started = time.perf_counter()
+            raw[name] = evaluate(docs, fn)
+            print(f"{name}: {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
     tables = {}
     for split in ("dev", "test", "all"):
         tables[split] = {name: summary(docs, r, split) for name, r in raw.items()}
@@ -212,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"tables": tables, "raw": raw}, indent=1) + "\n")
+    if args.card:
+        write_card_section(args.card, tables, time.strftime("%Y-%m-%d"))
     return 0
 
 

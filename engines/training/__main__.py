@@ -39,12 +39,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--teacher", default=defaults.teacher_variant, choices=sorted(VARIANTS))
     p.add_argument("--teacher-threads", type=int, default=defaults.teacher_threads)
     p.add_argument(
-        "--lm-variants",
+        "--no-lm-variants",
         action="store_true",
-        help="also score the surprisal teacher variants on the generated benchmark (hours of "
-        "llama.cpp on two cores)",
+        help="skip the surprisal teacher variants in the benchmark (no llama.cpp when the "
+        "chosen teacher does not need it)",
     )
-    p.add_argument("--no-wikipedia", action="store_true", help="train without the Wikipedia prose")
+    p.add_argument(
+        "--wikipedia",
+        action="store_true",
+        help="add the Wikipedia prose to the corpus (with --teacher idf+phrases: the real-prose "
+        "recipe, not trained yet)",
+    )
     args = p.parse_args(argv)
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -59,8 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         teacher_variant=args.teacher,
         threads=args.threads,
         teacher_threads=args.teacher_threads,
-        bench_lm_variants=args.lm_variants,
-        wikipedia=not args.no_wikipedia,
+        bench_lm_variants=not args.no_lm_variants,
+        wikipedia=args.wikipedia,
         train=TrainSettings(
             train_layers=args.train_layers,
             max_length=args.max_length,
