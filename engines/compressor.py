@@ -189,31 +189,8 @@ class Compressor:
 
         t0 = time.perf_counter()
         target = float(target_tokens) if target_tokens else rate * original
-        if mode == "llmlingua2" and not honour_rate:
-            eff_rate = min(target_tokens / original, 1.0) if target_tokens else rate
-            keeps = self._keep_llmlingua2(wps, eff_rate, protect)
-        elif mode == "llmlingua2":
-            keeps, eff_rate = self._honour_llmlingua2(texts, wps, target, rate, protect, hard)
-            if hard and _rebuilt_tokens(texts, wps, keeps) > target:
-                # Below what llmlingua's rule can reach (it keeps every word of probability
-                # 1.0 once a threshold is 1.0): one global threshold keeps the ceiling.
-                keeps, _ = self._honour_global(
-                    texts, wps, force_tokens, target, protect, hard, stats
-                )
-                stats["fallback"] = "global"
-        else:
-            probs = [
-                phrases.smooth_over_groups(wp.probs, phrases.phrase_groups(t, wp.starts, wp.ends))
-                if whole_names
-                else wp.probs
-                for t, wp in zip(texts, wps, strict=True)
-            ]
-            keeps, threshold = self._honour_global(
-                texts, wps, force_tokens, target, protect, hard, stats, probs
-            )
-            stats["threshold"] = threshold
-        if mode == "llmlingua2":
-            stats["llmlingua_rate"] = eff_rate
+        options = {"protect": protect, "honour_rate": honour_rate, "whole_names": whole_names}
+        keeps = self._select(texts, wps, mode, force_tokens, target, rate, hard, options, stats)
         pieces = [
             wordmap.rebuild(t, wp.starts, wp.ends, k)
             for t, wp, k in zip(texts, wps, keeps, strict=True)
@@ -432,6 +409,48 @@ class Compressor:
             chunk_starts=wordmap.word_chunk_starts(words, chunk_starts),
             text_tokens=count_tokens(text),
         )
+
+    def _select(
+        self,
+        texts: list[str],
+        wps: list[WordProbs],
+        mode: str,
+        force_tokens: tuple[str, ...],
+        target: float,
+        rate: float,
+        hard: bool,
+        options: dict[str, bool],
+        stats: dict[str, Any],
+    ) -> list[np.ndarray]:
+        """Keep masks per text for the mode, meeting `target` tokens of output."""
+        protect = options["protect"]
+        if mode == "llmlingua2" and not options["honour_rate"]:
+            original = sum(wp.text_tokens for wp in wps)
+            eff_rate = min(target / original, 1.0) if hard else rate
+            stats["llmlingua_rate"] = eff_rate
+            return self._keep_llmlingua2(wps, eff_rate, protect)
+        if mode == "llmlingua2":
+            keeps, stats["llmlingua_rate"] = self._honour_llmlingua2(
+                texts, wps, target, rate, protect, hard
+            )
+            if hard and _rebuilt_tokens(texts, wps, keeps) > target:
+                # Below what llmlingua's rule can reach (it keeps every word of probability
+                # 1.0 once a threshold is 1.0): one global threshold keeps the ceiling.
+                keeps, _ = self._honour_global(
+                    texts, wps, force_tokens, target, protect, hard, stats
+                )
+                stats["fallback"] = "global"
+            return keeps
+        probs = [
+            phrases.smooth_over_groups(wp.probs, phrases.phrase_groups(t, wp.starts, wp.ends))
+            if options["whole_names"]
+            else wp.probs
+            for t, wp in zip(texts, wps, strict=True)
+        ]
+        keeps, stats["threshold"] = self._honour_global(
+            texts, wps, force_tokens, target, protect, hard, stats, probs
+        )
+        return keeps
 
     @staticmethod
     def _keep_llmlingua2(wps: list[WordProbs], rate: float, protect: bool) -> list[np.ndarray]:
