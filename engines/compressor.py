@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ctxchat.engines import chunking, thresholds, wordmap
+from ctxchat.engines import chunking, phrases, thresholds, wordmap
 from ctxchat.engines.encoder import (
     ADDED_FORCE_TOKENS,
     WINDOW_CONFIG_KEY,
@@ -162,59 +162,41 @@ class Compressor:
         protect: bool = True,
         mode: str | None = None,
         on_progress: ProgressFn | None = None,
+        honour_rate: bool = True,
+        whole_names: bool = True,
     ) -> CompressionResult:
-        """Compress text (or a list of texts, kept separate and in order)."""
+        """Compress text (or a list of texts, kept separate and in order).
+
+        rate is the kept share of the text's cl100k tokens: the output holds rate x the
+        original tokens (within about half a percent on prose; protected words and force
+        tokens may push a very low rate over). target_tokens is a ceiling that is never
+        exceeded. In llmlingua2 mode the per-chunk percentile llmlingua would use is searched
+        for the one that meets the rate (stats["llmlingua_rate"] is the rate llmlingua itself
+        would be given for the same output); honour_rate=False passes the rate through as
+        llmlingua 0.2.2 does, whose output keeps less than it was asked to. whole_names
+        (global mode): the words of a multi-word name share its best probability, so names
+        are kept or dropped whole (engines/phrases.py).
+        """
         started = time.perf_counter()
         texts = _check_texts(text)
         mode = _check_mode(mode or self.mode)
         rate, target_tokens = _check_budget(rate, target_tokens)
+        hard = target_tokens is not None
         force_tokens = tuple(force_tokens or ())
         stats: dict[str, Any] = {"mode": mode, "model": self.model_id}
         wps = self._word_probs(texts, mode, force_tokens, on_progress, stats)
         original = sum(wp.text_tokens for wp in wps)
 
         t0 = time.perf_counter()
-        if mode == "llmlingua2":
-            eff_rate = min(target_tokens / original, 1.0) if target_tokens else rate
-            keeps = []
-            for wp in wps:
-                keep = thresholds.keep_llmlingua2(
-                    wp.probs,
-                    wp.tokens,
-                    wp.chunk_starts,
-                    eff_rate,
-                    (wp.flags & FLAG_EXACT_ONE) > 0,
-                )
-                if protect:
-                    keep |= (wp.flags & FLAG_PROTECTED) > 0
-                keeps.append(keep)
-            pieces = [
-                wordmap.rebuild(t, wp.starts, wp.ends, k)
-                for t, wp, k in zip(texts, wps, keeps, strict=True)
-            ]
-            joined = _join(pieces, texts)
-            compressed = count_tokens(joined)
-        else:
-            forced = [_force_mask(t, wp, force_tokens) for t, wp in zip(texts, wps, strict=True)]
-            protected = [((wp.flags & FLAG_PROTECTED) > 0) & protect for wp in wps]
-            total = sum(int(wp.tokens.sum()) for wp in wps)
-            budget = float(target_tokens) if target_tokens else rate * total
-            # A budget in tokens of the joined text: separators and newlines cost tokens the
-            # word counts do not see, so shrink the budget by any overshoot and redo.
-            for _attempt in range(4):
-                keeps, threshold = self._keep_global(
-                    wps, protected, forced, budget, hard=target_tokens is not None
-                )
-                pieces = [
-                    wordmap.rebuild(t, wp.starts, wp.ends, k)
-                    for t, wp, k in zip(texts, wps, keeps, strict=True)
-                ]
-                joined = _join(pieces, texts)
-                compressed = count_tokens(joined)
-                if not target_tokens or compressed <= target_tokens or budget <= 0:
-                    break
-                budget -= compressed - target_tokens
-            stats["threshold"] = threshold
+        target = float(target_tokens) if target_tokens else rate * original
+        options = {"protect": protect, "honour_rate": honour_rate, "whole_names": whole_names}
+        keeps = self._select(texts, wps, mode, force_tokens, target, rate, hard, options, stats)
+        pieces = [
+            wordmap.rebuild(t, wp.starts, wp.ends, k)
+            for t, wp, k in zip(texts, wps, keeps, strict=True)
+        ]
+        joined = _join(pieces, texts)
+        compressed = count_tokens(joined)
         stats["threshold_seconds"] = time.perf_counter() - t0
         stats["seconds"] = time.perf_counter() - started
         return CompressionResult(
@@ -428,19 +410,129 @@ class Compressor:
             text_tokens=count_tokens(text),
         )
 
-    @staticmethod
-    def _keep_global(
+    def _select(
+        self,
+        texts: list[str],
         wps: list[WordProbs],
+        mode: str,
+        force_tokens: tuple[str, ...],
+        target: float,
+        rate: float,
+        hard: bool,
+        options: dict[str, bool],
+        stats: dict[str, Any],
+    ) -> list[np.ndarray]:
+        """Keep masks per text for the mode, meeting `target` tokens of output."""
+        protect = options["protect"]
+        if mode == "llmlingua2" and not options["honour_rate"]:
+            original = sum(wp.text_tokens for wp in wps)
+            eff_rate = min(target / original, 1.0) if hard else rate
+            stats["llmlingua_rate"] = eff_rate
+            return self._keep_llmlingua2(wps, eff_rate, protect)
+        if mode == "llmlingua2":
+            keeps, stats["llmlingua_rate"] = self._honour_llmlingua2(
+                texts, wps, target, rate, protect, hard
+            )
+            if hard and _rebuilt_tokens(texts, wps, keeps) > target:
+                # Below what llmlingua's rule can reach (it keeps every word of probability
+                # 1.0 once a threshold is 1.0): one global threshold keeps the ceiling.
+                keeps, _ = self._honour_global(
+                    texts, wps, force_tokens, target, protect, hard, stats
+                )
+                stats["fallback"] = "global"
+            return keeps
+        probs = [
+            phrases.smooth_over_groups(wp.probs, phrases.phrase_groups(t, wp.starts, wp.ends))
+            if options["whole_names"]
+            else wp.probs
+            for t, wp in zip(texts, wps, strict=True)
+        ]
+        keeps, stats["threshold"] = self._honour_global(
+            texts, wps, force_tokens, target, protect, hard, stats, probs
+        )
+        return keeps
+
+    @staticmethod
+    def _keep_llmlingua2(wps: list[WordProbs], rate: float, protect: bool) -> list[np.ndarray]:
+        keeps = []
+        for wp in wps:
+            keep = thresholds.keep_llmlingua2(
+                wp.probs, wp.tokens, wp.chunk_starts, rate, (wp.flags & FLAG_EXACT_ONE) > 0
+            )
+            if protect:
+                keep |= (wp.flags & FLAG_PROTECTED) > 0
+            keeps.append(keep)
+        return keeps
+
+    def _honour_llmlingua2(
+        self,
+        texts: list[str],
+        wps: list[WordProbs],
+        target: float,
+        rate: float,
+        protect: bool,
+        hard: bool,
+    ) -> tuple[list[np.ndarray], float]:
+        """Per-chunk thresholds (llmlingua's), at the percentile whose output meets target."""
+        if target >= sum(wp.text_tokens for wp in wps):  # everything fits
+            return self._keep_llmlingua2(wps, 1.0, protect), 1.0
+
+        def measure(q: int) -> int:
+            keeps = self._keep_llmlingua2(wps, thresholds.rate_for_percentile(q), protect)
+            return _rebuilt_tokens(texts, wps, keeps)
+
+        eff_rate = thresholds.rate_for_percentile(
+            thresholds.search_percentile(measure, target, hard)
+        )
+        return self._keep_llmlingua2(wps, eff_rate, protect), eff_rate
+
+    def _honour_global(
+        self,
+        texts: list[str],
+        wps: list[WordProbs],
+        force_tokens: tuple[str, ...],
+        target: float,
+        protect: bool,
+        hard: bool,
+        stats: dict[str, Any],
+        probs: list[np.ndarray] | None = None,
+    ) -> tuple[list[np.ndarray], float]:
+        """One threshold over all words, with the word-token budget whose output meets target.
+
+        probs: the words' probabilities when not their model's own (names smoothed)."""
+        probs = probs if probs is not None else [wp.probs for wp in wps]
+        forced = [_force_mask(t, wp, force_tokens) for t, wp in zip(texts, wps, strict=True)]
+        protected = [((wp.flags & FLAG_PROTECTED) > 0) & protect for wp in wps]
+        total = sum(int(wp.tokens.sum()) for wp in wps)
+        original = sum(wp.text_tokens for wp in wps)
+        if target >= original:  # everything fits
+            return [np.ones(len(wp), dtype=bool) for wp in wps], 0.0
+
+        def measure(budget: float) -> int:
+            keeps, _ = self._keep_global(probs, protected, forced, budget, hard, wps)
+            return _rebuilt_tokens(texts, wps, keeps)
+
+        # Words counted alone cost about total/original tokens per text token: start there.
+        start = target * total / max(original, 1)
+        tolerance = max(1.0, 0.004 * original)
+        budget = thresholds.search_budget(measure, target, start, hard, tolerance)
+        stats["word_budget"] = budget
+        return self._keep_global(probs, protected, forced, budget, hard, wps)
+
+    def _keep_global(
+        self,
+        probs: list[np.ndarray],
         protected: list[np.ndarray],
         forced: list[np.ndarray],
         budget: float,
         hard: bool,
+        wps: list[WordProbs],
     ) -> tuple[list[np.ndarray], float]:
-        sizes = [len(wp) for wp in wps]
+        sizes = [len(p) for p in probs]
         if sum(sizes) == 0:
-            return [np.zeros(0, dtype=bool) for _ in wps], 1.0
+            return [np.zeros(0, dtype=bool) for _ in probs], 1.0
         keep, threshold = thresholds.keep_global(
-            np.concatenate([wp.probs for wp in wps]),
+            np.concatenate(probs),
             np.concatenate([wp.tokens for wp in wps]),
             budget,
             np.concatenate(protected),
@@ -464,6 +556,15 @@ def _declared_chunk_pieces(config: Any) -> int:
 def _empty_word_probs() -> WordProbs:
     z = np.zeros(0, dtype=np.int32)
     return WordProbs(z, z, np.zeros(0, np.float32), z, np.zeros(0, np.uint8), z, 0)
+
+
+def _rebuilt_tokens(texts: list[str], wps: list[WordProbs], keeps: list[np.ndarray]) -> int:
+    """cl100k tokens of the text these keep masks rebuild."""
+    pieces = [
+        wordmap.rebuild(t, wp.starts, wp.ends, k)
+        for t, wp, k in zip(texts, wps, keeps, strict=True)
+    ]
+    return count_tokens(_join(pieces, texts))
 
 
 def _join(pieces: list[str], texts: list[str]) -> str:

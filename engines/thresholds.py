@@ -9,6 +9,8 @@ Two modes:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 
@@ -97,3 +99,75 @@ def _fill(score: np.ndarray, tokens: np.ndarray, keep: np.ndarray, budget: float
     filled = np.cumsum(tokens[order])
     keep[order[: int(np.searchsorted(filled, budget, side="right"))]] = True
     return keep
+
+
+# -- honouring the rate: the kept share of cl100k tokens of the OUTPUT text ------------------
+# Word token counts are a proxy: a word counted alone ("the" -> 1) costs another number of
+# tokens inside the rebuilt text (" the", merged punctuation, separators). So a budget is
+# searched until the rebuilt text itself holds the wanted number of tokens.
+
+
+def closer(count: int, best: int | None, target: float, hard: bool) -> bool:
+    """Is `count` a better achieved token count than `best` for this target?"""
+    if best is None:
+        return True
+    if hard and (count > target) != (best > target):
+        return count <= target  # under a hard target beats over it, however far
+    return abs(count - target) < abs(best - target)
+
+
+def search_budget(
+    measure: Callable[[float], int],
+    target: float,
+    start: float,
+    hard: bool,
+    tolerance: float,
+    steps: int = 8,
+) -> float:
+    """The word-token budget whose rebuilt text comes closest to `target` tokens.
+
+    measure(budget) -> tokens of the text kept with that budget. Proportional steps (the
+    relation is close to linear), then the best budget seen; a hard target is never exceeded
+    when some budget meets it.
+    """
+    budget, best_budget, best = start, start, None
+    for _ in range(steps):
+        count = measure(budget)
+        if closer(count, best, target, hard):
+            best_budget, best = budget, count
+        if abs(count - target) <= tolerance and (not hard or count <= target):
+            break
+        budget = budget * 2 + 1 if count <= 0 else budget * target / count
+    return best_budget
+
+
+def search_percentile(measure: Callable[[int], int], target: float, hard: bool) -> int:
+    """llmlingua's per-chunk percentile (1..100) whose output comes closest to `target`.
+
+    measure(q) -> tokens kept at percentile q; a higher q keeps fewer. Bisection, then the
+    better neighbour.
+    """
+    lo, hi = 1, 100  # numpy refuses 101 (llmlingua's rate=0 crash)
+    counts: dict[int, int] = {}
+
+    def at(q: int) -> int:
+        if q not in counts:
+            counts[q] = measure(q)
+        return counts[q]
+
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if at(mid) > target:
+            lo = mid
+        else:
+            hi = mid
+    best_q, best = lo, None
+    for q in (lo, hi):
+        if closer(at(q), best, target, hard):
+            best_q, best = q, at(q)
+    return best_q
+
+
+def rate_for_percentile(q: int) -> float:
+    """A rate llmlingua turns into percentile q (int(100 * (1 - rate) + 1) == q)."""
+    return 1.0 - (q - 0.5) / 100.0

@@ -124,6 +124,45 @@ def test_target_tokens_is_a_ceiling(comp: Compressor) -> None:
     assert r.keep.all()
 
 
+@pytest.mark.parametrize(
+    ("mode", "rate"),
+    [("global", 0.5), ("global", 0.33), ("global", 0.2), ("llmlingua2", 0.5), ("llmlingua2", 0.33)],
+)
+def test_rate_is_the_kept_share_of_the_output_tokens(
+    comp: Compressor, mode: str, rate: float
+) -> None:
+    """rate=r: the output holds r of the input's cl100k tokens, within 0.02, in both modes.
+
+    llmlingua2 mode runs without protection here: this random test model gives most words a
+    probability of exactly 1.0, which llmlingua's rule keeps whenever its threshold is 1.0, so
+    with the corpus' many protected numbers and dates on top no percentile gets down to 0.33
+    (and 32% of its tokens are such words: llmlingua's rule cannot go below that).
+    Protected words are kept past a rate below their own share (22% of this corpus).
+    """
+    for text in (TEXT, corpus(120, seed=11)):
+        r = comp.compress(text, rate=rate, mode=mode, protect=mode == "global" and rate > 0.25)
+        assert r.compressed_tokens == count_tokens(r.text)
+        assert abs(r.rate - rate) <= 0.02, (mode, rate, r.rate)
+
+
+@pytest.mark.parametrize("mode", ["global", "llmlingua2"])
+def test_target_tokens_is_a_ceiling_in_both_modes(comp: Compressor, mode: str) -> None:
+    text = corpus(120, seed=11)
+    for target in (100, 700, 2000):
+        r = comp.compress(text, target_tokens=target, mode=mode, protect=mode == "global")
+        assert target - 0.02 * r.original_tokens <= r.compressed_tokens <= target
+
+
+def test_llmlingua_rate_passthrough_keeps_less_than_asked(comp: Compressor) -> None:
+    """honour_rate=False is llmlingua 0.2.2's own rule (per-chunk percentile of the rate)."""
+    text = corpus(120, seed=11)
+    raw = comp.compress(text, rate=0.5, mode="llmlingua2", honour_rate=False, protect=False)
+    honoured = comp.compress(text, rate=0.5, mode="llmlingua2", protect=False)
+    assert raw.stats["llmlingua_rate"] == 0.5
+    assert abs(honoured.rate - 0.5) <= 0.02
+    assert raw.rate < honoured.rate
+
+
 def test_protect_keeps_numbers_urls_identifiers_and_markdown(comp: Compressor) -> None:
     text = (
         "# Quarterly report\n\n"

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
 from ctxchat.engines.chunking import llmlingua_chunks, sentence_chunks
+from ctxchat.engines.phrases import phrase_groups, smooth_over_groups
 from ctxchat.engines.probcache import WordProbs
 from ctxchat.engines.protect import protected_words
-from ctxchat.engines.thresholds import keep_global, keep_llmlingua2, llmlingua2_percentile
+from ctxchat.engines.thresholds import (
+    keep_global,
+    keep_llmlingua2,
+    llmlingua2_percentile,
+    rate_for_percentile,
+    search_budget,
+    search_percentile,
+)
 from ctxchat.engines.wordmap import rebuild
 
 
@@ -135,3 +145,49 @@ def test_payload_round_trip_and_rejects_foreign_bytes() -> None:
         assert np.array_equal(getattr(back, name), getattr(wp, name))
     assert WordProbs.from_bytes(b"not a payload at all") is None
     assert WordProbs.from_bytes(blob[:-1]) is None
+
+
+def test_budget_search_meets_a_nonlinear_target() -> None:
+    """The rebuilt text costs more than the word budget (separators): the search corrects."""
+
+    def measure(budget: float) -> int:
+        return int(1.25 * min(budget, 1000) + 7)
+
+    budget = search_budget(measure, 400, 400, hard=False, tolerance=1)
+    assert abs(measure(budget) - 400) <= 1
+    hard = search_budget(measure, 400, 400, hard=True, tolerance=1)
+    assert measure(hard) <= 400
+
+
+def test_percentile_search_and_its_rate_round_trip() -> None:
+    for q in range(1, 101):
+        assert llmlingua2_percentile(rate_for_percentile(q)) == q
+    kept = {q: 1000 - 10 * q for q in range(1, 101)}  # a higher percentile keeps fewer
+    assert search_percentile(kept.__getitem__, 505, hard=False) in (49, 50)
+    assert kept[search_percentile(kept.__getitem__, 505, hard=True)] <= 505
+
+
+def test_names_are_grouped_and_share_their_best_probability() -> None:
+    text = (
+        "As an adult, she served as Chief of Protocol of the United States.\n"
+        "The Hork-Bajir Chronicles came out. In 1998 he met Bill at the Bank of England."
+    )
+    spans = [m.span() for m in re.finditer(r"\w+|[^\w\s]", text)]
+    starts = np.array([a for a, _ in spans], dtype=np.int32)
+    ends = np.array([b for _, b in spans], dtype=np.int32)
+    groups = phrase_groups(text, starts, ends)
+    named = {}
+    for (a, b), g in zip(spans, groups.tolist(), strict=True):
+        if g >= 0:
+            named.setdefault(g, []).append(text[a:b])
+    assert sorted(" ".join(v) for v in named.values()) == [
+        "Bank of England",
+        "Chief of Protocol",
+        "Hork - Bajir Chronicles",
+        "United States",
+    ]
+    probs = np.linspace(0.1, 0.9, len(spans)).astype(np.float32)
+    smooth = smooth_over_groups(probs, groups)
+    for g in set(groups.tolist()) - {-1}:
+        assert np.all(smooth[groups == g] == probs[groups == g].max())
+    assert np.array_equal(smooth[groups < 0], probs[groups < 0])

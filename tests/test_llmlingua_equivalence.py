@@ -85,6 +85,7 @@ def test_llmlingua2_mode_keeps_the_same_words(
         target_tokens=budget.get("target_token"),
         force_tokens=FORCE,
         protect=False,
+        honour_rate=False,
     )
     pairs = llmlingua_labels(theirs)
     assert len(pairs) > 500
@@ -101,11 +102,27 @@ def test_llmlingua2_mode_keeps_the_same_words(
         assert word in ours.text
 
 
+def test_an_honoured_rate_is_llmlingua_at_the_reported_rate(
+    checkpoints: dict[str, Path],
+) -> None:
+    """Meeting the rate only moves llmlingua's percentile: given the rate ctxchat reports,
+    llmlingua keeps the same words, and ctxchat's output holds the asked share."""
+    text = corpus(120, seed=120)
+    ours = Compressor(checkpoints["tiny"], mode="llmlingua2", precision="fp32").compress(
+        text, rate=0.5, force_tokens=FORCE, protect=False
+    )
+    assert abs(ours.rate - 0.5) <= 0.02
+    theirs = _llmlingua(checkpoints["tiny"]).compress_prompt(
+        text, rate=ours.stats["llmlingua_rate"], force_tokens=FORCE, return_word_label=True
+    )
+    assert agreement(llmlingua_labels(theirs), ours.words, ours.keep.tolist()) >= 0.99
+
+
 def test_probabilities_match_without_force_tokens(checkpoints: dict[str, Path]) -> None:
     """With no stand-in pieces, inputs are identical: labels agree on every word."""
     text = corpus(30, seed=5)
     theirs = _llmlingua(checkpoints["tiny"]).compress_prompt(text, rate=0.5, return_word_label=True)
     ours = Compressor(checkpoints["tiny"], mode="llmlingua2", precision="fp32").compress(
-        text, rate=0.5, force_tokens=(), protect=False
+        text, rate=0.5, force_tokens=(), protect=False, honour_rate=False
     )
     assert agreement(llmlingua_labels(theirs), ours.words, ours.keep.tolist()) >= 0.999

@@ -52,6 +52,39 @@ def test_rules_keep_numbers_and_names_and_drop_stop_words() -> None:
     assert labels.rule_flags(["is", "not", "isn't"]).tolist() == [-1, 1, 1]  # negations kept
 
 
+def test_phrase_rules_keep_whole_names_and_quoted_titles() -> None:
+    text = (
+        "Scott Derrickson directed it. She served as Chief of Protocol of the United States. "
+        'The film "Kiss and Tell" starred Shirley Temple, and the Bank of England agreed.'
+    )
+    words = text.split()
+    plain = labels.rule_flags(words)
+    flags = labels.rule_flags(words, phrases=True)
+    at = {w: i for i, w in reversed(list(enumerate(words)))}
+    assert plain[at["Scott"]] == 0  # sentence-initial: the plain rules see no name
+    assert flags[at["Scott"]] == 1 and flags[at["Derrickson"]] == 1
+    assert flags[words.index("of")] == 1  # "Chief of Protocol"
+    assert flags[words.index("of", words.index("of") + 1)] == -1  # "Protocol of the United"
+    assert flags[at['"Kiss']] == flags[at["and"]] == flags[at['Tell"']] == 1
+    assert flags[words.index("and", at['Tell"'])] == -1  # "Temple, and the": a clause
+    assert flags[words.index("of", at["Bank"])] == 1  # "Bank of England"
+
+
+def test_wikipedia_training_prose_is_disjoint_from_the_prose_benchmark() -> None:
+    from benchmarks.prose_qa_data import load_prose_qa
+    from ctxchat.engines.training.prose_corpus import wikipedia_documents
+
+    docs = wikipedia_documents()
+    assert len(docs) > 50 and all(len(d.text.split()) >= 8 for d in docs)
+    bench = load_prose_qa()
+    titles = {t for q in bench for t in q.titles}
+    articles = {d.title.rsplit(" (", 1)[0] for d in docs}
+    assert articles and not articles & titles
+    # No paragraph of the benchmark appears in the training text.
+    train_text = "\n".join(d.text for d in docs)
+    assert not any(p[:200] in train_text for q in bench for p in q.text.split("\n\n"))
+
+
 def test_teacher_labels_keep_numbers_drop_stop_words() -> None:
     words = _words(SAMPLE)
     idf = _idf_for(words)(words)

@@ -44,6 +44,12 @@ def main(argv: list[str] | None = None) -> int:
         help="skip the surprisal teacher variants in the benchmark (no llama.cpp when the "
         "chosen teacher does not need it)",
     )
+    p.add_argument(
+        "--wikipedia",
+        action="store_true",
+        help="add the Wikipedia prose to the corpus (with --teacher idf+phrases: the real-prose "
+        "recipe, not trained yet)",
+    )
     args = p.parse_args(argv)
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -59,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         threads=args.threads,
         teacher_threads=args.teacher_threads,
         bench_lm_variants=not args.no_lm_variants,
+        wikipedia=args.wikipedia,
         train=TrainSettings(
             train_layers=args.train_layers,
             max_length=args.max_length,

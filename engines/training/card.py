@@ -69,12 +69,22 @@ _SIGNALS = {
         "- rules: numbers, mid-sentence capitalised words, acronyms, URLs, code identifiers and",
         "  negations rank above everything; stop words and bare punctuation rank below everything.",
     ],
+    "phrases": [
+        "- phrases: whole names and titles rank with the rules' kept words: a sentence's first",
+        "  word before another capitalised one, joiners inside names (of, and, de, von, ...),",
+        "  short double-quoted titles.",
+    ],
 }
 
 
 def _teacher_lines(variant: str) -> list[str]:
     w_surprisal, w_idf, use_rules = VARIANTS[variant]
-    used = [("surprisal", w_surprisal > 0), ("idf", w_idf > 0), ("rules", use_rules)]
+    used = [
+        ("surprisal", w_surprisal > 0),
+        ("idf", w_idf > 0),
+        ("rules", bool(use_rules)),
+        ("phrases", use_rules == "phrases"),
+    ]
     return [line for part, on in used if on for line in _SIGNALS[part]]
 
 
