@@ -29,7 +29,7 @@ run: setup
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check app engines ctxchat tests benchmarks packaging
+	$(BIN)/ruff format --check app engines ctxchat tests benchmarks packaging devkit
 
 test: lint
 	$(BIN)/python -m pytest -q

@@ -1,7 +1,7 @@
 """The saved settings (and any command-line flags over them) as the engines' AskSettings.
 
 One place for both front ends: `ctxchat ask` passes its flags, the TUI passes none, so for
-the same config a question gets the same context from either (tests/test_ask_flow.py).
+the same config a question gets the same context from either (tests/answer/test_conversation.py).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from ctxchat.app.config import Config
 from ctxchat.engines.errors import CtxchatError
 
 if TYPE_CHECKING:
-    from ctxchat.engines.conversation import AskSettings, ReaderChoice
+    from ctxchat.engines.answer.conversation import AskSettings, ReaderChoice
     from ctxchat.engines.pipeline import CompressorSetup
 
 
@@ -41,7 +41,7 @@ def reader_choice(
     n_ctx: int | None = None,
 ) -> ReaderChoice:
     """The chat model the settings name (cheap: imports no model code)."""
-    from ctxchat.engines.conversation import ReaderChoice
+    from ctxchat.engines.answer.conversation import ReaderChoice
 
     n_ctx = n_ctx or config.n_ctx
     if n_ctx < 256:
@@ -71,7 +71,7 @@ def ask_settings(
     setup: CompressorSetup | None = None,
 ) -> AskSettings:
     """Given values over the config over the defaults; a bad value is a CtxchatError."""
-    from ctxchat.engines.conversation import AskSettings
+    from ctxchat.engines.answer.conversation import AskSettings
 
     if budget is None and rate is None:
         budget, rate = (None, config.rate) if config.rate else (config.budget, None)

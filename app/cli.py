@@ -59,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ctxchat.app.tui.main import run_tui
 
             return run_tui()
-        from ctxchat.engines.store import Store
+        from ctxchat.engines.store.db import Store
 
         Store.on_busy = notice
         return int(args.func(args) or 0)

@@ -22,8 +22,8 @@ from ctxchat.engines.errors import CtxchatError
 from ctxchat.engines.terminal_text import json_safe, terminal_safe
 
 if TYPE_CHECKING:
-    from ctxchat.engines.conversation import AnswerRun, AskResult, AskSettings, AskStats
-    from ctxchat.engines.evidence import Evidence
+    from ctxchat.engines.answer.conversation import AnswerRun, AskResult, AskSettings, AskStats
+    from ctxchat.engines.answer.evidence import Evidence
 
 KV_CHOICES = ("q8_0", "q4_0", "f16")
 
@@ -137,10 +137,10 @@ def evidence_lines(evidence: list[Evidence]) -> list[str]:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from ctxchat.engines.conversation import WEAK_MESSAGE, Conversation
-    from ctxchat.engines.indexing import early_answer_note
-    from ctxchat.engines.library import ensure_document
-    from ctxchat.engines.store import Store
+    from ctxchat.engines.answer.conversation import WEAK_MESSAGE, Conversation
+    from ctxchat.engines.ingest.library import ensure_document
+    from ctxchat.engines.select.indexing import early_answer_note
+    from ctxchat.engines.store.db import Store
 
     settings = _settings(args)
     if not args.question.strip():

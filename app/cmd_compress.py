@@ -106,7 +106,7 @@ def read_stdin_text() -> str:
 def cmd_compress(args: argparse.Namespace) -> int:
     from ctxchat.app.config import load_config
     from ctxchat.engines import pipeline
-    from ctxchat.engines.indexing import early_answer_note
+    from ctxchat.engines.select.indexing import early_answer_note
 
     prune = False if args.no_prune else None
     setup = compressor_setup(load_config(), args)
@@ -133,7 +133,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
     # With a question, what is copied or written is the ready-to-paste prompt (the same
     # text as the TUI's Ctrl+Y); without one there is nothing to ask, so the context alone.
     if args.copy or args.output:
-        from ctxchat.engines.export import export_prompt
+        from ctxchat.engines.answer.export import export_prompt
         from ctxchat.engines.tokens import count_tokens
 
         exported = export_prompt(result, args.query) if args.query else result.text

@@ -89,9 +89,9 @@ def _say(text: str, err: bool = False) -> None:
 
 def cmd_add(args: argparse.Namespace) -> int:
     from ctxchat.app.progress import ProgressBar
-    from ctxchat.engines.ingest import ReadLimits
-    from ctxchat.engines.library import AddFailure, add_one, expand_paths
-    from ctxchat.engines.store import Store
+    from ctxchat.engines.ingest.library import AddFailure, add_one, expand_paths
+    from ctxchat.engines.ingest.readers import ReadLimits
+    from ctxchat.engines.store.db import Store
 
     limits = ReadLimits.from_env()
     limits = ReadLimits(args.max_pages or limits.max_pages, args.max_mb or limits.max_mb)
@@ -122,7 +122,7 @@ def _index(store: Any, doc: Any) -> int:
     Ctrl-C stops after the chunk in flight, keeping every vector stored so far.
     """
     from ctxchat.app.progress import ProgressBar
-    from ctxchat.engines.indexing import index_document, index_progress
+    from ctxchat.engines.select.indexing import index_document, index_progress
 
     if index_progress(store, doc.id).complete:
         return 100
@@ -155,7 +155,7 @@ def _index(store: Any, doc: Any) -> int:
 
 
 def _report_add(result: Any, as_json: bool, indexed: int | None = None) -> None:
-    from ctxchat.engines.library import AddFailure
+    from ctxchat.engines.ingest.library import AddFailure
 
     if isinstance(result, AddFailure):
         if as_json:
@@ -211,8 +211,8 @@ def _report_add(result: Any, as_json: bool, indexed: int | None = None) -> None:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    from ctxchat.engines.indexing import index_progress
-    from ctxchat.engines.store import Store
+    from ctxchat.engines.select.indexing import index_progress
+    from ctxchat.engines.store.db import Store
 
     with Store() as store:
         docs = store.documents()
@@ -262,7 +262,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 def cmd_rm(args: argparse.Namespace) -> int:
-    from ctxchat.engines.store import Store
+    from ctxchat.engines.store.db import Store
 
     with Store() as store:
         targets = []
@@ -318,7 +318,7 @@ def _torch_check() -> Check:
 
 def _store_check() -> list[Check]:
     from ctxchat.engines.paths import data_dir, db_path
-    from ctxchat.engines.store import Store
+    from ctxchat.engines.store.db import Store
 
     try:
         checks = [Check("data dir", True, str(data_dir()))]
@@ -340,7 +340,7 @@ def _store_check() -> list[Check]:
 
 def _compressor_check() -> Check:
     try:
-        from ctxchat.engines.training.bundle import default_model_dir
+        from ctxchat.engines.compress.bundle import default_model_dir
     except ImportError:
         return Check("compressor model", False, "not built yet", required=False)
     return _model_check("compressor model", default_model_dir, required=False)
@@ -354,8 +354,8 @@ def _cl100k() -> str:
 
 def _minilm() -> str:
     """Where the embedding model is and the number format it runs in here."""
-    from ctxchat.engines.embeddings import resolve_embed_precision
     from ctxchat.engines.models import minilm_dir, torch_device
+    from ctxchat.engines.select.embeddings import resolve_embed_precision
 
     device = torch_device("auto")
     return f"{minilm_dir()} ({resolve_embed_precision(device)} on {device})"
@@ -379,7 +379,7 @@ def _gpu_offload_check() -> Check:
 
 
 def _servers_check() -> Check:
-    from ctxchat.engines.servers import candidates, discover
+    from ctxchat.engines.answer.servers import candidates, discover
 
     found = discover()
     if not found:

@@ -13,9 +13,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from ctxchat.engines.answer.servers import discover
 from ctxchat.engines.errors import CtxchatError
 from ctxchat.engines.hub import CURATED, curated, pulled_models
-from ctxchat.engines.servers import discover
 
 EXAMPLE_HUB_ID = "microsoft/llmlingua-2-xlm-roberta-large-meetingbank"
 
@@ -74,7 +74,7 @@ def _compressor_entry(path: Path, source: str) -> dict[str, Any]:
 
 def list_models() -> dict[str, Any]:
     """Everything `ctxchat models` reports, without loading any model."""
-    from ctxchat.engines.encoder import resolve_precision
+    from ctxchat.engines.compress.encoder import resolve_precision
     from ctxchat.engines.errors import ModelNotFoundError
     from ctxchat.engines.models import torch_device
     from ctxchat.engines.paths import cache_dir
@@ -82,7 +82,7 @@ def list_models() -> dict[str, Any]:
     compressors: list[dict[str, Any]] = []
     seen: set[Path] = set()
     try:
-        from ctxchat.engines.training.bundle import default_model_dir
+        from ctxchat.engines.compress.bundle import default_model_dir
 
         bundled = Path(default_model_dir())
         compressors.append(_compressor_entry(bundled, "bundled (default)"))
@@ -95,7 +95,7 @@ def list_models() -> dict[str, Any]:
     for folder in sorted(p for p in models_dir.iterdir() if (p / "config.json").exists()):
         if folder.resolve() not in seen:
             compressors.append(_compressor_entry(folder, "pulled"))
-    from ctxchat.engines.embeddings import MODEL_ID, resolve_embed_precision
+    from ctxchat.engines.select.embeddings import MODEL_ID, resolve_embed_precision
 
     device = torch_device()
     return {
@@ -200,7 +200,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
         if not args.file.lower().endswith(".gguf"):
             raise CtxchatError(f"{args.file!r} is not a .gguf file")
         return _pull_gguf(hub_id, args.file, args.sha256)
-    from ctxchat.engines.encoder import pull_model
+    from ctxchat.engines.compress.encoder import pull_model
 
     print(f"downloading {hub_id} ...", flush=True)
     path = pull_model(hub_id)

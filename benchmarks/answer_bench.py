@@ -68,14 +68,14 @@ class Run:
 
 
 def answer_once(llm: Any, context: str, question: str) -> str:
-    from ctxchat.engines.answer import answer_stream
+    from ctxchat.engines.answer.prompt import answer_stream
 
     llm.reset()  # a cold read: no prefix from the previous question
     return answer_stream(llm, context, question, max_tokens=ANSWER_TOKENS).run().text
 
 
 def accuracy(store: Any, docs: list[Any], ids: list[int], n_questions: int) -> dict[str, Run]:
-    from ctxchat.engines.llm import LocalLLM
+    from ctxchat.engines.answer.llm import LocalLLM
     from ctxchat.engines.pipeline import compress_documents
 
     runs = {"full": Run("full document (cut to n_ctx)")}
@@ -126,9 +126,9 @@ def accuracy(store: Any, docs: list[Any], ids: list[int], n_questions: int) -> d
 
 def prefix_reuse(store: Any, doc: Any, doc_id: int, budget: int) -> list[tuple[str, Any]]:
     """TTFT of a follow-up: cold, prefix reused in process, restored from disk after restart."""
-    from ctxchat.engines.answer import answer_stream
-    from ctxchat.engines.kvstate import KVStateStore
-    from ctxchat.engines.llm import LocalLLM
+    from ctxchat.engines.answer.kvstate import KVStateStore
+    from ctxchat.engines.answer.llm import LocalLLM
+    from ctxchat.engines.answer.prompt import answer_stream
     from ctxchat.engines.pipeline import compress_documents
 
     (q1, _), (q2, _) = doc.questions[:2]
@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> None:
         os.environ["CTXCHAT_HOME"] = home
         from benchmarks.qa_data import build_qa_set
         from ctxchat.engines.pipeline import add_text, compress_documents
-        from ctxchat.engines.store import Store
+        from ctxchat.engines.store.db import Store
 
         docs = build_qa_set(
             args.docs, seed=args.seed, min_tokens=args.min_tokens, max_tokens=args.max_tokens

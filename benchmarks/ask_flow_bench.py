@@ -12,7 +12,7 @@ seconds per question, for ctxchat's context and for the full document (cut to n_
 The weak-evidence threshold is chosen on a dev split only: questions of one set of
 documents, asked of their own document (answerable) and of another one (not answerable);
 the threshold that best separates the two by the best evidence score is reported and is
-what engines/evidence.py uses. The test split (other documents, another seed) is run once.
+what engines/answer/evidence.py uses. The test split (other documents, another seed) is run once.
 
 Data: the real-text benchmark (benchmarks.realqa: human HotpotQA questions over Wikipedia
 paragraphs, articles of 3k-10k tokens rendered to PDF), dev split for the threshold, test
@@ -99,7 +99,7 @@ def load_docs(store, split: str, limit: int, folder: Path) -> tuple[list[Doc], l
 
 def choose_threshold(store, docs: list[Doc], ids: list[int]) -> tuple[float, str]:
     """On the dev split: the evidence score that best tells answerable from not."""
-    from ctxchat.engines.evidence import best_evidence
+    from ctxchat.engines.answer.evidence import best_evidence
 
     scores: list[tuple[float, bool]] = []
     for k, (doc, doc_id) in enumerate(zip(docs, ids, strict=True)):
@@ -124,9 +124,9 @@ def run_test(
 ) -> list[Tally]:
     """Every test question through the flow; then the first args.full ones from the whole
     document (cut to n_ctx, as pasting it would be), next to the flow on just those."""
-    from ctxchat.engines.answer import answer_stream
-    from ctxchat.engines.conversation import AskSettings, Conversation, ReaderChoice
-    from ctxchat.engines.grounding import check_grounding
+    from ctxchat.engines.answer.conversation import AskSettings, Conversation, ReaderChoice
+    from ctxchat.engines.answer.grounding import check_grounding
+    from ctxchat.engines.answer.prompt import answer_stream
 
     settings = AskSettings(
         reader=ReaderChoice(n_ctx=N_CTX),
@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> None:
 
     with tempfile.TemporaryDirectory() as home:
         os.environ["CTXCHAT_HOME"] = home
-        from ctxchat.engines.store import Store
+        from ctxchat.engines.store.db import Store
 
         folder = Path(home) / "pdf"
         folder.mkdir()

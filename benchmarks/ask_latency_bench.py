@@ -62,8 +62,8 @@ def setups() -> list[Setup]:
 
 
 def ask_once(store: Any, doc_id: int, question: str, setup: Setup, max_tokens: int) -> None:
-    from ctxchat.engines.answer import answer_stream
-    from ctxchat.engines.llm import LocalLLM
+    from ctxchat.engines.answer.llm import LocalLLM
+    from ctxchat.engines.answer.prompt import answer_stream
     from ctxchat.engines.pipeline import compress_documents
 
     start = time.perf_counter()
@@ -85,8 +85,8 @@ def ask_once(store: Any, doc_id: int, question: str, setup: Setup, max_tokens: i
 
 
 def in_process(pdf: Path, questions: list[str], repeats: int, max_tokens: int) -> None:
-    from ctxchat.engines.library import ensure_document
-    from ctxchat.engines.store import Store
+    from ctxchat.engines.ingest.library import ensure_document
+    from ctxchat.engines.store.db import Store
 
     runs = setups()
     with Store() as store:

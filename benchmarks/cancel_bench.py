@@ -48,8 +48,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
 
-    from ctxchat.engines.answer import build_messages
-    from ctxchat.engines.llm import LocalLLM
+    from ctxchat.engines.answer.llm import LocalLLM
+    from ctxchat.engines.answer.prompt import build_messages
 
     llm = LocalLLM(n_ctx=4096)
     if args.before:  # create_completion reads the whole prompt, deaf to the cancel

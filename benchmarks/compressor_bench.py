@@ -30,11 +30,11 @@ def _model_dir(arg: str | None, tmp: Path) -> tuple[Path, str]:
     if arg:
         return Path(arg), Path(arg).name
     try:
-        from ctxchat.engines.training.bundle import default_model_dir
+        from ctxchat.engines.compress.bundle import default_model_dir
 
         return default_model_dir(), "ctxchat bundled compressor (trained)"
     except Exception:  # noqa: BLE001 - any failure means "not installed yet"
-        from tests.compressor_checkpoint import minilm_classifier
+        from devkit.compressor_checkpoint import minilm_classifier
 
         return minilm_classifier(tmp), "all-MiniLM-L6-v2 body + random head"
 
@@ -51,7 +51,7 @@ def _llmlingua_path(model: Path, tmp: Path) -> Path:
 
 def _text(min_tokens: int) -> str:
     from ctxchat.engines.tokens import count_tokens
-    from tests.compressor_checkpoint import corpus
+    from devkit.compressor_checkpoint import corpus
 
     paragraphs = 200
     while True:
@@ -78,12 +78,12 @@ def run(
 
     import torch
 
-    from ctxchat.engines.compressor import Compressor
-    from ctxchat.engines.encoder import resolve_precision
-    from ctxchat.engines.store import Store
+    from ctxchat.engines.compress.compressor import Compressor
+    from ctxchat.engines.compress.encoder import resolve_precision
+    from ctxchat.engines.store.db import Store
     from ctxchat.engines.tokens import count_tokens
-    from tests.compressor_checkpoint import offline_tiktoken
-    from tests.test_llmlingua_equivalence import agreement, llmlingua_labels
+    from devkit.compressor_checkpoint import offline_tiktoken
+    from devkit.llmlingua_reference import agreement, llmlingua_labels
 
     tmp = Path(tempfile.mkdtemp(prefix="ctxchat-bench-"))
     os.environ["CTXCHAT_HOME"] = str(tmp / "home")

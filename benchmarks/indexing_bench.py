@@ -15,7 +15,7 @@ and answer survival of the early path (a question asked before indexing is done)
   questions whose answer is in a 2,000-token context when the first question comes at 0%,
   25% and 100% indexed; each question starts from the same stored state (a copy of the
   library file), so one question's on-demand vectors never help the next.
---doc generated: a ~300-page PDF of distinct generated sentences (tests/docgen.py), whose
+--doc generated: a ~300-page PDF of distinct generated sentences (devkit/docgen.py), whose
 facts are a regression check; --doc book: the real-text book.
 """
 
@@ -50,7 +50,7 @@ def generated_pdf(path: Path, pages: int, seed: int = 5) -> list[tuple[str, str]
     (question, answer) pairs."""
     import random
 
-    from tests.docgen import long_document, write_pdf
+    from devkit.docgen import long_document, write_pdf
 
     rng = random.Random(seed)
     paragraphs, facts = long_document(pages, seed=seed, facts_every=3, paragraphs_per_page=4)
@@ -113,8 +113,8 @@ def legacy_encode(embedder: Any, texts: Sequence[str]) -> None:
 
 def speed(texts: Sequence[str], repeats: int) -> dict[str, Any]:
     """Tokens/s of each embedder variant, interleaved (load swings hit them alike)."""
-    from ctxchat.engines.embeddings import Embedder
     from ctxchat.engines.int8 import int8_available
+    from ctxchat.engines.select.embeddings import Embedder
 
     variants: dict[str, Callable[[], None]] = {}
     fp32 = Embedder(device="cpu", precision="fp32")
@@ -157,9 +157,9 @@ def agreement(texts: Sequence[str], questions: Sequence[str], top: int = 20) -> 
     same as fp32, over a sample of the document's sentences."""
     import numpy as np
 
-    from ctxchat.engines.embeddings import Embedder
     from ctxchat.engines.int8 import int8_available
     from ctxchat.engines.models import cpu_has_bf16_units
+    from ctxchat.engines.select.embeddings import Embedder
 
     names = ["fp32"] + (["bf16"] if cpu_has_bf16_units() else [])
     names += ["int8"] if int8_available() else []
@@ -199,10 +199,10 @@ class Clock:
 def _warm_models(home: Path) -> None:
     """Load MiniLM and the compressor first: the TUI loads models in the background at
     start, and the bundled compressor is built once per install, not per document."""
-    from ctxchat.engines.compressor import default_compressor
-    from ctxchat.engines.embeddings import embed
+    from ctxchat.engines.compress.compressor import default_compressor
     from ctxchat.engines.errors import ModelNotFoundError
-    from ctxchat.engines.store import Store
+    from ctxchat.engines.select.embeddings import embed
+    from ctxchat.engines.store.db import Store
 
     embed(["load the model"])
     with Store(home / "warmup.db") as store, contextlib.suppress(ModelNotFoundError):
@@ -213,7 +213,7 @@ def _start_indexer(
     store: Any, doc_id: int, asking: threading.Event, stop: threading.Event, done: threading.Event
 ) -> list[Any]:
     """Index in a thread, as the TUI's worker: paused while asking, stopped by `stop`."""
-    from ctxchat.engines.indexing import index_document
+    from ctxchat.engines.select.indexing import index_document
 
     progress: list[Any] = []
 
@@ -245,10 +245,10 @@ def _warm_question(store: Any, doc_id: int, questions: Sequence[str]) -> float:
 
 def timeline(pdf: Path, questions: Sequence[str], home: Path, full: bool = True) -> dict[str, Any]:
     """Add -> first context (early path, index running) -> full index -> warm questions."""
-    from ctxchat.engines import selector
-    from ctxchat.engines.library import add_path
+    from ctxchat.engines.ingest.library import add_path
     from ctxchat.engines.pipeline import compress_documents
-    from ctxchat.engines.store import Store
+    from ctxchat.engines.select import selector
+    from ctxchat.engines.store.db import Store
 
     _warm_models(home)
     out: dict[str, Any] = {}
@@ -302,8 +302,8 @@ def timeline(pdf: Path, questions: Sequence[str], home: Path, full: bool = True)
 def _state(base: Path, target: Path, oracle: Any, doc_id: int, share: float) -> Path:
     """A copy of the unindexed library with the first `share` of the document's sentences
     (in document order, as the indexer goes) given their vectors from the full index."""
-    from ctxchat.engines.embeddings import MODEL_ID, text_hash
-    from ctxchat.engines.store import Store
+    from ctxchat.engines.select.embeddings import MODEL_ID, text_hash
+    from ctxchat.engines.store.db import Store
 
     shutil.copy(base, target)
     with Store(target) as store:
@@ -322,7 +322,7 @@ def _oracle_embedder(oracle: Any) -> Callable[..., Any]:
     time is measured in the timeline), so a survival row takes minutes, not hours."""
     import numpy as np
 
-    from ctxchat.engines.embeddings import DIM, MODEL_ID, EmbedStats
+    from ctxchat.engines.select.embeddings import DIM, MODEL_ID, EmbedStats
 
     def embed_segments(store: Any, segments: Sequence[Any], stats: Any = None, *_: Any) -> Any:
         stats = stats if stats is not None else EmbedStats()
@@ -342,10 +342,10 @@ def _oracle_embedder(oracle: Any) -> Callable[..., Any]:
 
 def survival(pdf: Path, questions: Sequence[Any], home: Path, full_db: Path) -> dict[str, Any]:
     from benchmarks.realqa import answer_survives, document_text, readable
-    from ctxchat.engines import selector
-    from ctxchat.engines.indexing import index_progress
-    from ctxchat.engines.library import add_path
-    from ctxchat.engines.store import Store
+    from ctxchat.engines.ingest.library import add_path
+    from ctxchat.engines.select import selector
+    from ctxchat.engines.select.indexing import index_progress
+    from ctxchat.engines.store.db import Store
 
     base = home / "survival-base.db"
     with Store(base) as store:
@@ -375,8 +375,8 @@ def survival(pdf: Path, questions: Sequence[Any], home: Path, full_db: Path) -> 
 def baselines(pdf: Path, questions: Sequence[Any], home: Path, full_db: Path) -> dict[str, Any]:
     """BM25 alone and MiniLM alone (fully indexed) on the same questions and budget."""
     from benchmarks.realqa import answer_survives, document_text, readable
-    from ctxchat.engines import selector
-    from ctxchat.engines.store import Store
+    from ctxchat.engines.select import selector
+    from ctxchat.engines.store.db import Store
 
     out = {}
     with Store(full_db) as store:
@@ -398,9 +398,9 @@ def baselines(pdf: Path, questions: Sequence[Any], home: Path, full_db: Path) ->
 def _survival_row(
     state: Path, home: Path, doc_id: int, asked: Sequence[Any], survives: Callable[..., bool]
 ) -> dict[str, Any]:
-    from ctxchat.engines import selector
-    from ctxchat.engines.indexing import index_progress
-    from ctxchat.engines.store import Store
+    from ctxchat.engines.select import selector
+    from ctxchat.engines.select.indexing import index_progress
+    from ctxchat.engines.store.db import Store
 
     with Store(state) as store:
         percent = index_progress(store, doc_id).percent
@@ -430,8 +430,8 @@ def _survival_row(
 
 
 def _sentences(pdf: Path, home: Path, limit: int) -> list[str]:
-    from ctxchat.engines.library import add_path
-    from ctxchat.engines.store import Store
+    from ctxchat.engines.ingest.library import add_path
+    from ctxchat.engines.store.db import Store
 
     with Store(home / "speed.db") as store:
         doc = add_path(store, pdf).document

@@ -37,15 +37,15 @@ def child(pdf: Path, trace: bool) -> dict[str, float]:
     """Ingest `pdf` once; runs in its own process."""
     import tracemalloc
 
-    from ctxchat.engines.library import add_path
-    from ctxchat.engines.store import Store
+    from ctxchat.engines.ingest.library import add_path
+    from ctxchat.engines.store.db import Store
 
     with tempfile.TemporaryDirectory() as home:
         os.environ["CTXCHAT_HOME"] = home
         store = Store()
         # Load the tokenizers before measuring: a one-off cost, not per page.
-        from ctxchat.engines.ingest import Page
-        from ctxchat.engines.segment import segment_pages
+        from ctxchat.engines.ingest.readers import Page
+        from ctxchat.engines.ingest.segment import segment_pages
 
         list(segment_pages([Page(1, "Warm up the tokenizers. " * 40)]))
         base = _rss_mib()
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.tables or args.scans or args.compare or args.ocr_pages or args.odd or args.ocr_dpi:
         return _structure(args)
 
-    from tests.docgen import long_pdf
+    from devkit.docgen import long_pdf
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -6,7 +6,7 @@ Reads one prompt of --tokens model tokens (real English prose: this project's RE
 design notes) from an empty KV cache and then decodes 32 tokens, for each setup: threads,
 K cache type, V cache type, flash attention. The setups run interleaved (setup A, B, C...,
 then again) so that a shared machine's load falls on all of them alike; the table gives the
-median of the repeats. This is what chose LocalLLM's defaults (engines/llm.py).
+median of the repeats. This is what chose LocalLLM's defaults (engines/answer/llm.py).
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def prose(n_chars: int = 60_000) -> str:
 def load(setup: Setup, n_ctx: int) -> Any:
     import llama_cpp
 
-    from ctxchat.engines.llm import LLAMA_LOG
+    from ctxchat.engines.answer.llm import LLAMA_LOG
     from ctxchat.engines.models import smollm_gguf
 
     LLAMA_LOG.install()  # llama.cpp's chatter to the log file, not this table

@@ -17,7 +17,8 @@ from pathlib import Path
 
 
 def _plain(doc, running) -> None:  # noqa: ANN001 - PyMuPDF objects
-    from ctxchat.engines import ingest, layout
+    from ctxchat.engines.ingest import layout
+    from ctxchat.engines.ingest import readers as ingest
 
     for page in doc:
         info = page.get_text("dict", flags=ingest._TEXT_FLAGS)
@@ -27,7 +28,7 @@ def _plain(doc, running) -> None:  # noqa: ANN001 - PyMuPDF objects
 
 
 def _current(doc, running) -> None:  # noqa: ANN001
-    from ctxchat.engines import ingest
+    from ctxchat.engines.ingest import readers as ingest
 
     for page in doc:
         info, _, _ = ingest._page_dict(page, None)
@@ -41,9 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     import pymupdf
 
-    from ctxchat.engines import ingest, layout
-    from tests import reportgen
-    from tests.docgen import long_pdf
+    from ctxchat.engines.ingest import layout
+    from ctxchat.engines.ingest import readers as ingest
+    from devkit import reportgen
+    from devkit.docgen import long_pdf
 
     with tempfile.TemporaryDirectory() as tmp:
         docs = {"text": Path(tmp) / "long.pdf", "tables": Path(tmp) / "tables.pdf"}

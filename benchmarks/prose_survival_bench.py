@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.prose_qa_data import ProseQA, load_prose_qa
-from ctxchat.engines import thresholds, wordmap
+from ctxchat.engines.compress import thresholds, wordmap
 from ctxchat.engines.tokens import count_tokens, count_tokens_batch
 from ctxchat.engines.training.words import STOP_WORDS, core, word_spans
 
@@ -107,7 +107,7 @@ def from_scores(score: ScoreFn) -> CompressFn:
 def engine(
     mode: str, precision: str, model: Path | None = None, store=None, **options: bool
 ) -> CompressFn:  # type: ignore[no-untyped-def]
-    from ctxchat.engines.compressor import Compressor
+    from ctxchat.engines.compress.compressor import Compressor
 
     comp = Compressor(model, mode=mode, precision=precision, store=store)
 
@@ -151,7 +151,7 @@ def methods(
     cache: Path | None = None,
     modes: tuple[str, ...] = ("global", "llmlingua2"),
 ) -> dict[str, CompressFn]:
-    from ctxchat.engines.encoder import resolve_precision
+    from ctxchat.engines.compress.encoder import resolve_precision
 
     if precision == "auto":
         precision = resolve_precision("cpu")
@@ -162,7 +162,7 @@ def methods(
         found["rare + capitals + digits"] = from_scores(rare_capitals_digits(docs))
     store = None
     if cache is not None:  # keep-probabilities in SQLite: a rerun only re-thresholds
-        from ctxchat.engines.store import Store
+        from ctxchat.engines.store.db import Store
 
         store = Store(cache)
     found[f"ctxchat global ({precision})"] = engine("global", precision, model, store)
@@ -205,7 +205,7 @@ def write_card_section(card: Path, tables: dict, date: str) -> None:
             f"paragraphs, test split ({n} questions; CC BY-SA 4.0), compressed without the",
             "question; a question survives when its answer is still written whole. Every row",
             "keeps the same share of cl100k tokens (the kept-share columns). ctxchat global",
-            "keeps multi-word names whole (engines/phrases.py); the weights are the ones above,",
+            "keeps multi-word names whole (engines/compress/phrases.py); the weights are the ones above,",
             "trained on generated and stdlib text (a real-prose retrain is not done yet).",
             "The generated benchmark of the recipe follows under Metrics.",
             "",

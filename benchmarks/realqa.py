@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ctxchat.engines.store import DocumentRow, Store
+    from ctxchat.engines.store.db import DocumentRow, Store
 
 DATA = Path(__file__).parent / "data" / "realqa.jsonl.gz"
 QUESTIONS_PER_CHAPTER = 5
@@ -240,7 +240,7 @@ def render_pdf(doc: QADocument, path: str | Path) -> int:
 
 def ingest(store: Store, doc: QADocument, folder: str | Path) -> DocumentRow:
     """Render doc to folder/doc.name (once) and add it to the library, as `ctxchat add`."""
-    from ctxchat.engines.library import add_path
+    from ctxchat.engines.ingest.library import add_path
 
     path = Path(folder) / doc.name
     if not path.exists():

@@ -74,7 +74,7 @@ class Cell:
 
 
 def selector_options() -> dict[str, Any]:
-    from ctxchat.engines.selector import SelectorOptions
+    from ctxchat.engines.select.selector import SelectorOptions
 
     return {
         "random": SelectorOptions(method="random"),
@@ -91,7 +91,7 @@ def variants() -> dict[str, Any]:
     """Selector settings compared on the dev split (--tune); the default is the first."""
     from dataclasses import replace
 
-    from ctxchat.engines.selector import SelectorOptions
+    from ctxchat.engines.select.selector import SelectorOptions
 
     base = SelectorOptions()
     grid = {"default": base}
@@ -131,7 +131,7 @@ def tune(store: Any, cases: Sequence[Case], names: Sequence[str] | None) -> None
 
 
 def selector_run(store: Any, options: Any) -> Run:
-    from ctxchat.engines.selector import select
+    from ctxchat.engines.select.selector import select
 
     return lambda doc_id, q, budget: select(store, [doc_id], q, budget, options=options).text
 
@@ -151,7 +151,7 @@ def load_compressor(store: Any) -> Any:
     from ctxchat.engines.errors import ModelNotFoundError
 
     try:
-        from ctxchat.engines.compressor import default_compressor
+        from ctxchat.engines.compress.compressor import default_compressor
 
         return default_compressor(store)
     except (ImportError, ModelNotFoundError) as exc:
@@ -291,7 +291,7 @@ def main(argv: list[str] | None = None) -> None:
         home.mkdir(parents=True, exist_ok=True)
         os.environ["CTXCHAT_HOME"] = str(home)
         from benchmarks import realqa
-        from ctxchat.engines.store import Store
+        from ctxchat.engines.store.db import Store
 
         data = realqa.load()
         store = Store()

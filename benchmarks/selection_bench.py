@@ -30,7 +30,7 @@ DEV_SEED = 1001
 
 
 def _methods() -> dict[str, Any]:
-    from ctxchat.engines.selector import SelectorOptions
+    from ctxchat.engines.select.selector import SelectorOptions
 
     return {
         "random sentences": SelectorOptions(method="random"),
@@ -68,7 +68,7 @@ def survival(
 
 
 def _selector_run(store: Any, options: Any) -> Callable[[int, str, int], str]:
-    from ctxchat.engines.selector import select
+    from ctxchat.engines.select.selector import select
 
     return lambda doc_id, q, budget: select(store, [doc_id], q, budget, options=options).text
 
@@ -98,7 +98,7 @@ def _compressor(store: Any) -> Any:
     from ctxchat.engines.errors import ModelNotFoundError
 
     try:
-        from ctxchat.engines.compressor import default_compressor
+        from ctxchat.engines.compress.compressor import default_compressor
 
         return default_compressor(store)
     except (ImportError, ModelNotFoundError) as exc:
@@ -107,7 +107,7 @@ def _compressor(store: Any) -> Any:
 
 
 def tune(store: Any, docs: list[Any], ids: list[int]) -> None:
-    from ctxchat.engines.selector import SelectorOptions
+    from ctxchat.engines.select.selector import SelectorOptions
 
     base = SelectorOptions()
     grid = [("default", base)]
@@ -126,10 +126,10 @@ def tune(store: Any, docs: list[Any], ids: list[int]) -> None:
 def latency(pages: int = 300, budget: int = 2000) -> None:
     """Seconds per question on a long document: cold (embeddings computed), then warm."""
     from benchmarks.qa_data import build_document
-    from ctxchat.engines import selector
+    from ctxchat.engines.ingest.segment import segment_pages
     from ctxchat.engines.pipeline import compress_documents
-    from ctxchat.engines.segment import segment_pages
-    from ctxchat.engines.store import Store
+    from ctxchat.engines.select import selector
+    from ctxchat.engines.store.db import Store
 
     doc = build_document(pages * 500, seed=42, fact_every=3000)
     paragraphs = doc.text.split("\n\n")
@@ -159,7 +159,7 @@ def latency(pages: int = 300, budget: int = 2000) -> None:
         flush=True,
     )
     questions = [q for q, _ in doc.questions]
-    from ctxchat.engines.embeddings import embed
+    from ctxchat.engines.select.embeddings import embed
 
     t0 = time.perf_counter()
     embed(["load the model"])
@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> None:
             latency()
             return
         from benchmarks.qa_data import build_qa_set
-        from ctxchat.engines.store import Store
+        from ctxchat.engines.store.db import Store
 
         if args.tune:
             docs = build_qa_set(args.docs, seed=DEV_SEED, split="dev")
@@ -232,7 +232,7 @@ def main(argv: list[str] | None = None) -> None:
         store = Store()
         ids = _ingest(store, docs)
         t0 = time.perf_counter()
-        from ctxchat.engines.selector import select
+        from ctxchat.engines.select.selector import select
 
         for doc_id, doc in zip(ids, docs, strict=True):
             select(store, [doc_id], doc.questions[0][0] if doc.questions else "x", 10)

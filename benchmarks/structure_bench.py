@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from tests import docgen, reportgen
+from devkit import docgen, reportgen
 
 BUDGET_SHARE = 0.02
 _WORD = re.compile(r"[a-z0-9]+")
@@ -47,7 +47,7 @@ def _library(tmp: Path):  # noqa: ANN202 - a Store; imported late so --help stay
     import os
 
     os.environ["CTXCHAT_HOME"] = str(tmp / "home")
-    from ctxchat.engines.store import Store
+    from ctxchat.engines.store.db import Store
 
     return Store()
 
@@ -56,8 +56,8 @@ def table_questions(pages: int = 24) -> list[dict[str, object]]:
     """Share of table-cell questions whose row (with its header) survives selection at 2%,
     per selector; "before" is ctxchat's selector on the ingest without table rows (cells
     read as loose lines of text, as before tables were recognised)."""
-    from ctxchat.engines import ingest
-    from ctxchat.engines.store import Store
+    from ctxchat.engines.ingest import readers as ingest
+    from ctxchat.engines.store.db import Store
 
     rows: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -79,8 +79,8 @@ def table_questions(pages: int = 24) -> list[dict[str, object]]:
 
 
 def _survival(store, path: Path, report: reportgen.Report, style: str, methods) -> list[dict]:  # noqa: ANN001
-    from ctxchat.engines.library import add_path
-    from ctxchat.engines.selector import SelectorOptions, select
+    from ctxchat.engines.ingest.library import add_path
+    from ctxchat.engines.select.selector import SelectorOptions, select
 
     doc = add_path(store, path).document
     budget = max(1, int(BUDGET_SHARE * doc.tokens))
@@ -101,9 +101,9 @@ def _survival(store, path: Path, report: reportgen.Report, style: str, methods) 
 
 def scanned_pages(pages: int = 10) -> dict[str, float]:
     """OCR of a 200-dpi scan of a generated report: words recovered, facts surviving."""
-    from ctxchat.engines.ingest import read_document
-    from ctxchat.engines.library import add_path
-    from ctxchat.engines.selector import select
+    from ctxchat.engines.ingest.library import add_path
+    from ctxchat.engines.ingest.readers import read_document
+    from ctxchat.engines.select.selector import select
 
     with tempfile.TemporaryDirectory() as tmp:
         text_pdf, scan = Path(tmp) / "text.pdf", Path(tmp) / "scan.pdf"
@@ -131,7 +131,7 @@ def scanned_pages(pages: int = 10) -> dict[str, float]:
 def ocr_speed(pages: int = 100) -> dict[str, float]:
     """A fully scanned PDF added to a library with the CLI's progress bar: OCR pages/s."""
     from ctxchat.app.progress import ProgressBar
-    from ctxchat.engines.library import add_path
+    from ctxchat.engines.ingest.library import add_path
 
     with tempfile.TemporaryDirectory() as tmp:
         text_pdf, scan = Path(tmp) / "text.pdf", Path(tmp) / "scan.pdf"
@@ -153,7 +153,7 @@ def ocr_speed(pages: int = 100) -> dict[str, float]:
 
 
 def _ctxchat_pages(path: Path) -> list[str]:
-    from ctxchat.engines.ingest import read_document
+    from ctxchat.engines.ingest.readers import read_document
 
     return [p.text for p in read_document(path).pages()]
 
@@ -177,7 +177,7 @@ def _pymupdf4llm_pages(layout: bool, edges: bool = True) -> Callable[[Path], lis
 
 def _as_rows(page: str) -> str:
     """Markdown tables in `page` turned into ctxchat's named rows (same yardstick for all)."""
-    from ctxchat.engines.tables import table_rows
+    from ctxchat.engines.ingest.tables import table_rows
 
     out = []
     for block in re.split(r"\n\s*\n", page):
@@ -356,8 +356,8 @@ def odd_pdfs() -> list[dict[str, object]]:
 def ocr_resolution(pages: int = 3) -> list[dict[str, float]]:
     """Words recovered when OCR renders at 200 or 300 dpi, on scans made at 200 and 300 dpi
     of a table report with 8 pt footnotes (small print is where resolution shows)."""
-    from ctxchat.engines import ocr
-    from ctxchat.engines.ingest import read_document
+    from ctxchat.engines.ingest import ocr
+    from ctxchat.engines.ingest.readers import read_document
 
     rows = []
     saved = ocr.OCR_DPI

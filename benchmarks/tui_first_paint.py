@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.tmux.drive import Tmux
+from devkit.tmux.drive import Tmux
 
 BASELINE_APP = """
 from textual.app import App

@@ -18,8 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+from ctxchat.engines.compress.bundle import bundle_dir, default_model_dir
 from ctxchat.engines.training import labels, survival
-from ctxchat.engines.training.bundle import bundle_dir, default_model_dir
 from ctxchat.engines.training.corpus import training_corpus
 from ctxchat.engines.training.evaluate import compare_methods
 from ctxchat.engines.training.recipe import RecipeSettings, split_corpus
@@ -41,7 +41,7 @@ def _table(tables: dict, subset: str) -> list[str]:
 def _add_engine_rows(result: dict, bench: list[survival.BenchDoc]) -> None:
     """The same model through ctxchat's compressor engine (its own words and thresholds)."""
     try:
-        from ctxchat.engines.compressor import Compressor
+        from ctxchat.engines.compress.compressor import Compressor
     except ImportError:  # the engine is optional here: the benchmark measures the model
         return
     engine = Compressor()

@@ -40,7 +40,7 @@ def __getattr__(name: str):
 
         return getattr(pipeline, name)
     if name in {"ask", "AskSettings", "AskResult"}:
-        from ctxchat.engines import conversation
+        from ctxchat.engines.answer import conversation
 
         return conversation.ask_file if name == "ask" else getattr(conversation, name)
     raise AttributeError(f"module 'ctxchat' has no attribute {name!r}")

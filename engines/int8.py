@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 
@@ -24,8 +25,6 @@ import torch
 # benchmark's 51k words at rate 0.5 (calibrated on the text below): alpha 0.6 98.55%,
 # 0.75 98.71%, 0.9 98.38%; without smoothing 93%.
 SMOOTH_ALPHA = 0.75
-CALIBRATION_DOCS = 12
-CALIBRATION_SEED = 20261201
 
 
 def int8_available() -> bool:
@@ -47,35 +46,13 @@ def full_range_int8() -> bool:
         return False
 
 
-# What documents hold besides prose: a channel that a kind of text drives hard but the
-# calibration never saw would get too small a scale and swamp the rest of its batch.
-_VARIED_LINES = (
-    "# Quarterly report 2024-Q3",
-    "## 2.1 Results and discussion",
-    "- Revenue rose 12.5% to $4,381,200 (EUR 4.02m) on 17 Sept. 2024.",
-    "* Item 3(b): see https://docs.example.com/v2/api?id=7781&lang=en#errors for details.",
-    "1. Run `pip install -e .[dev]` then call parse_config(path, strict=True).",
-    "Contact: maria.lopez@example.org, +44 20 7946 0958, ticket ABC-1234, SHA 9f86d08.",
-    'He said: "It wasn\'t the 3rd time; it was the 5th -- and nobody noticed!"',
-    "Dr. Émile Zoltán-Nørgaard met Ngũgĩ wa Thiong'o and Søren Åberg in Kraków, Łódź and Cádiz.",
-    "東京都の人口は約1400万人です。北京是中国的首都。서울은 한국의 수도입니다.",
-    "Москва — столица России. Η Αθήνα είναι η πρωτεύουσα της Ελλάδας. القاهرة عاصمة مصر.",
-    "| id | name | value |\n|---|---|---|\n| 42 | alpha_beta | 3.14159 |",
-    "def main(argv: list[str]) -> int:  # returns 0 on success, 2 on bad usage",
-    "Table 4. Mean (SD) scores: 71.3 (8.2) vs 64.9 (9.7), p < 0.001, n = 1,208.",
-    "WARNING: disk /dev/sda1 at 97% -- 512 MiB left; retry in 30 s (error E_NOSPC).",
-)
-
-
+# Besides prose the text holds numbers, markup, code and other scripts: a channel that a kind
+# of text drives hard but the calibration never saw would get too small a scale.
 def calibration_text() -> str:
-    """A fixed text: generated prose plus numbers, markup, code and other scripts. The same
-    calibration on every machine and run, so cached probabilities stay comparable."""
-    from ctxchat.engines.training.generated import generate_documents
-
-    docs = generate_documents(CALIBRATION_DOCS, seed=CALIBRATION_SEED)
-    parts = [d.text for d in docs]
-    parts.insert(len(parts) // 2, "\n".join(_VARIED_LINES))
-    return "\n\n".join(parts)
+    """A fixed text: generated prose plus numbers, markup, code and other scripts, frozen in
+    calibration.txt (made once from the training package's seeded generator, so run time
+    never imports training). The same calibration everywhere keeps cached numbers comparable."""
+    return (Path(__file__).parent / "calibration.txt").read_text(encoding="utf-8")
 
 
 def input_maxima(

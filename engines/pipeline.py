@@ -18,17 +18,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from ctxchat.engines.embeddings import EmbedStats
 from ctxchat.engines.errors import CtxchatError, ModelNotFoundError
 from ctxchat.engines.results import Compressed, Span
-from ctxchat.engines.selector import (
+from ctxchat.engines.select.embeddings import EmbedStats
+from ctxchat.engines.select.selector import (
     Piece,
     SelectorOptions,
     load_documents,
     render,
     select,
 )
-from ctxchat.engines.store import DocumentRow, Store
+from ctxchat.engines.store.db import DocumentRow, Store
 from ctxchat.engines.tokens import count_tokens as cl100k_tokens
 
 __all__ = [
@@ -125,7 +125,7 @@ def _resolve_compressor(
         return None, "disabled"
     if compressor is not None:
         return compressor, ""
-    from ctxchat.engines.compressor import default_compressor
+    from ctxchat.engines.compress.compressor import default_compressor
 
     setup = setup or CompressorSetup()
     try:
@@ -426,7 +426,7 @@ def warm_document(
     A thin wrapper of engines.indexing.index_document (resumable, chunked) kept for
     callers of the first API; on_progress(done, total) counts distinct sentences.
     """
-    from ctxchat.engines.indexing import index_document
+    from ctxchat.engines.select.indexing import index_document
 
     report = index_document(
         store,
@@ -446,7 +446,7 @@ def warm_document(
 
 def add_text(store: Store, text: str, name: str = TEXT_DOC_NAME) -> DocumentRow:
     """Store pasted text as a document (kind "text", keyed by the sha256 of its UTF-8 bytes)."""
-    from ctxchat.engines.segment import segment_pages
+    from ctxchat.engines.ingest.segment import segment_pages
 
     data = text.encode("utf-8")
     doc, _ = store.add_document(
@@ -501,7 +501,7 @@ def compress_file(
     compress_documents (count_tokens, prune, ...).
     """
     _check_options(budget, rate)
-    from ctxchat.engines.library import add_path
+    from ctxchat.engines.ingest.library import add_path
 
     with _open_store(store) as db:
         t0 = time.perf_counter()

@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 
 import ctxchat
-from ctxchat.engines import compressor as compressor_module
-from ctxchat.engines.compressor import Compressor
+from ctxchat.engines.compress import compressor as compressor_module
+from ctxchat.engines.compress.compressor import Compressor
 from ctxchat.engines.errors import CtxchatError, ModelNotFoundError
 from ctxchat.engines.pipeline import DEFAULT_RATE, CompressorSetup, compress_documents
-from ctxchat.engines.selector import DOC_CACHE
-from ctxchat.engines.store import Store
+from ctxchat.engines.select.selector import DOC_CACHE
+from ctxchat.engines.store.db import Store
 from ctxchat.engines.tokens import count_tokens
-from tests import docgen
-from tests.compressor_checkpoint import tiny_bert_classifier
+from devkit import docgen
+from devkit.compressor_checkpoint import tiny_bert_classifier
 
 SENTENCES = [
     "The harbour was busy with boats carrying timber and salted fish.",

@@ -18,7 +18,7 @@ import sys
 import pytest
 
 from ctxchat.app.cli import main
-from tests import docgen
+from devkit import docgen
 
 # add, compress (selection + the word compressor), ask (the bundled model), then wait past
 # ONNX Runtime's first telemetry tick (it fired ~5 s after loading).

@@ -53,12 +53,12 @@ from ctxchat.app.tui.widgets.context import ContextPanel
 from ctxchat.app.tui.widgets.library import IngestProgress, LibraryPanel, LibraryTable
 from ctxchat.app.tui.widgets.prompt import FilesDropped, PromptInput
 from ctxchat.app.tui.widgets.status import StatusInfo, StatusLine
-from ctxchat.engines.conversation import WEAK_MESSAGE, AskResult, PreparedContext
+from ctxchat.engines.answer.conversation import WEAK_MESSAGE, AskResult, PreparedContext
+from ctxchat.engines.answer.evidence import Evidence
 from ctxchat.engines.errors import CtxchatError
-from ctxchat.engines.evidence import Evidence
 from ctxchat.engines.paths import data_dir
 from ctxchat.engines.results import Compressed
-from ctxchat.engines.store import Store
+from ctxchat.engines.store.db import Store
 from ctxchat.engines.tokens import count_tokens
 
 
@@ -239,7 +239,7 @@ class CtxchatApp(PanelActions, App[int]):
     def index_one(self, doc_id: int) -> None:
         """Embed one document's sentences; runs in the ingest worker. Pauses while a
         question is answered, stops when the document is removed or the app quits."""
-        from ctxchat.engines.indexing import index_document
+        from ctxchat.engines.select.indexing import index_document
 
         worker = get_current_worker()
         doc = self.store.document(doc_id)
@@ -268,7 +268,7 @@ class CtxchatApp(PanelActions, App[int]):
     @on(IndexProgressed)
     def show_index_progress(self, message: IndexProgressed) -> None:
         """Progress and time left in the document's library row and the status line."""
-        from ctxchat.engines.indexing import format_eta
+        from ctxchat.engines.select.indexing import format_eta
 
         progress = message.progress
         percent = progress.percent if progress is not None else -1

@@ -13,10 +13,10 @@ from pathlib import Path
 from textual.message import Message
 
 from ctxchat.app.tui.dropped import ContextPiece
-from ctxchat.engines.conversation import AskResult, PreparedContext
-from ctxchat.engines.indexing import IndexProgress
-from ctxchat.engines.library import AddResult
+from ctxchat.engines.answer.conversation import AskResult, PreparedContext
+from ctxchat.engines.ingest.library import AddResult
 from ctxchat.engines.results import Compressed
+from ctxchat.engines.select.indexing import IndexProgress
 
 
 @dataclass

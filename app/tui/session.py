@@ -16,17 +16,17 @@ from typing import TYPE_CHECKING, Any
 from ctxchat.app.ask_settings import ask_settings, compressor_setup, reader_choice
 from ctxchat.app.config import Config
 from ctxchat.app.tui.dropped import ContextPiece, align_kept, piece_from_source
-from ctxchat.engines.conversation import (
+from ctxchat.engines.answer.conversation import (
     AnswerRun,
     AskResult,
     Conversation,
     PreparedContext,
     Turn,
 )
+from ctxchat.engines.answer.llm import ChatModel
 from ctxchat.engines.errors import CtxchatError
-from ctxchat.engines.llm import ChatModel
 from ctxchat.engines.results import Compressed
-from ctxchat.engines.store import DocumentRow, Store
+from ctxchat.engines.store.db import DocumentRow, Store
 
 if TYPE_CHECKING:
     from ctxchat.engines.pipeline import CompressorSetup
@@ -71,13 +71,13 @@ class Session:
     def expand(self, path: Path) -> list[Path]:
         """A dropped folder stands for the supported files in it."""
         if path.is_dir():
-            from ctxchat.engines.ingest import supported_files
+            from ctxchat.engines.ingest.readers import supported_files
 
             return supported_files(path)
         return [path]
 
     def ingest(self, path: Path, on_progress: Callable[..., None] | None = None) -> Any:
-        from ctxchat.engines.library import add_path
+        from ctxchat.engines.ingest.library import add_path
 
         result = add_path(self.store, path, on_progress=on_progress)
         self.used.add(_document_of(result).id)
@@ -177,7 +177,7 @@ class Session:
 
     def export_prompt(self, question: str | None) -> str:
         """The prompt another chat can take as is (the same text as `ctxchat compress --copy`)."""
-        from ctxchat.engines.export import export_prompt
+        from ctxchat.engines.answer.export import export_prompt
 
         if self.last_compressed is None:
             raise NoDocumentInUse(NO_DOCUMENT)

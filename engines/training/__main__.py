@@ -7,8 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+from ctxchat.engines.compress.bundle import bundle_dir
 from ctxchat.engines.paths import cache_dir
-from ctxchat.engines.training.bundle import bundle_dir
 from ctxchat.engines.training.labels import VARIANTS
 from ctxchat.engines.training.recipe import RecipeSettings, run_recipe
 from ctxchat.engines.training.train import TrainSettings

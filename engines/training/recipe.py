@@ -14,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ctxchat.engines.compress import bundle
 from ctxchat.engines.models import minilm_dir
-from ctxchat.engines.training import bundle, devset, labels, survival
+from ctxchat.engines.training import devset, labels, survival
 from ctxchat.engines.training.corpus import Doc, training_corpus
 from ctxchat.engines.training.evaluate import compare_methods
 from ctxchat.engines.training.labels import IdfTable

@@ -59,7 +59,7 @@ def local_model_options() -> list[tuple[str, str]]:
 
 def server_model_options() -> list[tuple[str, str]]:
     """(label, value) for every model of every local server that answers."""
-    from ctxchat.engines.servers import discover
+    from ctxchat.engines.answer.servers import discover
 
     return [
         (f"{model} ({server.name})", f"{PICK_SERVER}{server.url}\t{model}")

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Label, ProgressBar, Static
 from textual.widgets.data_table import CellDoesNotExist
 
 from ctxchat.app.tui.widgets.overlay import is_overlay
-from ctxchat.engines.store import DocumentRow
+from ctxchat.engines.store.db import DocumentRow
 
 USED = "●"
 UNUSED = "○"

@@ -1,0 +1,415 @@
+"""The ask flow, once: select the context -> show the evidence -> fit the prompt in n_ctx ->
+stream the answer (recompressing when it does not fit) -> save the KV state -> check the
+answer against the context -> record the chat.
+
+`ctxchat ask`, the TUI and `ctxchat.ask` all go through Conversation, so the context a
+question gets depends only on the question and the settings, never on the front end. The
+rule that decides whether words are pruned for a reader (prune_for_reader) lives here and
+nowhere else. Heavy modules (torch, llama.cpp) are imported inside the calls.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ctxchat.engines.answer.grounding import Grounding, check_grounding
+from ctxchat.engines.answer.kvstate import KVStateStore
+from ctxchat.engines.answer.llm import DEFAULT_KV_TYPE, ChatModel, Message
+from ctxchat.engines.answer.prompt import (
+    DEFAULT_ANSWER_TOKENS,
+    AnswerStats,
+    AnswerStream,
+    answer_stream,
+)
+from ctxchat.engines.errors import CtxchatError
+from ctxchat.engines.results import Compressed
+from ctxchat.engines.store.db import Store
+
+if TYPE_CHECKING:
+    from ctxchat.engines.answer.evidence import Evidence
+    from ctxchat.engines.pipeline import CompressorSetup
+
+# Told to the model with the question when the best evidence is weak.
+WEAK_NOTE = (
+    "The excerpts may not answer this question. If they do not, answer: The document does not say."
+)
+# Shown to the user in that case.
+WEAK_MESSAGE = "The document may not answer this: its closest sentences are weak matches."
+
+
+@dataclass(frozen=True)
+class ReaderChoice:
+    """The chat model the settings name: a server when url is set, else a GGUF (None is
+    the bundled SmolLM2-135M)."""
+
+    model: str | None = None
+    url: str | None = None
+    n_ctx: int = 4096
+    kv_type: str = DEFAULT_KV_TYPE
+    server_model: str | None = None  # which of the server's models answers (default: its first)
+
+    @property
+    def is_server(self) -> bool:
+        return bool(self.url)
+
+    @property
+    def label(self) -> str:
+        if self.url:
+            return self.url
+        if self.model:
+            return Path(self.model).name
+        from ctxchat.engines.models import SMOLLM_FILE
+
+        return SMOLLM_FILE
+
+    def open(self) -> ChatModel:
+        from ctxchat.engines.answer.llm import open_llm
+
+        return open_llm(
+            self.model,
+            url=self.url,
+            n_ctx=self.n_ctx,
+            kv_type=self.kv_type,
+            server_model=self.server_model,
+        )
+
+
+@dataclass(frozen=True)
+class AskSettings:
+    """Everything that decides a question's context and answer besides the question."""
+
+    reader: ReaderChoice = field(default_factory=ReaderChoice)
+    budget: int | None = 1500  # cl100k tokens of context; rate wins when set
+    rate: float | None = None
+    max_tokens: int = DEFAULT_ANSWER_TOKENS
+    temperature: float = 0.0
+    prune: bool | None = None  # None: prune_for_reader decides
+    compressor: CompressorSetup | None = None  # None: the bundled compressor, auto device
+    weak_evidence: float | None = None  # None: engines.evidence.WEAK_EVIDENCE
+
+
+def prune_for_reader(reader: ReaderChoice | None, requested: bool | None = None) -> bool | None:
+    """Whether words are pruned inside the selected sentences. The one rule for every
+    front end.
+
+    - asked for (--prune / --no-prune): as asked;
+    - a local GGUF reader: whole sentences (False). Measured (benchmarks/answer_bench.py):
+      the bundled 135M model answers more often from whole sentences than from pruned ones,
+      and a sentence keeps all its words or is dropped whole, so the text stays readable;
+    - a server's model, or no reader (the prompt is exported for another chat): None, the
+      pipeline prunes when its compressor is installed.
+    """
+    if requested is not None:
+        return requested
+    if reader is not None and not reader.is_server:
+        return False
+    return None
+
+
+@dataclass
+class PreparedContext:
+    """A question's context, ready before the model says a word."""
+
+    question: str
+    compressed: Compressed
+    evidence: list[Evidence]
+    weak: bool  # the best evidence is below the threshold
+    prune: bool | None
+    seconds: float
+
+
+@dataclass
+class AskStats:
+    """One question's numbers, typed; as_dict() keeps `ask --json`'s keys."""
+
+    doc_tokens: int
+    context_tokens: int
+    ratio: float
+    compress_seconds: dict[str, float]
+    pruned: bool
+    answer: AnswerStats
+    notes: list[str]
+    grounded: bool
+    weak_evidence: bool
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "doc_tokens": self.doc_tokens,
+            "context_tokens": self.context_tokens,
+            "ratio": round(self.ratio, 2),
+            "compress_seconds": self.compress_seconds,
+            "pruned": self.pruned,
+            **self.answer.as_dict(),
+            "notes": self.notes,
+            "grounded": self.grounded,
+            "weak_evidence": self.weak_evidence,
+        }
+
+
+@dataclass
+class AskResult:
+    question: str
+    answer: str
+    pages: list[int]
+    evidence: list[Evidence]
+    grounding: Grounding
+    weak_evidence: bool
+    cancelled: bool
+    context: Compressed  # the context the model read (after any recompression)
+    stats: AskStats
+
+    @property
+    def mark(self) -> str | None:
+        """The warning to show under the answer, or None."""
+        return None if self.cancelled else self.grounding.mark
+
+
+@dataclass
+class Turn:
+    question: str
+    answer: str
+
+
+class AnswerRun:
+    """Iterate for the answer's pieces; .result holds the AskResult afterwards.
+
+    notes: what had to give way to fit the prompt, and what the reader wants said (KV
+    fallback), for the front end to show before the answer.
+    """
+
+    def __init__(self, prepared: PreparedContext, stream: AnswerStream, reader: ChatModel):
+        self.prepared = prepared
+        self.stream = stream
+        self.notes = [*reader.notices, *stream.prompt.notes]
+        self.context = prepared.compressed  # replaced when the prompt was recompressed
+        self.result: AskResult | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        pieces = iter(self.stream)
+        try:
+            yield from pieces
+        finally:
+            pieces.close()  # type: ignore[attr-defined]  # a generator: stops llama.cpp now
+            self.result = self._result()
+
+    def run(self) -> AskResult:
+        for _ in self:
+            pass
+        assert self.result is not None
+        return self.result
+
+    def _result(self) -> AskResult:
+        answer = self.stream.result
+        assert answer is not None
+        used, prepared = self.context, self.prepared
+        grounding = check_grounding(answer.text, self.stream.prompt.context)
+        stats = AskStats(
+            doc_tokens=used.original_tokens,
+            context_tokens=used.compressed_tokens,
+            ratio=used.ratio,
+            compress_seconds=dict(used.stats.get("seconds", {})),
+            pruned=bool(used.stats.get("options", {}).get("compressor")),
+            answer=answer.stats,
+            notes=list(self.notes),
+            grounded=grounding.supported,
+            weak_evidence=prepared.weak,
+        )
+        return AskResult(
+            prepared.question,
+            answer.text,
+            answer.pages,
+            prepared.evidence,
+            grounding,
+            prepared.weak,
+            answer.cancelled,
+            used,
+            stats,
+        )
+
+
+class Conversation:
+    """One chat about some documents: their context per question, the reader, the turns.
+
+    The reader is opened on first use (reader()), or given. Thread-safe enough for the TUI:
+    one question at a time, the reader loaded under a lock.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        doc_ids: Sequence[int] = (),
+        settings: AskSettings | None = None,
+        *,
+        reader: ChatModel | None = None,
+        kv_store: KVStateStore | None = None,
+    ) -> None:
+        self.store = store
+        self.doc_ids: list[int] = list(doc_ids)
+        self.settings = settings or AskSettings()
+        self.turns: list[Turn] = []
+        self.chat_id: int | None = None
+        self._reader = reader
+        self._reader_lock = threading.Lock()
+        self._kv_store = kv_store
+
+    # -- the reader
+
+    def reader(self) -> ChatModel:
+        with self._reader_lock:
+            if self._reader is None:
+                self._reader = self.settings.reader.open()
+            return self._reader
+
+    @property
+    def reader_loaded(self) -> bool:
+        return self._reader is not None
+
+    def drop_reader(self) -> None:
+        """Forget the reader (settings changed): the next question opens the new one."""
+        with self._reader_lock:
+            self._reader = None
+
+    def close(self) -> None:
+        with self._reader_lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
+
+    # -- the context
+
+    def compress(
+        self, question: str | None, *, for_reader: bool = True, budget: int | None = None
+    ) -> Compressed:
+        """The context for `question` from the documents: for the reader (its pruning
+        rule), or for export (for_reader=False). budget overrides the settings' size."""
+        from ctxchat.engines.pipeline import compress_documents
+
+        if not self.doc_ids:
+            raise CtxchatError("no documents to ask about")
+        s = self.settings
+        reader = s.reader if for_reader else None
+        size = (
+            (budget, None) if budget is not None else (s.budget if s.rate is None else None, s.rate)
+        )
+        return compress_documents(
+            self.store,
+            sorted(self.doc_ids),
+            query=question or None,
+            budget=size[0],
+            rate=size[1],
+            prune=prune_for_reader(reader, s.prune),
+            compressor_setup=s.compressor,
+        )
+
+    def prepare(self, question: str) -> PreparedContext:
+        """Select the context and its best evidence (before the model is even loaded)."""
+        from ctxchat.engines.answer.evidence import WEAK_EVIDENCE, best_evidence, is_weak
+
+        question = question.strip()
+        if not question:
+            raise CtxchatError("the question is empty")
+        start = time.perf_counter()
+        compressed = self.compress(question)
+        sent = "\n".join(s.source or s.text for s in compressed.spans or []) or compressed.text
+        evidence = best_evidence(self.store, sorted(self.doc_ids), question, within=sent)
+        threshold = self.settings.weak_evidence
+        weak = is_weak(evidence, WEAK_EVIDENCE if threshold is None else threshold)
+        prune = prune_for_reader(self.settings.reader, self.settings.prune)
+        return PreparedContext(
+            question, compressed, evidence, weak, prune, time.perf_counter() - start
+        )
+
+    # -- the answer
+
+    def answer(self, prepared: PreparedContext, cancel: threading.Event | None = None) -> AnswerRun:
+        """Fit the prompt (recompressing when too long) and start the answer."""
+        reader = self.reader()
+        smaller: list[Compressed] = []
+
+        def recompress(budget: int) -> str:
+            # The prompt did not fit the model: the same question at a smaller budget.
+            smaller.append(self.compress(prepared.question, budget=budget))
+            return smaller[-1].text
+
+        stream = answer_stream(
+            reader,
+            prepared.compressed.text,
+            prepared.question,
+            self.history(),
+            max_tokens=self.settings.max_tokens,
+            temperature=self.settings.temperature,
+            cancel=cancel,
+            recompress=recompress,
+            kv_store=self._kv_store if self._kv_store is not None else KVStateStore(),
+            note=WEAK_NOTE if prepared.weak else None,
+        )
+        run = AnswerRun(prepared, stream, reader)
+        if smaller:  # fit_prompt recompressed: the model reads the last one
+            run.context = smaller[-1]
+        return run
+
+    def ask(self, question: str, cancel: threading.Event | None = None) -> AnswerRun:
+        """prepare() then answer(): the CLI's and the Python API's path."""
+        return self.answer(self.prepare(question), cancel)
+
+    def history(self) -> list[Message]:
+        return [
+            {"role": role, "content": text}
+            for turn in self.turns
+            for role, text in (("user", turn.question), ("assistant", turn.answer))
+        ]
+
+    # -- the chat record
+
+    def record(self, result: AskResult, stages: dict[str, float] | None = None) -> None:
+        """Save the question and the answer in the store (a new chat on the first turn)."""
+        if not result.answer:
+            return
+        if self.chat_id is None:
+            self.chat_id = self.store.new_chat(
+                result.question[:80], sorted(self.doc_ids), model=result.stats.answer.model
+            )
+        stats = {**result.stats.as_dict(), "pages": result.pages}
+        if stages:
+            stats["stages"] = stages
+        self.store.add_message(self.chat_id, "user", result.question)
+        self.store.add_message(
+            self.chat_id, "assistant", result.answer, context=result.context.text, stats=stats
+        )
+        self.turns.append(Turn(result.question, result.answer))
+
+    def new_chat(self) -> None:
+        self.chat_id = None
+        self.turns = []
+
+
+def ask_file(
+    path: str | Path,
+    question: str,
+    settings: AskSettings | None = None,
+    *,
+    store: Store | None = None,
+    password: str | None = None,
+) -> AskResult:
+    """ctxchat.ask: add a document (or reuse it), ask a question, return the AskResult."""
+    from ctxchat.engines.ingest.library import ensure_document
+
+    own = store is None
+    db = store or Store()
+    try:
+        doc = ensure_document(db, path, password=password)
+        conversation = Conversation(db, [doc.id], settings)
+        try:
+            result = conversation.ask(question).run()
+            conversation.record(result)
+            return result
+        finally:
+            conversation.close()
+    finally:
+        if own:
+            db.close()

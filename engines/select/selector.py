@@ -1,0 +1,973 @@
+"""Query-aware sentence selection: rank every sentence against a question, fill a budget.
+
+Signals: SQLite FTS5 BM25 (lexical) and MiniLM cosine (dense), fused; then context: a
+share of the better neighbour's score (a sentence next to a hit often carries the rest of
+the fact), the section heading's similarity, and the predecessor of a sentence that opens
+with a pronoun. Near-duplicates are skipped. The budget is counted in the caller's
+tokenizer over the rendered text (gap and page markers included), so it is never exceeded.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import zlib
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from ctxchat.engines.errors import CtxchatError
+from ctxchat.engines.results import Span
+from ctxchat.engines.select import fusion
+from ctxchat.engines.select.embeddings import (
+    DIM,
+    MODEL_ID,
+    EmbedStats,
+    embed,
+    embed_cached,
+    embed_segments,
+    text_hash,
+)
+from ctxchat.engines.store.db import DocumentRow, SegmentRow, Store
+from ctxchat.engines.tokens import count_tokens as cl100k_tokens
+
+TokenCounter = Callable[[str], int]
+
+GAP = "[...]"
+# Sentences opening with these usually lean on the sentence before them.
+_LEANS_BACK = re.compile(
+    r"^[\"'(\u201c]*(?:it|its|this|that|these|those|they|their|them|he|she|his|her|him|"
+    r"such|both|there|the latter|the former|however|also|thus|therefore|moreover|"
+    r"meanwhile|then|later|here)\b",
+    re.IGNORECASE,
+)
+_NORMALISE = re.compile(r"\W+")
+
+
+@dataclass(frozen=True)
+class SelectorOptions:
+    """How sentences are ranked. `method` picks a baseline for benchmarks; "ctxchat" is all."""
+
+    method: str = "ctxchat"  # random | lead | blind | bm25 | dense | hybrid | ctxchat
+    # Defaults chosen on the generated QA set (benchmarks/README.md): min-max fusion beat
+    # reciprocal-rank fusion, and questions that paraphrase favour the dense signal.
+    fusion: str = "minmax"  # minmax | rrf
+    dense_weight: float = 0.7
+    neighbour_weight: float = 0.1
+    heading_weight: float = 0.1
+    leaning_predecessor: bool = True
+    # A sentence that leans on the one before ("He became its chairman in 1838.") gets at
+    # least this share of its predecessor's score: it usually finishes the same fact.
+    continuation: float = 0.9
+    dedup_cosine: float = 0.95
+    # Adaptive stop: once `adaptive_floor` tokens are in, skip sentences whose relevance
+    # (best of dense and BM25, relative to the top sentence) is below this share.
+    relative_cutoff: float = 0.25
+    adaptive_floor: int = 2048
+    bm25_limit: int = 5000
+    # Query handling for the lexical signal: "content" drops question and function words
+    # ("who", "did", "the", "my"), which match everywhere in a long document; "raw" is
+    # the question as typed (what the BM25 baseline uses).
+    lexical_query: str = "raw"
+    # Passage-level evidence: each sentence gets this share of its section's score (the
+    # section's best dense match fused with its summed BM25), so a sentence in the passage
+    # that answers the question ranks above a look-alike elsewhere.
+    section_weight: float = 0.0
+    # Headings as evidence: a section whose heading the question names, or that the best
+    # sentences name (the bridge to a second passage), gets this much added.
+    named_weight: float = 0.4
+    named_from_top: int = 3
+    # Multiply (1 + named_weight) instead of adding named_weight: a named section's
+    # unrelated sentences then do not crowd out a small budget.
+    named_scaled: bool = False
+    # Answer types: a question asking when (or how many) lifts sentences holding a date
+    # (or a number) by this much.
+    answer_type_weight: float = 0.0
+    # At budgets below compact_below, fill by score / tokens**short_bias: two short
+    # sentences that may hold the answer beat one long one.
+    short_bias: float = 0.0
+    # Below this budget a page marker also stands for the skip before it (no "[...]" line):
+    # at 2% of an article (~120 tokens) a gap and a marker would cost 10 tokens a block.
+    compact_below: int = 400
+    # Exact-count passes after the greedy fill, to use what its upper bounds left over.
+    top_up_tries: int = 20
+    seed: int = 0
+
+    @property
+    def full(self) -> bool:
+        return self.method == "ctxchat"
+
+    def key(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A kept sentence (or its pruned text) with where it came from."""
+
+    segment: SegmentRow
+    text: str
+    doc_name: str
+    score: float = 0.0
+
+
+@dataclass
+class Selection:
+    """Chosen sentences in document order, the rendered text and how it was made.
+
+    Iterating yields the chosen SegmentRows (the selector's list interface).
+    """
+
+    pieces: list[Piece]
+    text: str
+    tokens: int
+    spans: list[Span]
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def segments(self) -> list[SegmentRow]:
+        return [p.segment for p in self.pieces]
+
+    def __iter__(self) -> Iterator[SegmentRow]:
+        return iter(self.segments)
+
+    def __len__(self) -> int:
+        return len(self.pieces)
+
+
+# -- per-document data kept in memory ----------------------------------------------------
+
+
+@dataclass
+class DocIndex:
+    """A document's sentences and what never changes about them, computed once."""
+
+    doc: DocumentRow
+    segments: list[SegmentRow]
+    matrix: np.ndarray | None = None  # every sentence's vector, once all are known
+    # While the document is being indexed: the vectors known so far (zero rows elsewhere).
+    partial: np.ndarray | None = None
+    have: np.ndarray | None = None
+    _static: dict[str, Any] = field(default_factory=dict)
+
+    def static(self, name: str) -> Any:
+        if name not in self._static:
+            segs = self.segments
+            if name == "position":
+                value: Any = {s.id: i for i, s in enumerate(segs)}
+            elif name == "same_block_prev":
+                value = _same_block_prev(segs)
+            elif name == "leans":
+                value = leans_back(segs)
+            elif name == "names":
+                value = [self.doc.name] * len(segs)
+            elif name == "blind":
+                value = blind_scores(segs)
+            elif name == "sections":
+                value = _section_ids(segs)
+            elif name == "section_titles":
+                value = _section_titles(segs, self.static("sections"))
+            else:  # "headings": the distinct headings and each sentence's index into them
+                titles = sorted({s.heading for s in segs if s.heading})
+                where = {t: i for i, t in enumerate(titles)}
+                value = (titles, np.array([where.get(s.heading, -1) for s in segs], dtype=int))
+            self._static[name] = value
+        return self._static[name]
+
+
+class _LRU:
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[str, int, str], DocIndex] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, int, str]) -> DocIndex | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: tuple[str, int, str], value: DocIndex) -> None:
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+# Documents are immutable once stored (content-addressed), so (db, id, sha256) is a safe key.
+DOC_CACHE = _LRU(8)
+
+
+def document_index(store: Store, doc: DocumentRow) -> DocIndex:
+    key = (str(store.path), doc.id, doc.sha256)
+    index = DOC_CACHE.get(key)
+    if index is None:
+        index = DocIndex(doc, store.segments(doc.id))
+        DOC_CACHE.put(key, index)
+    return index
+
+
+def document_matrix(
+    store: Store,
+    index: DocIndex,
+    stats: EmbedStats,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> np.ndarray:
+    """The document's embeddings as one matrix, from memory, else the store, else MiniLM."""
+    if index.matrix is not None:
+        stats.total += len(index.segments)
+        stats.cached += len(index.segments)
+        stats.from_memory = True
+        return index.matrix
+    index.matrix = embed_segments(store, index.segments, stats, on_progress)
+    index.partial = index.have = None
+    return index.matrix
+
+
+# -- vectors while a document is being indexed (the early path) -------------------------
+
+# A question on documents missing more than this many tokens of vectors is answered by the
+# early path instead of embedding them all first (that is seconds on a 2-core CPU; an
+# article embeds whole, a book is left to its background indexer, engines/select/indexing.py).
+EARLY_PATH_MIN_MISSING_TOKENS = 20_000
+# Early path: the best lexical candidates and their neighbours, embedded on demand (and
+# stored, so they count towards the index), up to this many tokens.
+EARLY_EMBED_TOKENS = 4_000
+
+
+def known_vectors(
+    store: Store, index: DocIndex, stats: EmbedStats
+) -> tuple[np.ndarray, np.ndarray]:
+    """(vectors, have): what memory and the store hold for the document's sentences, zero
+    rows where nothing is known yet. Only the rows still unknown are looked up again."""
+    n = len(index.segments)
+    if index.matrix is not None:
+        stats.from_memory = True
+        return index.matrix, np.ones(n, dtype=bool)
+    if index.partial is None or index.have is None:
+        index.partial = np.zeros((n, DIM), dtype=np.float32)
+        index.have = np.zeros(n, dtype=bool)
+    vectors, have = index.partial, index.have
+    unknown = np.flatnonzero(~have).tolist()
+    found = store.get_embeddings([index.segments[i].hash for i in unknown], MODEL_ID)
+    for i in unknown:
+        vector = found.get(index.segments[i].hash)
+        if vector is not None:
+            vectors[i], have[i] = vector, True
+    if have.all():
+        index.matrix, index.partial, index.have = vectors, None, None
+    return vectors, have
+
+
+def embed_rows(store: Store, index: DocIndex, rows: Sequence[int], stats: EmbedStats) -> None:
+    """Embed (and store) the sentences at `rows` of a partly indexed document."""
+    if not rows or index.partial is None or index.have is None:
+        return
+    matrix = embed_segments(store, [index.segments[i] for i in rows], stats)
+    index.partial[list(rows)] = matrix
+    index.have[list(rows)] = True
+    if index.have.all():
+        index.matrix, index.partial, index.have = index.partial, None, None
+
+
+def on_demand_rows(
+    lexical: np.ndarray, have: np.ndarray, tokens: Sequence[int], budget: int
+) -> list[int]:
+    """Retrieve-then-rerank: the sentences to embed now, best lexical hit first, each with
+    its neighbours (context and continuations are scored from them), within `budget` tokens."""
+    picked: list[int] = []
+    taken = set(np.flatnonzero(have).tolist())
+    used = 0
+    hits = np.flatnonzero(lexical > 0)
+    for i in hits[np.argsort(-lexical[hits], kind="stable")].tolist():
+        for j in (i, i - 1, i + 1):
+            if j < 0 or j >= len(have) or j in taken:
+                continue
+            if used + tokens[j] > budget:
+                return picked
+            taken.add(j)
+            picked.append(j)
+            used += tokens[j]
+    return picked
+
+
+def _distinct_share(indexes: Sequence[DocIndex], haves: Sequence[np.ndarray]) -> tuple[int, int]:
+    done: set[str] = set()
+    every: set[str] = set()
+    for ix, have in zip(indexes, haves, strict=True):
+        for seg, known in zip(ix.segments, have.tolist(), strict=True):
+            every.add(seg.hash)
+            if known:
+                done.add(seg.hash)
+    return len(done), len(every)
+
+
+def gather_vectors(
+    store: Store,
+    indexes: Sequence[DocIndex],
+    lexical: np.ndarray,
+    options: SelectorOptions,
+    embed_stats: EmbedStats,
+    stats: dict[str, Any],
+) -> np.ndarray:
+    """Every sentence's vector (embedding what is missing), or, for a large document still
+    being indexed, the early path: what is indexed plus the best lexical candidates
+    embedded on demand; the rest scores 0 on the dense signal. stats["index"] says which."""
+    known = [known_vectors(store, ix, embed_stats) for ix in indexes]
+    missing_tokens = sum(
+        seg.tokens
+        for ix, (_, have) in zip(indexes, known, strict=True)
+        for seg in (ix.segments[i] for i in np.flatnonzero(~have).tolist())
+    )
+    early = options.full and missing_tokens > EARLY_PATH_MIN_MISSING_TOKENS
+    haves = [have for _, have in known]
+    on_demand = 0
+    if early:
+        all_have = np.concatenate(haves)
+        tokens = [s.tokens for ix in indexes for s in ix.segments]
+        rows = on_demand_rows(lexical, all_have, tokens, EARLY_EMBED_TOKENS)
+        on_demand = len(rows)
+        offset = 0
+        for ix in indexes:
+            n = len(ix.segments)
+            embed_rows(
+                store, ix, [r - offset for r in rows if offset <= r < offset + n], embed_stats
+            )
+            offset += n
+        known = [known_vectors(store, ix, EmbedStats()) for ix in indexes]
+        haves = [have for _, have in known]
+    else:
+        known = [
+            (document_matrix(store, ix, embed_stats), np.ones(len(ix.segments), dtype=bool))
+            if not have.all()
+            else (vectors, have)
+            for ix, (vectors, have) in zip(indexes, known, strict=True)
+        ]
+        haves = [have for _, have in known]
+    embed_stats.total = sum(len(ix.segments) for ix in indexes)
+    embed_stats.cached = embed_stats.total - embed_stats.computed
+    done, total = _distinct_share(indexes, haves)
+    stats["index"] = {
+        "early": early,
+        "embedded": done,
+        "sentences": total,
+        "percent": 100 if done >= total else min(99, int(100 * done / max(total, 1))),
+        "on_demand": on_demand,
+    }
+    matrices = [vectors for vectors, _ in known]
+    return np.concatenate(matrices) if matrices else np.zeros((0, DIM), np.float32)
+
+
+@lru_cache(maxsize=256)
+def query_vector(query: str) -> np.ndarray:
+    """The question's embedding (memoised: the TUI and benchmarks repeat questions)."""
+    return embed([query])[0]
+
+
+def load_documents(store: Store, doc_ids: Sequence[int]) -> list[DocIndex]:
+    indexes = []
+    for doc_id in dict.fromkeys(doc_ids):
+        doc = store.document(doc_id)
+        if doc is None:
+            raise CtxchatError(f"no document with id {doc_id} in the library")
+        indexes.append(document_index(store, doc))
+    return indexes
+
+
+# -- rendering ---------------------------------------------------------------------------
+
+
+# Section titles in citation markers are cut to this many characters (they cost tokens).
+MARKER_SECTION_CHARS = 48
+
+
+def _section(heading: str | None) -> str:
+    """The section part of a marker: ", 3.2 Results" (brackets could end the marker early)."""
+    if not heading:
+        return ""
+    title = " ".join(heading.replace("[", "(").replace("]", ")").split())
+    if len(title) > MARKER_SECTION_CHARS:
+        title = title[: MARKER_SECTION_CHARS - 1].rstrip() + "\u2026"
+    return f", {title}"
+
+
+def _marker(piece: Piece, multi_doc: bool) -> str:
+    """[p. 12], [p. 12, 3.2 Results] or [name.pdf, p. 12, 3.2 Results]."""
+    page, section = piece.segment.page, _section(piece.segment.heading)
+    if multi_doc:
+        return f"[{piece.doc_name}, p. {page}{section}] " if page else f"[{piece.doc_name}] "
+    return f"[p. {page}{section}] " if page else ""
+
+
+def render(
+    pieces: Sequence[Piece], multi_doc: bool = False, compact: bool = False
+) -> tuple[str, list[Span]]:
+    """Pieces (document order) as prompt text with gap and page markers, plus their spans.
+
+    Adjacent sentences of one paragraph share a line; a new paragraph starts a line; a
+    skipped stretch is marked with a "[...]" line; a page marker opens each block whose
+    page (or document) differs from the last marker, so answers can cite pages. compact
+    (for small budgets): a skip that a new page marker opens needs no "[...]" line too.
+    """
+    out: list[str] = []
+    spans: list[Span] = []
+    block: list[str] = []
+    prev: SegmentRow | None = None
+    marked: tuple[int, int | None, str | None] | None = None
+
+    def close_block() -> None:
+        if block and prev is not None:
+            spans.append(Span(" ".join(block), prev.page, prev.doc_id, current_name))
+            block.clear()
+
+    current_name = ""
+    for piece in pieces:
+        seg, text = piece.segment, piece.text.strip()
+        if not text:
+            continue
+        adjacent = prev is not None and prev.doc_id == seg.doc_id and seg.ord == prev.ord + 1
+        same_line = adjacent and prev is not None and prev.paragraph == seg.paragraph
+        where = (seg.doc_id, seg.page, seg.heading)
+        if not (same_line and where == marked):
+            close_block()
+            marker = _marker(piece, multi_doc) if where != marked else ""
+            if prev is not None:
+                out.append("\n" if adjacent or (compact and marker) else f"\n{GAP}\n")
+            if where != marked:
+                out.append(marker)
+                marked = where
+        else:
+            out.append(" ")
+        out.append(text)
+        block.append(text)
+        prev, current_name = seg, piece.doc_name
+    close_block()
+    return "".join(out), spans
+
+
+# -- scoring -----------------------------------------------------------------------------
+
+
+@dataclass
+class Scored:
+    segments: list[SegmentRow]
+    doc_names: list[str]
+    score: np.ndarray  # what the greedy fill ranks by
+    relevance: np.ndarray  # 0..1, for the adaptive stop
+    vectors: np.ndarray | None
+
+
+def _same_block_prev(segments: Sequence[SegmentRow]) -> np.ndarray:
+    out = np.zeros(len(segments), dtype=bool)
+    for i in range(1, len(segments)):
+        a, b = segments[i - 1], segments[i]
+        out[i] = a.doc_id == b.doc_id and a.paragraph == b.paragraph
+    return out
+
+
+def score(
+    store: Store,
+    indexes: Sequence[DocIndex],
+    query: str,
+    options: SelectorOptions,
+    stats: dict[str, Any],
+) -> Scored:
+    segments = [s for ix in indexes for s in ix.segments]
+    names = [name for ix in indexes for name in ix.static("names")]
+    n = len(segments)
+    if options.method == "random":
+        # Seeded per question: reproducible, yet not the same sentences for every question.
+        rng = np.random.default_rng([options.seed, zlib.crc32(query.encode("utf-8"))])
+        return Scored(segments, names, rng.random(n), np.ones(n), None)
+    if options.method == "lead":  # the document's opening, as far as the budget goes
+        return Scored(segments, names, -np.arange(n, dtype=np.float64), np.ones(n), None)
+    if options.method == "blind":  # never reads the question: computed once per document
+        blind = np.concatenate([ix.static("blind") for ix in indexes])
+        return Scored(segments, names, blind, np.ones(n), None)
+
+    lexical = np.zeros(n)
+    present = np.zeros(n, dtype=bool)
+    if options.method != "dense":
+        start = time.perf_counter()
+        lexical_query = content_words(query) if options.lexical_query == "content" else query
+        hits = store.bm25(
+            [ix.doc.id for ix in indexes], lexical_query or query, limit=options.bm25_limit
+        )
+        offset = 0
+        for ix in indexes:
+            position = ix.static("position")
+            for seg_id, value in hits.items():
+                i = position.get(seg_id)
+                if i is not None:
+                    lexical[offset + i], present[offset + i] = value, True
+            offset += len(ix.segments)
+        stats["bm25_s"] = round(time.perf_counter() - start, 4)
+    if options.method == "bm25":
+        return Scored(segments, names, lexical, fusion.minmax(lexical), None)
+
+    start = time.perf_counter()
+    embed_stats = EmbedStats()
+    vectors = gather_vectors(store, indexes, lexical, options, embed_stats, stats)
+    stats["embed_s"] = round(embed_stats.seconds, 4)
+    stats["embeddings"] = {
+        "total": embed_stats.total,
+        "cached": embed_stats.cached,
+        "computed": embed_stats.computed,
+        "in_memory": embed_stats.from_memory,
+    }
+    q = query_vector(query)
+    dense = vectors @ q
+    stats["dense_s"] = round(time.perf_counter() - start, 4)
+    relevance = np.maximum(
+        np.clip(dense, 0, None) / max(float(dense.max(initial=0.0)), 1e-9),
+        lexical / max(float(lexical.max(initial=0.0)), 1e-9),
+    )
+    if options.method == "dense":
+        return Scored(segments, names, dense, relevance, vectors)
+
+    if options.fusion == "rrf":
+        fused = fusion.minmax(fusion.rrf([(lexical, present), (dense, None)]))
+    else:
+        fused = fusion.weighted_minmax(lexical, dense, options.dense_weight)
+    if options.full:
+        if options.section_weight > 0 or options.named_weight > 0:
+            sections, titles = _all_sections(indexes)
+            if options.section_weight > 0:
+                fused = fused + options.section_weight * section_scores(
+                    sections, lexical, dense, options.dense_weight
+                )
+            if options.named_weight > 0:
+                named = named_sections(
+                    segments, sections, titles, query, fused, options.named_from_top
+                )
+                if options.named_scaled:  # within a named section, relevance still ranks
+                    fused = fused * (1.0 + options.named_weight * named)
+                else:
+                    fused = fused + options.named_weight * named
+        if options.answer_type_weight > 0:
+            fused = fused + options.answer_type_weight * answer_type_scores(query, segments)
+        if options.heading_weight > 0:
+            fused = fused + options.heading_weight * np.concatenate(
+                [_heading_scores(store, ix, q, stats["index"]["early"]) for ix in indexes]
+            )
+        if options.continuation > 0:
+            leans = np.concatenate([ix.static("leans") for ix in indexes])
+            fused = carry_to_continuations(fused, segments, options.continuation, leans)
+        same_block = np.concatenate([ix.static("same_block_prev") for ix in indexes])
+        fused = fusion.neighbour_boost(fused, same_block, options.neighbour_weight)
+    return Scored(segments, names, fused, relevance, vectors)
+
+
+_WORDS = re.compile(r"\w[\w'-]*")
+# Words that carry no topic in a question typed in any case ("who played guitar on my
+# guitar gently weeps"): question words, auxiliaries, pronouns, articles, prepositions.
+STOPWORDS = frozenset(
+    """a about after all also an and any are as at be been before being between both but
+    by can could did do does doing during each for from had has have having he her here
+    hers him his how i if in into is it its just me more most my no nor not of off on once
+    only or other our out over own same she should so some such than that the their them
+    then there these they this those through to too under until up very was we were what
+    when where which while who whom whose why will with would you your""".split()
+)
+
+
+_ASKS_WHEN = re.compile(
+    r"\b(?:when|what (?:year|date|decade|century)|which year|date of|born|died|founded)\b",
+    re.IGNORECASE,
+)
+_ASKS_NUMBER = re.compile(
+    r"\b(?:how (?:many|much|long|old|tall|high|far|big|large)|population|number of|"
+    r"percentage|capacity)\b",
+    re.IGNORECASE,
+)
+_DATE = re.compile(
+    r"\b(?:1[0-9]{3}|20[0-9]{2})\b|\b(?:January|February|March|April|May|June|July|August|"
+    r"September|October|November|December)\b"
+)
+_NUMBER = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|hundred|"
+    r"thousand|million|billion|dozen|forty|fifty)\b",
+    re.IGNORECASE,
+)
+
+
+def answer_type_scores(query: str, segments: Sequence[SegmentRow]) -> np.ndarray:
+    """1 for sentences holding what the question asks for (a date for "when", a number
+    for "how many"), 0 otherwise or when the question asks for neither."""
+    if _ASKS_WHEN.search(query):
+        pattern = _DATE
+    elif _ASKS_NUMBER.search(query):
+        pattern = _NUMBER
+    else:
+        return np.zeros(len(segments))
+    return np.array([pattern.search(s.text) is not None for s in segments], dtype=np.float64)
+
+
+def content_words(query: str) -> str:
+    """The query without stopwords (empty when nothing else is left)."""
+    words = [w for w in _WORDS.findall(query) if w.lower() not in STOPWORDS]
+    return " ".join(words)
+
+
+def _section_ids(segments: Sequence[SegmentRow]) -> np.ndarray:
+    """A section number per sentence: a new one at each heading change (or, without
+    headings, at each paragraph), never spanning documents."""
+    out = np.zeros(len(segments), dtype=np.int64)
+    current = 0
+    for i in range(1, len(segments)):
+        a, b = segments[i - 1], segments[i]
+        key_a = a.heading if a.heading is not None else a.paragraph
+        key_b = b.heading if b.heading is not None else b.paragraph
+        if a.doc_id != b.doc_id or key_a != key_b:
+            current += 1
+        out[i] = current
+    return out
+
+
+_NUMBERING = re.compile(r"^(?:(?:chapter|section|part)\s+)?[\dIVX]+(?:\.\d+)*\.?\s+", re.IGNORECASE)
+_PAREN = re.compile(r"\s*\([^)]*\)")
+
+
+def _section_titles(segments: Sequence[SegmentRow], sections: np.ndarray) -> list[str]:
+    """Each section's heading as a phrase to look for ("3.2 Ed Wood (film)" -> "ed wood"),
+    "" where there is none or it is too short to mean anything."""
+    titles = [""] * (int(sections.max()) + 1 if len(sections) else 0)
+    for seg, k in zip(segments, sections.tolist(), strict=True):
+        if seg.heading and not titles[k]:
+            title = _PAREN.sub("", _NUMBERING.sub("", seg.heading)).strip().lower()
+            titles[k] = title if len(title) >= 4 else ""
+    return titles
+
+
+def section_scores(
+    sections: np.ndarray, lexical: np.ndarray, dense: np.ndarray, dense_weight: float
+) -> np.ndarray:
+    """Each sentence's section score: its section's best dense match and summed BM25,
+    min-max fused like sentences are."""
+    if not len(sections):
+        return np.zeros(0)
+    count = int(sections.max()) + 1
+    lex = np.bincount(sections, weights=lexical, minlength=count)
+    best = np.full(count, -1.0)
+    np.maximum.at(best, sections, dense)
+    return fusion.weighted_minmax(lex, best, dense_weight)[sections]
+
+
+def _all_sections(indexes: Sequence[DocIndex]) -> tuple[np.ndarray, list[str]]:
+    """Section numbers over several documents (offset per document) and their titles."""
+    parts, titles = [], []
+    for ix in indexes:
+        parts.append(ix.static("sections") + len(titles))
+        titles.extend(ix.static("section_titles"))
+    return (np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)), titles
+
+
+def named_sections(
+    segments: Sequence[SegmentRow],
+    sections: np.ndarray,
+    titles: Sequence[str],
+    query: str,
+    scores: np.ndarray,
+    top: int,
+) -> np.ndarray:
+    """1 for sentences of a section whose heading the question names, or one of the `top`
+    best sentences outside it names; else 0."""
+    padded = [f" {_NORMALISE.sub(' ', t).strip()} " for t in titles]
+    best = np.argsort(-scores, kind="stable")[:top].tolist()
+    texts = [" " + _NORMALISE.sub(" ", query.lower()) + " "]
+    sources = [-1]
+    for i in best:
+        texts.append(" " + _NORMALISE.sub(" ", segments[i].text.lower()) + " ")
+        sources.append(int(sections[i]))
+    named = np.zeros(len(titles))
+    for k, title in enumerate(padded):
+        if title.strip() and any(
+            title in text and src != k for text, src in zip(texts, sources, strict=True)
+        ):
+            named[k] = 1.0
+    return named[sections] if len(titles) else np.zeros(len(sections))
+
+
+def blind_scores(segments: Sequence[SegmentRow]) -> np.ndarray:
+    """A question-blind baseline: the share of a sentence's words that carry facts (a
+    digit, or a capitalised word that is rare in the document). It is what a selector can
+    get without the question: on text where only facts hold digits and names, a lot."""
+    words = [_WORDS.findall(s.text) for s in segments]
+    counts: dict[str, int] = {}
+    for ws in words:
+        for w in ws:
+            counts[w] = counts.get(w, 0) + 1
+    out = np.zeros(len(segments))
+    for i, ws in enumerate(words):
+        facts = sum(
+            1
+            for k, w in enumerate(ws)
+            if any(c.isdigit() for c in w) or (k > 0 and w[0].isupper() and counts[w] <= 3)
+        )
+        out[i] = facts / max(len(ws), 1) ** 0.5
+    return out
+
+
+def leans_back(segments: Sequence[SegmentRow]) -> np.ndarray:
+    """True where a sentence opens with a pronoun or connective and follows its antecedent
+    in the same paragraph."""
+    prev = _same_block_prev(segments)
+    return np.array(
+        [bool(prev[i]) and _LEANS_BACK.match(s.text) is not None for i, s in enumerate(segments)],
+        dtype=bool,
+    )
+
+
+def carry_to_continuations(
+    scores: np.ndarray,
+    segments: Sequence[SegmentRow],
+    share: float,
+    leans: np.ndarray | None = None,
+) -> np.ndarray:
+    """Give each leaning sentence at least `share` of its predecessor's score."""
+    out = scores.astype(np.float64, copy=True)
+    flags = leans if leans is not None else leans_back(segments)
+    for i in np.flatnonzero(flags).tolist():
+        out[i] = max(out[i], share * out[i - 1])  # in order, so chains carry on
+    return out
+
+
+def _heading_scores(
+    store: Store, index: DocIndex, q: np.ndarray, early: bool = False
+) -> np.ndarray:
+    """Cosine of each sentence's section heading with the question (0 where none). On the
+    early path only headings already embedded count: a book has a thousand headings,
+    whose embedding is indexing work (engines/select/indexing.py), not the question's."""
+    titles, where = index.static("headings")
+    if not titles:
+        return np.zeros(len(index.segments))
+    if early and "heading_vectors" not in index._static:
+        found = store.get_embeddings([text_hash(t) for t in titles], MODEL_ID)
+        vectors = np.stack([found.get(text_hash(t), np.zeros(DIM, np.float32)) for t in titles])
+    else:
+        if "heading_vectors" not in index._static:
+            index._static["heading_vectors"] = embed_cached(store, titles)
+        vectors = index._static["heading_vectors"]
+    sims = np.append(np.clip(vectors @ q, 0, None), 0.0)
+    return sims[where]  # where == -1 picks the appended 0
+
+
+# -- filling the budget ------------------------------------------------------------------
+
+
+class _Filler:
+    """Greedy fill by score with conservative token estimates, then an exact check."""
+
+    def __init__(
+        self,
+        scored: Scored,
+        budget: int,
+        count: TokenCounter,
+        options: SelectorOptions,
+        multi_doc: bool,
+    ) -> None:
+        self.s = scored
+        self.budget = budget
+        self.compact = budget < options.compact_below
+        self.count = count
+        self.options = options
+        self.multi_doc = multi_doc
+        self.exact_cl100k = count is cl100k_tokens
+        self._cost: dict[int, int] = {}
+        self.chosen: dict[int, float] = {}  # index -> rank score
+        self.used = 0
+        self.seen_text: set[str] = set()
+        self.kept = np.zeros((0, 0), dtype=np.float32)  # vectors of the picks, for dedup
+        self.n_kept = 0
+        self.gap_cost = count(f"\n{GAP}\n")
+        self._marker_cost: dict[tuple[int, int | None], int] = {}
+
+    def marker_cost(self, i: int) -> int:
+        """Tokens of the page marker that would open a block at sentence i."""
+        seg = self.s.segments[i]
+        key = (seg.doc_id, seg.page)
+        if key not in self._marker_cost:
+            piece = Piece(seg, seg.text, self.s.doc_names[i])
+            self._marker_cost[key] = self.count(_marker(piece, self.multi_doc))
+        return self._marker_cost[key]
+
+    def cost(self, i: int) -> int:
+        if i not in self._cost:
+            seg = self.s.segments[i]
+            self._cost[i] = seg.tokens if self.exact_cl100k else self.count(seg.text)
+        return self._cost[i]
+
+    def added_cost(self, i: int) -> int:
+        """An upper bound of what sentence i adds to the rendered text (the exact count
+        comes in finish()): its tokens and a joiner, plus a gap line and a page marker when
+        it opens a new block. BPE merges across the joins only make the real count lower."""
+        joined = (i - 1) in self.chosen or (i + 1) in self.chosen
+        if joined:
+            return self.cost(i) + 1
+        if not self.chosen:
+            return self.cost(i) + 1 + self.marker_cost(i)
+        if self.compact:  # either a "[...]" line or a new page marker, not both
+            return self.cost(i) + 1 + max(self.gap_cost, 1 + self.marker_cost(i))
+        return self.cost(i) + 1 + self.gap_cost + self.marker_cost(i)
+
+    def is_duplicate(self, i: int) -> bool:
+        key = _NORMALISE.sub(" ", self.s.segments[i].text.lower()).strip()
+        if key in self.seen_text:
+            return True
+        if self.s.vectors is not None and self.n_kept and self.options.dedup_cosine < 1:
+            sims = self.kept[: self.n_kept] @ self.s.vectors[i]
+            if float(sims.max()) > self.options.dedup_cosine:
+                return True
+        return False
+
+    def take(self, i: int, rank_score: float) -> None:
+        self.used += self.added_cost(i)
+        self.chosen[i] = rank_score
+        self.seen_text.add(_NORMALISE.sub(" ", self.s.segments[i].text.lower()).strip())
+        if self.s.vectors is not None:
+            if self.n_kept == len(self.kept):  # grow by doubling: no copy per pick
+                grown = np.zeros(
+                    (max(16, 2 * len(self.kept)), self.s.vectors.shape[1]),
+                    dtype=self.s.vectors.dtype,
+                )
+                if self.n_kept:
+                    grown[: self.n_kept] = self.kept[: self.n_kept]
+                self.kept = grown
+            self.kept[self.n_kept] = self.s.vectors[i]
+            self.n_kept += 1
+
+    def fill(self) -> None:
+        full = self.options.full
+        rank = self.s.score
+        if full and self.compact and self.options.short_bias > 0:
+            costs = np.array([self.cost(i) for i in range(len(rank))], dtype=np.float64)
+            rank = np.clip(rank, 0, None) / np.maximum(costs, 1) ** self.options.short_bias
+        order = np.argsort(-rank, kind="stable")
+        floor = self.options.adaptive_floor
+        for i in order.tolist():
+            if self.budget - self.used < 2:
+                break
+            if i in self.chosen:
+                continue
+            if (
+                full
+                and self.options.relative_cutoff > 0
+                and self.used >= floor
+                and self.s.relevance[i] < self.options.relative_cutoff
+            ):
+                break
+            if self.used + self.added_cost(i) > self.budget:
+                continue
+            if full and self.is_duplicate(i):
+                continue
+            score_i = float(self.s.score[i])
+            self.take(i, score_i)
+            if full and self.options.leaning_predecessor:
+                self._add_predecessor(i, score_i)
+
+    def _add_predecessor(self, i: int, score_i: float) -> None:
+        segs = self.s.segments
+        while i > 0 and _LEANS_BACK.match(segs[i].text):
+            prev = i - 1
+            if prev in self.chosen or segs[prev].doc_id != segs[i].doc_id:
+                return
+            if self.used + self.added_cost(prev) > self.budget:
+                return
+            # Ranked just below the sentence that needs it, so trimming drops it first.
+            self.take(prev, score_i - 1e-6)
+            i = prev
+
+    def pieces(self) -> list[Piece]:
+        return [
+            Piece(self.s.segments[i], self.s.segments[i].text, self.s.doc_names[i], score)
+            for i, score in sorted(self.chosen.items())
+        ]
+
+    def skip(self, i: int) -> bool:
+        """Whether the full selector passes over sentence i (adaptive stop, duplicate)."""
+        if not self.options.full:
+            return False
+        cutoff = self.options.relative_cutoff
+        stopped = cutoff > 0 and self.used >= self.options.adaptive_floor
+        if stopped and self.s.relevance[i] < cutoff:
+            return True
+        return self.is_duplicate(i)
+
+    def render(self) -> tuple[list[Piece], str, int, list[Span]]:
+        pieces = self.pieces()
+        text, spans = render(pieces, self.multi_doc, self.compact)
+        return pieces, text, self.count(text), spans
+
+    def finish(self) -> tuple[list[Piece], str, int, list[Span]]:
+        """Render, and drop the lowest-ranked pieces while the exact count is over budget;
+        then spend what the conservative estimates left on the next-best sentences."""
+        while True:
+            result = self.render()
+            if result[2] <= self.budget or not self.chosen:
+                break
+            worst = min(self.chosen, key=self.chosen.__getitem__)
+            del self.chosen[worst]
+        return self.top_up(result)
+
+    def top_up(
+        self, result: tuple[list[Piece], str, int, list[Span]]
+    ) -> tuple[list[Piece], str, int, list[Span]]:
+        tries = self.options.top_up_tries
+        for i in np.argsort(-self.s.score, kind="stable").tolist():
+            left = self.budget - result[2]
+            if tries <= 0 or left < 2:
+                break
+            if i in self.chosen or self.cost(i) + 1 > left or self.skip(i):
+                continue
+            tries -= 1
+            self.chosen[i] = float(self.s.score[i])
+            attempt = self.render()
+            if attempt[2] <= self.budget:
+                del self.chosen[i]
+                self.take(i, float(self.s.score[i]))  # records it for dedup as well
+                result = attempt
+            else:
+                del self.chosen[i]
+        return result
+
+
+def select(
+    store: Store,
+    doc_ids: Sequence[int],
+    query: str,
+    budget: int,
+    count_tokens: TokenCounter = cl100k_tokens,
+    *,
+    options: SelectorOptions | None = None,
+) -> Selection:
+    """The sentences of `doc_ids` that best answer `query`, within `budget` tokens.
+
+    `count_tokens` is the target tokenizer (cl100k_base by default; a llama.cpp model's
+    own when feeding it). The rendered Selection.text never exceeds the budget in it.
+    """
+    options = options or SelectorOptions()
+    if budget <= 0:
+        raise CtxchatError("the token budget must be a positive number")
+    if not query.strip():
+        raise CtxchatError("the question is empty")
+    started = time.perf_counter()
+    stats: dict[str, Any] = {}
+    indexes = load_documents(store, doc_ids)
+    scored = score(store, indexes, query, options, stats)
+    filler = _Filler(scored, budget, count_tokens, options, multi_doc=len(indexes) > 1)
+    filler.fill()
+    pieces, text, tokens, spans = filler.finish()
+    stats["candidates"] = len(scored.segments)
+    stats["selected"] = len(pieces)
+    stats["select_s"] = round(time.perf_counter() - started, 4)
+    return Selection(pieces, text, tokens, spans, stats)

@@ -1,0 +1,158 @@
+"""The ask flow end to end with the bundled SmolLM2 model: streamed answer, cancel,
+follow-ups, saved chats reopened, and the compressed prompt copied or saved."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from ctxchat.app.tui.screens.chats import ChatsScreen
+from ctxchat.app.tui.widgets.chat import Answer, Notice, Question
+from ctxchat.app.tui.widgets.context import ContextPanel
+from ctxchat.app.tui.widgets.prompt import PromptInput
+from ctxchat.engines.store.db import Store
+from ctxchat.engines.tokens import count_tokens
+from devkit.docgen import long_pdf
+from devkit.tui_helpers import SIZE, TEST_CONFIG, make_app, paste, settle
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
+
+
+@pytest.fixture
+def report(tmp_path: Path) -> tuple[Path, str, str]:
+    """A 6-page PDF with a planted fact: (path, question, answer)."""
+    path = tmp_path / "depot report.pdf"
+    _, facts = long_pdf(path, n_pages=6, seed=11)
+    return path, facts[0].question, facts[0].answer
+
+
+async def ask(app, pilot, question: str) -> None:
+    prompt = app.query_one(PromptInput)
+    prompt.value = question
+    prompt.focus()
+    await pilot.press("enter")
+    await settle(app, pilot)
+
+
+def answer_texts(app) -> list[str]:
+    return [a.source for a in app.query(Answer)]
+
+
+async def test_ask_streams_an_answer_and_saves_the_chat(report) -> None:
+    path, question, _ = report
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await paste(app, pilot, f"'{path}'")
+        await ask(app, pilot, question)
+        answers = answer_texts(app)
+        assert len(answers) == 1 and answers[0].strip(), app.notices
+        assert [q.content for q in app.query(Question)] == [question]
+        # The context panel shows what was sent, with its page markers.
+        panel = app.query_one(ContextPanel)
+        assert panel.plain_text and "[p." in panel.plain_text
+        assert "Context sent" in str(app.query_one("#context-title").render())
+        status = app.status_info.render_line()
+        assert "tokens" in status and "->" in status and "KV q8_0" in status
+        assert app.status_info.original_tokens > app.status_info.compressed_tokens
+        assert app.status_info.state == "ready"
+        # Saved in the store: one chat, the question and the streamed answer.
+        store = Store()
+        chats = store.chats()
+        assert len(chats) == 1
+        messages = store.messages(chats[0]["id"])
+        assert [m["role"] for m in messages] == ["user", "assistant"]
+        assert messages[1]["content"] == "".join(app._answer_text)
+        assert messages[1]["context"] == panel.plain_text
+        assert messages[1]["stats"]["kv_type"] == "q8_0"
+
+        # A follow-up keeps the conversation: the session sends the first turn as history.
+        await ask(app, pilot, "Which page says so?")
+        assert len(answer_texts(app)) == 2
+        assert len(app.session.turns) == 2
+        assert [m["role"] for m in store.messages(chats[0]["id"])] == ["user", "assistant"] * 2
+
+
+async def test_escape_cancels_a_streaming_answer(report) -> None:
+    path, question, _ = report
+    app = make_app(TEST_CONFIG.with_changes(max_tokens=400))
+    async with app.run_test(size=SIZE) as pilot:
+        await paste(app, pilot, str(path))
+        prompt = app.query_one(PromptInput)
+        prompt.value = "Write a long essay about every depot in the report."
+        await pilot.press("enter")
+        for _ in range(600):  # until the first tokens arrive
+            await asyncio.sleep(0.05)
+            if len(app._answer_text) >= 3:
+                break
+        assert app._answer_text, "no token arrived"
+        await pilot.press("escape")
+        await settle(app, pilot)
+        notices = [str(n.render()) for n in app.query(Notice)]
+        assert any("cancelled" in n for n in notices)
+        assert app.status_info.state == "cancelled"
+        assert len(app._answer_text) < 400
+        # Keys still work and the app can ask again after a cancel.
+        assert app.is_running and app.focused is prompt
+
+
+async def test_copy_and_save_the_compressed_prompt(report) -> None:
+    path, question, _ = report
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await paste(app, pilot, str(path))
+        app.query_one(PromptInput).value = question
+        await pilot.press("ctrl+y")
+        await settle(app, pilot)
+        copied = app.clipboard  # what Textual sent as OSC 52
+        assert copied.rstrip().endswith(f"Question: {question}")
+        assert "[p." in copied and app.session.last_compressed.text.strip() in copied
+        tokens = count_tokens(copied)
+        assert any(f"Copied the prompt: {tokens:,} tokens" in n for n in app.notices)
+        assert "OSC 52" in app.last_copy.methods
+
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert app.last_export is not None
+        assert app.last_export.read_text(encoding="utf-8") == copied
+
+
+async def test_saved_chat_reopens(report) -> None:
+    path, question, _ = report
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await paste(app, pilot, str(path))
+        await ask(app, pilot, question)
+        first_answer = answer_texts(app)[0]
+        await pilot.press("ctrl+n")
+        await settle(app, pilot)
+        assert not app.query(Answer)
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert isinstance(app.screen, ChatsScreen)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert [q.content for q in app.query(Question)] == [question]
+        assert answer_texts(app) == [first_answer]
+        assert app.session.chat_id is not None and len(app.session.turns) == 1
+
+
+async def test_typing_after_the_library_asks_the_question(report) -> None:
+    """Space on a document, Tab, type, Enter: the question is asked about that document."""
+    from ctxchat.engines.ingest.library import add_path
+
+    path, question, _ = report
+    doc_id = add_path(Store(), path).document.id  # `ctxchat add`, then the app is opened
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+l", "space", "space")  # off, then on again
+        await pilot.pause()
+        assert app.session.used == {doc_id}
+        await pilot.press("tab", *question, "enter")
+        await settle(app, pilot)
+        assert [q.content for q in app.query(Question)] == [question]
+        answers = answer_texts(app)
+        assert len(answers) == 1 and answers[0].strip(), app.notices
+        assert app.session.last_compressed is not None
+        assert app.query_one(PromptInput).value == ""

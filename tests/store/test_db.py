@@ -1,0 +1,143 @@
+"""The SQLite library: schema, atomic ingest, dedup by hash, FTS, caches, two processes."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+
+import numpy as np
+import pytest
+
+from ctxchat.engines.store.db import MIGRATIONS, NewSegment, Store, fts_query
+
+
+def _segs(n: int, page_every: int = 3):
+    for i in range(n):
+        yield NewSegment(
+            page=i // page_every + 1,
+            paragraph=i // 2,
+            text=f"Sentence {i} about {'alpha' if i % 2 else 'beta'} topics.",
+            tokens=6,
+            hash=f"h{i}",
+        )
+
+
+def test_schema_version_and_wal(ctxchat_home):
+    with Store() as store:
+        assert store.path.parent == ctxchat_home
+        assert store.schema_version == len(MIGRATIONS)
+        mode = store.conn.execute("PRAGMA journal_mode").fetchone()[0]
+        assert mode == "wal"
+
+
+def test_add_document_dedups_by_hash():
+    with Store() as store:
+        row, created = store.add_document(
+            sha256="abc123", name="a.pdf", path="/x/a.pdf", kind="pdf", size=10, segments=_segs(7)
+        )
+        assert created and row.segments == 7 and row.pages == 3 and row.tokens == 42
+        again, created2 = store.add_document(
+            sha256="abc123", name="b.pdf", path="/x/b.pdf", kind="pdf", size=10, segments=_segs(3)
+        )
+        assert not created2 and again.id == row.id
+        assert len(store.documents()) == 1
+        assert [s.ord for s in store.segments(row.id)] == list(range(7))
+        assert [s.ord for s in store.iter_segments(row.id, batch=2)] == list(range(7))
+
+
+def test_failed_ingest_leaves_library_unchanged():
+    def exploding():
+        yield from _segs(3)
+        raise RuntimeError("disk on fire")
+
+    with Store() as store:
+        with pytest.raises(RuntimeError):
+            store.add_document(
+                sha256="bad",
+                name="bad.pdf",
+                path="/bad.pdf",
+                kind="pdf",
+                size=1,
+                segments=exploding(),
+                batch=1,
+            )
+        assert store.documents() == []
+        assert store.conn.execute("SELECT count(*) FROM segments").fetchone()[0] == 0
+        # The library still works afterwards.
+        row, created = store.add_document(
+            sha256="good", name="g.pdf", path="/g.pdf", kind="pdf", size=1, segments=_segs(2)
+        )
+        assert created and row.segments == 2
+
+
+def test_bm25_ranks_matching_segments_and_remove_cleans_fts():
+    with Store() as store:
+        row, _ = store.add_document(
+            sha256="d1", name="d", path="/d", kind="txt", size=1, segments=_segs(6)
+        )
+        scores = store.bm25([row.id], "Which alpha?")
+        texts = {s.id: s.text for s in store.segments(row.id)}
+        assert len(scores) == 3 and all("alpha" in texts[i] for i in scores)
+        assert store.remove_document(row.id)
+        assert store.bm25([row.id], "alpha") == {}
+        assert store.conn.execute("SELECT count(*) FROM segments").fetchone()[0] == 0
+
+
+def test_fts_query_is_safe_for_punctuation():
+    assert fts_query('what is "AND" (x) NEAR -y?') == '"what" OR "is" OR "and" OR "near"'
+    assert fts_query("?!") == ""
+
+
+def test_embedding_and_keep_prob_caches_roundtrip():
+    with Store() as store:
+        vec = np.arange(4, dtype=np.float32)
+        store.put_embeddings("m", {"h1": vec})
+        got = store.get_embeddings(["h1", "h2"], "m")
+        assert list(got) == ["h1"] and np.array_equal(got["h1"], vec)
+        store.put_keep_probs("c", "opt", {"h1": b"\x01\x02"})
+        assert store.get_keep_probs(["h1"], "c", "opt") == {"h1": b"\x01\x02"}
+        assert store.get_keep_probs(["h1"], "c", "other") == {}
+
+
+def test_chats_and_messages():
+    with Store() as store:
+        chat = store.new_chat("About d", [1], model="smollm2")
+        store.add_message(chat, "user", "hi")
+        store.add_message(chat, "assistant", "hello", stats={"ttft": 0.1})
+        msgs = store.messages(chat)
+        assert [m["role"] for m in msgs] == ["user", "assistant"]
+        assert msgs[1]["stats"] == {"ttft": 0.1}
+        assert store.chats()[0]["title"] == "About d"
+
+
+def test_newer_schema_is_refused(ctxchat_home):
+    Store().close()
+    conn = sqlite3.connect(ctxchat_home / "library.db")
+    conn.execute("PRAGMA user_version=99")
+    conn.close()
+    from ctxchat.engines.errors import StoreError
+
+    with pytest.raises(StoreError, match="newer"):
+        Store()
+
+
+def _writer(path: str, start: int) -> None:
+    with Store(path) as store:
+        for i in range(start, start + 5):
+            store.add_document(
+                sha256=f"p{i}", name=f"n{i}", path="/p", kind="txt", size=1, segments=_segs(20)
+            )
+
+
+def test_two_processes_write_at_once(tmp_path):
+    db = str(tmp_path / "shared.db")
+    Store(db).close()
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_writer, args=(db, k * 100)) for k in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0, 0]
+    with Store(db) as store:
+        assert len(store.documents()) == 10
