@@ -692,7 +692,10 @@ def named_sections(
     named = np.zeros(len(titles))
     for k, title in enumerate(padded):
         if title.strip() and any(
-            title in text and src != k for text, src in zip(texts, sources, strict=True)
+            # a sentence under a heading of the same title (the same table in another
+            # section) names its own topic, not a bridge to another passage
+            title in text and src != k and (src < 0 or padded[src] != title)
+            for text, src in zip(texts, sources, strict=True)
         ):
             named[k] = 1.0
     return named[sections] if len(titles) else np.zeros(len(sections))
