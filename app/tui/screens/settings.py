@@ -136,7 +136,8 @@ class SettingsScreen(ModalScreen[Config | None]):
         else:
             fields["chat_model"] = rest  # "" = the bundled model
         for name, value in fields.items():
-            self.query_one(f"#set-{name}", Input).value = value
+            # A server's model name is drawn by the Input: shown escaped, like its label.
+            self.query_one(f"#set-{name}", Input).value = terminal_safe(value)
 
     def read_config(self) -> Config:
         """The config the form describes; ConfigError names a bad field."""

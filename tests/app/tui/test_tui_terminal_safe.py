@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from textual.app import App
 from textual.geometry import Region
-from textual.widgets import Markdown
+from textual.widgets import Markdown, Select
 
 from ctxchat.app.config import Config
 from ctxchat.app.tui.screens.chats import ChatsScreen
@@ -72,8 +72,9 @@ async def test_documents_names_answers_and_chats_are_drawn_escaped(tmp_path: Pat
         await paste(app, pilot, f"'{pdf}'")
         assert len(table_names(app)) == 2, app.notices
         prompt = app.query_one(PromptInput)
-        prompt.value = f"How many crates{HOSTILE}?"
         prompt.focus()
+        await paste(app, pilot, f"How many crates{HOSTILE}?")  # pasted text, not a path
+        assert_no_controls(app)
         await pilot.press("enter")
         await settle(app, pilot)
         # The model's answer enters like a streamed one, with the controls in it.
@@ -106,3 +107,10 @@ async def test_server_model_names_are_drawn_escaped(monkeypatch: pytest.MonkeyPa
             await pilot.press("enter")
             await pilot.pause()
             assert "llama\\x1b" in assert_no_controls(app)
+            # Picking it fills the server model field.
+            await pilot.press("escape")  # the list closes; the screen stays
+            picker = app.screen.query_one("#pick-model", Select)
+            picker.value = next(v for _, v in picker._options if "llama" in str(v))
+            await pilot.pause()
+            assert "llama\\x1b" in str(app.screen.query_one("#set-server_model").value)
+            assert_no_controls(app)
