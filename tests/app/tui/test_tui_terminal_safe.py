@@ -23,7 +23,7 @@ from ctxchat.app.tui.widgets.prompt import PromptInput
 from devkit.tui_helpers import SIZE, make_app, paste, pdf_named, settle, table_names
 from tests.fake_servers import fake_openai_server
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
+pytestmark = pytest.mark.asyncio
 
 OSC52 = "\x1b]52;c;aGFja2Vk\x07"  # writes "hacked" to the clipboard
 CSI = "\x1b[2J\x1b[31m"  # clear the screen, go red
@@ -63,6 +63,7 @@ def hostile_txt(folder: Path) -> Path:
     return path
 
 
+@pytest.mark.slow  # the bundled model answers the question
 async def test_documents_names_answers_and_chats_are_drawn_escaped(tmp_path: Path) -> None:
     txt = hostile_txt(tmp_path)
     pdf = pdf_named(tmp_path, f"report{C1_CSI}{BIDI}.pdf", pages=2)
