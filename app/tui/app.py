@@ -59,6 +59,7 @@ from ctxchat.engines.errors import CtxchatError
 from ctxchat.engines.paths import data_dir
 from ctxchat.engines.results import Compressed
 from ctxchat.engines.store.db import Store
+from ctxchat.engines.terminal_text import terminal_safe
 from ctxchat.engines.tokens import count_tokens
 
 
@@ -159,7 +160,9 @@ class CtxchatApp(PanelActions, App[int]):
     def say(self, message: str, *, severity: str = "information", title: str = "") -> None:
         """Notify the user (and remember it: tests and the tmux drive read self.notices)."""
         self.notices.append(message)
-        self.notify(message, severity=severity, title=title)  # type: ignore[arg-type]
+        # File names, server replies and errors reach the terminal here: shown escaped.
+        safe, title = terminal_safe(message), terminal_safe(title)
+        self.notify(safe, severity=severity, title=title, markup=False)  # type: ignore[arg-type]
 
     def show_status(self, state: str | None = None) -> None:
         if state is not None:
@@ -515,7 +518,7 @@ class CtxchatApp(PanelActions, App[int]):
             lines.append(WEAK_MESSAGE)
         if not lines:
             return
-        notice = Notice("\n".join(lines), markup=False, classes="evidence")
+        notice = Notice("\n".join(lines), classes="evidence")
         if self._answer_widget is not None and self._answer_widget.parent is chat:
             await chat.mount(notice, before=self._answer_widget)
         else:

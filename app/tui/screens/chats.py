@@ -11,6 +11,8 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from ctxchat.engines.terminal_text import terminal_safe
+
 
 class ChatsScreen(ModalScreen[int | None]):
     BINDINGS = [Binding("escape", "dismiss_none", "Close")]
@@ -24,7 +26,10 @@ class ChatsScreen(ModalScreen[int | None]):
             yield Static("Saved chats (Enter opens, Esc closes)", classes="panel-title")
             if self.chats:
                 yield OptionList(
-                    *(Option(f"#{c['id']}  {c['title']}", id=str(c["id"])) for c in self.chats),
+                    *(
+                        Option(terminal_safe(f"#{c['id']}  {c['title']}"), id=str(c["id"]))
+                        for c in self.chats
+                    ),
                     id="chats-list",
                 )
             else:

@@ -18,6 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from ctxchat.app.config import DEVICES, KV_TYPES, PRECISIONS, Config, ConfigError
+from ctxchat.engines.terminal_text import terminal_safe
 
 # (field, label, hint) for the free-text settings, in screen order.
 TEXT_FIELDS = [
@@ -53,7 +54,7 @@ def local_model_options() -> list[tuple[str, str]]:
     with contextlib.suppress(ModelNotFoundError):  # no bundled model: offer the others
         options.append((f"{smollm_gguf().name} (bundled)", PICK_GGUF))
     for m in pulled_models():
-        options.append((f"{m.path.name} (pulled)", PICK_GGUF + str(m.path)))
+        options.append((terminal_safe(f"{m.path.name} (pulled)"), PICK_GGUF + str(m.path)))
     return options
 
 
@@ -62,7 +63,7 @@ def server_model_options() -> list[tuple[str, str]]:
     from ctxchat.engines.answer.servers import discover
 
     return [
-        (f"{model} ({server.name})", f"{PICK_SERVER}{server.url}\t{model}")
+        (terminal_safe(f"{model} ({server.name})"), f"{PICK_SERVER}{server.url}\t{model}")
         for server in discover()
         for model in server.models
     ]
@@ -135,7 +136,8 @@ class SettingsScreen(ModalScreen[Config | None]):
         else:
             fields["chat_model"] = rest  # "" = the bundled model
         for name, value in fields.items():
-            self.query_one(f"#set-{name}", Input).value = value
+            # A server's model name is drawn by the Input: shown escaped, like its label.
+            self.query_one(f"#set-{name}", Input).value = terminal_safe(value)
 
     def read_config(self) -> Config:
         """The config the form describes; ConfigError names a bad field."""
@@ -162,7 +164,7 @@ class SettingsScreen(ModalScreen[Config | None]):
         try:
             config = self.read_config()
         except ConfigError as exc:
-            self.query_one("#settings-error", Static).update(str(exc))
+            self.query_one("#settings-error", Static).update(terminal_safe(str(exc)))
             return
         self.dismiss(config)
 

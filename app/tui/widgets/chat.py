@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from rich.markup import escape
 from textual import on
+from textual.await_complete import AwaitComplete
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Markdown, Static
 
 from ctxchat.app.tui.citations import citation_parser, cited_pages, page_of_href
+from ctxchat.engines.terminal_text import terminal_safe
 
 
 class CitationChosen(Message):
@@ -24,7 +26,14 @@ class CitationChosen(Message):
         self.page = page
 
 
-class Question(Static):
+class PlainLine(Static):
+    """Text shown as it is: no markup, terminal controls escaped (engines/terminal_text.py)."""
+
+    def __init__(self, text: str, *, classes: str | None = None) -> None:
+        super().__init__(terminal_safe(text), markup=False, classes=classes)
+
+
+class Question(PlainLine):
     """What the user asked."""
 
 
@@ -34,8 +43,16 @@ class Answer(Markdown):
     def __init__(self, markdown: str | None = None) -> None:
         super().__init__(markdown, parser_factory=citation_parser, open_links=False)
 
+    # Every answer (streamed, reopened or whole) enters through these two: the model's text
+    # could carry terminal controls, shown escaped (engines/terminal_text.py).
+    def update(self, markdown: str) -> AwaitComplete:
+        return super().update(terminal_safe(markdown))
 
-class Notice(Static):
+    def append(self, markdown: str) -> AwaitComplete:
+        return super().append(terminal_safe(markdown))
+
+
+class Notice(PlainLine):
     """A line from ctxchat itself inside the chat (cancelled, no documents...)."""
 
 
@@ -51,7 +68,7 @@ def welcome_text(model: str) -> str:
         "[b]2  [/b]Type a question and press Enter; answers cite pages like "
         "[u]\\[p. 3][/u].\n"
         "[b]3  [/b]Ctrl+Y copies the compressed prompt for any other chat.\n"
-        f"[dim]Answers come from {escape(model)}.[/dim]"
+        f"[dim]Answers come from {escape(terminal_safe(model))}.[/dim]"
     )
 
 
@@ -82,7 +99,7 @@ class ChatView(VerticalScroll):
 
     async def add_question(self, text: str) -> Question:
         await self.query(Welcome).remove()
-        widget = Question(text, markup=False)
+        widget = Question(text)
         await self.mount(widget)
         return widget
 
@@ -92,7 +109,7 @@ class ChatView(VerticalScroll):
         return widget
 
     async def add_notice(self, text: str) -> Notice:
-        widget = Notice(text, markup=False)
+        widget = Notice(text)
         await self.mount(widget)
         return widget
 

@@ -19,6 +19,7 @@ from textual.widgets import Static
 
 from ctxchat.app.tui.dropped import ContextPiece
 from ctxchat.app.tui.widgets.overlay import is_overlay
+from ctxchat.engines.terminal_text import terminal_safe
 
 DROPPED_STYLE = "dim strike"
 # The space after a dropped word: dim but not struck, so the strike stops at the word.
@@ -62,8 +63,8 @@ def render_words(text: Text, piece: ContextPiece, *, show_dropped: bool) -> None
         if wrote:
             # Hidden dropped words leave one space, not none ("time." keeps its stop).
             gap = piece.gap(index) if show_dropped else (piece.gap(index) or " ")
-            text.append(gap, style=gap_style)
-        text.append(word, style="" if kept else DROPPED_STYLE)
+            text.append(terminal_safe(gap), style=gap_style)
+        text.append(terminal_safe(word), style="" if kept else DROPPED_STYLE)
         gap_style = "" if kept else DROPPED_GAP_STYLE
         wrote = True
 
@@ -71,7 +72,7 @@ def render_words(text: Text, piece: ContextPiece, *, show_dropped: bool) -> None
 def render_group(group: ExcerptGroup, *, show_dropped: bool) -> Text:
     text = Text()
     if group.label:
-        text.append(f"[{group.label}]\n", style="bold cyan")
+        text.append(f"[{terminal_safe(group.label)}]\n", style="bold cyan")
     for n, piece in enumerate(group.pieces):
         if n:
             text.append(" ")
@@ -136,7 +137,7 @@ class ContextPanel(Vertical):
         self.pieces = list(pieces)
         self.plain_text = plain_text
         self.cited_page = None
-        self.query_one("#context-title", Static).update(title)
+        self.query_one("#context-title", Static).update(terminal_safe(title))
         self._refresh_body()
 
     def toggle_dropped(self) -> bool:
@@ -158,7 +159,9 @@ class ContextPanel(Vertical):
                 for g in group_pieces(self.pieces)
             ]
         elif self.plain_text:
-            excerpts = [Excerpt(Text(t), p) for p, t in split_plain_context(self.plain_text)]
+            excerpts = [
+                Excerpt(Text(terminal_safe(t)), p) for p, t in split_plain_context(self.plain_text)
+            ]
         else:
             excerpts = []
         for excerpt in excerpts:  # the first excerpt of a cited page stays marked

@@ -14,6 +14,7 @@ from textual.widgets.data_table import CellDoesNotExist
 
 from ctxchat.app.tui.widgets.overlay import is_overlay
 from ctxchat.engines.store.db import DocumentRow
+from ctxchat.engines.terminal_text import terminal_safe
 
 USED = "●"
 UNUSED = "○"
@@ -37,7 +38,7 @@ class IngestProgress(Vertical):
         self.file_name = name
 
     def compose(self) -> ComposeResult:
-        yield Label(f"Adding {self.file_name}", classes="ingest-name")
+        yield Label(f"Adding {terminal_safe(self.file_name)}", classes="ingest-name", markup=False)
         yield ProgressBar(total=None, show_eta=False)
 
     def advance_to(self, done: int, total: int | None) -> None:
@@ -88,10 +89,10 @@ class LibraryTable(DataTable):
             mark = USED if doc.id in used else UNUSED
             self.add_row(
                 mark,
-                doc.name,
+                terminal_safe(doc.name),
                 str(doc.pages or "-"),
                 human_size(doc.bytes),
-                statuses.get(doc.id, "ready"),
+                terminal_safe(statuses.get(doc.id, "ready")),
                 key=str(doc.id),
             )
         if self.row_count:
@@ -100,7 +101,7 @@ class LibraryTable(DataTable):
     def set_status(self, doc_id: int, status: str) -> None:
         """Update one row's status cell (indexing progress) without redrawing the table."""
         with suppress(CellDoesNotExist):  # the row is not shown (yet, or any more)
-            self.update_cell(str(doc_id), "status", status, update_width=True)
+            self.update_cell(str(doc_id), "status", terminal_safe(status), update_width=True)
 
     def _current_doc_id(self) -> int | None:
         if not self.row_count:

@@ -9,6 +9,7 @@ from textual.message import Message
 from textual.widgets import Input
 
 from ctxchat.app.tui.paste import parse_paste
+from ctxchat.engines.terminal_text import terminal_safe
 
 
 class FilesDropped(Message):
@@ -35,6 +36,7 @@ class PromptInput(Input):
             return
         # Plain text: a one-line box, so lines become spaces rather than being dropped.
         text = " ".join(line.strip() for line in event.text.splitlines() if line.strip())
+        text = terminal_safe(text)  # pasted controls would be drawn raw by the Input
         if text:
             selection = self.selection
             if selection.is_empty:

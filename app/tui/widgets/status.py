@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from textual.widgets import Static
 
+from ctxchat.engines.terminal_text import terminal_safe
+
 
 @dataclass
 class StatusInfo:
@@ -66,7 +68,7 @@ class StatusLine(Static):
 
     def show(self, info: StatusInfo) -> None:
         self.info = info
-        self.update(info.render_line(self._width()))
+        self.update(terminal_safe(info.render_line(self._width())))
 
     def _width(self) -> int | None:
         width = self.content_region.width
@@ -74,4 +76,4 @@ class StatusLine(Static):
 
     def on_resize(self) -> None:
         if self.info is not None:
-            self.update(self.info.render_line(self._width()))
+            self.update(terminal_safe(self.info.render_line(self._width())))
