@@ -350,11 +350,23 @@ def compress_documents(
         if hit is not None:
             return hit
 
+    return _compress_run(run, selector_options, keep_rate, verbatim_share)
+
+
+def _compress_run(
+    run: _Run,
+    selector_options: SelectorOptions | None,
+    keep_rate: float,
+    verbatim_share: float,
+) -> Compressed:
+    """The whole documents when they fit; else select (and prune), or prune without a question."""
     whole = _whole_if_it_fits(run)
     if whole is not None:
         return whole
-    if query:
-        text, spans = _select_then_prune(run, query, selector_options, keep_rate, verbatim_share)
+    if run.query:
+        text, spans = _select_then_prune(
+            run, run.query, selector_options, keep_rate, verbatim_share
+        )
     else:
         text, spans = _prune_everything(run)
     run.stats["cache_hits"]["keep_probs"] = _keep_prob_hits(run.stats.get("compressor"))
