@@ -11,12 +11,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ctxchat.app.arg_types import kept_share, positive_int
 from ctxchat.app.compressor_flags import add_compressor_flags, compressor_setup
 from ctxchat.engines.errors import CtxchatError
 from ctxchat.engines.terminal_text import json_safe, terminal_safe
+
+if TYPE_CHECKING:
+    from ctxchat.engines.results import Compressed
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -104,53 +107,13 @@ def read_stdin_text() -> str:
 
 
 def cmd_compress(args: argparse.Namespace) -> int:
-    from ctxchat.app.config import load_config
-    from ctxchat.engines import pipeline
     from ctxchat.engines.select.indexing import early_answer_note
 
-    prune = False if args.no_prune else None
-    setup = compressor_setup(load_config(), args)
-    if args.path == "-":
-        text = read_stdin_text()
-        result = pipeline.compress_text(
-            text, args.query, args.budget, args.rate, prune=prune, compressor_setup=setup
-        )
-    else:
-        from ctxchat.app.progress import ProgressBar
-
-        with ProgressBar(Path(args.path).name, unit="pages") as bar:
-            result = pipeline.compress_file(
-                args.path,
-                args.query,
-                args.budget,
-                args.rate,
-                password=args.password,
-                on_progress=bar.update,
-                prune=prune,
-                compressor_setup=setup,
-            )
-
+    result = _compress_input(args)
     # With a question, what is copied or written is the ready-to-paste prompt (the same
     # text as the TUI's Ctrl+Y); without one there is nothing to ask, so the context alone.
     if args.copy or args.output:
-        from ctxchat.engines.answer.export import export_prompt
-        from ctxchat.engines.tokens import count_tokens
-
-        exported = export_prompt(result, args.query) if args.query else result.text
-        tokens = count_tokens(exported)
-    if args.output:
-        try:
-            Path(args.output).expanduser().write_text(exported, encoding="utf-8")
-        except OSError as exc:
-            raise CtxchatError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
-        print(terminal_safe(f"ctxchat: wrote {tokens:,} tokens to {args.output}"), file=sys.stderr)
-    if args.copy:
-        from ctxchat.app.clipboard import copy_text
-
-        copied = copy_text(exported)
-        if not copied:
-            raise CtxchatError(f"{copied.describe()}; use --output FILE instead")
-        print(f"ctxchat: copied {tokens:,} tokens {copied.describe()}", file=sys.stderr)
+        _export(args, result)
 
     # The document is data: escapes in it (ESC, OSC 52, C1, bidi) are shown, never obeyed.
     # --copy and --output keep the text exactly as compressed.
@@ -165,3 +128,52 @@ def cmd_compress(args: argparse.Namespace) -> int:
     if note:
         print(f"ctxchat: {note}", file=sys.stderr)
     return 0
+
+
+def _compress_input(args: argparse.Namespace) -> Compressed:
+    """Compress stdin ('-') or the file at args.path, with a progress bar for a file."""
+    from ctxchat.app.config import load_config
+    from ctxchat.engines import pipeline
+
+    prune = False if args.no_prune else None
+    setup = compressor_setup(load_config(), args)
+    if args.path == "-":
+        text = read_stdin_text()
+        return pipeline.compress_text(
+            text, args.query, args.budget, args.rate, prune=prune, compressor_setup=setup
+        )
+    from ctxchat.app.progress import ProgressBar
+
+    with ProgressBar(Path(args.path).name, unit="pages") as bar:
+        return pipeline.compress_file(
+            args.path,
+            args.query,
+            args.budget,
+            args.rate,
+            password=args.password,
+            on_progress=bar.update,
+            prune=prune,
+            compressor_setup=setup,
+        )
+
+
+def _export(args: argparse.Namespace, result: Compressed) -> None:
+    """Write (--output) and/or copy (--copy) the prompt, or the context without a question."""
+    from ctxchat.engines.answer.export import export_prompt
+    from ctxchat.engines.tokens import count_tokens
+
+    exported = export_prompt(result, args.query) if args.query else result.text
+    tokens = count_tokens(exported)
+    if args.output:
+        try:
+            Path(args.output).expanduser().write_text(exported, encoding="utf-8")
+        except OSError as exc:
+            raise CtxchatError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
+        print(terminal_safe(f"ctxchat: wrote {tokens:,} tokens to {args.output}"), file=sys.stderr)
+    if args.copy:
+        from ctxchat.app.clipboard import copy_text
+
+        copied = copy_text(exported)
+        if not copied:
+            raise CtxchatError(f"{copied.describe()}; use --output FILE instead")
+        print(f"ctxchat: copied {tokens:,} tokens {copied.describe()}", file=sys.stderr)

@@ -22,6 +22,7 @@ from ctxchat.engines.errors import CtxchatError, ModelNotFoundError
 from ctxchat.engines.results import Compressed, Span
 from ctxchat.engines.select.embeddings import EmbedStats
 from ctxchat.engines.select.selector import (
+    DocIndex,
     Piece,
     SelectorOptions,
     load_documents,
@@ -251,6 +252,49 @@ def _cache_key(
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+@dataclass
+class _Run:
+    """The state one compress_documents call threads through its steps."""
+
+    store: Store
+    doc_ids: Sequence[int]
+    indexes: list[DocIndex]
+    query: str | None
+    target: int
+    original: int
+    count: TokenCounter
+    comp: WordCompressor | None
+    options: dict[str, Any]
+    stats: dict[str, Any]
+    started: float
+    key: str | None = None
+
+    @property
+    def docs(self) -> list[DocumentRow]:
+        return [ix.doc for ix in self.indexes]
+
+    @property
+    def multi_doc(self) -> bool:
+        return len(self.indexes) > 1
+
+    def all_pieces(self) -> list[Piece]:
+        return [Piece(s, s.text, ix.doc.name) for ix in self.indexes for s in ix.segments]
+
+    def finish(self, text: str, spans: list[Span]) -> Compressed:
+        return _finish(
+            self.store,
+            self.key,
+            self.docs,
+            self.query,
+            self.options,
+            text,
+            self.original,
+            spans,
+            self.stats,
+            self.started,
+        )
+
+
 def compress_documents(
     store: Store,
     doc_ids: Sequence[int],
@@ -284,17 +328,65 @@ def compress_documents(
     query = query.strip() if query else None
     started = time.perf_counter()
     indexes = load_documents(store, doc_ids)
-    docs = [ix.doc for ix in indexes]
-    multi_doc = len(docs) > 1
-    count = count_tokens or cl100k_tokens
     if count_tokens is None:
         tokenizer_id = "cl100k_base"
-    original = original_tokens if original_tokens is not None else sum(d.tokens for d in docs)
+    original = (
+        original_tokens if original_tokens is not None else sum(ix.doc.tokens for ix in indexes)
+    )
     target = int(budget) if budget is not None else max(1, round((rate or DEFAULT_RATE) * original))
 
     comp, why_not = _resolve_compressor(store, prune, compressor, compressor_setup)
+    options = _run_options(
+        query, budget, rate, target, tokenizer_id, comp, keep_rate, verbatim_share, selector_options
+    )
+    count = count_tokens or cl100k_tokens
+    stats = _new_stats(options, why_not)
+    run = _Run(
+        store, doc_ids, indexes, query, target, original, count, comp, options, stats, started
+    )
+    if use_cache and tokenizer_id is not None:
+        run.key = _cache_key([d.sha256 for d in run.docs], query, target, budget, rate, options)
+        hit = _cached_result(run, run.key)
+        if hit is not None:
+            return hit
+
+    return _compress_run(run, selector_options, keep_rate, verbatim_share)
+
+
+def _compress_run(
+    run: _Run,
+    selector_options: SelectorOptions | None,
+    keep_rate: float,
+    verbatim_share: float,
+) -> Compressed:
+    """The whole documents when they fit; else select (and prune), or prune without a question."""
+    whole = _whole_if_it_fits(run)
+    if whole is not None:
+        return whole
+    if run.query:
+        text, spans = _select_then_prune(
+            run, run.query, selector_options, keep_rate, verbatim_share
+        )
+    else:
+        text, spans = _prune_everything(run)
+    run.stats["cache_hits"]["keep_probs"] = _keep_prob_hits(run.stats.get("compressor"))
+    return run.finish(text, spans)
+
+
+def _run_options(
+    query: str | None,
+    budget: int | None,
+    rate: float | None,
+    target: int,
+    tokenizer_id: str | None,
+    comp: WordCompressor | None,
+    keep_rate: float,
+    verbatim_share: float,
+    selector_options: SelectorOptions | None,
+) -> dict[str, Any]:
+    """Everything that decides the result: recorded in the stats and hashed into the cache key."""
     encoder = getattr(comp, "encoder", None)
-    options: dict[str, Any] = {
+    return {
         "query": query,
         "budget": budget,
         "rate": rate,
@@ -306,6 +398,9 @@ def compress_documents(
         "verbatim_share": verbatim_share if comp is not None else None,
         "selector": (selector_options or SelectorOptions()).key() if query else None,
     }
+
+
+def _new_stats(options: dict[str, Any], why_not: str) -> dict[str, Any]:
     stats: dict[str, Any] = {
         "seconds": {"ingest": 0.0, "select": 0.0, "embed": 0.0, "compress": 0.0},
         "cache_hits": {"compression": False, "embeddings": 0, "keep_probs": None},
@@ -313,67 +408,83 @@ def compress_documents(
     }
     if why_not:
         stats["compressor_status"] = why_not
+    return stats
 
-    key = None
-    if use_cache and tokenizer_id is not None:
-        key = _cache_key([d.sha256 for d in docs], query, target, budget, rate, options)
-        hit = store.get_compression(key)
-        if hit is not None:
-            stats["cache_hits"]["compression"] = True
-            stats["mode"] = "cached"
-            stats["seconds"]["total"] = round(time.perf_counter() - started, 4)
-            spans = [Span(**s) for s in hit["spans"]] if hit["spans"] is not None else None
-            return Compressed(
-                hit["text"], hit["original_tokens"], hit["compressed_tokens"], spans, stats
-            )
 
-    all_pieces = None
-    if target >= original:
-        # Everything may fit: the whole document is the best context there is.
-        all_pieces = [Piece(s, s.text, ix.doc.name) for ix in indexes for s in ix.segments]
-        text, spans = render(all_pieces, multi_doc)
-        spans = _verbatim_sources(spans)
-        if count(text) <= target:
-            stats["mode"] = "whole"
-            return _finish(store, key, docs, query, options, text, original, spans, stats, started)
+def _cached_result(run: _Run, key: str) -> Compressed | None:
+    """The stored result for key, or None when it was never computed."""
+    hit = run.store.get_compression(key)
+    if hit is None:
+        return None
+    run.stats["cache_hits"]["compression"] = True
+    run.stats["mode"] = "cached"
+    run.stats["seconds"]["total"] = round(time.perf_counter() - run.started, 4)
+    spans = [Span(**s) for s in hit["spans"]] if hit["spans"] is not None else None
+    return Compressed(
+        hit["text"], hit["original_tokens"], hit["compressed_tokens"], spans, run.stats
+    )
 
-    if query:
-        select_budget = target if comp is None else max(target, int(target / keep_rate))
-        selection = select(store, doc_ids, query, select_budget, count, options=selector_options)
-        stats["seconds"]["select"] = selection.stats.get("select_s", 0.0)
-        stats["seconds"]["embed"] = selection.stats.get("embed_s", 0.0)
-        stats["cache_hits"]["embeddings"] = selection.stats.get("embeddings", {}).get("cached", 0)
-        stats["selection"] = selection.stats
-        if selection.stats.get("index"):
-            stats["index"] = selection.stats["index"]
-            if selection.stats["index"]["early"]:
-                # Answered before the index is complete: a later call will rank better.
-                key = None
-        if comp is None or selection.tokens <= target:
-            stats["mode"] = "select"
-            text, spans = selection.text, _verbatim_sources(selection.spans)
-        else:
-            stats["mode"] = "select+prune"
-            t0 = time.perf_counter()
-            _, text, _, spans = _prune_to_fit(
-                comp, selection.pieces, target, count, multi_doc, stats, verbatim_share
-            )
-            stats["seconds"]["compress"] = round(time.perf_counter() - t0, 4)
-    else:
-        if comp is None:
-            raise ModelNotFoundError(
-                "compressing without a question needs the compressor model, which is not "
-                "installed; ask a question (--query) to select sentences instead"
-            )
-        stats["mode"] = "prune"
-        pieces = all_pieces or [
-            Piece(s, s.text, ix.doc.name) for ix in indexes for s in ix.segments
-        ]
-        t0 = time.perf_counter()
-        _, text, _, spans = _prune_to_fit(comp, pieces, target, count, multi_doc, stats)
-        stats["seconds"]["compress"] = round(time.perf_counter() - t0, 4)
-    stats["cache_hits"]["keep_probs"] = _keep_prob_hits(stats.get("compressor"))
-    return _finish(store, key, docs, query, options, text, original, spans, stats, started)
+
+def _whole_if_it_fits(run: _Run) -> Compressed | None:
+    """The whole documents when they fit the target: the best context there is."""
+    if run.target < run.original:
+        return None
+    text, spans = render(run.all_pieces(), run.multi_doc)
+    spans = _verbatim_sources(spans)
+    if run.count(text) > run.target:
+        return None
+    run.stats["mode"] = "whole"
+    return run.finish(text, spans)
+
+
+def _select_then_prune(
+    run: _Run,
+    query: str,
+    selector_options: SelectorOptions | None,
+    keep_rate: float,
+    verbatim_share: float,
+) -> tuple[str, list[Span]]:
+    """Select sentences for the question, then prune them to the target if need be."""
+    stats, comp, target = run.stats, run.comp, run.target
+    select_budget = target if comp is None else max(target, int(target / keep_rate))
+    selection = select(
+        run.store, run.doc_ids, query, select_budget, run.count, options=selector_options
+    )
+    stats["seconds"]["select"] = selection.stats.get("select_s", 0.0)
+    stats["seconds"]["embed"] = selection.stats.get("embed_s", 0.0)
+    stats["cache_hits"]["embeddings"] = selection.stats.get("embeddings", {}).get("cached", 0)
+    stats["selection"] = selection.stats
+    if selection.stats.get("index"):
+        stats["index"] = selection.stats["index"]
+        if selection.stats["index"]["early"]:
+            # Answered before the index is complete: a later call will rank better.
+            run.key = None
+    if comp is None or selection.tokens <= target:
+        stats["mode"] = "select"
+        return selection.text, _verbatim_sources(selection.spans)
+    stats["mode"] = "select+prune"
+    t0 = time.perf_counter()
+    _, text, _, spans = _prune_to_fit(
+        comp, selection.pieces, target, run.count, run.multi_doc, stats, verbatim_share
+    )
+    stats["seconds"]["compress"] = round(time.perf_counter() - t0, 4)
+    return text, spans
+
+
+def _prune_everything(run: _Run) -> tuple[str, list[Span]]:
+    """Without a question: the compressor alone over every sentence."""
+    if run.comp is None:
+        raise ModelNotFoundError(
+            "compressing without a question needs the compressor model, which is not "
+            "installed; ask a question (--query) to select sentences instead"
+        )
+    run.stats["mode"] = "prune"
+    t0 = time.perf_counter()
+    _, text, _, spans = _prune_to_fit(
+        run.comp, run.all_pieces(), run.target, run.count, run.multi_doc, run.stats
+    )
+    run.stats["seconds"]["compress"] = round(time.perf_counter() - t0, 4)
+    return text, spans
 
 
 def _keep_prob_hits(compressor_stats: list[Any] | None) -> int | None:

@@ -249,6 +249,35 @@ def _check_model_file(path: Path, gpu: bool) -> None:
 # ---------------------------------------------------------------- llama.cpp in process
 
 
+def _relay_chunks(
+    chunks: Any,
+    stats: GenerationStats,
+    start: float,
+    first_sample: list[float],
+    cancel: threading.Event | None,
+) -> Iterator[str]:
+    """Yield llama.cpp's streamed text, recording timing and why generation ended."""
+    try:
+        for chunk in chunks:
+            if cancel is not None and cancel.is_set():
+                stats.finish = "cancelled"
+                break
+            choice = chunk["choices"][0]
+            if choice.get("text"):
+                if not stats.ttft_s:
+                    stats.ttft_s = time.perf_counter() - start
+                yield choice["text"]
+            if choice.get("finish_reason"):
+                stats.finish = choice["finish_reason"]
+    finally:
+        chunks.close()
+        stats.seconds = time.perf_counter() - start
+        if not stats.ttft_s and first_sample:
+            stats.ttft_s = first_sample[0] - start
+        if cancel is not None and cancel.is_set() and stats.finish != "stop":
+            stats.finish = "cancelled"
+
+
 class LocalLLM:
     """A GGUF chat model in llama.cpp with a quantized KV cache.
 
@@ -486,8 +515,6 @@ class LocalLLM:
         cancel: threading.Event | None = None,
     ) -> Iterator[str]:
         """Yield the answer piece by piece; stop early when `cancel` is set."""
-        import llama_cpp
-
         tokens = self.prompt_tokens(messages)
         if len(tokens) >= self.n_ctx:
             raise LLMError(
@@ -498,15 +525,6 @@ class LocalLLM:
         self.last_stats = stats
         start = time.perf_counter()
         first_sample: list[float] = []
-
-        def on_sample(input_ids: Any, scores: Any) -> Any:
-            # Called once per sampled token: the first call marks the end of prompt reading.
-            if not first_sample:
-                first_sample.append(time.perf_counter())
-                stats.evaluated_tokens = self._evaluated - evaluated_before
-                stats.reused_tokens = stats.prompt_tokens - stats.evaluated_tokens
-            stats.completion_tokens += 1
-            return scores
 
         with self._lock:
             evaluated_before = self._evaluated
@@ -521,27 +539,27 @@ class LocalLLM:
                 repeat_penalty=self.repeat_penalty,
                 stop=list(stop or []),
                 stream=True,
-                logits_processor=llama_cpp.LogitsProcessorList([on_sample]),
+                logits_processor=self._sample_counter(stats, evaluated_before, first_sample),
             )
-            try:
-                for chunk in chunks:
-                    if cancel is not None and cancel.is_set():
-                        stats.finish = "cancelled"
-                        break
-                    choice = chunk["choices"][0]
-                    if choice.get("text"):
-                        if not stats.ttft_s:
-                            stats.ttft_s = time.perf_counter() - start
-                        yield choice["text"]
-                    if choice.get("finish_reason"):
-                        stats.finish = choice["finish_reason"]
-            finally:
-                chunks.close()
-                stats.seconds = time.perf_counter() - start
-                if not stats.ttft_s and first_sample:
-                    stats.ttft_s = first_sample[0] - start
-                if cancel is not None and cancel.is_set() and stats.finish != "stop":
-                    stats.finish = "cancelled"
+            yield from _relay_chunks(chunks, stats, start, first_sample, cancel)
+
+    def _sample_counter(
+        self, stats: GenerationStats, evaluated_before: int, first_sample: list[float]
+    ) -> Any:
+        """A logits processor that counts sampled tokens into stats (it is called once per
+        sampled token)."""
+        import llama_cpp
+
+        def on_sample(input_ids: Any, scores: Any) -> Any:
+            # Called once per sampled token: the first call marks the end of prompt reading.
+            if not first_sample:
+                first_sample.append(time.perf_counter())
+                stats.evaluated_tokens = self._evaluated - evaluated_before
+                stats.reused_tokens = stats.prompt_tokens - stats.evaluated_tokens
+            stats.completion_tokens += 1
+            return scores
+
+        return llama_cpp.LogitsProcessorList([on_sample])
 
     def complete(self, messages: Sequence[Message], **options: Any) -> str:
         """The whole answer at once (benchmarks, scripts)."""

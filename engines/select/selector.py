@@ -484,6 +484,39 @@ def score(
 ) -> Scored:
     segments = [s for ix in indexes for s in ix.segments]
     names = [name for ix in indexes for name in ix.static("names")]
+    baseline = _baseline_scores(indexes, query, options, segments, names)
+    if baseline is not None:
+        return baseline
+
+    lexical, present = _lexical_scores(store, indexes, query, options, len(segments), stats)
+    if options.method == "bm25":
+        return Scored(segments, names, lexical, fusion.minmax(lexical), None)
+
+    vectors, q, dense = _dense_scores(store, indexes, query, lexical, options, stats)
+    relevance = np.maximum(
+        np.clip(dense, 0, None) / max(float(dense.max(initial=0.0)), 1e-9),
+        lexical / max(float(lexical.max(initial=0.0)), 1e-9),
+    )
+    if options.method == "dense":
+        return Scored(segments, names, dense, relevance, vectors)
+
+    if options.fusion == "rrf":
+        fused = fusion.minmax(fusion.rrf([(lexical, present), (dense, None)]))
+    else:
+        fused = fusion.weighted_minmax(lexical, dense, options.dense_weight)
+    if options.full:
+        fused = _full_boosts(store, indexes, query, options, stats, fused, lexical, dense, q)
+    return Scored(segments, names, fused, relevance, vectors)
+
+
+def _baseline_scores(
+    indexes: Sequence[DocIndex],
+    query: str,
+    options: SelectorOptions,
+    segments: list[SegmentRow],
+    names: list[str],
+) -> Scored | None:
+    """The baselines that read neither BM25 nor embeddings (random, lead, blind); None otherwise."""
     n = len(segments)
     if options.method == "random":
         # Seeded per question: reproducible, yet not the same sentences for every question.
@@ -494,27 +527,48 @@ def score(
     if options.method == "blind":  # never reads the question: computed once per document
         blind = np.concatenate([ix.static("blind") for ix in indexes])
         return Scored(segments, names, blind, np.ones(n), None)
+    return None
 
+
+def _lexical_scores(
+    store: Store,
+    indexes: Sequence[DocIndex],
+    query: str,
+    options: SelectorOptions,
+    n: int,
+    stats: dict[str, Any],
+) -> tuple[np.ndarray, np.ndarray]:
+    """(BM25 score, whether BM25 matched) per segment; zeros for the dense method."""
     lexical = np.zeros(n)
     present = np.zeros(n, dtype=bool)
-    if options.method != "dense":
-        start = time.perf_counter()
-        lexical_query = content_words(query) if options.lexical_query == "content" else query
-        hits = store.bm25(
-            [ix.doc.id for ix in indexes], lexical_query or query, limit=options.bm25_limit
-        )
-        offset = 0
-        for ix in indexes:
-            position = ix.static("position")
-            for seg_id, value in hits.items():
-                i = position.get(seg_id)
-                if i is not None:
-                    lexical[offset + i], present[offset + i] = value, True
-            offset += len(ix.segments)
-        stats["bm25_s"] = round(time.perf_counter() - start, 4)
-    if options.method == "bm25":
-        return Scored(segments, names, lexical, fusion.minmax(lexical), None)
+    if options.method == "dense":
+        return lexical, present
+    start = time.perf_counter()
+    lexical_query = content_words(query) if options.lexical_query == "content" else query
+    hits = store.bm25(
+        [ix.doc.id for ix in indexes], lexical_query or query, limit=options.bm25_limit
+    )
+    offset = 0
+    for ix in indexes:
+        position = ix.static("position")
+        for seg_id, value in hits.items():
+            i = position.get(seg_id)
+            if i is not None:
+                lexical[offset + i], present[offset + i] = value, True
+        offset += len(ix.segments)
+    stats["bm25_s"] = round(time.perf_counter() - start, 4)
+    return lexical, present
 
+
+def _dense_scores(
+    store: Store,
+    indexes: Sequence[DocIndex],
+    query: str,
+    lexical: np.ndarray,
+    options: SelectorOptions,
+    stats: dict[str, Any],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(segment vectors, query vector, cosine similarity per segment)."""
     start = time.perf_counter()
     embed_stats = EmbedStats()
     vectors = gather_vectors(store, indexes, lexical, options, embed_stats, stats)
@@ -528,44 +582,45 @@ def score(
     q = query_vector(query)
     dense = vectors @ q
     stats["dense_s"] = round(time.perf_counter() - start, 4)
-    relevance = np.maximum(
-        np.clip(dense, 0, None) / max(float(dense.max(initial=0.0)), 1e-9),
-        lexical / max(float(lexical.max(initial=0.0)), 1e-9),
-    )
-    if options.method == "dense":
-        return Scored(segments, names, dense, relevance, vectors)
+    return vectors, q, dense
 
-    if options.fusion == "rrf":
-        fused = fusion.minmax(fusion.rrf([(lexical, present), (dense, None)]))
-    else:
-        fused = fusion.weighted_minmax(lexical, dense, options.dense_weight)
-    if options.full:
-        if options.section_weight > 0 or options.named_weight > 0:
-            sections, titles = _all_sections(indexes)
-            if options.section_weight > 0:
-                fused = fused + options.section_weight * section_scores(
-                    sections, lexical, dense, options.dense_weight
-                )
-            if options.named_weight > 0:
-                named = named_sections(
-                    segments, sections, titles, query, fused, options.named_from_top
-                )
-                if options.named_scaled:  # within a named section, relevance still ranks
-                    fused = fused * (1.0 + options.named_weight * named)
-                else:
-                    fused = fused + options.named_weight * named
-        if options.answer_type_weight > 0:
-            fused = fused + options.answer_type_weight * answer_type_scores(query, segments)
-        if options.heading_weight > 0:
-            fused = fused + options.heading_weight * np.concatenate(
-                [_heading_scores(store, ix, q, stats["index"]["early"]) for ix in indexes]
+
+def _full_boosts(
+    store: Store,
+    indexes: Sequence[DocIndex],
+    query: str,
+    options: SelectorOptions,
+    stats: dict[str, Any],
+    fused: np.ndarray,
+    lexical: np.ndarray,
+    dense: np.ndarray,
+    q: np.ndarray,
+) -> np.ndarray:
+    """The full selector's structure-aware boosts on top of the fused score, in order."""
+    segments = [s for ix in indexes for s in ix.segments]
+    if options.section_weight > 0 or options.named_weight > 0:
+        sections, titles = _all_sections(indexes)
+        if options.section_weight > 0:
+            fused = fused + options.section_weight * section_scores(
+                sections, lexical, dense, options.dense_weight
             )
-        if options.continuation > 0:
-            leans = np.concatenate([ix.static("leans") for ix in indexes])
-            fused = carry_to_continuations(fused, segments, options.continuation, leans)
-        same_block = np.concatenate([ix.static("same_block_prev") for ix in indexes])
-        fused = fusion.neighbour_boost(fused, same_block, options.neighbour_weight)
-    return Scored(segments, names, fused, relevance, vectors)
+        if options.named_weight > 0:
+            named = named_sections(segments, sections, titles, query, fused, options.named_from_top)
+            if options.named_scaled:  # within a named section, relevance still ranks
+                fused = fused * (1.0 + options.named_weight * named)
+            else:
+                fused = fused + options.named_weight * named
+    if options.answer_type_weight > 0:
+        fused = fused + options.answer_type_weight * answer_type_scores(query, segments)
+    if options.heading_weight > 0:
+        fused = fused + options.heading_weight * np.concatenate(
+            [_heading_scores(store, ix, q, stats["index"]["early"]) for ix in indexes]
+        )
+    if options.continuation > 0:
+        leans = np.concatenate([ix.static("leans") for ix in indexes])
+        fused = carry_to_continuations(fused, segments, options.continuation, leans)
+    same_block = np.concatenate([ix.static("same_block_prev") for ix in indexes])
+    return fusion.neighbour_boost(fused, same_block, options.neighbour_weight)
 
 
 _WORDS = re.compile(r"\w[\w'-]*")

@@ -77,6 +77,14 @@ class NewSegment:
 
 
 def _migrate_1(db: sqlite3.Connection) -> None:
+    # Frozen: existing libraries were created by it. Table by table, in the original order.
+    _create_documents(db)
+    _create_caches(db)
+    _create_chats(db)
+
+
+def _create_documents(db: sqlite3.Connection) -> None:
+    """Documents, their segments and the segments' full-text index."""
     db.execute(
         """CREATE TABLE documents (
             id INTEGER PRIMARY KEY,
@@ -119,7 +127,10 @@ def _migrate_1(db: sqlite3.Connection) -> None:
         "CREATE TRIGGER segments_ad AFTER DELETE ON segments BEGIN "
         "INSERT INTO segments_fts(segments_fts, rowid, text) VALUES('delete', old.id, old.text); END"
     )
-    # Caches keyed by content hash, so they survive removing and re-adding a document.
+
+
+def _create_caches(db: sqlite3.Connection) -> None:
+    """Caches keyed by content hash, so they survive removing and re-adding a document."""
     db.execute(
         """CREATE TABLE embeddings (
             hash TEXT NOT NULL,
@@ -150,6 +161,10 @@ def _migrate_1(db: sqlite3.Connection) -> None:
             created_at TEXT NOT NULL
         )"""
     )
+
+
+def _create_chats(db: sqlite3.Connection) -> None:
+    """Chats and their messages."""
     db.execute(
         """CREATE TABLE chats (
             id INTEGER PRIMARY KEY,

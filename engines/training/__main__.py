@@ -15,6 +15,22 @@ from ctxchat.engines.training.train import TrainSettings
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    settings = _settings(args)
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    work = args.work or cache_dir("training")
+    run_recipe(args.out, work, settings, log=lambda m: print(m, flush=True))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
     defaults, train_defaults = RecipeSettings(), TrainSettings()
     p = argparse.ArgumentParser(prog="python -m ctxchat.engines.training", description=__doc__)
     p.add_argument("--out", type=Path, default=bundle_dir(), help="bundle folder to write")
@@ -50,12 +66,11 @@ def main(argv: list[str] | None = None) -> int:
         help="add the Wikipedia prose to the corpus (with --teacher idf+phrases: the real-prose "
         "recipe, not trained yet)",
     )
-    args = p.parse_args(argv)
+    return p
 
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    settings = RecipeSettings(
+
+def _settings(args: argparse.Namespace) -> RecipeSettings:
+    return RecipeSettings(
         stdlib_words=args.stdlib_words,
         generated_docs=args.generated_docs,
         bench_generated_docs=args.bench_generated_docs,
@@ -76,13 +91,6 @@ def main(argv: list[str] | None = None) -> int:
             threads=args.threads,
         ),
     )
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    work = args.work or cache_dir("training")
-    run_recipe(args.out, work, settings, log=lambda m: print(m, flush=True))
-    return 0
 
 
 if __name__ == "__main__":

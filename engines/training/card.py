@@ -141,10 +141,22 @@ def _speed_lines(b: dict, t: dict) -> list[str]:
 
 
 def write_card(out_dir: Path, metrics: dict, model, tokenizer, bench: list[BenchDoc]) -> Path:
-    c, t, tr = metrics["corpus"], metrics["teacher"], metrics["training"]
-    v, b = metrics["student_vs_teacher_heldout"], metrics["bench"]
-    qa = metrics["answer_survival"]
     lines = [
+        *_intro_lines(metrics),
+        *_data_lines(metrics["corpus"]),
+        *_teacher_section(metrics["teacher"]),
+        *_training_lines(metrics),
+        *_metrics_lines(metrics),
+        *_sample_lines(model, tokenizer, bench),
+        *_closing_lines(),
+    ]
+    path = out_dir / "MODEL_CARD.md"
+    path.write_text("\n".join(lines))
+    return path
+
+
+def _intro_lines(metrics: dict) -> list[str]:
+    return [
         f"# {metrics['model']}: ctxchat's default token-classification compressor",
         "",
         "A keep/drop word classifier in the LLMLingua-2 formulation (label 1 = keep), built on",
@@ -155,6 +167,11 @@ def write_card(out_dir: Path, metrics: dict, model, tokenizer, bench: list[Bench
         "",
         "Rebuild from scratch, offline: `python -m ctxchat.engines.training` (or `make train`).",
         "",
+    ]
+
+
+def _data_lines(c: dict) -> list[str]:
+    return [
         "## Data",
         "",
         f"- {c['train_documents']} training and {c['val_documents']} validation documents, "
@@ -166,6 +183,11 @@ def write_card(out_dir: Path, metrics: dict, model, tokenizer, bench: list[Bench
         "  places, rare terms, numbers, dates, mixed with filler). The benchmark uses another seed.",
         "- No user documents, nothing downloaded.",
         "",
+    ]
+
+
+def _teacher_section(t: dict) -> list[str]:
+    return [
         "## Teacher",
         "",
         "LLMLingua-2 distilled GPT-4's extractive compressions; none runs offline, so the labels",
@@ -177,6 +199,12 @@ def write_card(out_dir: Path, metrics: dict, model, tokenizer, bench: list[Bench
         "The benchmark below compares the variants.",
         *_dev_rows(t.get("dev_grid", {})),
         "",
+    ]
+
+
+def _training_lines(metrics: dict) -> list[str]:
+    tr = metrics["training"]
+    return [
         "## Training",
         "",
         f"- {tr['train_layers']} top layers + head trained ({tr['trainable_parameters']:,} "
@@ -188,6 +216,13 @@ def write_card(out_dir: Path, metrics: dict, model, tokenizer, bench: list[Bench
         f"(teacher labels {metrics['seconds']['teacher_labels']:.0f} s, "
         f"training {metrics['seconds']['student_training']:.0f} s) on {metrics['machine']}.",
         "",
+    ]
+
+
+def _metrics_lines(metrics: dict) -> list[str]:
+    t, v, b = metrics["teacher"], metrics["student_vs_teacher_heldout"], metrics["bench"]
+    qa = metrics["answer_survival"]
+    return [
         "## Metrics",
         "",
         f"Agreement with the teacher on {v['words']:,} held-out words: accuracy {v['accuracy']}, "
@@ -203,6 +238,12 @@ def write_card(out_dir: Path, metrics: dict, model, tokenizer, bench: list[Bench
         "",
         *_speed_lines(b, t),
         "",
+    ]
+
+
+def _sample_lines(model, tokenizer, bench: list[BenchDoc]) -> list[str]:
+    """Held-out paragraphs before and after compression at SAMPLE_RATE."""
+    lines = [
         "## Samples (held-out text, rate 0.5)",
         "",
     ]
@@ -218,7 +259,11 @@ def write_card(out_dir: Path, metrics: dict, model, tokenizer, bench: list[Bench
             *textwrap.wrap(after, 96, initial_indent="   > ", subsequent_indent="   > "),
             "",
         ]
-    lines += [
+    return lines
+
+
+def _closing_lines() -> list[str]:
+    return [
         "## License",
         "",
         "The delta and this card: MIT, like ctxchat. The base weights are all-MiniLM-L6-v2",
@@ -231,6 +276,3 @@ def write_card(out_dir: Path, metrics: dict, model, tokenizer, bench: list[Bench
         "which words carry numbers, names and rare terms, less so subtle discourse.",
         "",
     ]
-    path = out_dir / "MODEL_CARD.md"
-    path.write_text("\n".join(lines))
-    return path

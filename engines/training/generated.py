@@ -127,10 +127,71 @@ class _Vocab:
         return f"{day} {month} {year}", year
 
 
-def _fact(v: _Vocab) -> Fact:
-    """One fact sentence from a randomly chosen template."""
+# The fact templates: str.format fields are the slots _draw_slots fills; answers name the
+# slots a cloze question may ask for, with their kind. The order is part of the seeded output.
+_FACT_TEMPLATES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    (
+        "{person} was born in {place} in {year}, and later studied {fld} there.",
+        (("last", "name"), ("place", "name"), ("year", "number")),
+    ),
+    (
+        "The {org} reported a revenue of {money} in {year}, which was up {pct} on the year before.",
+        (("money_amount", "number"), ("pct", "number")),
+    ),
+    (
+        "According to {person}, the so-called {term} process needs about {count} {unit} of {material}.",
+        (("term", "term"), ("count", "number"), ("last", "name")),
+    ),
+    (
+        "On {date}, {person} moved to {place}, where the work on {term} went on for {years} years.",
+        (("date_year", "number"), ("place", "name"), ("term", "term")),
+    ),
+    (
+        "The {thing} at {place} is {count} metres long and it was finally opened in {year}.",
+        (("count", "number"), ("place", "name"), ("year", "number")),
+    ),
+    (
+        "The compound that chemists call {term} melts at roughly {dec} degrees, as {person} showed.",
+        (("term", "term"), ("dec", "number"), ("last", "name")),
+    ),
+    (
+        "By {year}, the {org} had as many as {count} members in {place} alone.",
+        (("count", "number"), ("org_word", "name")),
+    ),
+    (
+        "The survey found that {pct} of the households in {place} used {term} every day.",
+        (("pct", "number"), ("term", "term"), ("place", "name")),
+    ),
+    (
+        "{person} was the first to describe {term}, in a short paper written in {year}.",
+        (("term", "term"), ("year", "number"), ("last", "name")),
+    ),
+    (
+        "Over the years the {thing} has cost the city of {place} about {money} in repairs.",
+        (("money_amount", "number"), ("place", "name")),
+    ),
+    (
+        "When the {org} was founded in {year}, it had only {count} employees and a budget of {money}.",
+        (("year", "number"), ("count", "number")),
+    ),
+    (
+        "The measured value of the {term} constant was {dec}, which was close to what {person} predicted.",
+        (("dec", "number"), ("term", "term"), ("last", "name")),
+    ),
+    (
+        "In {place}, the {fld} department is led by {person}, who joined it in {year}.",
+        (("last", "name"), ("year", "number")),
+    ),
+    (
+        "A batch of {count} {unit} of {material} was shipped from {place} to the {org}.",
+        (("count", "number"), ("place", "name")),
+    ),
+)
+
+
+def _draw_slots(v: _Vocab) -> dict[str, str]:
+    """Every template slot, drawn from v.rng in a fixed order (the seeded output depends on it)."""
     r = v.rng
-    filler = r.choice(_FILLERS)
     person, place, org, term = v.person(), v.place(), v.org(), v.term()
     year, count, dec, pct = v.year(), v.count(), v.decimal(), v.percent()
     date, date_year = v.date()
@@ -140,67 +201,39 @@ def _fact(v: _Vocab) -> Fact:
         r.choice(_FIELDS),
         r.choice(_THINGS),
     )
-    last = person.split()[-1]
     money = v.money()
-    templates: list[tuple[str, list[tuple[str, str]]]] = [
-        (
-            f"{person} was born in {place} in {year}, and later studied {fld} there.",
-            [(last, "name"), (place, "name"), (year, "number")],
-        ),
-        (
-            f"The {org} reported a revenue of {money} in {year}, which was up {pct} on the year before.",
-            [(money.split()[0], "number"), (pct, "number")],
-        ),
-        (
-            f"According to {person}, the so-called {term} process needs about {count} {unit} of {material}.",
-            [(term, "term"), (count, "number"), (last, "name")],
-        ),
-        (
-            f"On {date}, {person} moved to {place}, where the work on {term} went on for {r.randint(2, 40)} years.",
-            [(date_year, "number"), (place, "name"), (term, "term")],
-        ),
-        (
-            f"The {thing} at {place} is {count} metres long and it was finally opened in {year}.",
-            [(count, "number"), (place, "name"), (year, "number")],
-        ),
-        (
-            f"The compound that chemists call {term} melts at roughly {dec} degrees, as {person} showed.",
-            [(term, "term"), (dec, "number"), (last, "name")],
-        ),
-        (
-            f"By {year}, the {org} had as many as {count} members in {place} alone.",
-            [(count, "number"), (org.split()[0], "name")],
-        ),
-        (
-            f"The survey found that {pct} of the households in {place} used {term} every day.",
-            [(pct, "number"), (term, "term"), (place, "name")],
-        ),
-        (
-            f"{person} was the first to describe {term}, in a short paper written in {year}.",
-            [(term, "term"), (year, "number"), (last, "name")],
-        ),
-        (
-            f"Over the years the {thing} has cost the city of {place} about {money} in repairs.",
-            [(money.split()[0], "number"), (place, "name")],
-        ),
-        (
-            f"When the {org} was founded in {year}, it had only {count} employees and a budget of {money}.",
-            [(year, "number"), (count, "number")],
-        ),
-        (
-            f"The measured value of the {term} constant was {dec}, which was close to what {person} predicted.",
-            [(dec, "number"), (term, "term"), (last, "name")],
-        ),
-        (
-            f"In {place}, the {fld} department is led by {person}, who joined it in {year}.",
-            [(last, "name"), (year, "number")],
-        ),
-        (
-            f"A batch of {count} {unit} of {material} was shipped from {place} to the {org}.",
-            [(count, "number"), (place, "name")],
-        ),
-    ]
-    sentence, answers = r.choice(templates)
+    years = str(r.randint(2, 40))
+    return {
+        "person": person,
+        "last": person.split()[-1],
+        "place": place,
+        "org": org,
+        "org_word": org.split()[0],
+        "term": term,
+        "year": year,
+        "count": count,
+        "dec": dec,
+        "pct": pct,
+        "date": date,
+        "date_year": date_year,
+        "unit": unit,
+        "material": material,
+        "fld": fld,
+        "thing": thing,
+        "money": money,
+        "money_amount": money.split()[0],
+        "years": years,
+    }
+
+
+def _fact(v: _Vocab) -> Fact:
+    """One fact sentence from a randomly chosen template."""
+    r = v.rng
+    filler = r.choice(_FILLERS)
+    slots = _draw_slots(v)
+    template, answer_slots = r.choice(_FACT_TEMPLATES)
+    sentence = template.format(**slots)
+    answers = [(slots[name], kind) for name, kind in answer_slots]
     first = sentence.split()[0]
     if filler and (first.lower() in STOP_WORDS or first == "According"):
         sentence = filler + sentence[0].lower() + sentence[1:]

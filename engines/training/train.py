@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -103,42 +104,15 @@ def train_student(
         raise ValueError("no training text")
     rng = random.Random(settings.seed)
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=settings.lr, weight_decay=settings.weight_decay)
-    warmup = max(1, int(settings.steps * settings.warmup))
-
-    def schedule(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        return max(0.0, (settings.steps - step) / max(1, settings.steps - warmup))
-
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
-    model.train()
-    # Frozen layers run without dropout: their noise would only blur the features.
-    model.bert.embeddings.eval()
-    for layer in model.bert.encoder.layer[: model.config.num_hidden_layers - settings.train_layers]:
-        layer.eval()
+    optimizer, scheduler = _optimizer(params, settings)
+    _train_mode(model, settings.train_layers)
 
     order: list[int] = []
     losses: list[float] = []
     started = time.perf_counter()
     for step in range(settings.steps):
-        if len(order) < settings.batch_size:
-            fresh = list(range(len(items)))
-            rng.shuffle(fresh)
-            order.extend(fresh)
-        batch = [items[i] for i in order[: settings.batch_size]]
-        del order[: settings.batch_size]
-        ids, mask = pad_batch(tokenizer, [c for c, _ in batch])
-        target = torch.zeros(ids.shape, dtype=torch.float32)
-        valid = torch.zeros(ids.shape, dtype=torch.bool)
-        for row, (chunk, t) in enumerate(batch):
-            n = len(chunk.input_ids)
-            target[row, 1 : 1 + n] = torch.from_numpy(t.astype(np.float32))
-            valid[row, 1 : 1 + n] = True
-        logp = torch.log_softmax(model(input_ids=ids, attention_mask=mask).logits, dim=-1)
-        # Cross-entropy against the soft target distribution (drop: 1 - t, keep: t).
-        per_piece = -(target * logp[..., 1] + (1 - target) * logp[..., 0])
-        loss = per_piece[valid].mean()
+        batch = _next_batch(items, order, rng, settings.batch_size)
+        loss = _batch_loss(model, tokenizer, batch)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -160,6 +134,59 @@ def train_student(
         "final_loss": round(float(np.mean(losses[-settings.log_every :])), 4),
         "trainable_parameters": int(sum(p.numel() for p in params)),
     }
+
+
+def _optimizer(params: list, settings: TrainSettings) -> tuple[Any, Any]:
+    """AdamW with a linear warmup, then a linear decay to zero at the last step."""
+    import torch
+
+    optimizer = torch.optim.AdamW(params, lr=settings.lr, weight_decay=settings.weight_decay)
+    warmup = max(1, int(settings.steps * settings.warmup))
+
+    def schedule(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (settings.steps - step) / max(1, settings.steps - warmup))
+
+    return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+
+
+def _train_mode(model: Any, train_layers: int) -> None:
+    model.train()
+    # Frozen layers run without dropout: their noise would only blur the features.
+    model.bert.embeddings.eval()
+    for layer in model.bert.encoder.layer[: model.config.num_hidden_layers - train_layers]:
+        layer.eval()
+
+
+def _next_batch(
+    items: list[tuple[Chunk, np.ndarray]], order: list[int], rng: random.Random, batch_size: int
+) -> list:
+    """The next batch_size items of a reshuffled pass over them (order is consumed in place)."""
+    if len(order) < batch_size:
+        fresh = list(range(len(items)))
+        rng.shuffle(fresh)
+        order.extend(fresh)
+    batch = [items[i] for i in order[:batch_size]]
+    del order[:batch_size]
+    return batch
+
+
+def _batch_loss(model: Any, tokenizer: Any, batch: list[tuple[Chunk, np.ndarray]]) -> Any:
+    """Cross-entropy of the model's keep/drop against the soft targets, over real pieces."""
+    import torch
+
+    ids, mask = pad_batch(tokenizer, [c for c, _ in batch])
+    target = torch.zeros(ids.shape, dtype=torch.float32)
+    valid = torch.zeros(ids.shape, dtype=torch.bool)
+    for row, (chunk, t) in enumerate(batch):
+        n = len(chunk.input_ids)
+        target[row, 1 : 1 + n] = torch.from_numpy(t.astype(np.float32))
+        valid[row, 1 : 1 + n] = True
+    logp = torch.log_softmax(model(input_ids=ids, attention_mask=mask).logits, dim=-1)
+    # Cross-entropy against the soft target distribution (drop: 1 - t, keep: t).
+    per_piece = -(target * logp[..., 1] + (1 - target) * logp[..., 0])
+    return per_piece[valid].mean()
 
 
 def evaluate_student(model, tokenizer, docs: list[LabelledDoc], max_length: int) -> dict:
