@@ -51,8 +51,11 @@ DEFAULT_RATE = 0.33
 PRUNE_KEEP_RATE = 0.6
 # With pruning, the best-ranked sentences filling this share of the budget stay verbatim.
 VERBATIM_SHARE = 0.5
+# With a question, a pruned sentence keeps at least this share of its words or is dropped
+# whole: "race . J. Foyt Al Unser Rick Mears." helps no reader.
+MIN_WORD_SHARE = 2 / 3
 # Bump when a change would make cached compressions differ from fresh ones.
-PIPELINE_VERSION = 1
+PIPELINE_VERSION = 2
 TEXT_DOC_NAME = "text"
 
 TokenCounter = Callable[[str], int]
@@ -180,6 +183,7 @@ def _prune_to_fit(
     multi_doc: bool,
     stats: dict[str, Any],
     verbatim_share: float = 0.0,
+    min_word_share: float = 0.0,
 ) -> tuple[list[Piece], str, int, list[Span]]:
     """Prune pieces with the compressor until the rendered text fits `target` tokens.
 
@@ -187,8 +191,8 @@ def _prune_to_fit(
     compressor's word drops can cut a name or a date in two); the rest is pruned. The
     compressor aims at cl100k tokens of the pruned pieces alone, so the aim starts below
     the target by the markers' and verbatim pieces' share and tightens by any overshoot;
-    its keep-probabilities are cached, so another round is only a threshold away.
-    """
+    its keep-probabilities are cached, so another round is only a threshold away. A piece
+    left with less than `min_word_share` of its words is dropped whole."""
     texts = [p.text for p in pieces]
     full_text, _ = render(pieces, multi_doc)
     overhead = max(0, count(full_text) - sum(cl100k_tokens(t) for t in texts))
@@ -205,14 +209,16 @@ def _prune_to_fit(
             result = compressor.compress([texts[i] for i in tail], target_tokens=aim)
             compressor_stats.append(result.stats)
             new_text.update(zip(tail, result.pieces, strict=True))
-        kept = [
-            p if new_text[i] is None else replace(p, text=new_text[i]) for i, p in enumerate(pieces)
-        ]
+        alive = _readable(new_text, texts, min_word_share)
+        alive = _restore_whole(pieces, new_text, alive, target, count, multi_doc)
+        originals = [pieces[i] for i in alive]
+        kept = [_pruned(p, new_text[i]) for i, p in zip(alive, originals, strict=True)]
         text, spans = render(kept, multi_doc)
         tokens = count(text)
         if tokens <= target:
             stats["compressor"] = compressor_stats
-            return kept, text, tokens, _with_sources(spans, kept, pieces, multi_doc)
+            stats["dropped_fragments"] = len(pieces) - len(alive)
+            return kept, text, tokens, _with_sources(spans, kept, originals, multi_doc)
         aim = max(1, min(aim - (tokens - target) - 1, int(aim * target / tokens)))
     stats["compressor"] = compressor_stats
     # Still over (a tokenizer far from cl100k): drop the least relevant pieces.
@@ -224,9 +230,43 @@ def _prune_to_fit(
         text, spans = render(chosen, multi_doc)
         tokens = count(text)
         if tokens <= target:
-            originals = [pieces[j] for j in sorted(alive)]
-            return chosen, text, tokens, _with_sources(spans, chosen, originals, multi_doc)
+            sources = [originals[j] for j in sorted(alive)]
+            return chosen, text, tokens, _with_sources(spans, chosen, sources, multi_doc)
     return [], "", 0, []
+
+
+def _pruned(piece: Piece, text: str | None) -> Piece:
+    return piece if text is None else replace(piece, text=text)
+
+
+def _restore_whole(
+    pieces: Sequence[Piece],
+    new_text: dict[int, str | None],
+    alive: list[int],
+    target: int,
+    count: TokenCounter,
+    multi_doc: bool,
+) -> list[int]:
+    """Pieces pruned below the word floor come back whole, best-ranked first, while the
+    text still fits `target`; the others stay dropped (a sentence is worth its words or out)."""
+    dropped = sorted(set(new_text) - set(alive), key=lambda i: -pieces[i].score)
+    for i in dropped:
+        new_text[i] = None
+        trial = sorted([*alive, i])
+        text, _ = render([_pruned(pieces[j], new_text[j]) for j in trial], multi_doc)
+        if count(text) <= target:
+            alive = trial
+    return alive
+
+
+def _readable(new_text: dict[int, str | None], texts: Sequence[str], min_share: float) -> list[int]:
+    """Indexes of the pieces to keep: verbatim ones (None) and pruned ones that still hold
+    at least `min_share` of their words."""
+    return sorted(
+        i
+        for i, new in new_text.items()
+        if new is None or len(new.split()) >= min_share * len(texts[i].split())
+    )
 
 
 def _cache_key(
@@ -465,7 +505,14 @@ def _select_then_prune(
     stats["mode"] = "select+prune"
     t0 = time.perf_counter()
     _, text, _, spans = _prune_to_fit(
-        comp, selection.pieces, target, run.count, run.multi_doc, stats, verbatim_share
+        comp,
+        selection.pieces,
+        target,
+        run.count,
+        run.multi_doc,
+        stats,
+        verbatim_share,
+        MIN_WORD_SHARE,
     )
     stats["seconds"]["compress"] = round(time.perf_counter() - t0, 4)
     return text, spans

@@ -153,6 +153,25 @@ def test_select_then_prune_fits_more_sentences(tiny_compressor_dir: Path) -> Non
     assert again.text == pruned.text
 
 
+def test_pruned_sentences_keep_two_thirds_of_their_words_or_go(tiny_compressor_dir: Path) -> None:
+    # A pruned fragment ("race . J. Foyt Al Unser.") helps no reader: with a question, every
+    # piece sent keeps at least two thirds of its words, or is left out whole.
+    store = Store()
+    comp = Compressor(tiny_compressor_dir, store=store)
+    modes = set()
+    for budget in (40, 60, 80, 120):
+        r = ctxchat.compress_text(
+            _text(), query=QUESTION, budget=budget, store=store, compressor=comp, keep_rate=0.4
+        )
+        assert r.compressed_tokens <= budget
+        modes.add(r.stats["mode"])
+        for span in r.spans:
+            assert span.source is not None
+            assert len(span.text.split()) >= (2 / 3) * len(span.source.split()) - 1e-9, span
+    assert "select+prune" in modes
+    assert FACT in r.text
+
+
 def test_query_agnostic_compression_at_a_rate(tiny_compressor_dir: Path) -> None:
     store = Store()
     comp = Compressor(tiny_compressor_dir, store=store)
