@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ctxchat.app.arg_types import kept_share, positive_int
 from ctxchat.app.compressor_flags import add_compressor_flags, compressor_setup
@@ -19,7 +19,7 @@ from ctxchat.engines.errors import CtxchatError
 from ctxchat.engines.terminal_text import json_safe, terminal_safe
 
 if TYPE_CHECKING:
-    from ctxchat.engines.results import Compressed
+    from ctxchat.engines.results import Compressed, JSONObject
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -55,7 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_compress)
 
 
-def _summary(result: Any) -> str:
+def _summary(result: Compressed) -> str:
     stats = result.stats
     secs = stats.get("seconds", {})
     stages = ", ".join(
@@ -80,7 +80,7 @@ def _summary(result: Any) -> str:
     return "ctxchat: " + " | ".join(parts)
 
 
-def _as_json(result: Any) -> dict[str, Any]:
+def _as_json(result: Compressed) -> JSONObject:
     return {
         "text": result.text,
         "original_tokens": result.original_tokens,

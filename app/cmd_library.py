@@ -9,13 +9,20 @@ import argparse
 import platform
 import sqlite3
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ctxchat.app.arg_types import positive_int
 from ctxchat.engines.errors import CtxchatError
 from ctxchat.engines.terminal_text import json_safe, terminal_safe
+
+if TYPE_CHECKING:
+    from ctxchat.engines.ingest.library import AddFailure, AddResult
+    from ctxchat.engines.results import JSONObject
+    from ctxchat.engines.select.indexing import IndexProgress
+    from ctxchat.engines.store.db import DocumentRow, Store
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -78,7 +85,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 # -- add ---------------------------------------------------------------------------------
 
 
-def _print_json(obj: dict[str, Any]) -> None:
+def _print_json(obj: JSONObject) -> None:
     print(json_safe(obj), flush=True)
 
 
@@ -99,7 +106,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     with Store() as store:
         for item in expand_paths(args.paths):
             if isinstance(item, AddFailure):
-                result: Any = item
+                result: AddResult | AddFailure = item
             else:
                 with ProgressBar(item.name, unit="pages") as bar:
                     result = add_one(store, item, args.password, bar.update, limits)
@@ -116,7 +123,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def _index(store: Any, doc: Any) -> int:
+def _index(store: Store, doc: DocumentRow) -> int:
     """Embed the document's sentences with a progress bar; returns the percent indexed.
 
     Ctrl-C stops after the chunk in flight, keeping every vector stored so far.
@@ -129,7 +136,7 @@ def _index(store: Any, doc: Any) -> int:
     with ProgressBar(f"indexing {doc.name}", unit="sentences") as bar:
         started: list[int] = []
 
-        def show(p: Any) -> None:
+        def show(p: IndexProgress) -> None:
             if not started:
                 started.append(p.done)
                 bar.restart_clock(p.done)
@@ -154,7 +161,7 @@ def _index(store: Any, doc: Any) -> int:
     return p.percent
 
 
-def _report_add(result: Any, as_json: bool, indexed: int | None = None) -> None:
+def _report_add(result: AddResult | AddFailure, as_json: bool, indexed: int | None = None) -> None:
     from ctxchat.engines.ingest.library import AddFailure
 
     if isinstance(result, AddFailure):
@@ -298,7 +305,7 @@ def _version(dist: str) -> str | None:
         return None
 
 
-def _model_check(name: str, find: Any, required: bool) -> Check:
+def _model_check(name: str, find: Callable[[], object], required: bool) -> Check:
     try:
         return Check(name, True, str(find()), required)
     except CtxchatError as exc:

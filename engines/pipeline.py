@@ -14,7 +14,7 @@ import json
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -461,10 +461,8 @@ def _cached_result(run: _Run, key: str) -> Compressed | None:
     run.stats["cache_hits"]["compression"] = True
     run.stats["mode"] = "cached"
     run.stats["seconds"]["total"] = round(time.perf_counter() - run.started, 4)
-    spans = [Span(**s) for s in hit["spans"]] if hit["spans"] is not None else None
-    return Compressed(
-        hit["text"], hit["original_tokens"], hit["compressed_tokens"], spans, run.stats
-    )
+    spans = [Span(**s) for s in hit.spans] if hit.spans is not None else None
+    return Compressed(hit.text, hit.original_tokens, hit.compressed_tokens, spans, run.stats)
 
 
 def _whole_if_it_fits(run: _Run) -> Compressed | None:
@@ -569,7 +567,7 @@ def _finish(
             query=query,
             options=json.dumps(options, sort_keys=True),
             text=text,
-            spans=[s.__dict__ for s in spans],
+            spans=[asdict(s) for s in spans],
             original_tokens=original,
             compressed_tokens=compressed,
         )

@@ -3,7 +3,32 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypeAlias, TypedDict
+
+# What the store writes as JSON (stats, options, spans): plain data, never live objects.
+JSONValue: TypeAlias = str | int | float | bool | None | list["JSONValue"] | dict[str, "JSONValue"]
+JSONObject: TypeAlias = dict[str, JSONValue]
+
+
+class CacheHits(TypedDict):
+    compression: bool  # the whole result came from the compressions table
+    embeddings: int  # segment embeddings read from the store instead of computed
+    keep_probs: int | None  # keep-probability batches read back (None: no compressor ran)
+
+
+class CompressionStats(TypedDict, total=False):
+    """Compressed.stats: how a result was made. A plain dict at run time (JSON-ready)."""
+
+    seconds: dict[str, float]  # per stage: ingest, select, embed, compress, total
+    cache_hits: CacheHits
+    options: JSONObject  # everything that decided the result (hashed into the cache key)
+    mode: str  # "whole", "select", "select+prune", "prune" or "cached"
+    compressor_status: str  # why no compressor ran, where none did
+    selection: JSONObject  # the selector's own stats (candidates, timings, index state)
+    index: JSONObject  # how far each document's embedding index was when selecting
+    compressor: list[JSONObject]  # the compressor's stats, one entry per round
+    verbatim_pieces: int  # selected pieces sent whole before pruning the rest
+    dropped_fragments: int  # pruned pieces dropped whole for falling under the word floor
 
 
 @dataclass(frozen=True)
@@ -48,11 +73,11 @@ class Compressed(TokenRatios):
 
     ratio is original_tokens / compressed_tokens (2.0 means half the tokens remain).
     spans lists the kept pieces in document order with their pages; None for plain text.
-    stats holds time per stage (seconds), cache hits and the options used.
+    stats holds time per stage (seconds), cache hits and the options used (CompressionStats).
     """
 
     text: str
     original_tokens: int
     compressed_tokens: int
     spans: list[Span] | None = None
-    stats: dict[str, Any] = field(default_factory=dict)
+    stats: CompressionStats = field(default_factory=lambda: CompressionStats())

@@ -13,7 +13,7 @@ import time
 from collections import deque
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -61,6 +61,10 @@ from ctxchat.engines.results import Compressed
 from ctxchat.engines.store.db import Store
 from ctxchat.engines.terminal_text import terminal_safe
 from ctxchat.engines.tokens import count_tokens
+
+if TYPE_CHECKING:
+    from ctxchat.engines.results import CacheHits
+    from ctxchat.engines.select.indexing import IndexProgress
 
 
 class CtxchatApp(PanelActions, App[int]):
@@ -249,7 +253,7 @@ class CtxchatApp(PanelActions, App[int]):
         if doc is None:
             return
 
-        def show(progress: Any, stopped: str | None = None) -> None:
+        def show(progress: IndexProgress, stopped: str | None = None) -> None:
             self.post_message(IndexProgressed(doc.id, doc.name, progress, stopped))
 
         try:
@@ -673,11 +677,11 @@ class CtxchatApp(PanelActions, App[int]):
         await chat.clear()
         context = None
         for msg in messages:
-            if msg["role"] == "user":
-                await chat.add_question(msg["content"])
+            if msg.role == "user":
+                await chat.add_question(msg.content)
             else:
-                await chat.add_answer(msg["content"])
-                context = msg["context"]
+                await chat.add_answer(msg.content)
+                context = msg.context
         self.query_one(ContextPanel).set_context(
             [], title="Context sent (saved chat)", plain_text=context or ""
         )
@@ -795,10 +799,10 @@ def evidence_line(evidence: Evidence) -> str:
     return f"Evidence ({where}): “{evidence.text}”"
 
 
-def describe_cache_hits(hits: Any) -> str | None:
-    """The pipeline's cache_hits dict as a few words for the status line."""
-    if not isinstance(hits, dict):
-        return None if hits is None else str(hits)
+def describe_cache_hits(hits: CacheHits | None) -> str | None:
+    """The pipeline's cache_hits as a few words for the status line."""
+    if hits is None:
+        return None
     if hits.get("compression"):
         return "hit (whole result)"
     parts = [

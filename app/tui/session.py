@@ -8,10 +8,9 @@ are imported inside the calls, never at app start, so the first screen paints at
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ctxchat.app.ask_settings import ask_settings, compressor_setup, reader_choice
 from ctxchat.app.config import Config
@@ -26,9 +25,10 @@ from ctxchat.engines.answer.conversation import (
 from ctxchat.engines.answer.llm import ChatModel
 from ctxchat.engines.errors import CtxchatError
 from ctxchat.engines.results import Compressed
-from ctxchat.engines.store.db import DocumentRow, Store
+from ctxchat.engines.store.db import DocumentRow, MessageRow, Store
 
 if TYPE_CHECKING:
+    from ctxchat.engines.ingest.library import AddResult, ProgressFn
     from ctxchat.engines.pipeline import CompressorSetup
 
 NO_DOCUMENT = "No document in use: drop a PDF or press Space on one in the library"
@@ -76,11 +76,11 @@ class Session:
             return supported_files(path)
         return [path]
 
-    def ingest(self, path: Path, on_progress: Callable[..., None] | None = None) -> Any:
+    def ingest(self, path: Path, on_progress: ProgressFn | None = None) -> AddResult:
         from ctxchat.engines.ingest.library import add_path
 
         result = add_path(self.store, path, on_progress=on_progress)
-        self.used.add(_document_of(result).id)
+        self.used.add(result.document.id)
         return result
 
     def use_latest(self) -> None:
@@ -190,21 +190,21 @@ class Session:
         self.last_compressed = result.context
         self.conversation.record(result, stages)
 
-    def open_chat(self, chat_id: int) -> list[dict[str, Any]]:
-        chat = next((c for c in self.store.chats() if c["id"] == chat_id), None)
+    def open_chat(self, chat_id: int) -> list[MessageRow]:
+        chat = self.store.chat(chat_id)
         messages = self.store.messages(chat_id)
         conversation = self.conversation
         conversation.new_chat()
         conversation.chat_id = chat_id
         if chat:
             present = {d.id for d in self.store.documents()}
-            self.used = {d for d in chat["doc_ids"] if d in present}
+            self.used = {d for d in chat.doc_ids if d in present}
         question = None
         for msg in messages:
-            if msg["role"] == "user":
-                question = msg["content"]
-            elif msg["role"] == "assistant" and question is not None:
-                conversation.turns.append(Turn(question, msg["content"]))
+            if msg.role == "user":
+                question = msg.content
+            elif msg.role == "assistant" and question is not None:
+                conversation.turns.append(Turn(question, msg.content))
                 question = None
         self.last_compressed = None
         return messages
@@ -213,7 +213,3 @@ class Session:
         self.conversation.new_chat()
         self.last_compressed = None
         self.last_question = None
-
-
-def _document_of(result: Any) -> DocumentRow:
-    return result.document

@@ -18,16 +18,22 @@ import os
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 from ctxchat.engines.answer.cpu_threads import default_threads
 from ctxchat.engines.errors import LLMError
 from ctxchat.engines.paths import data_dir
+from ctxchat.engines.results import JSONObject, JSONValue
 from ctxchat.engines.tokens import count_tokens as count_cl100k
 from ctxchat.engines.tokens import truncate_to_tokens
+
+if TYPE_CHECKING:
+    import llama_cpp
+    import numpy as np
+    from llama_cpp import llama_chat_format
 
 Message = dict[str, str]
 
@@ -95,8 +101,8 @@ class GenerationStats:
             return 0.0
         return (self.completion_tokens - 1) / decode
 
-    def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+    def as_dict(self) -> dict[str, float | int | str]:
+        data: dict[str, float | int | str] = asdict(self)
         data["tokens_per_s"] = round(self.tokens_per_s, 2)
         return data
 
@@ -144,7 +150,9 @@ class _LlamaLog:
     def __init__(self) -> None:
         self.path: Path | None = None
         self._file: TextIO | None = None
-        self._callback: Any = None  # kept alive: llama.cpp holds a raw pointer to it
+        self._callback: ctypes._CFuncPtr | None = (
+            None  # kept alive: llama.cpp holds a raw pointer to it
+        )
         self.lines: list[str] = []  # the last lines, for error messages
         self._lock = threading.Lock()
 
@@ -250,7 +258,7 @@ def _check_model_file(path: Path, gpu: bool) -> None:
 
 
 def _relay_chunks(
-    chunks: Any,
+    chunks: Generator[llama_cpp.CreateCompletionStreamResponse, None, None],
     stats: GenerationStats,
     start: float,
     first_sample: list[float],
@@ -287,7 +295,7 @@ class LocalLLM:
 
     repeat_penalty = REPEAT_PENALTY
     _cancel: threading.Event | None = None  # what the abort callback reads during prefill
-    _abort: Any = None  # the abort callback, made on first use
+    _abort: ctypes._CFuncPtr | None = None  # the abort callback, made on first use
 
     def __init__(
         self,
@@ -343,7 +351,7 @@ class LocalLLM:
         self.last_stats = GenerationStats()
 
     @staticmethod
-    def _load(options: dict[str, Any], type_k: str, type_v: str) -> Any:
+    def _load(options: dict[str, object], type_k: str, type_v: str) -> llama_cpp.Llama:
         import llama_cpp
 
         with _python_stderr_to_log():
@@ -351,7 +359,7 @@ class LocalLLM:
                 **options, type_k=KV_TYPE_IDS[type_k], type_v=KV_TYPE_IDS[type_v]
             )
 
-    def _load_with_fallback(self, options: dict[str, Any]) -> Any:
+    def _load_with_fallback(self, options: dict[str, object]) -> llama_cpp.Llama:
         try:
             return self._load(options, self.kv_type, self.type_v)
         except ValueError as exc:
@@ -406,7 +414,7 @@ class LocalLLM:
         values = kv_cache_bytes(self.n_ctx, n_layer, 0, v, self.type_v)
         return (keys + values) / 2**20
 
-    def _chat_formatter(self) -> Any:
+    def _chat_formatter(self) -> llama_chat_format.ChatFormatter:
         """The GGUF's own chat template; llama-2 format when the file carries none."""
         from llama_cpp import llama_chat_format
 
@@ -434,7 +442,7 @@ class LocalLLM:
 
         self._llama.eval = counting_eval  # type: ignore[method-assign]
 
-    def _abort_callback(self) -> Any:
+    def _abort_callback(self) -> ctypes._CFuncPtr:
         """llama.cpp asks this between the steps of a decode: True stops prompt reading
         within a fraction of a second of a cancel, not at the end of a 512-token batch."""
         import llama_cpp
@@ -545,12 +553,12 @@ class LocalLLM:
 
     def _sample_counter(
         self, stats: GenerationStats, evaluated_before: int, first_sample: list[float]
-    ) -> Any:
+    ) -> llama_cpp.LogitsProcessorList:
         """A logits processor that counts sampled tokens into stats (it is called once per
         sampled token)."""
         import llama_cpp
 
-        def on_sample(input_ids: Any, scores: Any) -> Any:
+        def on_sample(input_ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
             # Called once per sampled token: the first call marks the end of prompt reading.
             if not first_sample:
                 first_sample.append(time.perf_counter())
@@ -561,9 +569,15 @@ class LocalLLM:
 
         return llama_cpp.LogitsProcessorList([on_sample])
 
-    def complete(self, messages: Sequence[Message], **options: Any) -> str:
+    def complete(
+        self,
+        messages: Sequence[Message],
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        stop: Sequence[str] | None = None,
+    ) -> str:
         """The whole answer at once (benchmarks, scripts)."""
-        return "".join(self.stream(messages, **options))
+        return "".join(self.stream(messages, max_tokens, temperature, stop))
 
     # -- KV state (prefix reuse across restarts; see kvstate.py)
 
@@ -669,7 +683,7 @@ class RemoteLLM:
             return {"Authorization": f"Bearer {self._api_key}"}
         return self.target.basic_auth()
 
-    def _open(self, path: str, body: dict[str, Any] | None, read_timeout: float) -> _Reply:
+    def _open(self, path: str, body: JSONObject | None, read_timeout: float) -> _Reply:
         return _http_open(
             self.base + path,
             body,
@@ -714,8 +728,8 @@ class RemoteLLM:
         stop: Sequence[str] | None = None,
         cancel: threading.Event | None = None,
     ) -> Iterator[str]:
-        body: dict[str, Any] = {
-            "messages": list(messages),
+        body: JSONObject = {
+            "messages": [dict(m) for m in messages],
             "max_tokens": max_tokens,
             "temperature": temperature,
             "stream": True,
@@ -784,8 +798,15 @@ class RemoteLLM:
     def _malformed(self, what: str) -> LLMError:
         return LLMError(f"{self.url} sent {what}; is it an OpenAI-compatible chat server?")
 
-    def complete(self, messages: Sequence[Message], **options: Any) -> str:
-        return "".join(self.stream(messages, **options))
+    def complete(
+        self,
+        messages: Sequence[Message],
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        stop: Sequence[str] | None = None,
+    ) -> str:
+        """The whole answer at once (benchmarks, scripts)."""
+        return "".join(self.stream(messages, max_tokens, temperature, stop))
 
     def close(self) -> None:
         pass
@@ -854,7 +875,7 @@ class _Reply:
         self.resp.close()
         self.conn.close()
 
-    def json(self) -> Any:
+    def json(self) -> JSONValue:
         try:
             return json.loads(self.resp.read(MAX_JSON_BYTES + 1)[:MAX_JSON_BYTES])
         except TimeoutError:
@@ -878,7 +899,7 @@ MAX_JSON_BYTES = 4 << 20
 
 def _http_open(
     url: str,
-    body: dict[str, Any] | None,
+    body: JSONObject | None,
     *,
     auth_origin: tuple[str, str],
     auth: dict[str, str],
@@ -940,7 +961,7 @@ def _http_request(
         raise LLMError(f"cannot reach {shown}: {reason}") from None
 
 
-def _sse_events(resp: Any) -> Iterator[str]:
+def _sse_events(resp: Iterable[bytes]) -> Iterator[str]:
     """The data payloads of a server-sent-events stream."""
     data: list[str] = []
     for raw in resp:

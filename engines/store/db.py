@@ -20,18 +20,21 @@ import sqlite3
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, ClassVar
+from typing import IO, ClassVar, TypeAlias
 
 import numpy as np
 
 from ctxchat.engines.errors import StoreError
 from ctxchat.engines.paths import db_path, private_dir
+from ctxchat.engines.results import JSONObject, JSONValue
 
 SCHEMA_VERSION = 1
+# One segment as spooled and inserted: page, paragraph, text, tokens, hash, heading.
+SegmentValues: TypeAlias = tuple[int | None, int, str, int, str, str | None]
 # How long a write waits for another process's write to finish, and when it says it waits.
 BUSY_TIMEOUT_MS = 30_000
 BUSY_NOTICE_MS = 1_000
@@ -49,6 +52,35 @@ class DocumentRow:
     tokens: int
     segments: int
     added_at: str
+
+
+@dataclass(frozen=True)
+class CachedCompression:
+    """A stored compression result (spans as the JSON objects they were saved as)."""
+
+    text: str
+    spans: list[JSONObject] | None
+    original_tokens: int
+    compressed_tokens: int
+
+
+@dataclass(frozen=True)
+class ChatRow:
+    id: int
+    title: str
+    doc_ids: list[int]
+    model: str | None
+    created_at: str
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    id: int
+    role: str  # "user" or "assistant"
+    content: str
+    context: str | None  # the compressed context the answer was given
+    stats: JSONObject | None
+    created_at: str
 
 
 @dataclass(frozen=True)
@@ -389,7 +421,7 @@ class Store:
         return row, True
 
     @staticmethod
-    def _insert_segments(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    def _insert_segments(conn: sqlite3.Connection, rows: list[SegmentValues]) -> None:
         if rows:
             conn.executemany(
                 "INSERT INTO segments (doc_id, ord, page, paragraph, text, tokens, hash, heading)"
@@ -545,19 +577,14 @@ class Store:
                 [(h, model, options, p) for h, p in payloads.items()],
             )
 
-    def get_compression(self, key: str) -> dict[str, Any] | None:
+    def get_compression(self, key: str) -> CachedCompression | None:
         r = self.conn.execute(
             "SELECT text, spans, original_tokens, compressed_tokens FROM compressions WHERE key=?",
             (key,),
         ).fetchone()
         if r is None:
             return None
-        return {
-            "text": r[0],
-            "spans": json.loads(r[1]) if r[1] else None,
-            "original_tokens": r[2],
-            "compressed_tokens": r[3],
-        }
+        return CachedCompression(r[0], json.loads(r[1]) if r[1] else None, r[2], r[3])
 
     def put_compression(
         self,
@@ -567,7 +594,7 @@ class Store:
         query: str | None,
         options: str,
         text: str,
-        spans: Any,
+        spans: list[JSONObject] | None,
         original_tokens: int,
         compressed_tokens: int,
     ) -> None:
@@ -605,7 +632,7 @@ class Store:
         content: str,
         *,
         context: str | None = None,
-        stats: dict[str, Any] | None = None,
+        stats: Mapping[str, JSONValue] | None = None,
     ) -> int:
         with self.transaction() as conn:
             cur = conn.execute(
@@ -615,36 +642,26 @@ class Store:
             )
         return int(cur.lastrowid)
 
-    def chats(self) -> list[dict[str, Any]]:
+    def chats(self) -> list[ChatRow]:
         rows = self.conn.execute(
             "SELECT id, title, doc_ids, model, created_at FROM chats ORDER BY id DESC"
         ).fetchall()
-        return [
-            {
-                "id": r[0],
-                "title": r[1],
-                "doc_ids": json.loads(r[2]),
-                "model": r[3],
-                "created_at": r[4],
-            }
-            for r in rows
-        ]
+        return [ChatRow(r[0], r[1], json.loads(r[2]), r[3], r[4]) for r in rows]
 
-    def messages(self, chat_id: int) -> list[dict[str, Any]]:
+    def chat(self, chat_id: int) -> ChatRow | None:
+        r = self.conn.execute(
+            "SELECT id, title, doc_ids, model, created_at FROM chats WHERE id=?", (chat_id,)
+        ).fetchone()
+        return ChatRow(r[0], r[1], json.loads(r[2]), r[3], r[4]) if r else None
+
+    def messages(self, chat_id: int) -> list[MessageRow]:
         rows = self.conn.execute(
             "SELECT id, role, content, context, stats, created_at FROM messages "
             "WHERE chat_id=? ORDER BY id",
             (chat_id,),
         ).fetchall()
         return [
-            {
-                "id": r[0],
-                "role": r[1],
-                "content": r[2],
-                "context": r[3],
-                "stats": json.loads(r[4]) if r[4] else None,
-                "created_at": r[5],
-            }
+            MessageRow(r[0], r[1], r[2], r[3], json.loads(r[4]) if r[4] else None, r[5])
             for r in rows
         ]
 
@@ -669,7 +686,7 @@ class _SegmentSpool:
 
     def write(self, segments: Iterable[NewSegment], on_page: Callable[[int], None] | None) -> None:
         assert self._file is not None
-        rows: list[tuple[Any, ...]] = []
+        rows: list[SegmentValues] = []
         for seg in segments:
             rows.append((seg.page, seg.paragraph, seg.text, seg.tokens, seg.hash, seg.heading))
             self.count += 1
@@ -685,7 +702,7 @@ class _SegmentSpool:
             marshal.dump(rows, self._file)
         self._file.seek(0)
 
-    def batches(self) -> Iterator[list[tuple[Any, ...]]]:
+    def batches(self) -> Iterator[list[SegmentValues]]:
         assert self._file is not None
         while True:
             try:

@@ -144,7 +144,7 @@ async def test_cli_and_tui_send_the_same_context(
     store = Store()
     chats = store.chats()  # both recorded their turn: the newest is the TUI's
     assert len(chats) == 2
-    cli_context, tui_context = (store.messages(c["id"])[1]["context"] for c in reversed(chats))
+    cli_context, tui_context = (store.messages(c.id)[1].context for c in reversed(chats))
     assert cli_context and cli_context == tui_context
     assert facts[1].sentence in cli_context  # whole sentences for the local reader
     assert cli["stats"]["pruned"] is False

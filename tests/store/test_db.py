@@ -105,9 +105,10 @@ def test_chats_and_messages():
         store.add_message(chat, "user", "hi")
         store.add_message(chat, "assistant", "hello", stats={"ttft": 0.1})
         msgs = store.messages(chat)
-        assert [m["role"] for m in msgs] == ["user", "assistant"]
-        assert msgs[1]["stats"] == {"ttft": 0.1}
-        assert store.chats()[0]["title"] == "About d"
+        assert [m.role for m in msgs] == ["user", "assistant"]
+        assert msgs[1].stats == {"ttft": 0.1}
+        assert store.chats()[0].title == "About d"
+        assert store.chat(chat).doc_ids == [1] and store.chat(chat + 1) is None
 
 
 def test_newer_schema_is_refused(ctxchat_home):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -11,13 +9,14 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from ctxchat.engines.store.db import ChatRow
 from ctxchat.engines.terminal_text import terminal_safe
 
 
 class ChatsScreen(ModalScreen[int | None]):
     BINDINGS = [Binding("escape", "dismiss_none", "Close")]
 
-    def __init__(self, chats: list[dict[str, Any]]) -> None:
+    def __init__(self, chats: list[ChatRow]) -> None:
         super().__init__()
         self.chats = chats
 
@@ -27,7 +26,7 @@ class ChatsScreen(ModalScreen[int | None]):
             if self.chats:
                 yield OptionList(
                     *(
-                        Option(terminal_safe(f"#{c['id']}  {c['title']}"), id=str(c["id"]))
+                        Option(terminal_safe(f"#{c.id}  {c.title}"), id=str(c.id))
                         for c in self.chats
                     ),
                     id="chats-list",

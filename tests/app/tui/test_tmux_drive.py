@@ -39,11 +39,11 @@ def test_drop_ask_copy_in_tmux(
     [doc] = store.documents()
     assert doc.name == pdf.name and doc.pages == pages
     [chat] = store.chats()
-    messages = store.messages(chat["id"])
-    assert [m["role"] for m in messages] == ["user", "assistant"]
-    assert messages[0]["content"] == question and messages[1]["content"].strip()
+    messages = store.messages(chat.id)
+    assert [m.role for m in messages] == ["user", "assistant"]
+    assert messages[0].content == question and messages[1].content.strip()
     assert any("Copied the prompt" in screen for screen in result.screens)
     # Read on screen without resizing: the question and the answer's start in the chat.
-    answer_start = " ".join(messages[1]["content"].split()[:3])
+    answer_start = " ".join(messages[1].content.split()[:3])
     assert question[:40] in result.answer_screen and answer_start in result.answer_screen
     print(f"first screen at {size[0]}x{size[1]}: {result.first_paint_s:.2f} s")

@@ -61,17 +61,17 @@ async def test_ask_streams_an_answer_and_saves_the_chat(report) -> None:
         store = Store()
         chats = store.chats()
         assert len(chats) == 1
-        messages = store.messages(chats[0]["id"])
-        assert [m["role"] for m in messages] == ["user", "assistant"]
-        assert messages[1]["content"] == "".join(app._answer_text)
-        assert messages[1]["context"] == panel.plain_text
-        assert messages[1]["stats"]["kv_type"] == "q8_0"
+        messages = store.messages(chats[0].id)
+        assert [m.role for m in messages] == ["user", "assistant"]
+        assert messages[1].content == "".join(app._answer_text)
+        assert messages[1].context == panel.plain_text
+        assert messages[1].stats["kv_type"] == "q8_0"
 
         # A follow-up keeps the conversation: the session sends the first turn as history.
         await ask(app, pilot, "Which page says so?")
         assert len(answer_texts(app)) == 2
         assert len(app.session.turns) == 2
-        assert [m["role"] for m in store.messages(chats[0]["id"])] == ["user", "assistant"] * 2
+        assert [m.role for m in store.messages(chats[0].id)] == ["user", "assistant"] * 2
 
 
 async def test_escape_cancels_a_streaming_answer(report) -> None:
