@@ -13,7 +13,8 @@ paths, tokens, models, results, int8, hub, offline, terminal_text). Nothing here
 ctxchat.app; the TUI, the CLI and the Python API sit on top.
 """
 
-from ctxchat.engines.offline import telemetry_off
+from ctxchat.engines.offline import skip_layout_plugin, telemetry_off
 
 # Before any engine imports pymupdf (and through it ONNX Runtime): see offline.py.
 telemetry_off()
+skip_layout_plugin()

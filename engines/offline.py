@@ -6,18 +6,37 @@ resolves mobile.events.data.microsoft.com a few seconds after loading - a DNS qu
 every `compress`. ONNX Runtime reads ORT_DISABLE_TELEMETRY when it loads, so this must run
 before anything imports pymupdf; ctxchat.engines runs it on import. A value the user set
 is left alone.
+
+The two plugins also cost every command time: pymupdf.layout builds its ONNX page-layout
+model on import, pymupdf4llm loads ONNX Runtime, psutil and more - about 1.2 s and 0.6 CPU s
+together, for code ctxchat never calls (its own layout and table code read the text
+geometry). So they are kept from loading unless the user asks for them with
+CTXCHAT_PYMUPDF_LAYOUT=1; PyMuPDF imports both inside try/except ImportError.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 
 TELEMETRY_OFF = {
     "ORT_DISABLE_TELEMETRY": "1",  # ONNX Runtime (via pymupdf4llm / pymupdf.layout)
     "HF_HUB_DISABLE_TELEMETRY": "1",  # huggingface_hub (transformers)
 }
+PYMUPDF_PLUGINS = ("pymupdf.layout", "pymupdf4llm")
+LAYOUT_OPT_IN = "CTXCHAT_PYMUPDF_LAYOUT"
 
 
 def telemetry_off() -> None:
     for name, value in TELEMETRY_OFF.items():
         os.environ.setdefault(name, value)
+
+
+def skip_layout_plugin() -> None:
+    """Keep PyMuPDF's ONNX plugins from loading (a None entry in sys.modules makes an import
+    fail fast), and its "consider pymupdf_layout" hint quiet."""
+    if os.environ.get(LAYOUT_OPT_IN) == "1" or "pymupdf" in sys.modules:
+        return
+    for name in PYMUPDF_PLUGINS:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
+    os.environ.setdefault("PYMUPDF_SUGGEST_LAYOUT_ANALYZER", "0")
