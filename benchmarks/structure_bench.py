@@ -164,6 +164,10 @@ def _pymupdf4llm_pages(layout: bool, edges: bool = True) -> Callable[[Path], lis
 
     def run(path: Path) -> list[str]:
         import pymupdf
+
+        from ctxchat.engines.offline import allow_layout_plugin
+
+        allow_layout_plugin()  # ctxchat keeps it unloaded; this comparison needs it
         import pymupdf4llm
 
         pymupdf4llm.use_layout(layout)

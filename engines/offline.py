@@ -40,3 +40,10 @@ def skip_layout_plugin() -> None:
     for name in PYMUPDF_PLUGINS:
         sys.modules.setdefault(name, None)  # type: ignore[arg-type]
     os.environ.setdefault("PYMUPDF_SUGGEST_LAYOUT_ANALYZER", "0")
+
+
+def allow_layout_plugin() -> None:
+    """Undo skip_layout_plugin, for code that imports pymupdf4llm itself (a benchmark)."""
+    for name in PYMUPDF_PLUGINS:
+        if name in sys.modules and sys.modules[name] is None:
+            del sys.modules[name]
