@@ -10,6 +10,8 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+from ctxchat.engines.ingest.wordpiece import whole_words
+
 Line = tuple[float, float, float, float, str, int]
 
 # How many lines at the very top and bottom of a page can belong to a running header/footer.
@@ -197,7 +199,7 @@ def join_lines(lines: Sequence[str]) -> str:
             word_start = max(out.rfind(" "), out.rfind("\n")) + 1
             word = out[word_start:-1]
             soft = out[-1] == "\u00ad"
-            if soft or (line[0].islower() and "-" not in word):
+            if soft or (line[0].islower() and "-" not in word and not _compound(word, line)):
                 out = out[:-1] + line
                 continue
             if line[0].isalpha() or line[0].isdigit():
@@ -205,6 +207,25 @@ def join_lines(lines: Sequence[str]) -> str:
                 continue
         out = f"{out}\n{line}" if out else line
     return out
+
+
+_LEADING_WORD = re.compile(r"[^\W\d_]+")
+# Suffixes that are also vocabulary words: "thorough-" + "ness" is one word broken in two.
+_SUFFIX_WORDS = frozenset(
+    "ness less ship ships able hood ward wards wise like ing ist ed er est al ant age dom".split()
+)
+
+
+def _compound(first: str, rest: str) -> bool:
+    """Whether "first-" + rest is a hyphenated compound ("single-handed") rather than one word
+    broken at the line end ("infor-mation"): both halves are words of MiniLM's WordPiece
+    vocabulary and the joined word is not. Without the vocabulary, every break is joined."""
+    second = _LEADING_WORD.match(rest)
+    words = whole_words()
+    if second is None or not words:
+        return False
+    a, b = first.lower(), second.group().lower()
+    return a in words and b in words and b not in _SUFFIX_WORDS and a + b not in words
 
 
 _BLANK_LINE = re.compile(r"\n[ \t]*\n\s*")

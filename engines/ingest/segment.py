@@ -10,10 +10,10 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
-from typing import Any, Protocol
+from typing import Protocol
 
 from ctxchat.engines.ingest.tables import caption_of, table_rows
+from ctxchat.engines.ingest.wordpiece import load_wordpiece as _wordpiece
 from ctxchat.engines.store.db import NewSegment
 from ctxchat.engines.tokens import count_tokens_batch
 
@@ -125,22 +125,6 @@ class _AlphaScan:
 
 
 # -- the compressor's tokenizer ----------------------------------------------------------
-
-
-@lru_cache(maxsize=1)
-def _wordpiece() -> Any | None:
-    """MiniLM's fast WordPiece tokenizer, or None when it is not installed."""
-    try:
-        from tokenizers import Tokenizer
-
-        from ctxchat.engines.models import minilm_dir
-
-        tok = Tokenizer.from_file(str(minilm_dir() / "tokenizer.json"))
-    except Exception:  # missing package or model: fall back to a safe character bound
-        return None
-    tok.no_truncation()
-    tok.no_padding()
-    return tok
 
 
 def compressor_tokens(text: str) -> int:

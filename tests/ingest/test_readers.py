@@ -95,6 +95,16 @@ def test_join_lines_rules():
     assert join_lines(["soft\u00ad", "ware"]) == "software"
 
 
+def test_line_end_compounds_keep_their_hyphen():
+    # Both halves are common words and the joined one is not: a compound, not a break.
+    assert join_lines(["sailed single-", "handed."]) == "sailed single-handed."
+    assert join_lines(["a well-", "known fact"]) == "a well-known fact"
+    assert join_lines(["the twenty-", "first century"]) == "the twenty-first century"
+    # A word broken in two joins, also where the halves are words ("under" + "standing").
+    assert join_lines(["under-", "standing"]) == "understanding"
+    assert join_lines(["hyphen-", "ation"]) == "hyphenation"
+
+
 def test_encrypted_pdf_needs_the_password(tmp_path):
     path = docgen.encrypted_pdf(tmp_path / "secret.pdf", password="s3cret")
     with pytest.raises(NeedsPasswordError, match="is encrypted: pass --password"):
