@@ -28,13 +28,17 @@ class Setup:
     type_k: str
     type_v: str
     flash_attn: bool
+    decode_threads: int | None = None  # None: the same as threads (prompt reading)
     prefill_s: list[float] = field(default_factory=list)
     decode_s: list[float] = field(default_factory=list)
 
     @property
     def label(self) -> str:
         fa = "on" if self.flash_attn else "off"
-        return f"{self.threads} | {self.type_k} | {self.type_v} | {fa}"
+        threads = str(self.threads)
+        if self.decode_threads and self.decode_threads != self.threads:
+            threads += f" (decode {self.decode_threads})"
+        return f"{threads} | {self.type_k} | {self.type_v} | {fa}"
 
 
 SETUPS = [
@@ -48,6 +52,13 @@ SETUPS = [
     (2, "f16", "q8_0", True),
     (2, "q4_0", "q4_0", True),
     (2, "q4_0", "f16", False),
+]
+# --threads: the shipped layout with one or two threads, and two for prompt reading with one
+# for decoding (a decode step is short; a second thread mostly waits for its partner).
+THREAD_SETUPS = [
+    (1, "q8_0", "f16", True),
+    (2, "q8_0", "f16", True),
+    (2, "q8_0", "f16", True, 1),
 ]
 
 
@@ -74,7 +85,7 @@ def load(setup: Setup, n_ctx: int) -> Any:
         model_path=str(smollm_gguf()),
         n_ctx=n_ctx,
         n_batch=512,
-        n_threads=setup.threads,
+        n_threads=setup.decode_threads or setup.threads,
         n_threads_batch=setup.threads,
         type_k=GGML_TYPES[setup.type_k],
         type_v=GGML_TYPES[setup.type_v],
@@ -101,8 +112,9 @@ def main() -> None:
     ap.add_argument("--tokens", type=int, default=1470, help="prompt length in model tokens")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--n-ctx", type=int, default=2048)
+    ap.add_argument("--threads", action="store_true", help="only the thread comparison")
     args = ap.parse_args()
-    setups = [Setup(*s) for s in SETUPS]
+    setups = [Setup(*s) for s in (THREAD_SETUPS if args.threads else SETUPS)]
     models = {}
     for s in setups:
         try:

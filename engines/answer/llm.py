@@ -306,6 +306,7 @@ class LocalLLM:
         type_v: str | None = None,
         flash_attn: bool | None = None,
         n_threads: int | None = None,
+        decode_threads: int | None = None,
         n_batch: int = 512,
         gpu: bool | None = None,
         seed: int = 0,
@@ -333,8 +334,8 @@ class LocalLLM:
             "n_ctx": n_ctx,
             "n_batch": min(n_batch, n_ctx),
             "n_gpu_layers": -1 if self.gpu_offload else 0,
-            "n_threads": threads,
-            "n_threads_batch": threads,
+            "n_threads": decode_threads or threads,  # one token at a time
+            "n_threads_batch": threads,  # the prompt, 512 tokens at a time
             # A quantized V cache needs flash attention; a quantized K alone does not.
             "flash_attn": self.type_v != "f16" or (layout_fa if flash_attn is None else flash_attn),
             "seed": seed,
