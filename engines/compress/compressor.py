@@ -511,16 +511,22 @@ class Compressor:
         if target >= original:  # everything fits
             return [np.ones(len(wp), dtype=bool) for wp in wps], 0.0
 
+        first = _first_copies(texts)
+
+        def keep_at(budget: float) -> tuple[list[np.ndarray], float]:
+            # A repeated text comes out as its first copy does (a budget may fall between them).
+            keeps, threshold = self._keep_global(probs, protected, forced, budget, hard, wps)
+            return [keeps[j] for j in first], threshold
+
         def measure(budget: float) -> int:
-            keeps, _ = self._keep_global(probs, protected, forced, budget, hard, wps)
-            return _rebuilt_tokens(texts, wps, keeps)
+            return _rebuilt_tokens(texts, wps, keep_at(budget)[0])
 
         # Words counted alone cost about total/original tokens per text token: start there.
         start = target * total / max(original, 1)
         tolerance = max(1.0, 0.004 * original)
         budget = thresholds.search_budget(measure, target, start, hard, tolerance)
         stats["word_budget"] = budget
-        return self._keep_global(probs, protected, forced, budget, hard, wps)
+        return keep_at(budget)
 
     def _keep_global(
         self,
@@ -571,6 +577,12 @@ def _global_scores(text: str, wp: WordProbs, options: dict[str, bool]) -> np.nda
 def _empty_word_probs() -> WordProbs:
     z = np.zeros(0, dtype=np.int32)
     return WordProbs(z, z, np.zeros(0, np.float32), z, np.zeros(0, np.uint8), z, 0)
+
+
+def _first_copies(texts: list[str]) -> list[int]:
+    """For each text, the index of its first identical copy in the list."""
+    seen: dict[str, int] = {}
+    return [seen.setdefault(t, i) for i, t in enumerate(texts)]
 
 
 def _rebuilt_tokens(texts: list[str], wps: list[WordProbs], keeps: list[np.ndarray]) -> int:
