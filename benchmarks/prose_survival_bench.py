@@ -79,8 +79,8 @@ def rare_capitals_digits(docs: list[ProseQA]) -> ScoreFn:
     """IDF over the benchmark's paragraphs (no labels), capitals and digits up, stop words last."""
     df: Counter[str] = Counter()
     n = 0
-    for d in docs:
-        for para in d.text.split("\n\n"):
+    for text in dict.fromkeys(d.text for d in docs):  # each text once
+        for para in text.split("\n\n"):
             n += 1
             df.update({core(w).lower() for w in para.split()})
 
@@ -94,6 +94,20 @@ def rare_capitals_digits(docs: list[ProseQA]) -> ScoreFn:
         return out + 1e-6 * random_scores(doc, words)
 
     return score
+
+
+def realqa_dev_questions() -> list[ProseQA]:
+    """The dev articles of benchmarks/realqa.py as plain paragraphs, one entry per question
+    (five share an article's text). Other HotpotQA questions than load_prose_qa's."""
+    from benchmarks import realqa
+
+    out = []
+    for article in realqa.load().articles(split="dev"):
+        paragraphs = [b.text for b in article.blocks if b.kind == "paragraph"]
+        text = "\n\n".join(paragraphs)
+        for q in article.questions:
+            out.append(ProseQA(q.id, q.question, q.answer, text, []))
+    return out
 
 
 def from_scores(score: ScoreFn) -> CompressFn:
@@ -166,8 +180,11 @@ def methods(
 
         store = Store(cache)
     found[f"ctxchat global ({precision})"] = engine("global", precision, model, store)
-    found[f"ctxchat global, names not whole ({precision})"] = engine(
-        "global", precision, model, store, whole_names=False
+    found[f"ctxchat global, no span rules ({precision})"] = engine(
+        "global", precision, model, store, span_rules=False
+    )
+    found[f"ctxchat global, no span rules, names not whole ({precision})"] = engine(
+        "global", precision, model, store, span_rules=False, whole_names=False
     )
     if "llmlingua2" in modes:
         found[f"ctxchat llmlingua2 mode ({precision})"] = engine(
@@ -236,9 +253,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--card", type=Path, help="write the test table into this MODEL_CARD.md")
     p.add_argument("--merge", type=Path, nargs="*", help="add the rows of earlier --json files")
     p.add_argument("--only-merge", action="store_true", help="measure nothing, only --merge")
+    p.add_argument(
+        "--realqa-dev",
+        action="store_true",
+        help="a second dev set instead: the 20 dev articles of benchmarks/realqa.py (100 "
+        "questions, 5k-10k tokens each; read its 'all' table)",
+    )
     args = p.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    docs = load_prose_qa("all")
+    docs = realqa_dev_questions() if args.realqa_dev else load_prose_qa("all")
     raw: dict = {}
     for path in args.merge or []:  # rows measured earlier (the same questions), kept as they are
         raw.update(json.loads(path.read_text())["raw"])
