@@ -34,6 +34,15 @@ PROTECTED_BONUS = 0.5
 MAX_TITLE_WORDS = 6
 IN_WORD_GLUE = frozenset("'’-–/")
 RANGE_WORDS = frozenset({"to", "until", "till", "through", "and", "-", "–", "—"})
+# What a word can glue, as bits (one dict lookup per word): 1 in-word mark, 2 comma, 4 range.
+_GLUE_KIND = {
+    **{w: 1 for w in IN_WORD_GLUE},
+    ",": 2,
+    **{w: 4 for w in RANGE_WORDS},
+    **{w.title(): 4 for w in RANGE_WORDS},
+    "-": 5,
+    "–": 5,
+}
 OPEN_QUOTES = ('"', "“")
 CLOSE_QUOTES = ('"', "”")
 # Lowercase words that never carry a number's meaning ("in 1983 the ...").
@@ -56,15 +65,24 @@ def span_scores(
     if len(probs) == 0:
         return probs
     words = [text[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
-    caps = np.array([w[:1].isupper() and w.lower() not in phrases.NOT_NAMES for w in words])
-    digits = np.array([any(ch.isdigit() for ch in w) for w in words])
+    # Prefix counts over characters: digits in a word, line breaks between two words.
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    caps = np.array(
+        [w[:1].isupper() and w.lower() not in phrases.NOT_NAMES for w in words], dtype=bool
+    )
+    digit_chars = np.concatenate(([0], np.cumsum((codes >= 48) & (codes <= 57))))
+    digits = digit_chars[ends] > digit_chars[starts]
+    protected = protected.astype(bool)
+    newlines = np.concatenate(([0], np.cumsum(codes == 10)))
     score = probs.astype(np.float64) + CAPITAL_PRIOR * caps
     score = _quoted_titles(text, words, starts, ends, score)
     if whole_names:
         score = phrases.smooth_over_groups(score, phrases.phrase_groups(text, starts, ends))
-        score = _title_articles(text, words, starts, ends, score, caps)
+        gap_lines = newlines[starts[1:]] > newlines[ends[:-1]]
+        score = _title_articles(words, gap_lines, score, caps)
     raised = score + PROTECTED_BONUS * protected
-    score = _glue(text, words, starts, ends, score, raised, caps | digits | protected, digits)
+    strong = caps | digits | protected
+    score = _glue(words, starts, ends, newlines, score, raised, strong, digits)
     score = _after_numbers(words, score, raised, digits)
     return score.astype(np.float32)
 
@@ -89,26 +107,21 @@ def _quoted_titles(
 
 
 def _title_articles(
-    text: str,
-    words: list[str],
-    starts: np.ndarray,
-    ends: np.ndarray,
-    score: np.ndarray,
-    caps: np.ndarray,
+    words: list[str], gap_lines: np.ndarray, score: np.ndarray, caps: np.ndarray
 ) -> np.ndarray:
     """A capitalised "The" right before a capitalised word takes that word's score."""
     out = score.copy()
-    for i in range(len(words) - 1):
-        if words[i] == "The" and caps[i + 1] and "\n" not in text[ends[i] : starts[i + 1]]:
-            out[i] = max(out[i], out[i + 1])
+    the = np.array([w == "The" for w in words[:-1]], dtype=bool)
+    hit = np.flatnonzero(the & caps[1:] & ~gap_lines)
+    out[hit] = np.maximum(out[hit], out[hit + 1])
     return out
 
 
 def _glue(
-    text: str,
     words: list[str],
     starts: np.ndarray,
     ends: np.ndarray,
+    newlines: np.ndarray,
     score: np.ndarray,
     raised: np.ndarray,
     strong: np.ndarray,
@@ -116,21 +129,42 @@ def _glue(
 ) -> np.ndarray:
     """Joining words and marks take the lower of their neighbours' (raised) scores."""
     out = score.copy()
-    for i in range(1, len(words) - 1):
-        w = words[i]
-        tight = ends[i - 1] == starts[i] and ends[i] == starts[i + 1]
-        if tight and w in IN_WORD_GLUE and words[i - 1][-1:].isalnum():
-            joins = words[i + 1][:1].isalnum()
-        elif w == ",":
-            joins = (
-                strong[i - 1] and strong[i + 1] and "\n" not in text[ends[i - 1] : starts[i + 1]]
-            )
-        else:
-            joins = w.lower() in RANGE_WORDS and digits[i - 1] and digits[i + 1]
-        if joins and tight and w in "'’" and words[i + 1] == "s":  # possessive: World's
-            out[i] = out[i + 1] = max(out[i], out[i + 1], raised[i - 1])
-        elif joins:
-            out[i] = max(out[i], min(raised[i - 1], raised[i + 1]))
+    if len(words) < 3:
+        return out
+    mid = words[1:-1]
+    before, after = slice(0, -2), slice(2, None)
+    kind = np.array([_GLUE_KIND.get(w, 0) for w in mid], dtype=np.int8)
+    if not kind.any():
+        return out
+    tight = (ends[:-2] == starts[1:-1]) & (ends[1:-1] == starts[2:])
+    in_word = tight & ((kind & 1) > 0)
+    for c in np.flatnonzero(in_word).tolist():  # few: marks written inside a word
+        in_word[c] = words[c][-1:].isalnum()
+    first_alnum = np.zeros(len(mid), dtype=bool)
+    for c in np.flatnonzero(in_word).tolist():
+        first_alnum[c] = words[c + 2][:1].isalnum()
+    comma = ((kind & 2) > 0) & ~in_word
+    ranged = ((kind & 4) > 0) & ~in_word & ~comma
+    one_line = newlines[starts[2:]] == newlines[ends[:-2]]
+    joins = (
+        (in_word & first_alnum)
+        | (comma & strong[before] & strong[after] & one_line)
+        | (ranged & digits[before] & digits[after])
+    )
+    possessive = (
+        joins
+        & in_word
+        & np.array(
+            [w in ("'", "’") and nxt == "s" for w, nxt in zip(mid, words[2:], strict=True)],
+            dtype=bool,
+        )
+    )
+    i = np.flatnonzero(joins & ~possessive) + 1
+    out[i] = np.maximum(out[i], np.minimum(raised[i - 1], raised[i + 1]))
+    i = np.flatnonzero(possessive) + 1  # World's: the mark and the "s" follow the word
+    best = np.maximum(np.maximum(score[i], score[i + 1]), raised[i - 1])
+    out[i] = best
+    out[i + 1] = best
     return out
 
 
@@ -139,8 +173,8 @@ def _after_numbers(
 ) -> np.ndarray:
     """A lowercase content word right after a number is its unit or noun: it follows it."""
     out = score.copy()
-    for i in range(len(words) - 1):
-        nxt = words[i + 1]
-        if digits[i] and nxt[:1].isalpha() and nxt[:1].islower() and nxt not in FUNCTION_WORDS:
-            out[i + 1] = max(out[i + 1], raised[i])
+    after = np.flatnonzero(digits[:-1]) + 1
+    unit = [words[i][:1].islower() and words[i] not in FUNCTION_WORDS for i in after.tolist()]
+    i = after[np.array(unit, dtype=bool)] if len(after) else after
+    out[i] = np.maximum(out[i], raised[i - 1])
     return out
