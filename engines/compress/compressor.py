@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ctxchat.engines.compress import chunking, phrases, thresholds, wordmap
+from ctxchat.engines.compress import chunking, phrases, spans, thresholds, wordmap
 from ctxchat.engines.compress.encoder import (
     ADDED_FORCE_TOKENS,
     WINDOW_CONFIG_KEY,
@@ -164,6 +164,7 @@ class Compressor:
         on_progress: ProgressFn | None = None,
         honour_rate: bool = True,
         whole_names: bool = True,
+        span_rules: bool = True,
     ) -> CompressionResult:
         """Compress text (or a list of texts, kept separate and in order).
 
@@ -175,7 +176,9 @@ class Compressor:
         would be given for the same output); honour_rate=False passes the rate through as
         llmlingua 0.2.2 does, whose output keeps less than it was asked to. whole_names
         (global mode): the words of a multi-word name share its best probability, so names
-        are kept or dropped whole (engines/compress/phrases.py).
+        are kept or dropped whole (engines/compress/phrases.py). span_rules (global mode):
+        titles, numbers with their units and ranges, and names with their commas are kept
+        whole too, and capitalised words rank a little higher (engines/compress/spans.py).
         """
         started = time.perf_counter()
         texts = _check_texts(text)
@@ -189,7 +192,12 @@ class Compressor:
 
         t0 = time.perf_counter()
         target = float(target_tokens) if target_tokens else rate * original
-        options = {"protect": protect, "honour_rate": honour_rate, "whole_names": whole_names}
+        options = {
+            "protect": protect,
+            "honour_rate": honour_rate,
+            "whole_names": whole_names,
+            "span_rules": span_rules,
+        }
         keeps = self._select(texts, wps, mode, force_tokens, target, rate, hard, options, stats)
         pieces = [
             wordmap.rebuild(t, wp.starts, wp.ends, k)
@@ -441,12 +449,7 @@ class Compressor:
                 )
                 stats["fallback"] = "global"
             return keeps
-        probs = [
-            phrases.smooth_over_groups(wp.probs, phrases.phrase_groups(t, wp.starts, wp.ends))
-            if options["whole_names"]
-            else wp.probs
-            for t, wp in zip(texts, wps, strict=True)
-        ]
+        probs = [_global_scores(t, wp, options) for t, wp in zip(texts, wps, strict=True)]
         keeps, stats["threshold"] = self._honour_global(
             texts, wps, force_tokens, target, protect, hard, stats, probs
         )
@@ -508,16 +511,22 @@ class Compressor:
         if target >= original:  # everything fits
             return [np.ones(len(wp), dtype=bool) for wp in wps], 0.0
 
+        first = _first_copies(texts)
+
+        def keep_at(budget: float) -> tuple[list[np.ndarray], float]:
+            # A repeated text comes out as its first copy does (a budget may fall between them).
+            keeps, threshold = self._keep_global(probs, protected, forced, budget, hard, wps)
+            return [keeps[j] for j in first], threshold
+
         def measure(budget: float) -> int:
-            keeps, _ = self._keep_global(probs, protected, forced, budget, hard, wps)
-            return _rebuilt_tokens(texts, wps, keeps)
+            return _rebuilt_tokens(texts, wps, keep_at(budget)[0])
 
         # Words counted alone cost about total/original tokens per text token: start there.
         start = target * total / max(original, 1)
         tolerance = max(1.0, 0.004 * original)
         budget = thresholds.search_budget(measure, target, start, hard, tolerance)
         stats["word_budget"] = budget
-        return self._keep_global(probs, protected, forced, budget, hard, wps)
+        return keep_at(budget)
 
     def _keep_global(
         self,
@@ -553,9 +562,27 @@ def _declared_chunk_pieces(config: Any) -> int:
     return GLOBAL_CHUNK_PIECES
 
 
+def _global_scores(text: str, wp: WordProbs, options: dict[str, bool]) -> np.ndarray:
+    """Global mode's word scores: the model's probabilities with the span priors on top."""
+    if options["span_rules"]:
+        protected = ((wp.flags & FLAG_PROTECTED) > 0) & options["protect"]
+        return spans.span_scores(
+            text, wp.starts, wp.ends, wp.probs, protected, whole_names=options["whole_names"]
+        )
+    if options["whole_names"]:
+        return phrases.smooth_over_groups(wp.probs, phrases.phrase_groups(text, wp.starts, wp.ends))
+    return wp.probs
+
+
 def _empty_word_probs() -> WordProbs:
     z = np.zeros(0, dtype=np.int32)
     return WordProbs(z, z, np.zeros(0, np.float32), z, np.zeros(0, np.uint8), z, 0)
+
+
+def _first_copies(texts: list[str]) -> list[int]:
+    """For each text, the index of its first identical copy in the list."""
+    seen: dict[str, int] = {}
+    return [seen.setdefault(t, i) for i, t in enumerate(texts)]
 
 
 def _rebuilt_tokens(texts: list[str], wps: list[WordProbs], keeps: list[np.ndarray]) -> int:

