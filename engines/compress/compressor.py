@@ -174,11 +174,8 @@ class Compressor:
         exceeded. In llmlingua2 mode the per-chunk percentile llmlingua would use is searched
         for the one that meets the rate (stats["llmlingua_rate"] is the rate llmlingua itself
         would be given for the same output); honour_rate=False passes the rate through as
-        llmlingua 0.2.2 does, whose output keeps less than it was asked to. whole_names
-        (global mode): the words of a multi-word name share its best probability, so names
-        are kept or dropped whole (engines/compress/phrases.py). span_rules (global mode):
-        titles, numbers with their units and ranges, and names with their commas are kept
-        whole too, and capitalised words rank a little higher (engines/compress/spans.py).
+        llmlingua 0.2.2 does. Global mode only: whole_names keeps multi-word names whole
+        (phrases.py), span_rules titles, numbers with units and ranges too (spans.py).
         """
         started = time.perf_counter()
         texts = _check_texts(text)
