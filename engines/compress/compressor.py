@@ -189,16 +189,13 @@ class Compressor:
 
         t0 = time.perf_counter()
         target = float(target_tokens) if target_tokens else rate * original
-        options = {
-            "protect": protect,
-            "honour_rate": honour_rate,
-            "whole_names": whole_names,
-            "span_rules": span_rules,
-        }
+        options = dict(
+            protect=protect, honour_rate=honour_rate, whole_names=whole_names, span_rules=span_rules
+        )
         keeps = self._select(texts, wps, mode, force_tokens, target, rate, hard, options, stats)
         pieces = [
-            wordmap.rebuild(t, wp.starts, wp.ends, k)
-            for t, wp, k in zip(texts, wps, keeps, strict=True)
+            wordmap.rebuild(t, w.starts, w.ends, k)
+            for t, w, k in zip(texts, wps, keeps, strict=True)
         ]
         joined = _join(pieces, texts)
         compressed = count_tokens(joined)
