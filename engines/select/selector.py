@@ -81,7 +81,7 @@ class SelectorOptions:
     # Headings as evidence: a section whose heading the question names, or that the best
     # sentences name (the bridge to a second passage), gets this much added.
     named_weight: float = 0.4
-    named_from_top: int = 3
+    named_from_top: int = 8
     # Multiply (1 + named_weight) instead of adding named_weight: a named section's
     # unrelated sentences then do not crowd out a small budget.
     named_scaled: bool = False
@@ -101,7 +101,7 @@ class SelectorOptions:
     skip_headings: bool = True
     # The first sentence of a section the question or the best sentences name (a
     # Wikipedia-style lead: dates, aliases, what the thing is) gets this much more.
-    lead_weight: float = 0.0
+    lead_weight: float = 0.1
     # Exact-count passes after the greedy fill, to use what its upper bounds left over.
     top_up_tries: int = 20
     seed: int = 0
@@ -605,6 +605,35 @@ def _dense_scores(
     return vectors, q, dense
 
 
+def _named_boost(
+    indexes: Sequence[DocIndex],
+    segments: Sequence[SegmentRow],
+    query: str,
+    options: SelectorOptions,
+    fused: np.ndarray,
+) -> np.ndarray:
+    """Lift the sections the question or the best sentences name (and their leads)."""
+    sections, titles = _all_sections(indexes)
+    skip = np.concatenate([ix.static("heading_only") for ix in indexes])
+    named = named_sections(
+        segments,
+        sections,
+        titles,
+        query,
+        fused,
+        options.named_from_top,
+        skip if options.skip_headings else None,
+    )
+    if options.named_scaled:  # within a named section, relevance still ranks
+        fused = fused * (1.0 + options.named_weight * named)
+    else:
+        fused = fused + options.named_weight * named
+    if options.lead_weight > 0:
+        leads = np.concatenate([ix.static("leads") for ix in indexes])
+        fused = fused + options.lead_weight * named * leads
+    return fused
+
+
 def _full_boosts(
     store: Store,
     indexes: Sequence[DocIndex],
@@ -618,21 +647,13 @@ def _full_boosts(
 ) -> np.ndarray:
     """The full selector's structure-aware boosts on top of the fused score, in order."""
     segments = [s for ix in indexes for s in ix.segments]
-    if options.section_weight > 0 or options.named_weight > 0:
-        sections, titles = _all_sections(indexes)
-        if options.section_weight > 0:
-            fused = fused + options.section_weight * section_scores(
-                sections, lexical, dense, options.dense_weight
-            )
-        if options.named_weight > 0:
-            named = named_sections(segments, sections, titles, query, fused, options.named_from_top)
-            if options.named_scaled:  # within a named section, relevance still ranks
-                fused = fused * (1.0 + options.named_weight * named)
-            else:
-                fused = fused + options.named_weight * named
-            if options.lead_weight > 0:
-                leads = np.concatenate([ix.static("leads") for ix in indexes])
-                fused = fused + options.lead_weight * named * leads
+    if options.section_weight > 0:
+        sections, _ = _all_sections(indexes)
+        fused = fused + options.section_weight * section_scores(
+            sections, lexical, dense, options.dense_weight
+        )
+    if options.named_weight > 0:
+        fused = _named_boost(indexes, segments, query, options, fused)
     if options.answer_type_weight > 0:
         fused = fused + options.answer_type_weight * answer_type_scores(query, segments)
     if options.heading_weight > 0:
@@ -757,14 +778,17 @@ def named_sections(
     query: str,
     scores: np.ndarray,
     top: int,
+    skip: np.ndarray | None = None,
 ) -> np.ndarray:
     """1 for sentences of a section whose heading the question names, or one of the `top`
-    best sentences outside it names; else 0."""
+    best sentences outside it names; else 0. skip: sentences not to read (headings)."""
     padded = [f" {_NORMALISE.sub(' ', t).strip()} " for t in titles]
-    best = np.argsort(-scores, kind="stable")[:top].tolist()
+    order = np.argsort(-scores, kind="stable")
+    if skip is not None:
+        order = order[~skip[order]]
     texts = [" " + _NORMALISE.sub(" ", query.lower()) + " "]
     sources = [-1]
-    for i in best:
+    for i in order[:top].tolist():
         texts.append(" " + _NORMALISE.sub(" ", segments[i].text.lower()) + " ")
         sources.append(int(sections[i]))
     named = np.zeros(len(titles))
