@@ -136,6 +136,9 @@ class Selection:
     tokens: int
     spans: list[Span]
     stats: dict[str, Any] = field(default_factory=dict)
+    # The next-best sentences the budget left out, best first: a caller that frees part
+    # of the budget later (pruning drops a fragment) fills it from these.
+    spare: list[Piece] = field(default_factory=list)
 
     @property
     def segments(self) -> list[SegmentRow]:
@@ -1048,6 +1051,18 @@ class _Filler:
             del self.chosen[worst]
         return self.top_up(result)
 
+    def spare(self, limit: int) -> list[Piece]:
+        """Up to `limit` next-best sentences not chosen (nor skipped), best first."""
+        out: list[Piece] = []
+        for i in np.argsort(-self.s.score, kind="stable").tolist():
+            if len(out) >= limit:
+                break
+            if i in self.chosen or self.excluded[i] or self.skip(i):
+                continue
+            seg = self.s.segments[i]
+            out.append(Piece(seg, seg.text, self.s.doc_names[i], float(self.s.score[i])))
+        return out
+
     def top_up(
         self, result: tuple[list[Piece], str, int, list[Span]]
     ) -> tuple[list[Piece], str, int, list[Span]]:
@@ -1078,11 +1093,13 @@ def select(
     count_tokens: TokenCounter = cl100k_tokens,
     *,
     options: SelectorOptions | None = None,
+    spare: int = 0,
 ) -> Selection:
     """The sentences of `doc_ids` that best answer `query`, within `budget` tokens.
 
     `count_tokens` is the target tokenizer (cl100k_base by default; a llama.cpp model's
     own when feeding it). The rendered Selection.text never exceeds the budget in it.
+    spare: how many next-best sentences to return in Selection.spare.
     """
     options = options or SelectorOptions()
     if budget <= 0:
@@ -1101,4 +1118,4 @@ def select(
     stats["candidates"] = len(scored.segments)
     stats["selected"] = len(pieces)
     stats["select_s"] = round(time.perf_counter() - started, 4)
-    return Selection(pieces, text, tokens, spans, stats)
+    return Selection(pieces, text, tokens, spans, stats, filler.spare(spare) if spare else [])
