@@ -122,6 +122,13 @@ def variants() -> dict[str, Any]:
         grid[f"best + short bias {a}"] = replace(best, short_bias=a)
     for w in (0.4, 0.8, 1.5):
         grid[f"named scaled {w}"] = replace(base, named_weight=w, named_scaled=True)
+    # Second round (benchmarks/README.md), each on top of the one before.
+    first = replace(base, skip_headings=False, short_titles=False, named_from_top=3, lead_weight=0)
+    grid["first-round default"] = first
+    grid["+ skip headings"] = replace(first, skip_headings=True)
+    grid["+ short titles"] = replace(grid["+ skip headings"], short_titles=True)
+    grid["+ lead 0.1"] = replace(grid["+ short titles"], lead_weight=0.1)
+    grid["continuation 0.5"] = replace(base, continuation=0.5)
     grid["no heading"] = replace(base, heading_weight=0.0)
     grid["no neighbour"] = replace(base, neighbour_weight=0.0)
     return grid
