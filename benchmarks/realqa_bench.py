@@ -321,7 +321,7 @@ def markdown(table: dict[str, dict[str, dict[str, float]]]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> None:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--split", default="dev", choices=("dev", "test", "all"))
     parser.add_argument("--scale", default="both", choices=("articles", "book", "both"))
@@ -345,6 +345,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--prepare", action="store_true", help="only render, add and embed the documents"
     )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = _parser()
     args = parser.parse_args(argv)
     if args.tune is not None and args.split != "dev":
         parser.error("settings are chosen on the dev split only")
