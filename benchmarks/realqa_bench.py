@@ -2,6 +2,7 @@
 
     nice -n 10 .venv/bin/python -m benchmarks.realqa_bench [--split dev|test]
         [--scale articles|book|both] [--methods NAME,...] [--home DIR] [--out FILE.json]
+        [--lowercase]
 
 Each document (benchmarks/realqa.py: 3k-10k token articles, one 400-page book) is rendered
 to a PDF with a running header and page numbers and added to a library as `ctxchat add`
@@ -11,6 +12,10 @@ tokens of the book) each method fills the budget, and we check:
 - evidence intact: a supporting sentence holding the answer is in the text word for word
   (reported as a share of the surviving answers);
 - the text never exceeds the budget (cl100k tokens; a row with a violation says so).
+The oracle row is the best any sentence selector can do: the answer survives when the
+shortest sentence (or pair of adjacent sentences) holding it, rendered with its page marker,
+fits the budget. --lowercase asks the same human questions typed the way people chat:
+lowercased, trailing punctuation removed (derived here, not written by people that way).
 Choose settings on --split dev; run --split test once, at the end.
 """
 
@@ -24,6 +29,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +39,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 ARTICLE_BUDGETS = (0.02, 0.05, 0.10)
 BOOK_BUDGETS = (1000, 2000)
 PRUNE = "ctxchat select+prune"
+ORACLE = "oracle (shortest answer sentence that fits)"
 METHOD_NAMES = (
+    ORACLE,
     "random",
     "lead",
     "question-blind (digits and rare names)",
@@ -114,6 +122,13 @@ def variants() -> dict[str, Any]:
         grid[f"best + short bias {a}"] = replace(best, short_bias=a)
     for w in (0.4, 0.8, 1.5):
         grid[f"named scaled {w}"] = replace(base, named_weight=w, named_scaled=True)
+    # Second round (benchmarks/README.md), each on top of the one before.
+    first = replace(base, skip_headings=False, short_titles=False, named_from_top=3, lead_weight=0)
+    grid["first-round default"] = first
+    grid["+ skip headings"] = replace(first, skip_headings=True)
+    grid["+ short titles"] = replace(grid["+ skip headings"], short_titles=True)
+    grid["+ lead 0.1"] = replace(grid["+ short titles"], lead_weight=0.1)
+    grid["continuation 0.5"] = replace(base, continuation=0.5)
     grid["no heading"] = replace(base, heading_weight=0.0)
     grid["no neighbour"] = replace(base, neighbour_weight=0.0)
     return grid
@@ -128,6 +143,44 @@ def tune(store: Any, cases: Sequence[Case], names: Sequence[str] | None) -> None
             for label, c in cells.items()
         )
         print(f"{name:24s} {summary}", flush=True)
+
+
+def conversational(question: str) -> str:
+    """A human question as typed in a chat box: lowercase, no trailing punctuation."""
+    return question.lower().rstrip(" ?.!\"'")
+
+
+def oracle_run(store: Any, cases: Sequence[Case]) -> Run:
+    """The best possible survival at each budget: the cheapest rendering of one sentence,
+    or two adjacent ones, that holds the gold answer (evidence sentences first)."""
+    from benchmarks.realqa import normalise
+    from ctxchat.engines.select.selector import Piece, SelectorOptions, render
+    from ctxchat.engines.tokens import count_tokens
+
+    compact_below = SelectorOptions().compact_below
+    answers = {(c.doc_id, q.question): q for c in cases for q in c.questions}
+    segments_of = lru_cache(maxsize=4)(store.segments)
+
+    def run(doc_id: int, question: str, budget: int) -> str:
+        q = answers[(doc_id, question)]
+        segments = segments_of(doc_id)
+        evidence = {normalise(e) for e in q.evidence}
+        options = []
+        for i in range(len(segments)):
+            for group in (segments[i : i + 1], segments[i : i + 2]):
+                joined = normalise(" ".join(s.text for s in group))
+                if normalise(q.answer) not in joined:
+                    continue
+                text = render(
+                    [Piece(s, s.text, "") for s in group], compact=budget < compact_below
+                )[0]
+                tokens = count_tokens(text)
+                if tokens <= budget:
+                    options.append((joined not in evidence, tokens, text))
+                break  # the single sentence holds it: no need for the pair
+        return min(options)[2] if options else ""
+
+    return run
 
 
 def selector_run(store: Any, options: Any) -> Run:
@@ -189,9 +242,14 @@ def measure(cases: Sequence[Case], run: Run) -> dict[str, Cell]:
     return cells
 
 
-def prepare(store: Any, docs: Sequence[Any], folder: Path, split: str, book: bool) -> list[Case]:
+def prepare(
+    store: Any, docs: Sequence[Any], folder: Path, split: str, book: bool, lowercase: bool = False
+) -> list[Case]:
     """Render and add each document; keep the questions of the split whose answer and
-    evidence came through the PDF (a few lose their evidence to the layout; counted)."""
+    evidence came through the PDF (a few lose their evidence to the layout; counted).
+    lowercase: ask each question as conversational() types it."""
+    from dataclasses import replace
+
     from benchmarks.realqa import document_text, ingest, readable
 
     cases = []
@@ -200,6 +258,8 @@ def prepare(store: Any, docs: Sequence[Any], folder: Path, split: str, book: boo
         row = ingest(store, doc, folder)
         wanted = doc.split(None if split == "all" else split)
         questions = list(readable(wanted, document_text(store, row.id)))
+        if lowercase:
+            questions = [replace(q, question=conversational(q.question)) for q in questions]
         asked += len(wanted)
         lost += len(wanted) - len(questions)
         if book:
@@ -228,7 +288,9 @@ def run_scale(
     options = selector_options()
     table: dict[str, dict[str, dict[str, float]]] = {}
     for name in methods:
-        if name == PRUNE:
+        if name == ORACLE:
+            run = oracle_run(store, cases)
+        elif name == PRUNE:
             if compressor is None:
                 continue
             run = prune_run(store, compressor)
@@ -259,7 +321,7 @@ def markdown(table: dict[str, dict[str, dict[str, float]]]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> None:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--split", default="dev", choices=("dev", "test", "all"))
     parser.add_argument("--scale", default="both", choices=("articles", "book", "both"))
@@ -276,8 +338,18 @@ def main(argv: list[str] | None = None) -> None:
         "--articles", type=int, help="only the first N articles of the split (a quick look)"
     )
     parser.add_argument(
+        "--lowercase",
+        action="store_true",
+        help="ask the questions lowercased, trailing punctuation removed (as typed in a chat)",
+    )
+    parser.add_argument(
         "--prepare", action="store_true", help="only render, add and embed the documents"
     )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = _parser()
     args = parser.parse_args(argv)
     if args.tune is not None and args.split != "dev":
         parser.error("settings are chosen on the dev split only")
@@ -296,7 +368,7 @@ def main(argv: list[str] | None = None) -> None:
         data = realqa.load()
         store = Store()
         compressor = load_compressor(store) if PRUNE in methods else None
-        results: dict[str, Any] = {"split": args.split}
+        results: dict[str, Any] = {"split": args.split, "lowercase": args.lowercase}
         scales = ("articles", "book") if args.scale == "both" else (args.scale,)
         for scale in scales:
             book = scale == "book"
@@ -307,7 +379,7 @@ def main(argv: list[str] | None = None) -> None:
             )
             if args.articles and not book:
                 docs = docs[: args.articles]
-            cases = prepare(store, docs, home, args.split, book)
+            cases = prepare(store, docs, home, args.split, book, args.lowercase)
             pages = sum((store.document(c.doc_id).pages or 0) for c in cases)
             tokens = [store.document(c.doc_id).tokens for c in cases]
             n_q = sum(len(c.questions) for c in cases)
@@ -324,7 +396,8 @@ def main(argv: list[str] | None = None) -> None:
                 continue
             table = run_scale(store, cases, methods, compressor)
             results[scale] = table
-            print(f"\n{scale}, {args.split} split, {n_q} questions\n{markdown(table)}\n")
+            asked = " (lowercase, no trailing punctuation)" if args.lowercase else ""
+            print(f"\n{scale}, {args.split} split, {n_q} questions{asked}\n{markdown(table)}\n")
         if args.out:
             args.out.write_text(json.dumps(results, indent=1))
         store.close()

@@ -24,6 +24,7 @@ from ctxchat.engines.select.embeddings import EmbedStats
 from ctxchat.engines.select.selector import (
     DocIndex,
     Piece,
+    Selection,
     SelectorOptions,
     load_documents,
     render,
@@ -56,8 +57,12 @@ VERBATIM_SHARE = 0.5
 # With a question, a pruned sentence keeps at least this share of its words or is dropped
 # whole: "race . J. Foyt Al Unser Rick Mears." helps no reader.
 MIN_WORD_SHARE = 2 / 3
+# After pruning, freed budget of at least this many tokens is refilled with whole
+# sentences from the selector's next-best ones (this many are asked for).
+REFILL_MIN_TOKENS = 8
+REFILL_CANDIDATES = 30
 # Bump when a change would make cached compressions differ from fresh ones.
-PIPELINE_VERSION = 2
+PIPELINE_VERSION = 3
 TEXT_DOC_NAME = "text"
 
 TokenCounter = Callable[[str], int]
@@ -488,7 +493,13 @@ def _select_then_prune(
     stats, comp, target = run.stats, run.comp, run.target
     select_budget = target if comp is None else max(target, int(target / keep_rate))
     selection = select(
-        run.store, run.doc_ids, query, select_budget, run.count, options=selector_options
+        run.store,
+        run.doc_ids,
+        query,
+        select_budget,
+        run.count,
+        options=selector_options,
+        spare=REFILL_CANDIDATES if comp is not None else 0,
     )
     stats["seconds"]["select"] = selection.stats.get("select_s", 0.0)
     stats["seconds"]["embed"] = selection.stats.get("embed_s", 0.0)
@@ -504,7 +515,7 @@ def _select_then_prune(
         return selection.text, _verbatim_sources(selection.spans)
     stats["mode"] = "select+prune"
     t0 = time.perf_counter()
-    _, text, _, spans = _prune_to_fit(
+    kept, text, tokens, spans = _prune_to_fit(
         comp,
         selection.pieces,
         target,
@@ -514,8 +525,32 @@ def _select_then_prune(
         verbatim_share,
         MIN_WORD_SHARE,
     )
+    if target - tokens >= REFILL_MIN_TOKENS and selection.spare:
+        text, spans = _refill(run, kept, selection, stats) or (text, spans)
     stats["seconds"]["compress"] = round(time.perf_counter() - t0, 4)
     return text, spans
+
+
+def _refill(
+    run: _Run, kept: Sequence[Piece], selection: Selection, stats: dict[str, Any]
+) -> tuple[str, list[Span]] | None:
+    """Spend what pruning freed (fragments under the word floor dropped whole) on the
+    next-best whole sentences that still fit, best first; None when none fits."""
+    order = {doc_id: k for k, doc_id in enumerate(dict.fromkeys(run.doc_ids))}
+    originals = {p.segment.id: p for p in selection.pieces}
+    pieces = list(kept)
+    added = 0
+    result: tuple[str, list[Span]] | None = None
+    for extra in selection.spare:
+        trial = sorted([*pieces, extra], key=lambda p: (order[p.segment.doc_id], p.segment.ord))
+        text, spans = render(trial, run.multi_doc)
+        if run.count(text) > run.target:
+            continue
+        pieces, added = trial, added + 1
+        sources = [originals.get(p.segment.id, p) for p in pieces]
+        result = text, _with_sources(spans, pieces, sources, run.multi_doc)
+    stats["refilled"] = added
+    return result
 
 
 def _prune_everything(run: _Run) -> tuple[str, list[Span]]:

@@ -172,6 +172,56 @@ def test_pruned_sentences_keep_two_thirds_of_their_words_or_go(tiny_compressor_d
     assert FACT in r.text
 
 
+LONG_FACTS = [
+    "The Velmora Glassworks, which stood for two centuries beside the river and employed "
+    "several hundred cutters, blowers and engravers from the surrounding villages, was "
+    "founded by Ottilie Brunström in 1788.",
+    "Visitors to the Velmora Glassworks in its busiest decades described furnaces burning day "
+    "and night, wagons of sand and potash arriving from the coast, and crates of finished "
+    "goblets leaving for the capital.",
+    "Historians of the Velmora Glassworks have argued for years about whether its famous blue "
+    "glass owed more to local cobalt deposits or to the secret recipes brought by workers who "
+    "had trained abroad.",
+]
+SHORT_FACTS = [
+    "Velmora glass was sold in Riga.",
+    "Velmora workers struck in 1851.",
+    "The Velmora kilns were rebuilt.",
+    "Velmora cutters made lamps.",
+]
+
+
+def test_budget_freed_by_dropped_fragments_goes_to_whole_sentences(
+    tiny_compressor_dir: Path,
+) -> None:
+    # Long pruned sentences fall under the word floor and are dropped whole; what they
+    # leave of the budget goes to the selector's next-best sentences (short ones here),
+    # word for word, never over the budget.
+    paras = _text(30).split("\n\n")
+    for k, sentence in enumerate(LONG_FACTS + SHORT_FACTS):
+        paras[2 + 3 * k] += " " + sentence
+    text = "\n\n".join(paras)
+    store = Store()
+    comp = Compressor(tiny_compressor_dir, store=store)
+    refilled = 0
+    for budget in (50, 60, 70, 80, 100):
+        r = ctxchat.compress_text(
+            text,
+            query="Who founded the Velmora Glassworks?",
+            budget=budget,
+            store=store,
+            compressor=comp,
+            keep_rate=0.4,
+        )
+        assert r.stats["mode"] == "select+prune"
+        assert r.compressed_tokens == count_tokens(r.text) <= budget
+        refilled += r.stats.get("refilled", 0)
+        for span in r.spans:
+            assert span.source is not None and span.source in text
+            assert len(span.text.split()) >= (2 / 3) * len(span.source.split())
+    assert refilled > 0
+
+
 def test_query_agnostic_compression_at_a_rate(tiny_compressor_dir: Path) -> None:
     store = Store()
     comp = Compressor(tiny_compressor_dir, store=store)

@@ -81,7 +81,7 @@ class SelectorOptions:
     # Headings as evidence: a section whose heading the question names, or that the best
     # sentences name (the bridge to a second passage), gets this much added.
     named_weight: float = 0.4
-    named_from_top: int = 3
+    named_from_top: int = 8
     # Multiply (1 + named_weight) instead of adding named_weight: a named section's
     # unrelated sentences then do not crowd out a small budget.
     named_scaled: bool = False
@@ -94,6 +94,14 @@ class SelectorOptions:
     # Below this budget a page marker also stands for the skip before it (no "[...]" line):
     # at 2% of an article (~120 tokens) a gap and a marker would cost 10 tokens a block.
     compact_below: int = 400
+    # Below compact_below, markers name a section without its numbering ("[p. 3, Results]").
+    short_titles: bool = True
+    # A sentence that is only its section's heading is not selected where page markers
+    # name sections (PDFs): it would spend a tiny budget on the title twice.
+    skip_headings: bool = True
+    # The first sentence of a section the question or the best sentences name (a
+    # Wikipedia-style lead: dates, aliases, what the thing is) gets this much more.
+    lead_weight: float = 0.1
     # Exact-count passes after the greedy fill, to use what its upper bounds left over.
     top_up_tries: int = 20
     seed: int = 0
@@ -128,6 +136,9 @@ class Selection:
     tokens: int
     spans: list[Span]
     stats: dict[str, Any] = field(default_factory=dict)
+    # The next-best sentences the budget left out, best first: a caller that frees part
+    # of the budget later (pruning drops a fragment) fills it from these.
+    spare: list[Piece] = field(default_factory=list)
 
     @property
     def segments(self) -> list[SegmentRow]:
@@ -172,6 +183,13 @@ class DocIndex:
                 value = _section_ids(segs)
             elif name == "section_titles":
                 value = _section_titles(segs, self.static("sections"))
+            elif name == "heading_only":
+                value = heading_only(segs)
+            elif name == "marked_headings":  # a page marker names their section
+                paged = np.array([seg.page is not None for seg in segs], dtype=bool)
+                value = self.static("heading_only") & paged
+            elif name == "leads":
+                value = section_leads(self.static("sections"), self.static("heading_only"))
             else:  # "headings": the distinct headings and each sentence's index into them
                 titles = sorted({s.heading for s in segs if s.heading})
                 where = {t: i for i, t in enumerate(titles)}
@@ -389,35 +407,40 @@ def load_documents(store: Store, doc_ids: Sequence[int]) -> list[DocIndex]:
 
 # Section titles in citation markers are cut to this many characters (they cost tokens).
 MARKER_SECTION_CHARS = 48
+_MARKER_NUMBER = re.compile(r"^(?:\d+(?:\.\d+)*\.?|[IVX]+\.)\s+")
 
 
-def _section(heading: str | None) -> str:
-    """The section part of a marker: ", 3.2 Results" (brackets could end the marker early)."""
+def _section(heading: str | None, short: bool = False) -> str:
+    """The section part of a marker: ", 3.2 Results" (brackets could end the marker early);
+    short: ", Results" (the numbering costs tokens a tiny budget needs for text)."""
     if not heading:
         return ""
     title = " ".join(heading.replace("[", "(").replace("]", ")").split())
+    if short:
+        title = _MARKER_NUMBER.sub("", title) or title
     if len(title) > MARKER_SECTION_CHARS:
         title = title[: MARKER_SECTION_CHARS - 1].rstrip() + "\u2026"
     return f", {title}"
 
 
-def _marker(piece: Piece, multi_doc: bool) -> str:
+def _marker(piece: Piece, multi_doc: bool, short: bool = False) -> str:
     """[p. 12], [p. 12, 3.2 Results] or [name.pdf, p. 12, 3.2 Results]."""
-    page, section = piece.segment.page, _section(piece.segment.heading)
+    page, section = piece.segment.page, _section(piece.segment.heading, short)
     if multi_doc:
         return f"[{piece.doc_name}, p. {page}{section}] " if page else f"[{piece.doc_name}] "
     return f"[p. {page}{section}] " if page else ""
 
 
 def render(
-    pieces: Sequence[Piece], multi_doc: bool = False, compact: bool = False
+    pieces: Sequence[Piece], multi_doc: bool = False, compact: bool = False, short: bool = False
 ) -> tuple[str, list[Span]]:
     """Pieces (document order) as prompt text with gap and page markers, plus their spans.
 
     Adjacent sentences of one paragraph share a line; a new paragraph starts a line; a
     skipped stretch is marked with a "[...]" line; a page marker opens each block whose
     page (or document) differs from the last marker, so answers can cite pages. compact
-    (for small budgets): a skip that a new page marker opens needs no "[...]" line too.
+    (for small budgets): a skip that a new page marker opens needs no "[...]" line too;
+    short: section titles in markers go without their numbering.
     """
     out: list[str] = []
     spans: list[Span] = []
@@ -440,7 +463,7 @@ def render(
         where = (seg.doc_id, seg.page, seg.heading)
         if not (same_line and where == marked):
             close_block()
-            marker = _marker(piece, multi_doc) if where != marked else ""
+            marker = _marker(piece, multi_doc, short) if where != marked else ""
             if prev is not None:
                 out.append("\n" if adjacent or (compact and marker) else f"\n{GAP}\n")
             if where != marked:
@@ -585,6 +608,35 @@ def _dense_scores(
     return vectors, q, dense
 
 
+def _named_boost(
+    indexes: Sequence[DocIndex],
+    segments: Sequence[SegmentRow],
+    query: str,
+    options: SelectorOptions,
+    fused: np.ndarray,
+) -> np.ndarray:
+    """Lift the sections the question or the best sentences name (and their leads)."""
+    sections, titles = _all_sections(indexes)
+    skip = np.concatenate([ix.static("heading_only") for ix in indexes])
+    named = named_sections(
+        segments,
+        sections,
+        titles,
+        query,
+        fused,
+        options.named_from_top,
+        skip if options.skip_headings else None,
+    )
+    if options.named_scaled:  # within a named section, relevance still ranks
+        fused = fused * (1.0 + options.named_weight * named)
+    else:
+        fused = fused + options.named_weight * named
+    if options.lead_weight > 0:
+        leads = np.concatenate([ix.static("leads") for ix in indexes])
+        fused = fused + options.lead_weight * named * leads
+    return fused
+
+
 def _full_boosts(
     store: Store,
     indexes: Sequence[DocIndex],
@@ -598,18 +650,13 @@ def _full_boosts(
 ) -> np.ndarray:
     """The full selector's structure-aware boosts on top of the fused score, in order."""
     segments = [s for ix in indexes for s in ix.segments]
-    if options.section_weight > 0 or options.named_weight > 0:
-        sections, titles = _all_sections(indexes)
-        if options.section_weight > 0:
-            fused = fused + options.section_weight * section_scores(
-                sections, lexical, dense, options.dense_weight
-            )
-        if options.named_weight > 0:
-            named = named_sections(segments, sections, titles, query, fused, options.named_from_top)
-            if options.named_scaled:  # within a named section, relevance still ranks
-                fused = fused * (1.0 + options.named_weight * named)
-            else:
-                fused = fused + options.named_weight * named
+    if options.section_weight > 0:
+        sections, _ = _all_sections(indexes)
+        fused = fused + options.section_weight * section_scores(
+            sections, lexical, dense, options.dense_weight
+        )
+    if options.named_weight > 0:
+        fused = _named_boost(indexes, segments, query, options, fused)
     if options.answer_type_weight > 0:
         fused = fused + options.answer_type_weight * answer_type_scores(query, segments)
     if options.heading_weight > 0:
@@ -734,14 +781,17 @@ def named_sections(
     query: str,
     scores: np.ndarray,
     top: int,
+    skip: np.ndarray | None = None,
 ) -> np.ndarray:
     """1 for sentences of a section whose heading the question names, or one of the `top`
-    best sentences outside it names; else 0."""
+    best sentences outside it names; else 0. skip: sentences not to read (headings)."""
     padded = [f" {_NORMALISE.sub(' ', t).strip()} " for t in titles]
-    best = np.argsort(-scores, kind="stable")[:top].tolist()
+    order = np.argsort(-scores, kind="stable")
+    if skip is not None:
+        order = order[~skip[order]]
     texts = [" " + _NORMALISE.sub(" ", query.lower()) + " "]
     sources = [-1]
-    for i in best:
+    for i in order[:top].tolist():
         texts.append(" " + _NORMALISE.sub(" ", segments[i].text.lower()) + " ")
         sources.append(int(sections[i]))
     named = np.zeros(len(titles))
@@ -773,6 +823,25 @@ def blind_scores(segments: Sequence[SegmentRow]) -> np.ndarray:
             if any(c.isdigit() for c in w) or (k > 0 and w[0].isupper() and counts[w] <= 3)
         )
         out[i] = facts / max(len(ws), 1) ** 0.5
+    return out
+
+
+def heading_only(segments: Sequence[SegmentRow]) -> np.ndarray:
+    """True where a sentence is nothing but its section's heading ("### 4.6 Willis Harman")."""
+    return np.array(
+        [bool(s.heading) and s.text.lstrip("#").strip() == s.heading for s in segments],
+        dtype=bool,
+    )
+
+
+def section_leads(sections: np.ndarray, headings: np.ndarray) -> np.ndarray:
+    """1.0 for the first sentence of each section that is not its heading, else 0."""
+    out = np.zeros(len(sections))
+    seen: set[int] = set()
+    for i, k in enumerate(sections.tolist()):
+        if k not in seen and not headings[i]:
+            seen.add(k)
+            out[i] = 1.0
     return out
 
 
@@ -837,6 +906,7 @@ class _Filler:
         self.s = scored
         self.budget = budget
         self.compact = budget < options.compact_below
+        self.short = self.compact and options.short_titles
         self.count = count
         self.options = options
         self.multi_doc = multi_doc
@@ -848,6 +918,8 @@ class _Filler:
         self.kept = np.zeros((0, 0), dtype=np.float32)  # vectors of the picks, for dedup
         self.n_kept = 0
         self.gap_cost = count(f"\n{GAP}\n")
+        # Sentences never to take (headings that every marker of their section names).
+        self.excluded = np.zeros(len(scored.segments), dtype=bool)
         self._marker_cost: dict[tuple[int, int | None], int] = {}
 
     def marker_cost(self, i: int) -> int:
@@ -856,7 +928,7 @@ class _Filler:
         key = (seg.doc_id, seg.page)
         if key not in self._marker_cost:
             piece = Piece(seg, seg.text, self.s.doc_names[i])
-            self._marker_cost[key] = self.count(_marker(piece, self.multi_doc))
+            self._marker_cost[key] = self.count(_marker(piece, self.multi_doc, self.short))
         return self._marker_cost[key]
 
     def cost(self, i: int) -> int:
@@ -915,7 +987,7 @@ class _Filler:
         for i in order.tolist():
             if self.budget - self.used < 2:
                 break
-            if i in self.chosen:
+            if i in self.chosen or self.excluded[i]:
                 continue
             if (
                 full
@@ -955,6 +1027,8 @@ class _Filler:
         """Whether the full selector passes over sentence i (adaptive stop, duplicate)."""
         if not self.options.full:
             return False
+        if self.excluded[i]:
+            return True
         cutoff = self.options.relative_cutoff
         stopped = cutoff > 0 and self.used >= self.options.adaptive_floor
         if stopped and self.s.relevance[i] < cutoff:
@@ -963,7 +1037,7 @@ class _Filler:
 
     def render(self) -> tuple[list[Piece], str, int, list[Span]]:
         pieces = self.pieces()
-        text, spans = render(pieces, self.multi_doc, self.compact)
+        text, spans = render(pieces, self.multi_doc, self.compact, self.short)
         return pieces, text, self.count(text), spans
 
     def finish(self) -> tuple[list[Piece], str, int, list[Span]]:
@@ -976,6 +1050,18 @@ class _Filler:
             worst = min(self.chosen, key=self.chosen.__getitem__)
             del self.chosen[worst]
         return self.top_up(result)
+
+    def spare(self, limit: int) -> list[Piece]:
+        """Up to `limit` next-best sentences not chosen (nor skipped), best first."""
+        out: list[Piece] = []
+        for i in np.argsort(-self.s.score, kind="stable").tolist():
+            if len(out) >= limit:
+                break
+            if i in self.chosen or self.excluded[i] or self.skip(i):
+                continue
+            seg = self.s.segments[i]
+            out.append(Piece(seg, seg.text, self.s.doc_names[i], float(self.s.score[i])))
+        return out
 
     def top_up(
         self, result: tuple[list[Piece], str, int, list[Span]]
@@ -1007,11 +1093,13 @@ def select(
     count_tokens: TokenCounter = cl100k_tokens,
     *,
     options: SelectorOptions | None = None,
+    spare: int = 0,
 ) -> Selection:
     """The sentences of `doc_ids` that best answer `query`, within `budget` tokens.
 
     `count_tokens` is the target tokenizer (cl100k_base by default; a llama.cpp model's
     own when feeding it). The rendered Selection.text never exceeds the budget in it.
+    spare: how many next-best sentences to return in Selection.spare.
     """
     options = options or SelectorOptions()
     if budget <= 0:
@@ -1023,9 +1111,11 @@ def select(
     indexes = load_documents(store, doc_ids)
     scored = score(store, indexes, query, options, stats)
     filler = _Filler(scored, budget, count_tokens, options, multi_doc=len(indexes) > 1)
+    if options.full and options.skip_headings:
+        filler.excluded = np.concatenate([ix.static("marked_headings") for ix in indexes])
     filler.fill()
     pieces, text, tokens, spans = filler.finish()
     stats["candidates"] = len(scored.segments)
     stats["selected"] = len(pieces)
     stats["select_s"] = round(time.perf_counter() - started, 4)
-    return Selection(pieces, text, tokens, spans, stats)
+    return Selection(pieces, text, tokens, spans, stats, filler.spare(spare) if spare else [])

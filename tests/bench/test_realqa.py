@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import realqa
+from benchmarks import realqa, realqa_bench
 from ctxchat.engines.select.selector import SelectorOptions, blind_scores, select
 from ctxchat.engines.store.db import Store
+from ctxchat.engines.tokens import count_tokens
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +71,19 @@ def test_an_article_goes_through_a_real_pdf_into_the_library(
             assert 0 < chosen.tokens <= 120
         lead = select(store, [row.id], q.question, 60, options=SelectorOptions(method="lead"))
         assert lead.segments[0].id == segments[0].id
+        # The oracle: the cheapest sentence holding the answer, with its marker, if it fits.
+        oracle = realqa_bench.oracle_run(store, [realqa_bench.Case(row.id, readable, {})])
+        for question in readable:
+            best = oracle(row.id, question.question, 400)
+            assert realqa.answer_survives(question, best) and count_tokens(best) <= 400
+            assert best.startswith("[p. ") and best.count("[p. ") == 1
+        assert oracle(row.id, q.question, 3) == ""
+
+
+def test_conversational_questions_are_lowercase_without_trailing_punctuation() -> None:
+    asked = realqa_bench.conversational('Who wrote "Baby Driver?"')
+    assert asked == 'who wrote "baby driver'
+    assert realqa_bench.conversational("When was it built ?") == "when was it built"
 
 
 def test_the_blind_baseline_prefers_sentences_full_of_facts(tmp_path: Path) -> None:

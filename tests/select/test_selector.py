@@ -326,3 +326,56 @@ def test_top_up_spends_what_the_estimates_left(library) -> None:
         topped = select(store, [doc_id], question, budget)
         assert plain.tokens <= topped.tokens <= budget
         assert set(s.id for s in plain.segments) <= set(s.id for s in topped.segments)
+
+
+def _pdf_like(store: Store, rows: list[tuple[int, int, str, str | None]]) -> list:
+    """A stored document of (page, paragraph, text, heading) rows, as a PDF gives them."""
+    new = [
+        NewSegment(
+            page=page, paragraph=para, text=t, tokens=count_tokens(t), hash=f"h{i}", heading=head
+        )
+        for i, (page, para, t, head) in enumerate(rows)
+    ]
+    doc, _ = store.add_document(
+        sha256="h" * 64, name="h.pdf", path="h.pdf", kind="pdf", size=1, segments=new
+    )
+    return [doc, store.segments(doc.id)]
+
+
+def test_a_heading_is_not_spent_twice_and_small_budgets_drop_its_numbering() -> None:
+    from ctxchat.engines.select.selector import Piece, heading_only, section_leads
+
+    store = Store()
+    doc, segs = _pdf_like(
+        store,
+        [
+            (1, 0, "### 3.2 Ada Brune", "3.2 Ada Brune"),
+            (1, 1, "Ada Brune kept the Ostmere lighthouse for forty years.", "3.2 Ada Brune"),
+            (1, 1, "She was born in Velmora in 1840.", "3.2 Ada Brune"),
+            (2, 2, "### 3.3 Weather", "3.3 Weather"),
+            (2, 3, "Winters in the uplands are long.", "3.3 Weather"),
+        ],
+    )
+    assert heading_only(segs).tolist() == [True, False, False, True, False]
+    assert section_leads(np.array([0, 0, 0, 1, 1]), heading_only(segs)).tolist() == [
+        0,
+        1,
+        0,
+        0,
+        1,
+    ]
+    sel = select(store, [doc.id], "Who kept the lighthouse, Ada Brune?", 60)
+    assert "kept the Ostmere lighthouse" in sel.text and "### " not in sel.text
+    assert "[p. 1, Ada Brune]" in sel.text  # a small budget: the title without "3.2"
+    kept = select(store, [doc.id], "Ada Brune", 60, options=SelectorOptions(skip_headings=False))
+    assert "### 3.2 Ada Brune" in kept.text
+    piece = Piece(segs[1], segs[1].text, "h.pdf")
+    assert render([piece])[0].startswith("[p. 1, 3.2 Ada Brune] ")
+    assert render([piece], compact=True, short=True)[0].startswith("[p. 1, Ada Brune] ")
+
+
+def test_headings_of_text_without_pages_may_still_be_selected() -> None:
+    store = Store()
+    doc = add_text(store, "## Ada Brune\n\nShe kept the lighthouse.\n\n## Weather\n\nIt rains.")
+    sel = select(store, [doc.id], "Ada Brune", 8)
+    assert "Ada Brune" in sel.text  # no page marker names the section here
