@@ -11,11 +11,11 @@ import argparse
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 from ctxchat.engines.answer.servers import discover
 from ctxchat.engines.errors import CtxchatError
 from ctxchat.engines.hub import CURATED, curated, pulled_models
+from ctxchat.engines.results import JSONObject
 
 EXAMPLE_HUB_ID = "microsoft/llmlingua-2-xlm-roberta-large-meetingbank"
 
@@ -52,8 +52,8 @@ def _size_mib(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / (1 << 20)
 
 
-def _compressor_entry(path: Path, source: str) -> dict[str, Any]:
-    entry: dict[str, Any] = {"name": path.name, "path": str(path), "source": source}
+def _compressor_entry(path: Path, source: str) -> JSONObject:
+    entry: JSONObject = {"name": path.name, "path": str(path), "source": source}
     try:
         config = json.loads((path / "config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -72,14 +72,14 @@ def _compressor_entry(path: Path, source: str) -> dict[str, Any]:
     return entry
 
 
-def list_models() -> dict[str, Any]:
+def list_models() -> JSONObject:
     """Everything `ctxchat models` reports, without loading any model."""
     from ctxchat.engines.compress.encoder import resolve_precision
     from ctxchat.engines.errors import ModelNotFoundError
     from ctxchat.engines.models import torch_device
     from ctxchat.engines.paths import cache_dir
 
-    compressors: list[dict[str, Any]] = []
+    compressors: list[JSONObject] = []
     seen: set[Path] = set()
     try:
         from ctxchat.engines.compress.bundle import default_model_dir
@@ -111,7 +111,7 @@ def list_models() -> dict[str, Any]:
     }
 
 
-def _bundled_chat() -> dict[str, Any]:
+def _bundled_chat() -> JSONObject:
     from ctxchat.engines.errors import ModelNotFoundError
     from ctxchat.engines.models import smollm_gguf
 
@@ -123,7 +123,7 @@ def _bundled_chat() -> dict[str, Any]:
     return {"name": gguf.name, "path": str(gguf), "ok": True, "size_mib": size}
 
 
-def chat_models() -> list[dict[str, Any]]:
+def chat_models() -> list[JSONObject]:
     """The GGUF chat models on this machine: the bundled one, then every pulled one."""
     bundled = _bundled_chat()
     found = [{**bundled, "source": "bundled (default)"}] if bundled["ok"] else []
@@ -165,7 +165,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_chat(info: dict[str, Any]) -> None:
+def _print_chat(info: JSONObject) -> None:
     print("chat models (ask --model PATH, or the settings screen):")
     for c in info["chat_models"]:
         print(f"  {c['name']}  [{c['source']}]  {c['size_mib']} MiB  {c['path']}")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
-from typing import Any
 
 import tomlkit
 
@@ -55,7 +54,7 @@ class Config:
     def __post_init__(self) -> None:
         check(self)
 
-    def with_changes(self, **changes: Any) -> Config:
+    def with_changes(self, **changes: object) -> Config:
         return replace(self, **changes)
 
 
@@ -128,7 +127,7 @@ def save_config(config: Config, path: Path | None = None) -> Path:
     return path
 
 
-def _coerce(key: str, value: Any, path: Path) -> Any:
+def _coerce(key: str, value: object, path: Path) -> str | int | float | bool | None:
     kind = _TYPES[key]
     try:
         if "float" in kind:

@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol, TypedDict, Unpack
 
 from ctxchat.engines.errors import CtxchatError, ModelNotFoundError
-from ctxchat.engines.results import Compressed, Span
+from ctxchat.engines.results import Compressed, CompressionStats, JSONObject, Span
 from ctxchat.engines.select.embeddings import EmbedStats
 from ctxchat.engines.select.selector import (
     DocIndex,
@@ -72,7 +72,7 @@ class PrunedTexts(Protocol):
     """A word compressor's output: one pruned text per input text, in order."""
 
     pieces: list[str]
-    stats: dict[str, Any]
+    stats: JSONObject
 
 
 class WordCompressor(Protocol):
@@ -188,7 +188,7 @@ def _prune_to_fit(
     target: int,
     count: TokenCounter,
     multi_doc: bool,
-    stats: dict[str, Any],
+    stats: CompressionStats,
     verbatim_share: float = 0.0,
     min_word_share: float = 0.0,
 ) -> tuple[list[Piece], str, int, list[Span]]:
@@ -207,7 +207,7 @@ def _prune_to_fit(
     tail = [i for i in range(len(pieces)) if i not in head]
     head_tokens = sum(cl100k_tokens(texts[i]) + 1 for i in head)
     aim = max(1, target - overhead - head_tokens)
-    compressor_stats: list[Any] = []
+    compressor_stats: list[JSONObject] = []
     kept: list[Piece] = list(pieces)
     stats["verbatim_pieces"] = len(head)
     for _ in range(6 if tail else 1):
@@ -282,7 +282,7 @@ def _cache_key(
     target: int,
     budget: int | None,
     rate: float | None,
-    options: dict[str, Any],
+    options: JSONObject,
 ) -> str:
     blob = json.dumps(
         {
@@ -299,6 +299,21 @@ def _cache_key(
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+class CompressOptions(TypedDict, total=False):
+    """The keywords compress_text / compress_file pass on to compress_documents."""
+
+    count_tokens: TokenCounter | None
+    tokenizer_id: str | None
+    prune: bool | None
+    compressor: WordCompressor | None
+    compressor_setup: CompressorSetup | None
+    selector_options: SelectorOptions | None
+    keep_rate: float
+    verbatim_share: float
+    use_cache: bool
+    original_tokens: int | None
+
+
 @dataclass
 class _Run:
     """The state one compress_documents call threads through its steps."""
@@ -311,8 +326,8 @@ class _Run:
     original: int
     count: TokenCounter
     comp: WordCompressor | None
-    options: dict[str, Any]
-    stats: dict[str, Any]
+    options: JSONObject
+    stats: CompressionStats
     started: float
     key: str | None = None
 
@@ -430,7 +445,7 @@ def _run_options(
     keep_rate: float,
     verbatim_share: float,
     selector_options: SelectorOptions | None,
-) -> dict[str, Any]:
+) -> JSONObject:
     """Everything that decides the result: recorded in the stats and hashed into the cache key."""
     encoder = getattr(comp, "encoder", None)
     return {
@@ -447,8 +462,8 @@ def _run_options(
     }
 
 
-def _new_stats(options: dict[str, Any], why_not: str) -> dict[str, Any]:
-    stats: dict[str, Any] = {
+def _new_stats(options: JSONObject, why_not: str) -> CompressionStats:
+    stats: CompressionStats = {
         "seconds": {"ingest": 0.0, "select": 0.0, "embed": 0.0, "compress": 0.0},
         "cache_hits": {"compression": False, "embeddings": 0, "keep_probs": None},
         "options": options,
@@ -532,7 +547,7 @@ def _select_then_prune(
 
 
 def _refill(
-    run: _Run, kept: Sequence[Piece], selection: Selection, stats: dict[str, Any]
+    run: _Run, kept: Sequence[Piece], selection: Selection, stats: CompressionStats
 ) -> tuple[str, list[Span]] | None:
     """Spend what pruning freed (fragments under the word floor dropped whole) on the
     next-best whole sentences that still fit, best first; None when none fits."""
@@ -569,7 +584,7 @@ def _prune_everything(run: _Run) -> tuple[str, list[Span]]:
     return text, spans
 
 
-def _keep_prob_hits(compressor_stats: list[Any] | None) -> int | None:
+def _keep_prob_hits(compressor_stats: list[JSONObject] | None) -> int | None:
     """Keep-probability cache hits of the first compressor round (its own stats format)."""
     if not compressor_stats:
         return None
@@ -585,13 +600,13 @@ def _keep_prob_hits(compressor_stats: list[Any] | None) -> int | None:
 def _finish(
     store: Store,
     key: str | None,
-    docs: Sequence[Any],
+    docs: Sequence[DocumentRow],
     query: str | None,
-    options: dict[str, Any],
+    options: JSONObject,
     text: str,
     original: int,
     spans: list[Span],
-    stats: dict[str, Any],
+    stats: CompressionStats,
     started: float,
 ) -> Compressed:
     compressed = cl100k_tokens(text)
@@ -660,7 +675,7 @@ def compress_text(
     rate: float | None = None,
     *,
     store: Store | None = None,
-    **kwargs: Any,
+    **kwargs: Unpack[CompressOptions],
 ) -> Compressed:
     """Compress pasted text. It is stored as a document (kind "text") so caches apply."""
     _check_options(budget, rate)
@@ -686,7 +701,7 @@ def compress_file(
     store: Store | None = None,
     password: str | None = None,
     on_progress: Callable[..., None] | None = None,
-    **kwargs: Any,
+    **kwargs: Unpack[CompressOptions],
 ) -> Compressed:
     """Compress a file (PDF, EPUB, HTML, text...). It is added to the library on first use.
 

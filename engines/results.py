@@ -29,6 +29,7 @@ class CompressionStats(TypedDict, total=False):
     compressor: list[JSONObject]  # the compressor's stats, one entry per round
     verbatim_pieces: int  # selected pieces sent whole before pruning the rest
     dropped_fragments: int  # pruned pieces dropped whole for falling under the word floor
+    refilled: int  # whole sentences added to the budget the dropped fragments left
 
 
 @dataclass(frozen=True)

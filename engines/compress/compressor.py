@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -35,8 +35,14 @@ from ctxchat.engines.compress.probcache import (
 )
 from ctxchat.engines.compress.protect import protected_words
 from ctxchat.engines.errors import CompressorError, ModelNotFoundError
-from ctxchat.engines.results import TokenRatios
+from ctxchat.engines.results import JSONObject, TokenRatios
 from ctxchat.engines.tokens import count_tokens, encoding
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
+    from transformers import PretrainedConfig
+
+    from ctxchat.engines.store.db import Store
 
 MODES = ("global", "llmlingua2")
 DEFAULT_RATE = 0.5
@@ -65,7 +71,7 @@ class CompressionResult(TokenRatios):
     sources: list[str]
     word_probs: list[WordProbs]
     piece_keep: list[np.ndarray]
-    stats: dict[str, Any] = field(default_factory=dict)
+    stats: JSONObject = field(default_factory=dict)
 
     @property
     def words(self) -> list[str]:
@@ -124,7 +130,7 @@ class Compressor:
         model: str | Path | None = None,
         *,
         device: str = "auto",
-        store: Any = None,
+        store: Store | None = None,
         batch_size: int | None = None,
         mode: str = "global",
         quantize: bool | None = None,
@@ -183,7 +189,7 @@ class Compressor:
         rate, target_tokens = _check_budget(rate, target_tokens)
         hard = target_tokens is not None
         force_tokens = tuple(force_tokens or ())
-        stats: dict[str, Any] = {"mode": mode, "model": self.model_id}
+        stats: JSONObject = {"mode": mode, "model": self.model_id}
         wps = self._word_probs(texts, mode, force_tokens, on_progress, stats)
         original = sum(wp.text_tokens for wp in wps)
 
@@ -221,7 +227,7 @@ class Compressor:
         on_progress: ProgressFn | None = None,
     ) -> list[WordProbs]:
         """Per-text word spans and keep probabilities (cached in store.keep_probs)."""
-        stats: dict[str, Any] = {}
+        stats: JSONObject = {}
         return self._word_probs(
             _check_texts(texts, allow_empty=True),
             _check_mode(mode or self.mode),
@@ -241,7 +247,7 @@ class Compressor:
         mode: str,
         force_tokens: tuple[str, ...],
         on_progress: ProgressFn | None,
-        stats: dict[str, Any],
+        stats: JSONObject,
     ) -> list[WordProbs]:
         options, tables, token_map, backend = self._mode_state(mode, force_tokens)
         hashes = [text_hash(t) for t in texts]
@@ -326,9 +332,9 @@ class Compressor:
         mode: str,
         tables: wordmap.VocabTables,
         token_map: dict[str, str],
-        backend: Any,
+        backend: Tokenizer,
         on_progress: ProgressFn | None,
-        stats: dict[str, Any],
+        stats: JSONObject,
     ) -> list[WordProbs]:
         """Run the model over texts whose probabilities are not cached."""
         t0 = time.perf_counter()
@@ -422,7 +428,7 @@ class Compressor:
         rate: float,
         hard: bool,
         options: dict[str, bool],
-        stats: dict[str, Any],
+        stats: JSONObject,
     ) -> list[np.ndarray]:
         """Keep masks per text for the mode, meeting `target` tokens of output."""
         protect = options["protect"]
@@ -491,7 +497,7 @@ class Compressor:
         target: float,
         protect: bool,
         hard: bool,
-        stats: dict[str, Any],
+        stats: JSONObject,
         probs: list[np.ndarray] | None = None,
     ) -> tuple[list[np.ndarray], float]:
         """One threshold over all words, with the word-token budget whose output meets target.
@@ -548,7 +554,7 @@ class Compressor:
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def _declared_chunk_pieces(config: Any) -> int:
+def _declared_chunk_pieces(config: PretrainedConfig) -> int:
     """Pieces per global-mode window: the model's trained window when it declares one."""
     window = getattr(config, WINDOW_CONFIG_KEY, None)
     if isinstance(window, int) and not isinstance(window, bool) and window > 2:
@@ -619,7 +625,7 @@ def _check_mode(mode: str) -> str:
     return mode
 
 
-def _check_texts(text: Any, allow_empty: bool = False) -> list[str]:
+def _check_texts(text: object, allow_empty: bool = False) -> list[str]:
     if isinstance(text, str):
         texts = [text]
     elif isinstance(text, Sequence) and all(isinstance(t, str) for t in text):
@@ -665,7 +671,7 @@ _DEFAULT_LOCK = threading.Lock()
 
 
 def default_compressor(
-    store: Any = None,
+    store: Store | None = None,
     *,
     model: str | Path | None = None,
     device: str = "auto",

@@ -14,7 +14,6 @@ import shutil
 import subprocess
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import pymupdf
 
@@ -72,7 +71,7 @@ def ocr_dpi(rect: pymupdf.Rect) -> int:
     return max(1, min(OCR_DPI, int(math.sqrt(MAX_OCR_PIXELS / inches))))
 
 
-def ocr_page_dict(page: pymupdf.Page, flags: int, tessdata: str) -> dict[str, Any]:
+def ocr_page_dict(page: pymupdf.Page, flags: int, tessdata: str) -> dict[str, object]:
     """The page's text found by OCR, as PyMuPDF's "dict" extraction in page coordinates."""
     # RGB: MuPDF's OCR writer reads nothing from a grey pixmap.
     dpi = ocr_dpi(page.rect)

@@ -19,13 +19,17 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ctxchat.engines.errors import CtxchatError
 from ctxchat.engines.models import cpu_has_bf16_units, minilm_dir, quiet_transformers, torch_device
 from ctxchat.engines.store.db import SegmentRow, Store
+
+if TYPE_CHECKING:
+    import torch
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 MODEL_ID = "all-MiniLM-L6-v2"
 DIM = 384
@@ -110,8 +114,8 @@ class Embedder:
         self.device = torch_device(device)
         self.precision = resolve_embed_precision(self.device, precision)
         self.batch_tokens = batch_tokens or embed_batch_tokens(self.device, self.precision)
-        self._model: Any = None
-        self._tokenizer: Any = None
+        self._model: PreTrainedModel | torch.nn.Module | None = None
+        self._tokenizer: PreTrainedTokenizerBase | None = None
         self._lock = threading.Lock()
         self._load_lock = threading.Lock()
 
@@ -139,7 +143,7 @@ class Embedder:
                 model = self._int8_model(model)
             self._model = model
 
-    def _int8_model(self, model: Any) -> Any:
+    def _int8_model(self, model: PreTrainedModel) -> torch.nn.Module:
         """Smoothed int8 copy of `model`, calibrated on the compressor's fixed text."""
         from ctxchat.engines import int8
 

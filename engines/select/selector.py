@@ -16,13 +16,12 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any
+from functools import cached_property, lru_cache
 
 import numpy as np
 
 from ctxchat.engines.errors import CtxchatError
-from ctxchat.engines.results import Span
+from ctxchat.engines.results import JSONObject, Span
 from ctxchat.engines.select import fusion
 from ctxchat.engines.select.embeddings import (
     DIM,
@@ -110,7 +109,7 @@ class SelectorOptions:
     def full(self) -> bool:
         return self.method == "ctxchat"
 
-    def key(self) -> dict[str, Any]:
+    def key(self) -> JSONObject:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
@@ -135,7 +134,7 @@ class Selection:
     text: str
     tokens: int
     spans: list[Span]
-    stats: dict[str, Any] = field(default_factory=dict)
+    stats: JSONObject = field(default_factory=dict)
     # The next-best sentences the budget left out, best first: a caller that frees part
     # of the budget later (pruning drops a fragment) fills it from these.
     spare: list[Piece] = field(default_factory=list)
@@ -164,38 +163,57 @@ class DocIndex:
     # While the document is being indexed: the vectors known so far (zero rows elsewhere).
     partial: np.ndarray | None = None
     have: np.ndarray | None = None
-    _static: dict[str, Any] = field(default_factory=dict)
+    heading_vectors: np.ndarray | None = None  # the headings' vectors, once all are embedded
+    # What never changes about the sentences, computed on first use (cached_property).
 
-    def static(self, name: str) -> Any:
-        if name not in self._static:
-            segs = self.segments
-            if name == "position":
-                value: Any = {s.id: i for i, s in enumerate(segs)}
-            elif name == "same_block_prev":
-                value = _same_block_prev(segs)
-            elif name == "leans":
-                value = leans_back(segs)
-            elif name == "names":
-                value = [self.doc.name] * len(segs)
-            elif name == "blind":
-                value = blind_scores(segs)
-            elif name == "sections":
-                value = _section_ids(segs)
-            elif name == "section_titles":
-                value = _section_titles(segs, self.static("sections"))
-            elif name == "heading_only":
-                value = heading_only(segs)
-            elif name == "marked_headings":  # a page marker names their section
-                paged = np.array([seg.page is not None for seg in segs], dtype=bool)
-                value = self.static("heading_only") & paged
-            elif name == "leads":
-                value = section_leads(self.static("sections"), self.static("heading_only"))
-            else:  # "headings": the distinct headings and each sentence's index into them
-                titles = sorted({s.heading for s in segs if s.heading})
-                where = {t: i for i, t in enumerate(titles)}
-                value = (titles, np.array([where.get(s.heading, -1) for s in segs], dtype=int))
-            self._static[name] = value
-        return self._static[name]
+    @cached_property
+    def position(self) -> dict[int, int]:
+        return {s.id: i for i, s in enumerate(self.segments)}
+
+    @cached_property
+    def same_block_prev(self) -> np.ndarray:
+        return _same_block_prev(self.segments)
+
+    @cached_property
+    def leans(self) -> np.ndarray:
+        return leans_back(self.segments)
+
+    @cached_property
+    def names(self) -> list[str]:
+        return [self.doc.name] * len(self.segments)
+
+    @cached_property
+    def blind(self) -> np.ndarray:
+        return blind_scores(self.segments)
+
+    @cached_property
+    def sections(self) -> np.ndarray:
+        return _section_ids(self.segments)
+
+    @cached_property
+    def section_titles(self) -> list[str]:
+        return _section_titles(self.segments, self.sections)
+
+    @cached_property
+    def heading_only(self) -> np.ndarray:
+        return heading_only(self.segments)
+
+    @cached_property
+    def marked_headings(self) -> np.ndarray:
+        """Heading-only sentences whose section a page marker names (PDFs)."""
+        paged = np.array([seg.page is not None for seg in self.segments], dtype=bool)
+        return self.heading_only & paged
+
+    @cached_property
+    def leads(self) -> np.ndarray:
+        return section_leads(self.sections, self.heading_only)
+
+    @cached_property
+    def headings(self) -> tuple[list[str], np.ndarray]:
+        """The distinct headings and each sentence's index into them (-1: none)."""
+        titles = sorted({s.heading for s in self.segments if s.heading})
+        where = {t: i for i, t in enumerate(titles)}
+        return titles, np.array([where.get(s.heading, -1) for s in self.segments], dtype=int)
 
 
 class _LRU:
@@ -336,7 +354,7 @@ def gather_vectors(
     lexical: np.ndarray,
     options: SelectorOptions,
     embed_stats: EmbedStats,
-    stats: dict[str, Any],
+    stats: JSONObject,
 ) -> np.ndarray:
     """Every sentence's vector (embedding what is missing), or, for a large document still
     being indexed, the early path: what is indexed plus the best lexical candidates
@@ -503,10 +521,10 @@ def score(
     indexes: Sequence[DocIndex],
     query: str,
     options: SelectorOptions,
-    stats: dict[str, Any],
+    stats: JSONObject,
 ) -> Scored:
     segments = [s for ix in indexes for s in ix.segments]
-    names = [name for ix in indexes for name in ix.static("names")]
+    names = [name for ix in indexes for name in ix.names]
     baseline = _baseline_scores(indexes, query, options, segments, names)
     if baseline is not None:
         return baseline
@@ -548,7 +566,7 @@ def _baseline_scores(
     if options.method == "lead":  # the document's opening, as far as the budget goes
         return Scored(segments, names, -np.arange(n, dtype=np.float64), np.ones(n), None)
     if options.method == "blind":  # never reads the question: computed once per document
-        blind = np.concatenate([ix.static("blind") for ix in indexes])
+        blind = np.concatenate([ix.blind for ix in indexes])
         return Scored(segments, names, blind, np.ones(n), None)
     return None
 
@@ -559,7 +577,7 @@ def _lexical_scores(
     query: str,
     options: SelectorOptions,
     n: int,
-    stats: dict[str, Any],
+    stats: JSONObject,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(BM25 score, whether BM25 matched) per segment; zeros for the dense method."""
     lexical = np.zeros(n)
@@ -573,7 +591,7 @@ def _lexical_scores(
     )
     offset = 0
     for ix in indexes:
-        position = ix.static("position")
+        position = ix.position
         for seg_id, value in hits.items():
             i = position.get(seg_id)
             if i is not None:
@@ -589,7 +607,7 @@ def _dense_scores(
     query: str,
     lexical: np.ndarray,
     options: SelectorOptions,
-    stats: dict[str, Any],
+    stats: JSONObject,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(segment vectors, query vector, cosine similarity per segment)."""
     start = time.perf_counter()
@@ -617,7 +635,7 @@ def _named_boost(
 ) -> np.ndarray:
     """Lift the sections the question or the best sentences name (and their leads)."""
     sections, titles = _all_sections(indexes)
-    skip = np.concatenate([ix.static("heading_only") for ix in indexes])
+    skip = np.concatenate([ix.heading_only for ix in indexes])
     named = named_sections(
         segments,
         sections,
@@ -632,7 +650,7 @@ def _named_boost(
     else:
         fused = fused + options.named_weight * named
     if options.lead_weight > 0:
-        leads = np.concatenate([ix.static("leads") for ix in indexes])
+        leads = np.concatenate([ix.leads for ix in indexes])
         fused = fused + options.lead_weight * named * leads
     return fused
 
@@ -642,7 +660,7 @@ def _full_boosts(
     indexes: Sequence[DocIndex],
     query: str,
     options: SelectorOptions,
-    stats: dict[str, Any],
+    stats: JSONObject,
     fused: np.ndarray,
     lexical: np.ndarray,
     dense: np.ndarray,
@@ -664,9 +682,9 @@ def _full_boosts(
             [_heading_scores(store, ix, q, stats["index"]["early"]) for ix in indexes]
         )
     if options.continuation > 0:
-        leans = np.concatenate([ix.static("leans") for ix in indexes])
+        leans = np.concatenate([ix.leans for ix in indexes])
         fused = carry_to_continuations(fused, segments, options.continuation, leans)
-    same_block = np.concatenate([ix.static("same_block_prev") for ix in indexes])
+    same_block = np.concatenate([ix.same_block_prev for ix in indexes])
     return fusion.neighbour_boost(fused, same_block, options.neighbour_weight)
 
 
@@ -769,8 +787,8 @@ def _all_sections(indexes: Sequence[DocIndex]) -> tuple[np.ndarray, list[str]]:
     """Section numbers over several documents (offset per document) and their titles."""
     parts, titles = [], []
     for ix in indexes:
-        parts.append(ix.static("sections") + len(titles))
-        titles.extend(ix.static("section_titles"))
+        parts.append(ix.sections + len(titles))
+        titles.extend(ix.section_titles)
     return (np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)), titles
 
 
@@ -875,16 +893,16 @@ def _heading_scores(
     """Cosine of each sentence's section heading with the question (0 where none). On the
     early path only headings already embedded count: a book has a thousand headings,
     whose embedding is indexing work (engines/select/indexing.py), not the question's."""
-    titles, where = index.static("headings")
+    titles, where = index.headings
     if not titles:
         return np.zeros(len(index.segments))
-    if early and "heading_vectors" not in index._static:
+    if early and index.heading_vectors is None:
         found = store.get_embeddings([text_hash(t) for t in titles], MODEL_ID)
         vectors = np.stack([found.get(text_hash(t), np.zeros(DIM, np.float32)) for t in titles])
     else:
-        if "heading_vectors" not in index._static:
-            index._static["heading_vectors"] = embed_cached(store, titles)
-        vectors = index._static["heading_vectors"]
+        if index.heading_vectors is None:
+            index.heading_vectors = embed_cached(store, titles)
+        vectors = index.heading_vectors
     sims = np.append(np.clip(vectors @ q, 0, None), 0.0)
     return sims[where]  # where == -1 picks the appended 0
 
@@ -1107,12 +1125,12 @@ def select(
     if not query.strip():
         raise CtxchatError("the question is empty")
     started = time.perf_counter()
-    stats: dict[str, Any] = {}
+    stats: JSONObject = {}
     indexes = load_documents(store, doc_ids)
     scored = score(store, indexes, query, options, stats)
     filler = _Filler(scored, budget, count_tokens, options, multi_doc=len(indexes) > 1)
     if options.full and options.skip_headings:
-        filler.excluded = np.concatenate([ix.static("marked_headings") for ix in indexes])
+        filler.excluded = np.concatenate([ix.marked_headings for ix in indexes])
     filler.fill()
     pieces, text, tokens, spans = filler.finish()
     stats["candidates"] = len(scored.segments)
