@@ -17,7 +17,9 @@ def test_the_second_hop_sentence_is_shown_beside_the_first():
     texts = [c.text for c in pick(found, question, limit=3)]
     assert "The film was directed by Sam Taylor-Johnson." in texts
     # Without the bonuses the picker is the selector's ranking, and misses it.
-    plain = pick(found, question, 3, type_bonus=0, bridge_bonus=0, other_passage_bonus=0)
+    plain = pick(
+        found, question, 3, type_bonus=0, bridge_bonus=0, other_passage_bonus=0, residual_bonus=0
+    )
     assert [c.text for c in plain] == [c.text for c in found[:3]]
 
 
