@@ -4,12 +4,22 @@ A small model answers fluently whether or not the excerpts hold the answer ("dir
 James Taylor-Johnson" when the book says Sam). After the answer, ctxchat looks for the
 answer's content in the context: every number, every capitalised name, and most of its
 other key terms must be there, else the answer is marked "not found in the document".
+
+With the question, three more checks (answer_type.py reads what it asks for), chosen on
+the dev split of the real-text benchmark (benchmarks/ask_flow_bench.py --out, then
+benchmarks/grounding_bench.py): an answer that adds nothing to the question (the 135M model
+often restates it, or says "The answer is:"); an answer to a who/when/how-many/where/
+which-of question that names no person, date, number, place or option beyond the question's;
+and a name of the answer that the context does not hold as a whole ("James Taylor-Johnson"
+when it says "Sam Taylor-Johnson").
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from ctxchat.engines.answer.answer_type import CHOICE, OTHER, YESNO, answer_type, new_things
 
 NOT_FOUND = "not found in the document: check the evidence above"
 # Share of an answer's other key terms the context must hold.
@@ -18,6 +28,9 @@ MIN_TERM_SHARE = 0.5
 _CITATION = re.compile(r"\[[^\[\]]*?p\.?\s*\d[^\[\]]*\]", re.IGNORECASE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _TOKEN = re.compile(r"[A-Za-z]+")
+_WORD = re.compile(r"[\w\u00c0-\u024f]+")
+# Whole-name check for answers to "what"/"which" questions too (their answers are often names).
+CHECK_NAMES_FOR_OTHER = True
 _STOPWORDS = frozenset(
     "the a an and or of in on at to for by with from is are was were be been being it its "
     "this that these those as which who whom what when where why how not no yes i you he she "
@@ -26,7 +39,15 @@ _STOPWORDS = frozenset(
     "answer answers question excerpt excerpts page pages document documents text says say "
     "said according know don doesn isn didn mentioned mention given".split()
 )
-_DECLINES = ("don't know", "do not know", "does not say", "doesn't say", "not mentioned")
+_DECLINES = (
+    "don't know",
+    "do not know",
+    "does not say",
+    "doesn't say",
+    "not mentioned",
+    "does not answer",
+    "doesn't answer",
+)
 
 
 @dataclass(frozen=True)
@@ -56,8 +77,9 @@ def _numbers(text: str) -> set[str]:
     return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
 
 
-def check_grounding(answer: str, context: str) -> Grounding:
-    """Check `answer` against `context` (the text the model was given)."""
+def check_grounding(answer: str, context: str, question: str | None = None) -> Grounding:
+    """Check `answer` against `context` (the text the model was given) and, when given,
+    against what `question` asks for."""
     body = _CITATION.sub(" ", answer)
     lowered = body.lower()
     if any(phrase in lowered for phrase in _DECLINES):
@@ -84,4 +106,34 @@ def check_grounding(answer: str, context: str) -> Grounding:
     checked += len(terms)
     if terms and found / len(terms) < MIN_TERM_SHARE:
         missing.extend(t for t in terms if _stem(t) not in context_words)
-    return Grounding(not missing, False, tuple(missing), checked)
+    if question:
+        missing.extend(_against_question(body, context, question))
+    return Grounding(not missing, False, tuple(dict.fromkeys(missing)), checked)
+
+
+def _flat(text: str) -> str:
+    return " " + " ".join(w.lower() for w in _WORD.findall(text)) + " "
+
+
+def _against_question(body: str, context: str, question: str) -> list[str]:
+    """What the answer lacks for this question: something new, a thing of the asked-for
+    kind, its names whole in the context."""
+    asked = {_stem(w) for w in _TOKEN.findall(question)}
+    added = [
+        w
+        for w in _TOKEN.findall(body)
+        if w.lower() not in _STOPWORDS and len(w) > 2 and _stem(w) not in asked
+    ]
+    if not added and not _numbers(body) - _numbers(question):
+        return ["(nothing beyond the question)"]
+    kind = answer_type(question)
+    if kind in (YESNO, OTHER):
+        things = new_things(body, question, OTHER) if CHECK_NAMES_FOR_OTHER else []
+    else:
+        things = new_things(body, question, kind)
+        if not things:
+            return [f"(no {kind} beyond the question)"]
+    flat = _flat(context)
+    if kind == CHOICE:
+        return []
+    return [t for t in things if " " in t.strip() and _flat(t) not in flat]
