@@ -16,7 +16,12 @@ CHOICE = "choice"  # "Which was born first, A or B?": the answer is one the ques
 
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 _YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})s?\b")
-_DATE = re.compile(rf"\b(?:{_MONTHS})\b|\b(1[0-9]{{3}}|20[0-9]{{2}})s?\b", re.IGNORECASE)
+# A month counts only beside a number ("May 5", "5 May"): "Theresa May" is no date.
+_DATE = re.compile(
+    rf"\b\d{{1,2}}\s+(?:{_MONTHS})\b|\b(?:{_MONTHS})\s+\d{{1,4}}\b|\b(?:1[0-9]{{3}}|20[0-9]{{2}})s?\b"
+    r"|\b\d{1,2}(?:st|nd|rd|th)[- ]century\b",
+    re.IGNORECASE,
+)
 _NUMBER = re.compile(
     r"\b\d[\d,.]*\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
     r"twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen)\b",
@@ -45,14 +50,18 @@ _PERSON_NOUNS = re.compile(
     r"\b(?:who|whom|whose|person|man|woman|actor|actress|singer|director|author|writer|"
     r"player|coach|president|founder|husband|wife|son|daughter|father|mother|brother|"
     r"sister|king|queen|artist|musician|composer|producer|politician|leader|member|star|"
-    r"character|poet|novelist|scientist|footballer|manager|designer|architect)\b",
+    r"character|poet|novelist|scientist|footballer|manager|designer|architect|general|"
+    r"emperor|officer|commander|ruler|pope|monarch|chancellor|minister|senator|governor|"
+    r"judge|lawyer|journalist|physicist|chemist|philosopher|painter|inventor|explorer|"
+    r"boxer|wrestler|rapper|vocalist|guitarist|bassist|drummer|comedian|host)\b",
     re.IGNORECASE,
 )
 _CHOICE = re.compile(r"\b(?:which|who|what)\b.*\bor\b", re.IGNORECASE)
 _SKIP = frozenset("is was are were the a an of this that these kind type".split())
 _PLACE_NOUNS = re.compile(
     r"\b(?:where|city|country|state|town|county|island|river|located|born in|headquartered|"
-    r"nation|region|province|village|capital)\b",
+    r"nation|region|province|village|capital|bay|sea|ocean|lake|mountain|district|"
+    r"neighborhood|neighbourhood|street|airport|stadium)\b",
     re.IGNORECASE,
 )
 

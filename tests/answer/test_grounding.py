@@ -1,7 +1,7 @@
 """The grounding check with the question: answers that add nothing, lack the asked-for kind
 of thing, or bend a name of the context are marked; answers the context holds are not."""
 
-from ctxchat.engines.answer.grounding import NOT_FOUND, check_grounding
+from ctxchat.engines.answer.grounding import DECLINED, NOT_FOUND, check_grounding
 
 CONTEXT = (
     "[p. 12] Fifty Shades of Grey is a 2015 film directed by Sam Taylor-Johnson. "
@@ -42,6 +42,17 @@ def test_a_bent_name_is_marked_even_when_its_words_are_there() -> None:
     assert marked("It was directed by Grey Taylor-Johnson.", WHO)
 
 
-def test_a_decline_is_not_marked() -> None:
+def test_a_decline_is_not_called_unsupported_but_points_to_the_evidence() -> None:
     g = check_grounding("The document does not answer the question.", CONTEXT, WHO)
-    assert g.supported and g.declined
+    assert g.supported and g.declined and g.mark == DECLINED
+
+
+def test_a_month_in_a_name_is_no_date() -> None:
+    when = "In what year did the Prime Minister take office?"
+    assert marked("The Prime Minister was Theresa May.", when)
+    context = "[p. 2] In July 2016, Theresa May entered office."
+    assert check_grounding("Theresa May took office in 2016.", context, when).supported
+
+
+def test_extras_beside_a_supported_answer_do_not_mark_it() -> None:
+    assert not marked("Sam Taylor-Johnson directed it in 2016 [p. 12].", WHO)
