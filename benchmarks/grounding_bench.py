@@ -31,6 +31,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("answers", type=Path, nargs="+", help="JSON lines from ask_flow_bench")
     args = parser.parse_args(argv)
     rows = [json.loads(line) for path in args.answers for line in path.open() if line.strip()]
+    # One answer per reader and question (a resumed run may have written one twice).
+    rows = list({(r["reader"], r["question"]): r for r in rows}.values())
     checks = {
         "context only (numbers, names, terms)": lambda r: (
             not check_grounding(r["answer"], r["context"]).supported
@@ -38,8 +40,8 @@ def main(argv: list[str] | None = None) -> None:
         "context and question (ctxchat)": lambda r: (
             not check_grounding(r["answer"], r["context"], r["question"]).supported
         ),
-        "flagged or declined (ctxchat)": lambda r: (lambda g: not g.supported or g.declined)(
-            check_grounding(r["answer"], r["context"], r["question"])
+        "any mark: unsupported or declined (ctxchat)": lambda r: (
+            check_grounding(r["answer"], r["context"], r["question"]).mark is not None
         ),
     }
     readers = sorted({r["reader"] for r in rows})
