@@ -7,7 +7,8 @@ DIR is a library where the real-text benchmark's articles were added (for exampl
 first question of each of the first --docs articles, `ctxchat ask PDF QUESTION --json` runs
 once per setting (the whole context, `--reader-context all`; the default), alternating, and
 reports wall and CPU seconds of the child process, time to first token and whether the gold
-answer is in the answer.
+answer is in the answer. A question asked before of the same context reuses its saved KV
+state (first token in ~0.01 s): measure on a library where these questions are new.
 """
 
 from __future__ import annotations
