@@ -134,7 +134,8 @@ def pages_line(pages: list[int], source: str | None) -> str:
 def stats_line(stats: AskStats) -> str:
     gen, answer = stats.answer.generation, stats.answer
     parts = [
-        f"{stats.doc_tokens:,} tokens in the document -> {stats.context_tokens:,} sent "
+        # Selected: the context exported; a small local model reads only the evidence of it.
+        f"{stats.doc_tokens:,} tokens in the document -> {stats.context_tokens:,} selected "
         f"({stats.ratio:.1f}x)",
         f"prompt {gen.prompt_tokens:,} model tokens ({gen.reused_tokens:,} reused)",
         f"first token {gen.ttft_s:.2f} s",
