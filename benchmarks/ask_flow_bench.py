@@ -2,6 +2,12 @@
 pasting the full document, with the bundled SmolLM2-135M (llama.cpp, greedy).
 
     nice -n 10 .venv/bin/python -m benchmarks.ask_flow_bench [--docs 8] [--questions 2]
+        [--split dev|test] [--reader-budget=-1,0,300] [--out answers.jsonl] [--home DIR]
+
+--reader-budget compares what the reader reads (-1 the whole context, 0 the evidence
+sentences, N a selection of N tokens; "default" the app's rule), question by question so
+that a shared machine's load hits every setting alike. --out records every answer with the
+context the model read, for benchmarks.grounding_bench. --home reuses a prepared library.
 
 Per question: right (the gold answer string is in the answer), flagged (the grounding check
 marks it "not found in the document"), looping (a sentence of the answer said more than
