@@ -69,6 +69,7 @@ def ask_settings(
     temperature: float | None = None,
     prune: bool | None = None,
     setup: CompressorSetup | None = None,
+    reader_budget: int | None = None,
 ) -> AskSettings:
     """Given values over the config over the defaults; a bad value is a CtxchatError."""
     from ctxchat.engines.answer.conversation import AskSettings
@@ -89,4 +90,5 @@ def ask_settings(
         temperature=temperature if temperature is not None else config.temperature,
         prune=prune,
         compressor=setup or compressor_setup(config),
+        reader_budget=reader_budget,
     )

@@ -71,6 +71,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     prune.add_argument(
         "--no-prune", dest="prune", action="store_false", help="whole selected sentences only"
     )
+    p.add_argument(
+        "--reader-context",
+        type=reader_context,
+        metavar="WHAT",
+        help="what the model reads of the context: 'evidence' (the 1-3 evidence sentences; "
+        "the default for small local models), 'all', or N tokens",
+    )
     p.add_argument("--password", help="password for an encrypted PDF")
     p.add_argument(
         "--json",
@@ -99,7 +106,20 @@ def _settings(args: argparse.Namespace) -> AskSettings:
         temperature=args.temperature,
         prune=args.prune,
         setup=compressor_setup(config, args),
+        reader_budget=args.reader_context,
     )
+
+
+def reader_context(value: str) -> int:
+    """--reader-context: evidence, all or a positive token count."""
+    from ctxchat.engines.answer.conversation import ALL, EVIDENCE_ONLY
+
+    named = {"evidence": EVIDENCE_ONLY, "all": ALL}
+    if value in named:
+        return named[value]
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    raise argparse.ArgumentTypeError(f"expected 'evidence', 'all' or a token count, not {value!r}")
 
 
 def pages_line(pages: list[int], source: str | None) -> str:
@@ -114,7 +134,8 @@ def pages_line(pages: list[int], source: str | None) -> str:
 def stats_line(stats: AskStats) -> str:
     gen, answer = stats.answer.generation, stats.answer
     parts = [
-        f"{stats.doc_tokens:,} tokens in the document -> {stats.context_tokens:,} sent "
+        # Selected: the context exported; a small local model reads only the evidence of it.
+        f"{stats.doc_tokens:,} tokens in the document -> {stats.context_tokens:,} selected "
         f"({stats.ratio:.1f}x)",
         f"prompt {gen.prompt_tokens:,} model tokens ({gen.reused_tokens:,} reused)",
         f"first token {gen.ttft_s:.2f} s",

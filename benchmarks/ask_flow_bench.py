@@ -2,6 +2,12 @@
 pasting the full document, with the bundled SmolLM2-135M (llama.cpp, greedy).
 
     nice -n 10 .venv/bin/python -m benchmarks.ask_flow_bench [--docs 8] [--questions 2]
+        [--split dev|test] [--reader-budget=-1,0,300] [--out answers.jsonl] [--home DIR]
+
+--reader-budget compares what the reader reads (-1 the whole context, 0 the evidence
+sentences, N a selection of N tokens; "default" the app's rule), question by question so
+that a shared machine's load hits every setting alike. --out records every answer with the
+context the model read, for benchmarks.grounding_bench. --home reuses a prepared library.
 
 Per question: right (the gold answer string is in the answer), flagged (the grounding check
 marks it "not found in the document"), looping (a sentence of the answer said more than
@@ -22,6 +28,7 @@ split for the table.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import statistics
@@ -68,6 +75,8 @@ class Tally:
     loops: list[bool] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
     evidence_hit: list[bool] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # CPU seconds of this process
+    ttft: list[float] = field(default_factory=list)
 
     def row(self) -> str:
         n = len(self.right)
@@ -76,10 +85,11 @@ class Tally:
         right_flagged = [f for r, f in zip(self.right, self.flagged, strict=True) if r]
         share = lambda xs: f"{sum(xs)}/{len(xs)}" if xs else "-"  # noqa: E731
         evidence = share(self.evidence_hit) if self.evidence_hit else "-"
+        median = lambda xs: f"{statistics.median(xs):.1f}" if xs else "-"  # noqa: E731
         return (
             f"| {self.name} | {right}/{n} ({right / max(n, 1):.0%}) | {share(wrong_flagged)} | "
             f"{share(right_flagged)} | {sum(self.loops)} | {evidence} | "
-            f"{statistics.median(self.seconds):.1f} |"
+            f"{median(self.seconds)} | {median(self.ttft)} | {median(self.cpu)} |"
         )
 
 
@@ -119,53 +129,93 @@ def choose_threshold(store, docs: list[Doc], ids: list[int]) -> tuple[float, str
     return best[0], f"balanced accuracy {best[1]:.0%} on {len(scores)} dev questions"
 
 
+def budget_label(size: int | None) -> str:
+    from ctxchat.engines.answer.conversation import ALL, EVIDENCE_ONLY
+
+    if size is None:
+        return "default"
+    return {EVIDENCE_ONLY: "evidence only", ALL: "whole context"}.get(size, f"{size} tokens")
+
+
+def ask_one(conversation, llm, doc_id: int, question: str, gold: str, tally: Tally, out) -> None:
+    """One question, read cold, through the whole flow; appended to tally (and out)."""
+    conversation.doc_ids = [doc_id]
+    conversation.new_chat()
+    llm.reset()  # every question read cold
+    t, cpu = time.perf_counter(), time.process_time()
+    result = conversation.ask(question).run()
+    tally.seconds.append(time.perf_counter() - t)
+    tally.cpu.append(time.process_time() - cpu)
+    tally.ttft.append(result.stats.answer.generation.ttft_s)
+    tally.right.append(contains_answer(result.answer, gold))
+    tally.flagged.append(result.mark is not None)
+    tally.loops.append(looping(result.answer))
+    tally.evidence_hit.append(any(contains_answer(e.text, gold) for e in result.evidence))
+    if out is not None:
+        row = {
+            "reader": tally.name,
+            "question": question,
+            "gold": gold,
+            "answer": result.answer,
+            "context": result.reader_text,
+            "evidence": [e.text for e in result.evidence],
+            "right": tally.right[-1],
+            "flagged": tally.flagged[-1],
+            "seconds": round(tally.seconds[-1], 2),
+        }
+        out.write(json.dumps(row) + "\n")
+        out.flush()
+    print(
+        f"  {len(tally.right)} {tally.name}: {'right' if tally.right[-1] else 'wrong'}"
+        f"{' flagged' if tally.flagged[-1] else ''}{' weak' if result.weak_evidence else ''}"
+        f" {tally.seconds[-1]:.1f}s | {result.answer[:100]!r}",
+        flush=True,
+    )
+
+
 def run_test(
     store, docs: list[Doc], ids: list[int], args: argparse.Namespace, threshold: float
 ) -> list[Tally]:
-    """Every test question through the flow; then the first args.full ones from the whole
-    document (cut to n_ctx, as pasting it would be), next to the flow on just those."""
+    """Every question through the flow, once per reader budget (interleaved: question by
+    question, so load on a shared machine hits every setting alike); then the first
+    args.full ones from the whole document (cut to n_ctx, as pasting it would be)."""
     from ctxchat.engines.answer.conversation import AskSettings, Conversation, ReaderChoice
     from ctxchat.engines.answer.grounding import check_grounding
     from ctxchat.engines.answer.prompt import answer_stream
 
-    settings = AskSettings(
-        reader=ReaderChoice(n_ctx=N_CTX),
-        budget=args.budget,
-        max_tokens=ANSWER_TOKENS,
-        weak_evidence=threshold,
-    )
-    flow = Tally(f"ctxchat ask ({args.budget} tokens), all test questions")
-    full = Tally("full document (cut to n_ctx)")
-    same = Tally(f"ctxchat ask ({args.budget} tokens), the same questions")
-    conversation = Conversation(store, settings=settings)
-    llm = conversation.reader()
-    asked = [(d, i, q, g) for d, i in zip(docs, ids, strict=True) for q, g in d.questions]
-    asked = asked[: args.limit]
-    for _doc, doc_id, question, gold in asked:
-        conversation.doc_ids = [doc_id]
-        conversation.new_chat()
-        llm.reset()  # every question read cold
-        t = time.perf_counter()
-        result = conversation.ask(question).run()
-        flow.seconds.append(time.perf_counter() - t)
-        flow.right.append(contains_answer(result.answer, gold))
-        flow.flagged.append(result.mark is not None)
-        flow.loops.append(looping(result.answer))
-        flow.evidence_hit.append(any(contains_answer(e.text, gold) for e in result.evidence))
-        print(
-            f"  {len(flow.right)}: ctxchat {'right' if flow.right[-1] else 'wrong'}"
-            f"{' flagged' if flow.flagged[-1] else ''}{' weak' if result.weak_evidence else ''}"
-            f" {flow.seconds[-1]:.1f}s | {result.answer[:100]!r}",
-            flush=True,
+    conversations, tallies = [], []
+    for size in args.reader_budget:
+        settings = AskSettings(
+            reader=ReaderChoice(n_ctx=N_CTX),
+            budget=args.budget,
+            max_tokens=ANSWER_TOKENS,
+            weak_evidence=threshold,
+            reader_budget=size,
         )
+        conversations.append(Conversation(store, settings=settings))
+        tallies.append(Tally(f"ctxchat ask ({args.budget} tokens, reader: {budget_label(size)})"))
+    llm = conversations[0].reader()
+    for conversation in conversations[1:]:
+        conversation._reader = llm  # one model for every setting
+    asked = [(d, i, q, g) for d, i in zip(docs, ids, strict=True) for q, g in d.questions]
+    asked = asked[args.skip : args.skip + args.limit]
+    out = open(args.out, "a") if args.out else None  # noqa: SIM115
+    for _doc, doc_id, question, gold in asked:
+        for conversation, tally in zip(conversations, tallies, strict=True):
+            ask_one(conversation, llm, doc_id, question, gold, tally, out)
+    flow = tallies[0]
+    full = Tally("full document (cut to n_ctx)")
+    same = Tally(f"{flow.name}, the same questions")
     # The same questions from the whole document: minutes each on a small CPU.
     for k, (doc, _, question, gold) in enumerate(asked[: args.full]):
-        for name in ("right", "flagged", "loops", "seconds", "evidence_hit"):
+        for name in ("right", "flagged", "loops", "seconds", "evidence_hit", "cpu", "ttft"):
             getattr(same, name).append(getattr(flow, name)[k])
         llm.reset()
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         answer = answer_stream(llm, doc.text, question, max_tokens=ANSWER_TOKENS).run()
         full.seconds.append(time.perf_counter() - t)
+        full.cpu.append(time.process_time() - cpu)
+        full.ttft.append(answer.stats.generation.ttft_s)
         full.right.append(contains_answer(answer.text, gold))
         full.flagged.append(not check_grounding(answer.text, doc.text).supported)
         full.loops.append(looping(answer.text))
@@ -174,8 +224,12 @@ def run_test(
             f"{full.seconds[-1]:.1f}s | {answer.text[:100]!r}",
             flush=True,
         )
-    conversation.close()
-    return [flow, same, full] if full.right else [flow]
+    if out is not None:
+        out.close()
+    for conversation in conversations[1:]:
+        conversation._reader = None
+    conversations[0].close()
+    return [*tallies, same, full] if full.right else tallies
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -187,18 +241,32 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--budget", type=int, default=BUDGET)
     parser.add_argument("--limit", type=int, default=50, help="test questions")
     parser.add_argument("--threshold", type=float, help="skip the dev split and use this threshold")
+    parser.add_argument(
+        "--split", default="test", choices=("dev", "test"), help="the questions asked"
+    )
+    parser.add_argument(
+        "--reader-budget",
+        type=lambda v: [None if x == "default" else int(x) for x in v.split(",")],
+        default=[None],
+        help="what the reader reads, comma-separated to compare (interleaved): default, "
+        "0 (the evidence only), -1 (the whole context) or N tokens",
+    )
+    parser.add_argument("--out", help="append one JSON line per answer here")
+    parser.add_argument("--skip", type=int, default=0, help="leave out the first N questions")
+    parser.add_argument("--home", help="a library to reuse (benchmarks.realqa_bench --home)")
     args = parser.parse_args(argv)
 
-    with tempfile.TemporaryDirectory() as home:
+    with tempfile.TemporaryDirectory() as tmp:
+        home = args.home or tmp
         os.environ["CTXCHAT_HOME"] = home
         from ctxchat.engines.store.db import Store
 
-        folder = Path(home) / "pdf"
-        folder.mkdir()
+        folder = Path(home) if args.home else Path(home) / "pdf"
+        folder.mkdir(exist_ok=True)
         t = time.perf_counter()
         with Store() as store:
             dev, dev_ids = load_docs(store, "dev", 0 if args.threshold else args.dev_docs, folder)
-            test, test_ids = load_docs(store, "test", args.docs, folder)
+            test, test_ids = load_docs(store, args.split, args.docs, folder)
             print(
                 f"{len(dev)} dev and {len(test)} test articles added and embedded in "
                 f"{time.perf_counter() - t:.0f} s",
@@ -215,12 +283,16 @@ def main(argv: list[str] | None = None) -> None:
             tallies = run_test(store, test, test_ids, args, threshold)
     print(
         "\n| context | right | wrong answers flagged | right answers flagged | looping "
-        "| evidence holds the answer | median s/question |"
+        "| evidence holds the answer | median s/question | median s to first token "
+        "| median CPU s/question |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for tally in tallies:
         print(tally.row())
-    print(f"\nmachine: {os.cpu_count()} cores; data: benchmarks/data/realqa.jsonl.gz (test split)")
+    print(
+        f"\nmachine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end; "
+        f"data: benchmarks/data/realqa.jsonl.gz ({args.split} split)"
+    )
 
 
 if __name__ == "__main__":

@@ -91,6 +91,48 @@ class AskSettings:
     prune: bool | None = None  # None: prune_for_reader decides
     compressor: CompressorSetup | None = None  # None: the bundled compressor, auto device
     weak_evidence: float | None = None  # None: engines.evidence.WEAK_EVIDENCE
+    # What the reader reads of the context (the export is always the whole context): None
+    # decides by reader (reader_budget), EVIDENCE_ONLY the evidence sentences, N > 0 the
+    # question's selection at N cl100k tokens, ALL the whole context.
+    reader_budget: int | None = None
+
+
+EVIDENCE_ONLY = 0
+ALL = -1
+# A local GGUF this small (the bundled SmolLM2-135M is 100 MB) reads SMALL_READER_BUDGET of the
+# context. Measured (benchmarks/README.md, ask_flow_bench --reader-budget): on the dev split
+# the 135M model answered 7/32 from the evidence sentences and 9/32 from 300 tokens (within
+# noise) 1.5x sooner; on the test split 9/50 either way against all 800 tokens, 4.8x sooner.
+# Follow-up turns then change the system message, so they gain no KV prefix reuse; the
+# evidence is short: reading it again took a median 0.9 s to first token on the test split.
+SMALL_READER_BYTES = 400_000_000
+SMALL_READER_BUDGET = EVIDENCE_ONLY
+
+
+def reader_budget(settings: AskSettings) -> int:
+    """How much of the context the reader reads: as set, else SMALL_READER_BUDGET for a small
+    local GGUF (the bundled one, or a file under SMALL_READER_BYTES), else ALL."""
+    if settings.reader_budget is not None:
+        return settings.reader_budget
+    reader = settings.reader
+    if reader.is_server:
+        return ALL
+    if reader.model and Path(reader.model).is_file():
+        if Path(reader.model).stat().st_size >= SMALL_READER_BYTES:
+            return ALL
+    elif reader.model:  # not a file here: open_llm will say so; read everything
+        return ALL
+    return SMALL_READER_BUDGET
+
+
+def evidence_text(evidence: Sequence[Evidence], multi_doc: bool = False) -> str:
+    """The evidence sentences as excerpts with page markers, best first."""
+    lines = []
+    for e in evidence:
+        page = f"p. {e.page}" if e.page else ""
+        where = ", ".join(part for part in (e.doc if multi_doc else "", page) if part)
+        lines.append(f"[{where}] {e.text}" if where else e.text)
+    return "\n".join(lines)
 
 
 def prune_for_reader(reader: ReaderChoice | None, requested: bool | None = None) -> bool | None:
@@ -121,6 +163,7 @@ class PreparedContext:
     weak: bool  # the best evidence is below the threshold
     prune: bool | None
     seconds: float
+    reader_text: str = ""  # what the reader reads (reader_budget); empty: compressed.text
 
 
 @dataclass
@@ -160,8 +203,9 @@ class AskResult:
     grounding: Grounding
     weak_evidence: bool
     cancelled: bool
-    context: Compressed  # the context the model read (after any recompression)
+    context: Compressed  # the context selected (after any recompression): the export's
     stats: AskStats
+    reader_text: str = ""  # what the reader read of it (reader_budget)
 
     @property
     def mark(self) -> str | None:
@@ -207,7 +251,7 @@ class AnswerRun:
         answer = self.stream.result
         assert answer is not None
         used, prepared = self.context, self.prepared
-        grounding = check_grounding(answer.text, self.stream.prompt.context)
+        grounding = check_grounding(answer.text, self.stream.prompt.context, self.prepared.question)
         stats = AskStats(
             doc_tokens=used.original_tokens,
             context_tokens=used.compressed_tokens,
@@ -229,6 +273,7 @@ class AnswerRun:
             answer.cancelled,
             used,
             stats,
+            self.stream.prompt.context,
         )
 
 
@@ -320,8 +365,15 @@ class Conversation:
         threshold = self.settings.weak_evidence
         weak = is_weak(evidence, WEAK_EVIDENCE if threshold is None else threshold)
         prune = prune_for_reader(self.settings.reader, self.settings.prune)
+        size = reader_budget(self.settings)
+        if size == EVIDENCE_ONLY and evidence:
+            reader_text = evidence_text(evidence, multi_doc=len(self.doc_ids) > 1)
+        elif size > 0 and size < compressed.compressed_tokens:
+            reader_text = self.compress(question, budget=size).text
+        else:
+            reader_text = compressed.text
         return PreparedContext(
-            question, compressed, evidence, weak, prune, time.perf_counter() - start
+            question, compressed, evidence, weak, prune, time.perf_counter() - start, reader_text
         )
 
     # -- the answer
@@ -338,7 +390,7 @@ class Conversation:
 
         stream = answer_stream(
             reader,
-            prepared.compressed.text,
+            prepared.reader_text or prepared.compressed.text,
             prepared.question,
             self.history(),
             max_tokens=self.settings.max_tokens,

@@ -1,0 +1,142 @@
+"""Does the evidence shown before the answer hold the answer? Real questions, two scales.
+
+    nice -n 10 .venv/bin/python -m benchmarks.evidence_bench [--split dev|test]
+        [--scale articles|book|both] [--article-budget 1500] [--home DIR]
+
+Data: the real-text benchmark (benchmarks.realqa: human HotpotQA questions over Wikipedia
+paragraphs, rendered to PDF and added like `ctxchat add`). Per question the context is
+selected as the ask flow selects it for a local reader (whole sentences; 2,000 tokens of the
+348-page book, or --article-budget tokens of a 5k-10k token article), then 1-3 evidence
+sentences are picked from it. Reported: the share of questions whose evidence holds the
+gold answer string, for ctxchat's picker and for simpler ones on the same candidates
+(the top-ranked sentence; the top three; the old rule: the top one plus runners-up within
+60% of its score), and the ceiling: the context itself holds the answer. Choose settings
+on --split dev; run --split test once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+BOOK_BUDGET = 2000
+ARTICLE_BUDGET = 1500
+
+
+@dataclass
+class Case:
+    question: str
+    answer: str
+    context_hit: bool
+    candidates: list  # engines.answer.evidence.Candidate, best-ranked first
+
+
+def contains(text: str, answer: str) -> bool:
+    from benchmarks.realqa import normalise
+
+    return normalise(answer).lower() in normalise(text).lower()
+
+
+def collect(store, doc_id: int, questions: Sequence, budget: int) -> list[Case]:
+    """The context and the evidence candidates for each question, as the ask flow has them."""
+    from ctxchat.engines.answer.evidence import candidates
+    from ctxchat.engines.pipeline import compress_documents
+
+    cases = []
+    for q in questions:
+        compressed = compress_documents(store, [doc_id], q.question, budget=budget, prune=False)
+        sent = "\n".join(s.source or s.text for s in compressed.spans or []) or compressed.text
+        found = candidates(store, [doc_id], q.question, within=sent)
+        cases.append(Case(q.question, q.answer, contains(sent, q.answer), found))
+    return cases
+
+
+def top(n: int) -> Callable:
+    return lambda found, question: found[:n]
+
+
+def old_rule(found, question):
+    """The picker before: the top sentence plus runners-up within 60% of its score."""
+    return [c for k, c in enumerate(found[:3]) if k == 0 or c.rank >= 0.6]
+
+
+def pickers() -> dict[str, Callable]:
+    from ctxchat.engines.answer.evidence import pick
+
+    return {
+        "top-ranked sentence": top(1),
+        "top 3 ranked": top(3),
+        "old rule (top + runners-up >= 60%)": old_rule,
+        "ctxchat pick (answer type, second hop)": lambda found, q: pick(found, q),
+    }
+
+
+def table(cases: Sequence[Case]) -> list[tuple[str, int]]:
+    rows = []
+    for name, picker in pickers().items():
+        hits = sum(
+            any(contains(c.text, k.answer) for c in picker(k.candidates, k.question)) for k in cases
+        )
+        rows.append((name, hits))
+    rows.append(("ceiling: the context holds the answer", sum(k.context_hit for k in cases)))
+    return rows
+
+
+def run(store, docs, split: str, budget_of: Callable[[int], int], folder: Path) -> list[Case]:
+    from benchmarks.realqa import document_text, ingest, readable
+
+    cases: list[Case] = []
+    for doc in docs:
+        row = ingest(store, doc, folder)
+        questions = list(readable(doc.split(split), document_text(store, row.id)))
+        cases += collect(store, row.id, questions, budget_of(row.tokens))
+    return cases
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--split", default="dev", choices=("dev", "test"))
+    parser.add_argument("--scale", default="both", choices=("articles", "book", "both"))
+    parser.add_argument("--article-budget", type=int, default=ARTICLE_BUDGET)
+    parser.add_argument("--home", help="keep the library, PDFs and embeddings here")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(args.home or tmp)
+        home.mkdir(parents=True, exist_ok=True)
+        os.environ["CTXCHAT_HOME"] = str(home)
+        from benchmarks import realqa
+        from ctxchat.engines.store.db import Store
+
+        data = realqa.load()
+        with Store() as store:
+            scales = ("articles", "book") if args.scale == "both" else (args.scale,)
+            for scale in scales:
+                t = time.perf_counter()
+                if scale == "book":
+                    cases = run(store, [data.book()], args.split, lambda _: BOOK_BUDGET, home)
+                    label = f"the 348-page book, {BOOK_BUDGET:,} tokens"
+                else:
+                    budget = args.article_budget
+                    cases = run(
+                        store, data.articles(args.split), args.split, lambda _, b=budget: b, home
+                    )
+                    label = f"articles, {budget:,} tokens"
+                print(
+                    f"\n{label}, {args.split} split, {len(cases)} questions "
+                    f"({time.perf_counter() - t:.0f} s)"
+                )
+                print("| evidence picker | holds the gold answer |\n|---|---:|")
+                for name, hits in table(cases):
+                    print(f"| {name} | {hits}/{len(cases)} ({hits / max(len(cases), 1):.0%}) |")
+
+
+if __name__ == "__main__":
+    main()

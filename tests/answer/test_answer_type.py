@@ -1,0 +1,40 @@
+from ctxchat.engines.answer.answer_type import (
+    CHOICE,
+    DATE,
+    NUMBER,
+    OTHER,
+    PERSON,
+    PLACE,
+    YESNO,
+    answer_type,
+    names,
+    new_things,
+    options,
+)
+
+
+def test_question_words_give_the_kind_of_answer():
+    assert answer_type("Who directed the movie Fifty Shades of Grey?") == PERSON
+    assert answer_type("When was the English actress born?") == DATE
+    assert answer_type("The film was released in what year?") == DATE
+    assert answer_type("How many people did the ghetto hold at its peak?") == NUMBER
+    assert answer_type("Where did the character first appear?") == PLACE
+    assert answer_type("Which composer wrote Tosca?") == PERSON
+    assert answer_type("Is Tosca an opera?") == YESNO
+    assert answer_type("What speech by Abraham Lincoln is famous?") == OTHER
+
+
+def test_a_choice_question_offers_its_options():
+    question = "Which opera has more acts, Don Quichotte or Tosca?"
+    assert answer_type(question) == CHOICE
+    assert options(question) == ["Don Quichotte", "Tosca"]
+    assert new_things("Tosca is an opera in three acts.", question, CHOICE) == ["Tosca"]
+
+
+def test_new_things_leave_out_what_the_question_names():
+    question = "Who made the movie Fifty Shades of Grey?"
+    sentence = "Fifty Shades of Grey was directed by Sam Taylor-Johnson in 2015."
+    assert "Sam Taylor-Johnson" in names(sentence)
+    assert new_things(sentence, question, PERSON) == ["Sam Taylor-Johnson"]
+    assert new_things("Fifty Shades of Grey is a film.", question, PERSON) == []
+    assert new_things(sentence, "When was Fifty Shades of Grey made?", DATE) == ["2015"]

@@ -1,0 +1,42 @@
+from ctxchat.engines.answer.conversation import evidence_text
+from ctxchat.engines.answer.evidence import Candidate, pick
+
+
+def candidate(text: str, rank: float, section: str, page: int = 1) -> Candidate:
+    return Candidate("book.pdf", page, text, (1, section), rank, 0.5)
+
+
+def test_the_second_hop_sentence_is_shown_beside_the_first():
+    question = "Who directed the 2015 film based on the novel Fifty Shades of Grey?"
+    found = [
+        candidate("Fifty Shades of Grey is a 2011 novel by E. L. James.", 1.0, "Novel"),
+        candidate("The novel Fifty Shades of Grey sold 125 million copies.", 0.95, "Novel"),
+        candidate("The novel Fifty Shades of Grey was set in Seattle.", 0.9, "Novel"),
+        candidate("The film was directed by Sam Taylor-Johnson.", 0.6, "Film"),
+    ]
+    texts = [c.text for c in pick(found, question, limit=3)]
+    assert "The film was directed by Sam Taylor-Johnson." in texts
+    # Without the bonuses the picker is the selector's ranking, and misses it.
+    plain = pick(
+        found, question, 3, type_bonus=0, bridge_bonus=0, other_passage_bonus=0, residual_bonus=0
+    )
+    assert [c.text for c in plain] == [c.text for c in found[:3]]
+
+
+def test_a_choice_question_gets_a_sentence_for_each_option():
+    question = "Which opera has more acts, Don Quichotte or Tosca?"
+    found = [
+        candidate("Don Quichotte is an opera in five acts by Massenet.", 1.0, "Don Quichotte"),
+        candidate("Don Quichotte premiered in Monte Carlo in 1910.", 0.9, "Don Quichotte"),
+        candidate("Massenet wrote Don Quichotte late in life.", 0.85, "Don Quichotte"),
+        candidate("Tosca is an opera in three acts by Puccini.", 0.7, "Tosca"),
+    ]
+    texts = [c.text for c in pick(found, question, limit=2)]
+    assert texts == [found[0].text, found[3].text]
+
+
+def test_evidence_is_laid_out_as_excerpts_with_pages():
+    found = [candidate("Tosca is an opera in three acts.", 1.0, "Tosca", page=12)]
+    evidence = [c.evidence() for c in found]
+    assert evidence_text(evidence) == "[p. 12] Tosca is an opera in three acts."
+    assert evidence_text(evidence, multi_doc=True).startswith("[book.pdf, p. 12] ")

@@ -1,0 +1,58 @@
+"""The grounding check with the question: answers that add nothing, lack the asked-for kind
+of thing, or bend a name of the context are marked; answers the context holds are not."""
+
+from ctxchat.engines.answer.grounding import DECLINED, NOT_FOUND, check_grounding
+
+CONTEXT = (
+    "[p. 12] Fifty Shades of Grey is a 2015 film directed by Sam Taylor-Johnson. "
+    "[p. 13] Don Shula holds the record with 347 wins. "
+    "[p. 14] Tosca is an opera in three acts by Giacomo Puccini."
+)
+WHO = "Who directed the film Fifty Shades of Grey?"
+
+
+def marked(answer: str, question: str) -> bool:
+    g = check_grounding(answer, CONTEXT, question)
+    assert (g.mark == NOT_FOUND) is (not g.supported)
+    return not g.supported
+
+
+def test_answers_the_context_holds_pass() -> None:
+    assert not marked("It was directed by Sam Taylor-Johnson [p. 12].", WHO)
+    assert not marked("Don Shula, with 347 wins [p. 13].", "What coach has the most wins?")
+    assert not marked(
+        "Tosca, in three acts [p. 14].", "Which opera has more acts, Tosca or Carmen?"
+    )
+
+
+def test_an_answer_that_only_restates_the_question_is_marked() -> None:
+    assert marked("The film Fifty Shades of Grey was directed.", WHO)
+    assert marked("The answer is:", WHO)
+    # Without the question the old check cannot tell: every word is in the context.
+    assert check_grounding("The film Fifty Shades of Grey was directed.", CONTEXT).supported
+
+
+def test_a_who_answer_without_a_new_name_is_marked() -> None:
+    assert marked("It is a film directed in 2015 [p. 12].", WHO)
+    assert not marked("Sam Taylor-Johnson [p. 12].", WHO)
+
+
+def test_a_bent_name_is_marked_even_when_its_words_are_there() -> None:
+    # "Grey" and "Taylor-Johnson" are in the context, "Grey Taylor-Johnson" is not.
+    assert marked("It was directed by Grey Taylor-Johnson.", WHO)
+
+
+def test_a_decline_is_not_called_unsupported_but_points_to_the_evidence() -> None:
+    g = check_grounding("The document does not answer the question.", CONTEXT, WHO)
+    assert g.supported and g.declined and g.mark == DECLINED
+
+
+def test_a_month_in_a_name_is_no_date() -> None:
+    when = "In what year did the Prime Minister take office?"
+    assert marked("The Prime Minister was Theresa May.", when)
+    context = "[p. 2] In July 2016, Theresa May entered office."
+    assert check_grounding("Theresa May took office in 2016.", context, when).supported
+
+
+def test_extras_beside_a_supported_answer_do_not_mark_it() -> None:
+    assert not marked("Sam Taylor-Johnson directed it in 2016 [p. 12].", WHO)

@@ -1,0 +1,59 @@
+"""What the reader reads: a small local model reads the evidence sentences, any other reader
+the whole context; the export (Ctrl+Y, `compress --copy`) is the whole context either way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ctxchat.engines.answer.conversation import (
+    ALL,
+    EVIDENCE_ONLY,
+    SMALL_READER_BUDGET,
+    AskSettings,
+    Conversation,
+    ReaderChoice,
+    evidence_text,
+    reader_budget,
+)
+from ctxchat.engines.ingest.library import ensure_document
+from ctxchat.engines.store.db import Store
+from devkit.docgen import long_pdf
+
+
+def test_a_small_local_reader_reads_less_than_a_big_one(tmp_path: Path) -> None:
+    assert reader_budget(AskSettings()) == SMALL_READER_BUDGET == EVIDENCE_ONLY
+    server = ReaderChoice(url="http://127.0.0.1:8080")
+    assert reader_budget(AskSettings(reader=server)) == ALL
+    big = tmp_path / "big.gguf"
+    with big.open("wb") as f:  # sparse: a 1 GB file without writing 1 GB
+        f.truncate(1_000_000_000)
+    assert reader_budget(AskSettings(reader=ReaderChoice(model=str(big)))) == ALL
+    small = tmp_path / "small.gguf"
+    small.write_bytes(b"GGUF" + bytes(1000))
+    assert reader_budget(AskSettings(reader=ReaderChoice(model=str(small)))) == EVIDENCE_ONLY
+    assert reader_budget(AskSettings(reader_budget=300)) == 300  # as set wins
+
+
+@pytest.mark.slow
+def test_the_bundled_model_reads_the_evidence_and_the_export_keeps_the_context(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "depot report.pdf"
+    _, facts = long_pdf(path, n_pages=6, seed=9)
+    settings = AskSettings(reader=ReaderChoice(n_ctx=1024), budget=400, max_tokens=12)
+    with Store() as store:
+        doc = ensure_document(store, path)
+        conversation = Conversation(store, [doc.id], settings)
+        try:
+            prepared = conversation.prepare(facts[0].question)
+            assert prepared.reader_text == evidence_text(prepared.evidence)
+            result = conversation.answer(prepared).run()
+        finally:
+            conversation.close()
+    assert result.reader_text == prepared.reader_text  # what the model read
+    assert any(facts[0].answer in e.text for e in result.evidence)
+    assert result.context.compressed_tokens > 100  # the export: the whole selection
+    assert len(result.context.text) > 2 * len(result.reader_text)
+    assert result.stats.answer.generation.prompt_tokens < 250
