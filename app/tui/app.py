@@ -511,7 +511,11 @@ class CtxchatApp(PanelActions, App[int]):
     @on(ContextReady)
     async def on_context_ready(self, message: ContextReady) -> None:
         prepared = message.prepared
-        self.show_context(prepared.compressed, message.stages, message.pieces)
+        # A small local reader reads only the evidence; the panel (and Ctrl+Y) keep it all.
+        evidence_only = (
+            bool(prepared.reader_text) and prepared.reader_text != prepared.compressed.text
+        )
+        self.show_context(prepared.compressed, message.stages, message.pieces, evidence_only)
         await self._show_evidence(prepared)
 
     async def _show_evidence(self, prepared: PreparedContext) -> None:
@@ -584,6 +588,7 @@ class CtxchatApp(PanelActions, App[int]):
         compressed: Compressed | None,
         stages: dict[str, float],
         pieces: list[ContextPiece] | None = None,
+        evidence_only: bool = False,
     ) -> None:
         panel = self.query_one(ContextPanel)
         info = self.status_info
@@ -600,11 +605,11 @@ class CtxchatApp(PanelActions, App[int]):
             for key, value in (compressed.stats.get("seconds") or {}).items():
                 if key != "total" and value:
                     info.stages[key] = float(value)
-            panel.set_context(
-                pieces or [],
-                title=f"Context sent · {compressed.compressed_tokens:,} tokens",
-                plain_text=compressed.text,
-            )
+            tokens = f"{compressed.compressed_tokens:,} tokens"
+            title = f"Context sent · {tokens}"
+            if evidence_only:
+                title = f"Context · {tokens} · the model read the evidence"
+            panel.set_context(pieces or [], title=title, plain_text=compressed.text)
         self.show_status()
 
     def action_cancel_answer(self) -> None:

@@ -49,10 +49,12 @@ async def test_ask_streams_an_answer_and_saves_the_chat(report) -> None:
         answers = answer_texts(app)
         assert len(answers) == 1 and answers[0].strip(), app.notices
         assert [q.content for q in app.query(Question)] == [question]
-        # The context panel shows what was sent, with its page markers.
+        # The context panel shows the whole context with its page markers (what Ctrl+Y
+        # copies), and says the bundled small model read only the evidence of it.
         panel = app.query_one(ContextPanel)
         assert panel.plain_text and "[p." in panel.plain_text
-        assert "Context sent" in str(app.query_one("#context-title").render())
+        title = str(app.query_one("#context-title").render())
+        assert title.startswith("Context · ") and "the model read the evidence" in title
         status = app.status_info.render_line()
         assert "tokens" in status and "->" in status and "KV q8_0" in status
         assert app.status_info.original_tokens > app.status_info.compressed_tokens
