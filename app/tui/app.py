@@ -605,10 +605,11 @@ class CtxchatApp(PanelActions, App[int]):
             for key, value in (compressed.stats.get("seconds") or {}).items():
                 if key != "total" and value:
                     info.stages[key] = float(value)
-            tokens = f"{compressed.compressed_tokens:,} tokens"
-            title = f"Context sent · {tokens}"
-            if evidence_only:
-                title = f"Context · {tokens} · the model read the evidence"
+            n = f"{compressed.compressed_tokens:,}"
+            # Short enough for the panel's 40 columns at full size.
+            title = f"Context · {n} tok · model read evidence"
+            if not evidence_only:
+                title = f"Context sent · {n} tokens"
             panel.set_context(pieces or [], title=title, plain_text=compressed.text)
         self.show_status()
 

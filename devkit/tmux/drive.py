@@ -19,6 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+def _context_title(screen: str) -> bool:
+    """The context panel's title is on screen ("Context sent · N tokens", or "Context · N tok
+    · model read evidence" when a small reader read only the evidence)."""
+    return "Context sent · " in screen or "Context · " in screen
+
+
 class DriveError(AssertionError):
     """The app did not reach a state within its time; carries the last screen."""
 
@@ -160,12 +166,12 @@ def drive(
         )
         # The evidence: Ctrl+R opens (or focuses) the context panel, pressed again goes back.
         tmux.keys("C-r")
-        context_screen = tmux.wait_for(lambda s: "Context sent ·" in s, "the context", 10)
+        context_screen = tmux.wait_for(_context_title, "the context", 10)
         tmux.keys("C-r")
         cited_screen = ""
         if "[p. " in answer_screen.split(question[:30])[-1]:  # the panel's labels are "[p.N]"
             tmux.keys("C-g")  # the answer's first cited page, in the context panel
-            cited_screen = tmux.wait_for(lambda s: "Context sent" in s, "the cited page", 10)
+            cited_screen = tmux.wait_for(_context_title, "the cited page", 10)
             tmux.keys("Escape")  # closes the panel where it is drawn over the chat
         tmux.keys("C-y")
         tmux.wait_for(lambda s: "Copied the prompt" in s, "the copy notice", 60)
