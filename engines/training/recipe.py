@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -31,6 +31,9 @@ from ctxchat.engines.training.train import (
     trainable_prefixes,
 )
 from ctxchat.engines.training.words import word_spans
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 
 @dataclass
@@ -84,8 +87,8 @@ class _Corpus:
 class _Evaluation:
     """The trained student, loaded, and what it was measured at."""
 
-    model: Any
-    tokenizer: Any
+    model: PreTrainedModel
+    tokenizer: PreTrainedTokenizerBase
     val_metrics: dict
     bench: list
     comparison: dict
@@ -319,7 +322,9 @@ def _conservative_speedup(speeds: dict, labelled_words: int, labelling_seconds: 
         speeds["student_speedup"] = round(speeds["student_words_per_second"] / teacher_best, 1)
 
 
-def _check_shipped(out_dir: Path, work_dir: Path, base: Path, ev: _Evaluation) -> tuple[Any, float]:
+def _check_shipped(
+    out_dir: Path, work_dir: Path, base: Path, ev: _Evaluation
+) -> tuple[PreTrainedModel, float]:
     """(the model rebuilt from the shipped delta, its largest keep-probability change)."""
     from transformers import AutoModelForTokenClassification
 

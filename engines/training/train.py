@@ -13,11 +13,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ctxchat.engines.training.student import Chunk, pad_batch, word_chunks, word_keep_probs
+
+if TYPE_CHECKING:
+    import torch
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 ID2LABEL = {0: "drop", 1: "keep"}
 LABEL2ID = {"drop": 0, "keep": 1}
@@ -136,7 +140,9 @@ def train_student(
     }
 
 
-def _optimizer(params: list, settings: TrainSettings) -> tuple[Any, Any]:
+def _optimizer(
+    params: list, settings: TrainSettings
+) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
     """AdamW with a linear warmup, then a linear decay to zero at the last step."""
     import torch
 
@@ -151,7 +157,7 @@ def _optimizer(params: list, settings: TrainSettings) -> tuple[Any, Any]:
     return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
 
 
-def _train_mode(model: Any, train_layers: int) -> None:
+def _train_mode(model: PreTrainedModel, train_layers: int) -> None:
     model.train()
     # Frozen layers run without dropout: their noise would only blur the features.
     model.bert.embeddings.eval()
@@ -172,7 +178,11 @@ def _next_batch(
     return batch
 
 
-def _batch_loss(model: Any, tokenizer: Any, batch: list[tuple[Chunk, np.ndarray]]) -> Any:
+def _batch_loss(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    batch: list[tuple[Chunk, np.ndarray]],
+) -> torch.Tensor:
     """Cross-entropy of the model's keep/drop against the soft targets, over real pieces."""
     import torch
 
