@@ -82,6 +82,8 @@ def ask_settings(
     if max_tokens < 1:
         raise CtxchatError(f"--max-tokens must be at least 1, not {max_tokens}")
     reader = reader_choice(config, model=model, url=url, kv_type=kv_type, n_ctx=n_ctx)
+    if reader_budget is None and config.reader_context != "auto":
+        reader_budget = parse_reader_context(config.reader_context)
     return AskSettings(
         reader=reader,
         budget=budget,
@@ -92,3 +94,15 @@ def ask_settings(
         compressor=setup or compressor_setup(config),
         reader_budget=reader_budget,
     )
+
+
+def parse_reader_context(value: str) -> int:
+    """ "evidence", "all" or a positive token count, as the conversation's reader budget."""
+    from ctxchat.engines.answer.conversation import ALL, EVIDENCE_ONLY
+
+    named = {"evidence": EVIDENCE_ONLY, "all": ALL}
+    if value in named:
+        return named[value]
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    raise CtxchatError(f"expected 'evidence', 'all' or a token count, not {value!r}")

@@ -112,14 +112,12 @@ def _settings(args: argparse.Namespace) -> AskSettings:
 
 def reader_context(value: str) -> int:
     """--reader-context: evidence, all or a positive token count."""
-    from ctxchat.engines.answer.conversation import ALL, EVIDENCE_ONLY
+    from ctxchat.app.ask_settings import parse_reader_context
 
-    named = {"evidence": EVIDENCE_ONLY, "all": ALL}
-    if value in named:
-        return named[value]
-    if value.isdigit() and int(value) > 0:
-        return int(value)
-    raise argparse.ArgumentTypeError(f"expected 'evidence', 'all' or a token count, not {value!r}")
+    try:
+        return parse_reader_context(value)
+    except CtxchatError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def pages_line(pages: list[int], source: str | None) -> str:

@@ -50,6 +50,9 @@ class Config:
     precision: str = "auto"  # the compressor's number format (int8: faster on CPUs, opt-in)
     temperature: float = 0.2
     max_tokens: int = 512
+    # What the chat model reads of the context: "auto" (a small local model the evidence
+    # sentences, others all of it), "evidence", "all" or a token count. Ctrl+Y copies it all.
+    reader_context: str = "auto"
 
     def __post_init__(self) -> None:
         check(self)
@@ -71,6 +74,13 @@ def check(config: Config) -> None:
     if config.precision not in PRECISIONS:
         raise ConfigError(
             f"precision must be one of {', '.join(PRECISIONS)}, got {config.precision!r}"
+        )
+    if config.reader_context not in ("auto", "evidence", "all") and not (
+        config.reader_context.isdigit() and int(config.reader_context) > 0
+    ):
+        raise ConfigError(
+            "reader_context must be auto, evidence, all or a token count, "
+            f"got {config.reader_context!r}"
         )
     if config.n_ctx < 256:
         raise ConfigError(f"n_ctx must be at least 256, got {config.n_ctx}")

@@ -64,6 +64,7 @@ def test_user_comments_and_unknown_keys_are_kept() -> None:
         ('n_ctx = "big"', "n_ctx"),
         ("max_tokens = 0", "max_tokens"),
         ('precision = "fp8"', "precision"),
+        ('reader_context = "most"', "reader_context"),
         ("n_ctx = [", "cannot read"),
     ],
 )
@@ -71,6 +72,17 @@ def test_bad_values_name_the_setting(body: str, message: str) -> None:
     config_path().write_text(body + "\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=message):
         load_config()
+
+
+def test_reader_context_reaches_the_ask_settings() -> None:
+    from ctxchat.app.ask_settings import ask_settings
+    from ctxchat.engines.answer.conversation import ALL, EVIDENCE_ONLY, reader_budget
+
+    config_path().write_text('reader_context = "all"\n', encoding="utf-8")
+    assert reader_budget(ask_settings(load_config())) == ALL
+    assert ask_settings(load_config(), reader_budget=EVIDENCE_ONLY).reader_budget == EVIDENCE_ONLY
+    assert reader_budget(ask_settings(Config())) != ALL  # auto: the bundled reader, evidence
+    assert ask_settings(Config(reader_context="300")).reader_budget == 300
 
 
 def test_precisions_match_the_engine() -> None:

@@ -21,8 +21,10 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 async def test_escape_during_prefill_stops_the_prompt_reading(tmp_path: Path) -> None:
     path = tmp_path / "long report.pdf"
     long_pdf(path, n_pages=40, seed=21)
-    # ~1,500 tokens of context: the bundled model needs many seconds to read it here.
-    app = make_app(TEST_CONFIG.with_changes(budget=1500, n_ctx=4096, max_tokens=64))
+    # ~1,500 tokens of context, all read (a small reader reads only the evidence by default):
+    # the bundled model needs many seconds to read it here.
+    config = TEST_CONFIG.with_changes(budget=1500, n_ctx=4096, max_tokens=64, reader_context="all")
+    app = make_app(config)
     async with app.run_test(size=SIZE) as pilot:
         await paste(app, pilot, str(path))
         question = "What is written about every depot in the report?"
