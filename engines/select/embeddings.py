@@ -241,10 +241,13 @@ def embed(
     """Embed texts without caching (queries, headings, ad-hoc strings).
 
     Up to SMALL_BATCH texts run through the NumPy copy of the model while torch's is not
-    loaded in this process: a question then costs ~0.2 s of weight loading instead of ~6 s
-    of importing torch and transformers (engines/select/numpy_minilm.py). Same fp32 maths.
+    loaded in this process: a question then costs ~0.05 s (mapped weights, tokenizer, one
+    forward pass) instead of ~6 s of importing torch and transformers and loading the model
+    (engines/select/numpy_minilm.py, in fp32; benchmarks/README.md).
     """
     texts = list(texts)
+    if not texts:  # nothing to load (torch's Embedder() would import torch to pick a device)
+        return np.zeros((0, DIM), dtype=np.float32)
     small = _small_batch_model(len(texts))
     if small is None:
         return default_embedder().encode(texts, on_progress)
@@ -265,7 +268,7 @@ def _small_batch_model(n_texts: int) -> NumpyMiniLM | None:
         from ctxchat.engines.select.numpy_minilm import load_numpy_minilm
 
         return load_numpy_minilm(MAX_LENGTH)
-    except ImportError:  # safetensors or tokenizers missing: torch still works
+    except ImportError:  # no `tokenizers` package: torch's path still works
         return None
 
 
