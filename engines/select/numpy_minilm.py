@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import mmap
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -201,12 +202,14 @@ class NumpyMiniLM:
     """Sentence vectors like engines/select/embeddings.Embedder's, one text at a time.
 
     Texts run one by one, unpadded: for a handful of short texts that is as fast as a padded
-    batch and the mean pooling needs no mask. Stateless after loading, so thread-safe.
+    batch and the mean pooling needs no mask. Thread-safe: one encode at a time, because the
+    BLAS thread limit below is process-wide and overlapping limits would restore it wrongly.
     """
 
     def __init__(self, weights: BertWeights, tokenizer: Tokenizer) -> None:
         self.weights = weights
         self.tokenizer = tokenizer
+        self._lock = threading.Lock()
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
         return [e.ids for e in self.tokenizer.encode_batch(list(texts))]
@@ -214,7 +217,7 @@ class NumpyMiniLM:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """L2-normalised float32 vectors, one row per text (shape (len(texts), hidden))."""
         out = np.zeros((len(texts), self.weights.word.shape[1]), dtype=np.float32)
-        with one_blas_thread():
+        with self._lock, one_blas_thread():
             for row, ids in enumerate(self.token_ids(texts)):
                 pooled = hidden_states(self.weights, ids).mean(0)
                 out[row] = pooled / max(float(np.linalg.norm(pooled)), 1e-12)
