@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     import torch
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+    from ctxchat.engines.select.numpy_minilm import NumpyMiniLM
+
 MODEL_ID = "all-MiniLM-L6-v2"
 DIM = 384
 # The model was trained on pieces of up to 256 word pieces (its sentence-transformers config).
@@ -118,6 +120,11 @@ class Embedder:
         self._tokenizer: PreTrainedTokenizerBase | None = None
         self._lock = threading.Lock()
         self._load_lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the torch model is in memory (then small inputs use it too)."""
+        return self._model is not None
 
     def _load(self) -> None:
         with self._load_lock:
@@ -231,8 +238,38 @@ def default_embedder() -> Embedder:
 def embed(
     texts: Sequence[str], on_progress: Callable[[int, int], None] | None = None
 ) -> np.ndarray:
-    """Embed texts without caching (queries, headings, ad-hoc strings)."""
-    return default_embedder().encode(list(texts), on_progress)
+    """Embed texts without caching (queries, headings, ad-hoc strings).
+
+    Up to SMALL_BATCH texts run through the NumPy copy of the model while torch's is not
+    loaded in this process: a question then costs ~0.05 s (mapped weights, tokenizer, one
+    forward pass) instead of ~6 s of importing torch and transformers and loading the model
+    (engines/select/numpy_minilm.py, in fp32; benchmarks/README.md).
+    """
+    texts = list(texts)
+    if not texts:  # nothing to load (torch's Embedder() would import torch to pick a device)
+        return np.zeros((0, DIM), dtype=np.float32)
+    small = _small_batch_model(len(texts))
+    if small is None:
+        return default_embedder().encode(texts, on_progress)
+    vectors = small.encode(texts)
+    if on_progress is not None:
+        on_progress(len(texts), len(texts))
+    return vectors
+
+
+def _small_batch_model(n_texts: int) -> NumpyMiniLM | None:
+    """The NumPy MiniLM for a small batch, or None where torch's model should run: many
+    texts (indexing batches on torch), or the torch model is already loaded here."""
+    if not 0 < n_texts <= SMALL_BATCH:
+        return None
+    if default_embedder.cache_info().currsize and default_embedder().loaded:
+        return None
+    try:
+        from ctxchat.engines.select.numpy_minilm import load_numpy_minilm
+
+        return load_numpy_minilm(MAX_LENGTH)
+    except ImportError:  # no `tokenizers` package: torch's path still works
+        return None
 
 
 @dataclass
