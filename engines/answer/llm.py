@@ -286,7 +286,31 @@ def _relay_chunks(
             stats.finish = "cancelled"
 
 
-class LocalLLM:
+class _WholeAnswer:
+    """complete() for any model that streams: the pieces joined (benchmarks, scripts)."""
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        stop: Sequence[str] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[str]:
+        raise NotImplementedError
+
+    def complete(
+        self,
+        messages: Sequence[Message],
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        stop: Sequence[str] | None = None,
+    ) -> str:
+        """The whole answer at once (benchmarks, scripts)."""
+        return "".join(self.stream(messages, max_tokens, temperature, stop))
+
+
+class LocalLLM(_WholeAnswer):
     """A GGUF chat model in llama.cpp with a quantized KV cache.
 
     One generation at a time. Prefix reuse comes from llama.cpp: a prompt that starts with
@@ -570,16 +594,6 @@ class LocalLLM:
 
         return llama_cpp.LogitsProcessorList([on_sample])
 
-    def complete(
-        self,
-        messages: Sequence[Message],
-        max_tokens: int = 256,
-        temperature: float = 0.0,
-        stop: Sequence[str] | None = None,
-    ) -> str:
-        """The whole answer at once (benchmarks, scripts)."""
-        return "".join(self.stream(messages, max_tokens, temperature, stop))
-
     # -- KV state (prefix reuse across restarts; see kvstate.py)
 
     @property
@@ -640,7 +654,7 @@ READ_TIMEOUT_S = 120.0
 MAX_REDIRECTS = 3
 
 
-class RemoteLLM:
+class RemoteLLM(_WholeAnswer):
     """Any OpenAI-compatible chat server (llama.cpp's server, vLLM, Ollama) over HTTP.
 
     Token counts are cl100k estimates: servers do not share their tokenizer. The client
@@ -798,16 +812,6 @@ class RemoteLLM:
 
     def _malformed(self, what: str) -> LLMError:
         return LLMError(f"{self.url} sent {what}; is it an OpenAI-compatible chat server?")
-
-    def complete(
-        self,
-        messages: Sequence[Message],
-        max_tokens: int = 256,
-        temperature: float = 0.0,
-        stop: Sequence[str] | None = None,
-    ) -> str:
-        """The whole answer at once (benchmarks, scripts)."""
-        return "".join(self.stream(messages, max_tokens, temperature, stop))
 
     def close(self) -> None:
         pass
