@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+from ctxchat.engines.ingest.titles import ends_like_sentence
 from ctxchat.engines.ingest.wordpiece import whole_words
 
 Line = tuple[float, float, float, float, str, int]
@@ -170,7 +171,7 @@ def heading_level(text: str, size: float, bold: bool, body: float, n_lines: int)
         or body <= 0
         or n_lines > MAX_HEADING_LINES
         or len(text) > MAX_HEADING_CHARS
-        or text[-1] in ".,;:!?"
+        or ends_like_sentence(text)
         or not any(c.isalpha() for c in text)
     ):
         return 0

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from typing import Protocol
 
 from ctxchat.engines.ingest.tables import caption_of, table_rows
+from ctxchat.engines.ingest.titles import ends_like_sentence
 from ctxchat.engines.ingest.wordpiece import load_wordpiece as _wordpiece
 from ctxchat.engines.store.db import NewSegment
 from ctxchat.engines.tokens import count_tokens_batch
@@ -210,7 +211,7 @@ _DOT_LEADER = re.compile(r"(?:\s?\.){4,}\s?")
 
 def _looks_like_heading(line: str) -> bool:
     """A short title line in a PDF: '2.1 Results', 'CHAPTER 3', 'ABSTRACT'."""
-    if len(line) > 80 or line[-1] in ".,;:!?" or len(line.split()) > 12:
+    if len(line) > 80 or ends_like_sentence(line) or len(line.split()) > 12:
         return False
     if _NUMBERED_HEADING.match(line):
         return True

@@ -133,6 +133,12 @@ def test_pdf_style_headings_are_recognised():
     # A normal short sentence is not a heading.
     segs = list(segment_pages([Page(1, "It works.\n\nFine")]))
     assert [s.heading for s in segs] == [None, None]
+    # A title may end in initials or a question mark; a numbered sentence may not.
+    text = "1.21 Laxey A.F.C.\n\nThey won.\n\n2. Then we left.\n\n3.4 Is It Over?\n\nNo."
+    segs = list(segment_pages([Page(1, text)]))
+    assert [s.heading for s in segs][:2] == ["1.21 Laxey A.F.C."] * 2
+    assert [s.heading for s in segs][-1] == "3.4 Is It Over?"
+    assert not any(s.heading == "2. Then we left." for s in segs)
 
 
 def test_max_tokens_applies_to_segments():

@@ -133,6 +133,23 @@ def test_headings_by_type_size_are_sections_and_citations(tmp_path):
     assert text.rstrip().endswith("1 Timetable of the spring season.")  # the footnote stays
 
 
+def test_titles_ending_in_initials_or_a_question_are_headings_bold_sentences_are_not(tmp_path):
+    titles = ["1.28 Sheffield Wednesday L.F.C.", "42.23 Donald Trump Jr.", "26.27 Just Like Us!"]
+    blocks: list[reportgen.Heading | reportgen.Paragraph] = []
+    for title in titles:
+        blocks += [
+            reportgen.Heading(title, 3),
+            reportgen.Paragraph(f"The club of {title.split(' ', 1)[1]} won."),
+        ]
+    blocks.append(reportgen.Heading("This bold line is a sentence.", 3))
+    blocks.append(reportgen.Paragraph("It says so plainly."))
+    path = reportgen.write_report(tmp_path / "clubs.pdf", [blocks], header=None, footer=None)
+    segs = list(segment_pages(read_document(path).pages()))
+    assert [s.text for s in segs if s.text.startswith("###")] == [f"### {t}" for t in titles]
+    assert next(s for s in segs if "Jr. won" in s.text).heading == "42.23 Donald Trump Jr."
+    assert next(s for s in segs if "plainly" in s.text).heading == "26.27 Just Like Us!"
+
+
 def test_section_citations_parse_as_pages():
     assert parse_citations("See [p. 12, 3.2 Results] and [p. 3, 7].") == [12, 3, 7]
     assert parse_citations("[report.pdf, p. 5, Table 2: Rainfall]") == [5]
