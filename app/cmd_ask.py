@@ -147,11 +147,10 @@ def stats_line(stats: AskStats) -> str:
 
 
 def evidence_lines(evidence: list[Evidence]) -> list[str]:
-    """The best sentences, verbatim, with document and page: what to check the answer by."""
+    """The best sentences, verbatim, with document, page and section: what to check the answer by."""
     lines = []
     for item in evidence:
-        where = f"{item.doc}, p. {item.page}" if item.page else item.doc
-        lines.append(f"evidence [{where}] {item.text}")
+        lines.append(f"evidence [{item.where}] {item.text}")
     return lines
 
 

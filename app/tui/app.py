@@ -801,8 +801,7 @@ def describe_error(exc: BaseException | None) -> str:
 
 
 def evidence_line(evidence: Evidence) -> str:
-    where = f"{evidence.doc}, p. {evidence.page}" if evidence.page else evidence.doc
-    return f"Evidence ({where}): “{evidence.text}”"
+    return f"Evidence ({evidence.where}): “{evidence.text}”"
 
 
 def describe_cache_hits(hits: CacheHits | None) -> str | None:

@@ -68,9 +68,23 @@ class Evidence:
     page: int | None
     text: str
     score: float  # cosine similarity to the question, -1..1
+    # The section's heading: says what "it" or "the club" in the sentence refers to.
+    section: str | None = None
 
     def as_dict(self) -> dict[str, str | int | float | None]:
-        return {"doc": self.doc, "page": self.page, "text": self.text, "score": self.score}
+        return {
+            "doc": self.doc,
+            "page": self.page,
+            "section": self.section,
+            "text": self.text,
+            "score": self.score,
+        }
+
+    @property
+    def where(self) -> str:
+        """'report.pdf, p. 3 · 2.1 Results': the document, page and section, as known."""
+        where = f"{self.doc}, p. {self.page}" if self.page else self.doc
+        return f"{where} · {self.section}" if self.section else where
 
 
 @dataclass(frozen=True)
@@ -85,7 +99,7 @@ class Candidate:
     cosine: float  # MiniLM cosine to the question
 
     def evidence(self) -> Evidence:
-        return Evidence(self.doc, self.page, self.text, round(self.cosine, 3))
+        return Evidence(self.doc, self.page, self.text, round(self.cosine, 3), self.section[1])
 
 
 def _is_sentence(text: str) -> bool:

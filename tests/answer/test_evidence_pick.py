@@ -2,7 +2,7 @@ from ctxchat.engines.answer.conversation import evidence_text
 from ctxchat.engines.answer.evidence import Candidate, pick
 
 
-def candidate(text: str, rank: float, section: str, page: int = 1) -> Candidate:
+def candidate(text: str, rank: float, section: str | None, page: int = 1) -> Candidate:
     return Candidate("book.pdf", page, text, (1, section), rank, 0.5)
 
 
@@ -40,3 +40,13 @@ def test_evidence_is_laid_out_as_excerpts_with_pages():
     evidence = [c.evidence() for c in found]
     assert evidence_text(evidence) == "[p. 12] Tosca is an opera in three acts."
     assert evidence_text(evidence, multi_doc=True).startswith("[book.pdf, p. 12] ")
+
+
+def test_evidence_names_its_section_so_it_reads_on_its_own():
+    found = [candidate("Founded in 1945, it plays at Los Pajaritos.", 1.0, "1.6 CD Numancia", 2)]
+    evidence = found[0].evidence()
+    assert evidence.section == "1.6 CD Numancia"
+    assert evidence.where == "book.pdf, p. 2 · 1.6 CD Numancia"
+    assert evidence.as_dict()["section"] == "1.6 CD Numancia"
+    untitled = candidate("A sentence before any heading.", 1.0, None, 1).evidence()
+    assert untitled.where == "book.pdf, p. 1" and untitled.as_dict()["section"] is None

@@ -68,7 +68,7 @@ def test_ask_json_is_one_object_for_scripts(
     assert data["answer"].strip()
     # The best sentences, verbatim, with where they are: the planted fact among them.
     assert 1 <= len(data["evidence"]) <= 3
-    assert all(set(e) == {"doc", "page", "text", "score"} for e in data["evidence"])
+    assert all(set(e) == {"doc", "page", "section", "text", "score"} for e in data["evidence"])
     assert any(fact.answer in e["text"] for e in data["evidence"])
     assert data["evidence"][0]["doc"] == "report.pdf" and data["evidence"][0]["page"] >= 1
     assert isinstance(data["grounded"], bool) and stats_grounded(data)
