@@ -19,11 +19,13 @@ NOT_NAMES = frozenset(
     "in on at of for and but or if when while after before as by with from to".split()
 )
 _SENTENCE_END = (".", "!", "?", ":", ";")
+APOSTROPHES = ("'", "’")
 
 
 def phrase_groups(text: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """A group id per word (-1: in no name): runs of two or more capitalised words, with
-    joiners and in-word hyphens between them, on one line and with no punctuation between."""
+    joiners, in-word hyphens, initials and possessives between them, on one line and with
+    no other punctuation between."""
     n = len(starts)
     groups = np.full(n, -1, dtype=np.int32)
     words = [text[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
@@ -49,10 +51,22 @@ def phrase_groups(text: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray
 
 
 def _links_names(words: list[str], j: int, tight: bool, caps: list[bool]) -> bool:
-    """A joiner ("of") or an in-word hyphen ("Hork-Bajir") before another capitalised word."""
-    if j + 1 >= len(words) or not caps[j + 1]:
+    """A joiner ("of"), an in-word hyphen ("Hork-Bajir"), an initial and its period ("John
+    D. Rockefeller") or a possessive ("World's Best") between two capitalised words."""
+    word, n = words[j], len(words)
+    if tight:  # a possessive: the mark and its "s" both link
+        if word in APOSTROPHES and j + 2 < n and words[j + 1] == "s" and caps[j + 2]:
+            return True
+        if word == "s" and words[j - 1] in APOSTROPHES and j + 1 < n and caps[j + 1]:
+            return True
+    initial = len(word) == 1 and word.isupper() and j + 2 < n  # "A" is no name, "A." is
+    if initial and words[j + 1] == "." and caps[j + 2]:
+        return True
+    if j + 1 >= n or not caps[j + 1]:
         return False
-    return words[j] in JOINERS or (tight and words[j] in ("-", "'", "’"))
+    if word in JOINERS or (tight and word in ("-", *APOSTROPHES)):
+        return True
+    return tight and word == "." and len(words[j - 1]) == 1 and words[j - 1].isupper()
 
 
 def smooth_over_groups(probs: np.ndarray, groups: np.ndarray) -> np.ndarray:

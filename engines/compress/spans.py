@@ -9,12 +9,16 @@ digits, quotes, spacing; no model, no word lists beyond a few function words):
 
 - capitalised words get a small prior (names are what questions ask about most);
 - a short double-quoted span shares its best probability (a title of a work);
-- multi-word names share their best probability (phrases.py), and a capitalised "The"
+- multi-word names, with their initials and possessives ("John D. Rockefeller", "World's
+  Best Goalkeeper"), share their best probability (phrases.py), and a capitalised "The"
   before a name takes the name's ("The Bomb Factory");
 - glue: punctuation inside a word ("World's", "T-shirts"), a comma between two names or
   numbers, and "to" / "until" / "and" / a dash between two numbers get the lower of their
   neighbours' values, so they are kept whenever both neighbours are;
-- the word after a number ("70 countries") gets the number's value.
+- the word after a number ("70 countries") gets the number's value, and so does a
+  quantifier before one ("more than 70", "nearly 900");
+- the first mention of a word that recurs ranks a little higher, its later mentions and
+  words in parentheses a little lower (mentions.py): a low rate keeps each name once.
 
 Protected words (numbers, dates: protect.py) are kept whatever their probability, so as
 neighbours they count PROTECTED_BONUS higher. Chosen on the real-prose dev split
@@ -25,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ctxchat.engines.compress import phrases
+from ctxchat.engines.compress import mentions, phrases
 
 # Dev: 0.05 kept as many answers at rate 0.5 as no prior and more at 0.33; 0.1-0.2 more
 # still at 0.33 on the short documents but fewer at 0.5 on the long ones.
@@ -45,6 +49,11 @@ _GLUE_KIND = {
 }
 OPEN_QUOTES = ('"', "“")
 CLOSE_QUOTES = ('"', "”")
+# Words that qualify the number after them ("more than 70 countries", "over 40").
+QUANTIFIERS = frozenset("over about around nearly almost approximately roughly some under".split())
+QUANTIFIER_PAIRS = frozenset(
+    {("more", "than"), ("less", "than"), ("fewer", "than"), ("at", "least"), ("up", "to")}
+)
 # Lowercase words that never carry a number's meaning ("in 1983 the ...").
 FUNCTION_WORDS = frozenset(
     "a an the and or but of in on at to for from by with as is was were are be been it its "
@@ -75,6 +84,7 @@ def span_scores(
     protected = protected.astype(bool)
     newlines = np.concatenate(([0], np.cumsum(codes == 10)))
     score = probs.astype(np.float64) + CAPITAL_PRIOR * caps
+    score += mentions.mention_priors(text, words, starts)
     score = _quoted_titles(text, words, starts, ends, score)
     if whole_names:
         score = phrases.smooth_over_groups(score, phrases.phrase_groups(text, starts, ends))
@@ -84,6 +94,7 @@ def span_scores(
     strong = caps | digits | protected
     score = _glue(words, starts, ends, newlines, score, raised, strong, digits)
     score = _after_numbers(words, score, raised, digits)
+    score = _before_numbers(words, score, raised, digits)
     return score.astype(np.float32)
 
 
@@ -177,4 +188,18 @@ def _after_numbers(
     unit = [words[i][:1].islower() and words[i] not in FUNCTION_WORDS for i in after.tolist()]
     i = after[np.array(unit, dtype=bool)] if len(after) else after
     out[i] = np.maximum(out[i], raised[i - 1])
+    return out
+
+
+def _before_numbers(
+    words: list[str], score: np.ndarray, raised: np.ndarray, digits: np.ndarray
+) -> np.ndarray:
+    """A quantifier right before a number ("more than 70") follows the number."""
+    out = score.copy()
+    for i in (np.flatnonzero(digits[1:]) + 1).tolist():
+        prev = words[i - 1].lower()
+        if prev in QUANTIFIERS:
+            out[i - 1] = max(out[i - 1], raised[i])
+        elif i >= 2 and (words[i - 2].lower(), prev) in QUANTIFIER_PAIRS:
+            out[i - 2 : i] = np.maximum(out[i - 2 : i], raised[i])
     return out
