@@ -52,7 +52,7 @@ TYPE_BONUS = 0.5
 BRIDGE_BONUS = 0.2
 OTHER_PASSAGE_BONUS = 0.0
 POOL = 25
-RESIDUAL_BONUS = 0.8
+RESIDUAL_BONUS = 0.7
 STEM = 6
 _STOP = frozenset(
     "the a an and or of in on at to for by with from is are was were be been it its this "

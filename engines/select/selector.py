@@ -110,7 +110,7 @@ class SelectorOptions:
     bridge_from_top: int = 8
     # Within a bridge passage, a sentence holding what the question asks for (a date for
     # "when", a number for "how many") gets this much more when choosing its best.
-    bridge_type_weight: float = 0.2
+    bridge_type_weight: float = 0.0
     # "A or B?" questions: the passages the question names count as bridges first.
     bridge_choice: bool = True
     # Below compact_below, sentences of fewer words are not taken on their own (page-break
@@ -126,6 +126,11 @@ class SelectorOptions:
     # A passage is named when all its title's words occur (in any order: "the village of
     # Fucking in Austria" names "Fucking, Austria"), not only the title as a phrase.
     bridge_words: bool = True
+    # What the next hop must add: among the residual_pool best sentences, each gets this
+    # much times the share it holds of the question's words the best sentence lacks
+    # (compared by their first 6 letters: "collaborated" meets "collaboration").
+    residual_weight: float = 0.1
+    residual_pool: int = 100
     seed: int = 0
 
     @property
@@ -571,6 +576,8 @@ def score(
         fused = fusion.weighted_minmax(lexical, dense, options.dense_weight)
     if options.full:
         fused = _full_boosts(store, indexes, query, options, stats, fused, lexical, dense, q)
+        if options.residual_weight > 0:
+            fused = _residual_boost(indexes, segments, query, options, fused)
         if options.bridge_slots > 0:
             fused, bridges = _bridge_boost(indexes, segments, query, options, fused)
             return Scored(segments, names, fused, relevance, vectors, bridges)
@@ -933,6 +940,33 @@ def bridge_rows(
             out.append(i)
         if len(out) >= options.bridge_slots:
             break
+    return out
+
+
+def _stems(text: str) -> set[str]:
+    return {w.lower()[:6] for w in _WORDS.findall(text)}
+
+
+def _residual_boost(
+    indexes: Sequence[DocIndex],
+    segments: Sequence[SegmentRow],
+    query: str,
+    options: SelectorOptions,
+    fused: np.ndarray,
+) -> np.ndarray:
+    """Lift the best sentences by the share of the question's words the best one lacks."""
+    skip = np.concatenate([ix.heading_only for ix in indexes])
+    order = np.argsort(-fused, kind="stable")
+    order = order[~skip[order]][: options.residual_pool].tolist()
+    terms = {w.lower()[:6] for w in _WORDS.findall(query) if w.lower() not in STOPWORDS}
+    if not order or not terms:
+        return fused
+    left = terms - _stems(segments[order[0]].text)
+    if not left:
+        return fused
+    out = fused.copy()
+    for i in order[1:]:
+        out[i] += options.residual_weight * len(left & _stems(segments[i].text)) / len(left)
     return out
 
 
