@@ -131,6 +131,23 @@ def variants() -> dict[str, Any]:
     grid["continuation 0.5"] = replace(base, continuation=0.5)
     grid["no heading"] = replace(base, heading_weight=0.0)
     grid["no neighbour"] = replace(base, neighbour_weight=0.0)
+    # Third round (benchmarks/README.md): the second hop, each on its own against the
+    # default, which has them all.
+    grid["second-round default"] = replace(base, bridge_slots=0, min_words=0, residual_weight=0.0)
+    grid["no bridge slot"] = replace(base, bridge_slots=0)
+    for top in (1, 3):
+        grid[f"bridge from the {top} best"] = replace(base, bridge_from_top=top)
+    grid["2 bridge slots"] = replace(base, bridge_slots=2)
+    grid["bridge type 0.2"] = replace(base, bridge_type_weight=0.2)
+    grid["bridge type 0.5"] = replace(base, bridge_type_weight=0.5)
+    grid["no choice bridges"] = replace(base, bridge_choice=False)
+    grid["fragments allowed"] = replace(base, min_words=0)
+    grid["no bridge first"] = replace(base, bridge_first=False)
+    for r in (1.0, 1.5, 2.0, 99.0):
+        grid[f"bridge first ratio {r}"] = replace(base, bridge_first_ratio=r)
+    grid["titles as phrases"] = replace(base, bridge_words=False)
+    for w in (0.0, 0.15, 0.2, 0.3, 0.4):
+        grid[f"residual {w}"] = replace(base, residual_weight=w)
     return grid
 
 

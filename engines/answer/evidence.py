@@ -45,11 +45,15 @@ MIN_WORDS = 4
 # words no picked sentence holds yet that it holds (what the next hop must add), plus
 # BRIDGE_BONUS when its passage's title or a name in it was named by a picked sentence (the
 # second hop), plus OTHER_PASSAGE_BONUS in another passage. The POOL best-ranked compete.
+# Words are compared by their first STEM characters ("collaborated" meets "collaboration"):
+# on dev that put the answer in the evidence for 47/56 book and 83/99 article questions,
+# against 46/56 and 80/99 comparing whole words (2026-12-02, with the bridge slot).
 TYPE_BONUS = 0.5
 BRIDGE_BONUS = 0.2
 OTHER_PASSAGE_BONUS = 0.0
 POOL = 25
-RESIDUAL_BONUS = 0.8
+RESIDUAL_BONUS = 0.7
+STEM = 6
 _STOP = frozenset(
     "the a an and or of in on at to for by with from is are was were be been it its this "
     "that these those as which who whom what when where why how did does do has have had "
@@ -156,6 +160,15 @@ def _words(text: str) -> set[str]:
     return set(_WORD.findall(text.lower()))
 
 
+def _stem(word: str, length: int) -> str:
+    """The word cut to `length` characters ("collaborated" ~ "collaboration"); 0: whole."""
+    return word[:length] if length else word
+
+
+def _stems(text: str, length: int) -> set[str]:
+    return {_stem(w, length) for w in _words(text)}
+
+
 def _title(section: tuple[int, str | None]) -> set[str]:
     """The words of a passage's heading, its numbering and a parenthetical left out."""
     heading = _NUMBERING.sub("", section[1] or "")
@@ -181,6 +194,7 @@ def pick(
     other_passage_bonus: float = OTHER_PASSAGE_BONUS,
     pool: int = POOL,
     residual_bonus: float = RESIDUAL_BONUS,
+    stem: int = STEM,
 ) -> list[Candidate]:
     """Up to `limit` evidence sentences from candidates ranked best first, one at a time:
     each the best of the rest by rank plus the bonuses above."""
@@ -190,15 +204,15 @@ def pick(
     typed = {id(c) for c in rest if new_things(c.text, question, kind)}
     chosen: list[Candidate] = []
     bridges: set[str] = set()
-    terms = {w for w in asked if w not in _STOP}
+    terms = {_stem(w, stem) for w in asked if w not in _STOP}
     while rest and len(chosen) < limit:
         values = []
         # The question's words no chosen sentence holds yet: what the next hop must add.
-        left = terms - set().union(*(_words(p.text) for p in chosen)) if chosen else terms
+        left = terms - set().union(*(_stems(p.text, stem) for p in chosen)) if chosen else terms
         for c in rest:
             v = c.rank + (type_bonus if id(c) in typed else 0.0)
             if chosen and left:
-                v += residual_bonus * len(left & _words(c.text)) / len(left)
+                v += residual_bonus * len(left & _stems(c.text, stem)) / len(left)
             if chosen and _bridged(c, chosen, bridges, asked):
                 v += bridge_bonus
             if chosen and all(c.section != p.section for p in chosen):

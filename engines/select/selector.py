@@ -103,6 +103,35 @@ class SelectorOptions:
     lead_weight: float = 0.1
     # Exact-count passes after the greedy fill, to use what its upper bounds left over.
     top_up_tries: int = 20
+    # Bridge slots (the second hop): the best sentences of passages that the best
+    # sentences name but the question does not are lifted to rank just below the top one,
+    # so a small budget holds both hops. bridge_from_top: how many best sentences are read.
+    bridge_slots: int = 1
+    bridge_from_top: int = 8
+    # Within a bridge passage, a sentence holding what the question asks for (a date for
+    # "when", a number for "how many") gets this much more when choosing its best (0.2
+    # and 0.5 changed nothing on the dev split).
+    bridge_type_weight: float = 0.0
+    # "A or B?" questions: the passages the question names count as bridges first.
+    bridge_choice: bool = True
+    # Below compact_below, sentences of fewer words are not taken on their own (page-break
+    # fragments like "Bernthal." cost a page marker and say nothing).
+    min_words: int = 3
+    # Below compact_below, when the best sentence and the first bridge sentence do not fit
+    # together, the bridge sentence goes first: the first passage has shorter sentences
+    # to fill the rest, the second hop has one candidate.
+    bridge_first: bool = True
+    # ... unless the bridge sentence is longer than this many times the best one (it
+    # would leave the first passage no room at all).
+    bridge_first_ratio: float = 1.25
+    # A passage is named when all its title's words occur (in any order: "the village of
+    # Fucking in Austria" names "Fucking, Austria"), not only the title as a phrase.
+    bridge_words: bool = True
+    # What the next hop must add: among the residual_pool best sentences, each gets this
+    # much times the share it holds of the question's words the best sentence lacks
+    # (compared by their first 6 letters: "collaborated" meets "collaboration").
+    residual_weight: float = 0.1
+    residual_pool: int = 100
     seed: int = 0
 
     @property
@@ -506,6 +535,7 @@ class Scored:
     score: np.ndarray  # what the greedy fill ranks by
     relevance: np.ndarray  # 0..1, for the adaptive stop
     vectors: np.ndarray | None
+    bridges: list[int] = field(default_factory=list)  # second-hop rows lifted, best first
 
 
 def _same_block_prev(segments: Sequence[SegmentRow]) -> np.ndarray:
@@ -547,6 +577,11 @@ def score(
         fused = fusion.weighted_minmax(lexical, dense, options.dense_weight)
     if options.full:
         fused = _full_boosts(store, indexes, query, options, stats, fused, lexical, dense, q)
+        if options.residual_weight > 0:
+            fused = _residual_boost(indexes, segments, query, options, fused)
+        if options.bridge_slots > 0:
+            fused, bridges = _bridge_boost(indexes, segments, query, options, fused)
+            return Scored(segments, names, fused, relevance, vectors, bridges)
     return Scored(segments, names, fused, relevance, vectors)
 
 
@@ -824,6 +859,138 @@ def named_sections(
     return named[sections] if len(titles) else np.zeros(len(sections))
 
 
+def section_mentions(
+    segments: Sequence[SegmentRow],
+    sections: np.ndarray,
+    titles: Sequence[str],
+    rows: Sequence[int],
+    by_words: bool = False,
+) -> np.ndarray:
+    """Per section, True when one of the sentences at `rows` (outside it) names its title
+    (as a phrase, or with by_words all of its words anywhere)."""
+    out = np.zeros(len(titles), dtype=bool)
+    alike: dict[str, list[int]] = {}
+    for k, title in enumerate(titles):
+        alike.setdefault(title, []).append(k)
+    for i in rows:
+        named = titles_named(segments[i].text, titles, by_words)
+        # a passage under the same title (a table split across pages) is its own topic
+        named[alike[titles[int(sections[i])]]] = False
+        out |= named
+    return out
+
+
+def titles_named(text: str, titles: Sequence[str], by_words: bool = False) -> np.ndarray:
+    """Which passage titles (lowercased, see _section_titles) `text` names: as a phrase, or
+    with by_words all of a title's words anywhere in it ("the village of Fucking in
+    Austria" names "Fucking, Austria")."""
+    flat = " " + _NORMALISE.sub(" ", text.lower()) + " "
+    if by_words:
+        words = set(flat.split())
+        return np.array([bool(t) and _title_words(t) <= words for t in titles], dtype=bool)
+    return np.array([bool(t) and _padded(t) in flat for t in titles], dtype=bool)
+
+
+@lru_cache(maxsize=8192)
+def _title_words(title: str) -> frozenset[str]:
+    return frozenset(_NORMALISE.sub(" ", title.lower()).split())
+
+
+@lru_cache(maxsize=8192)
+def _padded(title: str) -> str:
+    return f" {_NORMALISE.sub(' ', title).strip()} "
+
+
+def bridge_rows(
+    segments: Sequence[SegmentRow],
+    sections: np.ndarray,
+    titles: Sequence[str],
+    query: str,
+    scores: np.ndarray,
+    skip: np.ndarray,
+    options: SelectorOptions,
+) -> list[int]:
+    """The best sentence of each of up to `bridge_slots` second-hop passages: sections the
+    `bridge_from_top` best sentences name and the question does not (its own words would
+    already rank them), best first; a sentence holding what the question asks for (a
+    date, a number) counts bridge_type_weight more."""
+    order = np.argsort(-scores, kind="stable")
+    order = order[~skip[order]]
+    if not len(order) or not len(titles):
+        return []
+    top = order[: options.bridge_from_top].tolist()
+    by_words = options.bridge_words
+    in_question = titles_named(query, titles, by_words)
+    named = section_mentions(segments, sections, titles, top, by_words) & ~in_question
+    if options.bridge_choice and " or " in f" {query.lower()} " and in_question.sum() >= 2:
+        named = in_question
+    named[int(sections[top[0]])] = False
+    rows = np.flatnonzero(named[sections] & ~skip)
+    if not len(rows):
+        return []
+    value = scores[rows]
+    if options.bridge_type_weight > 0:
+        kinds = answer_type_scores(query, [segments[i] for i in rows.tolist()])
+        value = value + options.bridge_type_weight * kinds
+    out: list[int] = []
+    seen: set[int] = set()
+    for j in np.argsort(-value, kind="stable").tolist():
+        i = int(rows[j])
+        if int(sections[i]) not in seen:
+            seen.add(int(sections[i]))
+            out.append(i)
+        if len(out) >= options.bridge_slots:
+            break
+    return out
+
+
+def _stems(text: str) -> set[str]:
+    return {w.lower()[:6] for w in _WORDS.findall(text)}
+
+
+def _residual_boost(
+    indexes: Sequence[DocIndex],
+    segments: Sequence[SegmentRow],
+    query: str,
+    options: SelectorOptions,
+    fused: np.ndarray,
+) -> np.ndarray:
+    """Lift the best sentences by the share of the question's words the best one lacks."""
+    skip = np.concatenate([ix.heading_only for ix in indexes])
+    order = np.argsort(-fused, kind="stable")
+    order = order[~skip[order]][: options.residual_pool].tolist()
+    terms = {w.lower()[:6] for w in _WORDS.findall(query) if w.lower() not in STOPWORDS}
+    if not order or not terms:
+        return fused
+    left = terms - _stems(segments[order[0]].text)
+    if not left:
+        return fused
+    out = fused.copy()
+    for i in order[1:]:
+        out[i] += options.residual_weight * len(left & _stems(segments[i].text)) / len(left)
+    return out
+
+
+def _bridge_boost(
+    indexes: Sequence[DocIndex],
+    segments: Sequence[SegmentRow],
+    query: str,
+    options: SelectorOptions,
+    fused: np.ndarray,
+) -> tuple[np.ndarray, list[int]]:
+    """Lift each bridge sentence to just below the best sentence; (scores, bridge rows)."""
+    sections, titles = _all_sections(indexes)
+    skip = np.concatenate([ix.heading_only for ix in indexes])
+    rows = bridge_rows(segments, sections, titles, query, fused, skip, options)
+    if not rows:
+        return fused, []
+    out = fused.copy()
+    best = float(fused[~skip].max()) if (~skip).any() else float(fused.max())
+    for n, i in enumerate(rows, start=1):
+        out[i] = max(out[i], best - 1e-3 * n)
+    return out, rows
+
+
 def blind_scores(segments: Sequence[SegmentRow]) -> np.ndarray:
     """A question-blind baseline: the share of a sentence's words that carry facts (a
     digit, or a capitalised word that is rare in the document). It is what a selector can
@@ -994,8 +1161,28 @@ class _Filler:
             self.kept[self.n_kept] = self.s.vectors[i]
             self.n_kept += 1
 
+    def bridge_first(self) -> None:
+        """Take the first bridge sentence first when it and the best one do not fit together."""
+        if not self.s.bridges:
+            return
+        order = np.argsort(-self.s.score, kind="stable")
+        top = next((i for i in order.tolist() if not self.excluded[i]), None)
+        bridge = self.s.bridges[0]
+        if top is None or top == bridge or self.excluded[bridge]:
+            return
+        if self.cost(bridge) > self.options.bridge_first_ratio * self.cost(top):
+            return
+        if self.added_cost(bridge) > self.budget:  # it could not be kept at all
+            return
+        both = self.added_cost(top) + self.cost(bridge) + 1 + self.gap_cost
+        both += self.marker_cost(bridge)
+        if both > self.budget:
+            self.take(bridge, float(self.s.score[bridge]))
+
     def fill(self) -> None:
         full = self.options.full
+        if full and self.compact and self.options.bridge_first:
+            self.bridge_first()
         rank = self.s.score
         if full and self.compact and self.options.short_bias > 0:
             costs = np.array([self.cost(i) for i in range(len(rank))], dtype=np.float64)
@@ -1131,6 +1318,10 @@ def select(
     filler = _Filler(scored, budget, count_tokens, options, multi_doc=len(indexes) > 1)
     if options.full and options.skip_headings:
         filler.excluded = np.concatenate([ix.marked_headings for ix in indexes])
+    if options.full and options.min_words > 0 and filler.compact:
+        filler.excluded = filler.excluded | np.array(
+            [len(seg.text.split()) < options.min_words for seg in scored.segments], dtype=bool
+        )
     filler.fill()
     pieces, text, tokens, spans = filler.finish()
     stats["candidates"] = len(scored.segments)

@@ -50,3 +50,31 @@ def test_evidence_names_its_section_so_it_reads_on_its_own():
     assert evidence.as_dict()["section"] == "1.6 CD Numancia"
     untitled = candidate("A sentence before any heading.", 1.0, None, 1).evidence()
     assert untitled.where == "book.pdf, p. 1" and untitled.as_dict()["section"] is None
+
+
+def test_word_forms_count_for_what_the_next_hop_must_add():
+    question = "Who collaborated with Rihanna on the song Numb?"
+    found = [
+        candidate('"Numb" is a song by Rihanna from her album Unapologetic.', 1.0, "Numb"),
+        candidate('"Numb" charted in Canada after the release of the album.', 0.85, "Numb"),
+        candidate("It features the rapper Eminem, their third collaboration.", 0.8, "Numb"),
+    ]
+    texts = [c.text for c in pick(found, question, limit=2)]
+    assert texts == [found[0].text, found[2].text]
+    # Whole words only: "collaboration" is not "collaborated", and the chart sentence wins.
+    whole = [c.text for c in pick(found, question, limit=2, stem=0)]
+    assert whole == [found[0].text, found[1].text]
+
+
+def test_the_evidence_of_a_real_pdf_holds_the_second_hop(tmp_path):
+    from ctxchat.engines.answer.evidence import best_evidence
+    from ctxchat.engines.ingest.library import add_path
+    from ctxchat.engines.store.db import Store
+    from tests.select.test_bridge import QUESTION, SECTIONS, write_pdf
+
+    store = Store(tmp_path / "library.db")
+    doc = add_path(store, write_pdf(tmp_path / "films.pdf", SECTIONS)).document
+    evidence = best_evidence(store, [doc.id], QUESTION)
+    assert 1 <= len(evidence) <= 3
+    assert any("born in Kalmar" in e.text for e in evidence)
+    assert all(e.page == 1 for e in evidence)
