@@ -4,7 +4,7 @@ Ingests the document (or reuses it), compresses it for the question (engines.con
 the flow the TUI uses too), prints the best evidence sentences to stderr, streams the answer
 to stdout, then prints a "not found in the document" mark when the answer's content is not
 in the context, the pages cited and one stats line to stderr. --json prints one object
-{"answer", "pages", "evidence", "grounded", "stats"} instead. Ctrl-C stops the answer and exits 130; the only thing
+{"answer", "pages", "evidence", "grounded", "mark", "stats"} instead. Ctrl-C stops the answer and exits 130; the only thing
 ask writes besides the library is a KV state file, which is renamed into place only when
 complete.
 """
@@ -82,7 +82,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--json",
         action="store_true",
-        help='print one JSON object: {"answer", "pages", "evidence", "grounded", "stats"}',
+        help='print one JSON object: {"answer", "pages", "evidence", "grounded", "mark", "stats"}',
     )
     add_compressor_flags(p)
     p.set_defaults(func=cmd_ask)
@@ -225,5 +225,6 @@ def _json(result: AskResult) -> dict[str, object]:
         "pages": result.pages,
         "evidence": [e.as_dict() for e in result.evidence],
         "grounded": result.grounding.supported,
+        "mark": result.mark,
         "stats": result.stats.as_dict(),
     }

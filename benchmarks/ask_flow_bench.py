@@ -129,6 +129,9 @@ def choose_threshold(store, docs: list[Doc], ids: list[int]) -> tuple[float, str
     return best[0], f"balanced accuracy {best[1]:.0%} on {len(scores)} dev questions"
 
 
+MODES = {None: "default", True: "extractive", False: "written"}
+
+
 def budget_label(size: int | None) -> str:
     from ctxchat.engines.answer.conversation import ALL, EVIDENCE_ONLY
 
@@ -159,6 +162,11 @@ def ask_one(conversation, llm, doc_id: int, question: str, gold: str, tally: Tal
             "answer": result.answer,
             "context": result.reader_text,
             "evidence": [e.text for e in result.evidence],
+            "scores": [e.score for e in result.evidence],
+            "weak": result.weak_evidence,
+            "mode": result.stats.as_dict()["answer_mode"],
+            "confidence": result.stats.confidence,
+            "candidates": result.stats.candidates,
             "right": tally.right[-1],
             "flagged": tally.flagged[-1],
             "seconds": round(tally.seconds[-1], 2),
@@ -185,15 +193,18 @@ def run_test(
 
     conversations, tallies = [], []
     for size in args.reader_budget:
-        settings = AskSettings(
-            reader=ReaderChoice(n_ctx=N_CTX),
-            budget=args.budget,
-            max_tokens=ANSWER_TOKENS,
-            weak_evidence=threshold,
-            reader_budget=size,
-        )
-        conversations.append(Conversation(store, settings=settings))
-        tallies.append(Tally(f"ctxchat ask ({args.budget} tokens, reader: {budget_label(size)})"))
+        for mode in args.extractive:
+            settings = AskSettings(
+                reader=ReaderChoice(model=args.model, n_ctx=N_CTX),
+                budget=args.budget,
+                max_tokens=ANSWER_TOKENS,
+                weak_evidence=threshold,
+                reader_budget=size,
+                extractive=mode,
+            )
+            conversations.append(Conversation(store, settings=settings))
+            label = f"ctxchat ask ({args.budget} tokens, reader: {budget_label(size)}"
+            tallies.append(Tally(f"{label}, answer: {MODES[mode]})"))
     llm = conversations[0].reader()
     for conversation in conversations[1:]:
         conversation._reader = llm  # one model for every setting
@@ -251,6 +262,13 @@ def main(argv: list[str] | None = None) -> None:
         help="what the reader reads, comma-separated to compare (interleaved): default, "
         "0 (the evidence only), -1 (the whole context) or N tokens",
     )
+    parser.add_argument(
+        "--extractive",
+        type=lambda v: [{"default": None, "on": True, "off": False}[x] for x in v.split(",")],
+        default=[None],
+        help="extractive answers, comma-separated to compare (interleaved): default, on, off",
+    )
+    parser.add_argument("--model", help="a GGUF reader (default: the bundled SmolLM2-135M)")
     parser.add_argument("--out", help="append one JSON line per answer here")
     parser.add_argument("--skip", type=int, default=0, help="leave out the first N questions")
     parser.add_argument("--home", help="a library to reuse (benchmarks.realqa_bench --home)")

@@ -122,6 +122,22 @@ def names(text: str) -> list[str]:
     return found
 
 
+def name_spans(text: str) -> list[str]:
+    """Capitalised names in `text` as written ("House of Cards" keeps its "of"), split at
+    "and"; openers and function words at either end left out."""
+    found = []
+    pieces = (p for m in _NAME.finditer(text) for p in re.split(r"\s+and\s+", m.group(0)))
+    for piece in pieces:
+        words = piece.split()
+        while words and words[0].lower() in _NOT_NAMES:
+            words.pop(0)
+        while words and words[-1].lower() in _NOT_NAMES:
+            words.pop()
+        if words and words[0][0].isupper():
+            found.append(" ".join(words))
+    return found
+
+
 def _words(text: str) -> set[str]:
     return {w.lower() for w in _WORD.findall(text)}
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ctxchat.engines.answer.grounding import Grounding, check_grounding
+from ctxchat.engines.answer.grounding import Grounding
 from ctxchat.engines.answer.kvstate import KVStateStore
-from ctxchat.engines.answer.llm import DEFAULT_KV_TYPE, ChatModel, Message
+from ctxchat.engines.answer.llm import DEFAULT_KV_TYPE, ChatModel, LocalLLM, Message
 from ctxchat.engines.answer.prompt import (
     DEFAULT_ANSWER_TOKENS,
     AnswerStats,
@@ -32,6 +32,7 @@ from ctxchat.engines.store.db import Store
 
 if TYPE_CHECKING:
     from ctxchat.engines.answer.evidence import Evidence
+    from ctxchat.engines.answer.extract import Span
     from ctxchat.engines.pipeline import CompressorSetup
 
 # Told to the model with the question when the best evidence is weak.
@@ -95,6 +96,9 @@ class AskSettings:
     # decides by reader (reader_budget), EVIDENCE_ONLY the evidence sentences, N > 0 the
     # question's selection at N cl100k tokens, ALL the whole context.
     reader_budget: int | None = None
+    # The answer as a span of the evidence, scored by the reader (extract.py): None decides
+    # (a local GGUF reading the evidence only), True / False as set.
+    extractive: bool | None = None
 
 
 EVIDENCE_ONLY = 0
@@ -123,6 +127,18 @@ def reader_budget(settings: AskSettings) -> int:
     elif reader.model:  # not a file here: open_llm will say so; read everything
         return ALL
     return SMALL_READER_BUDGET
+
+
+def extractive(settings: AskSettings, prepared: PreparedContext, reader: ChatModel) -> bool:
+    """Whether the answer may be a span of the evidence chosen by the reader's scores: as
+    set, else for a local GGUF that reads the evidence only (the small reader, which on the
+    dev split chose the right date more often than it wrote it; extract.EXTRACT_KINDS) when
+    the evidence is not weak (then the reader is told to say the document does not answer)."""
+    if not isinstance(reader, LocalLLM) or not prepared.evidence:
+        return False
+    if settings.extractive is not None:
+        return settings.extractive
+    return reader_budget(settings) == EVIDENCE_ONLY and not prepared.weak
 
 
 def evidence_text(evidence: Sequence[Evidence], multi_doc: bool = False) -> str:
@@ -179,8 +195,13 @@ class AskStats:
     notes: list[str]
     grounded: bool
     weak_evidence: bool
+    # An extractive answer (extract.py): the reader's confidence and the candidates it
+    # scored, best first; None for a written answer.
+    confidence: float | None = None
+    candidates: tuple[tuple[str, float], ...] | None = None
 
     def as_dict(self) -> dict[str, object]:
+        extracted = self.candidates is not None
         return {
             "doc_tokens": self.doc_tokens,
             "context_tokens": self.context_tokens,
@@ -191,6 +212,9 @@ class AskStats:
             "notes": self.notes,
             "grounded": self.grounded,
             "weak_evidence": self.weak_evidence,
+            "answer_mode": "extractive" if extracted else "generated",
+            "confidence": None if self.confidence is None else round(self.confidence, 3),
+            "candidates": [list(c) for c in self.candidates or ()] if extracted else None,
         }
 
 
@@ -251,7 +275,7 @@ class AnswerRun:
         answer = self.stream.result
         assert answer is not None
         used, prepared = self.context, self.prepared
-        grounding = check_grounding(answer.text, self.stream.prompt.context, self.prepared.question)
+        grounding = self.stream.grounding(self.prepared.question)
         stats = AskStats(
             doc_tokens=used.original_tokens,
             context_tokens=used.compressed_tokens,
@@ -263,6 +287,9 @@ class AnswerRun:
             grounded=grounding.supported,
             weak_evidence=prepared.weak,
         )
+        extracted = getattr(self.stream, "extracted", None)
+        if extracted is not None:
+            stats.confidence, stats.candidates = extracted.confidence, extracted.candidates
         return AskResult(
             prepared.question,
             answer.text,
@@ -400,10 +427,29 @@ class Conversation:
             kv_store=self._kv_store if self._kv_store is not None else KVStateStore(),
             note=WEAK_NOTE if prepared.weak else None,
         )
+        spans = self._spans(prepared, reader) if not smaller else []
+        if spans and isinstance(reader, LocalLLM):
+            from ctxchat.engines.answer.extract import ExtractStream
+
+            pages = [e.page for e in prepared.evidence]
+            stream = ExtractStream(
+                reader, stream.prompt, spans, pages, cancel=cancel, kv_store=stream.kv_store
+            )
         run = AnswerRun(prepared, stream, reader)
         if smaller:  # fit_prompt recompressed: the model reads the last one
             run.context = smaller[-1]
         return run
+
+    def _spans(self, prepared: PreparedContext, reader: ChatModel) -> list[Span]:
+        """The candidate answers when this question gets an extractive answer (extractive()),
+        else none: the reader writes its answer."""
+        from ctxchat.engines.answer.extract import candidate_spans, extractive_kind
+
+        if not extractive(self.settings, prepared, reader):
+            return []
+        if self.settings.extractive is None and not extractive_kind(prepared.question):
+            return []
+        return candidate_spans(prepared.question, [e.text for e in prepared.evidence])
 
     def ask(self, question: str, cancel: threading.Event | None = None) -> AnswerRun:
         """prepare() then answer(): the CLI's and the Python API's path."""

@@ -24,6 +24,9 @@ from ctxchat.engines.answer.answer_type import CHOICE, OTHER, YESNO, answer_type
 NOT_FOUND = "not found in the document: check the evidence above"
 # A decline is honest, yet no answer: the evidence may still hold one.
 DECLINED = "the model found no answer: check the evidence above"
+# An extractive answer the reader is not sure of (extract.py): it is in the evidence, but
+# the evidence may not answer the question.
+UNSURE = "the reader is not sure of this answer: check the evidence above"
 # Share of an answer's other key terms the context must hold.
 MIN_TERM_SHARE = 0.5
 
@@ -62,12 +65,15 @@ class Grounding:
     declined: bool  # the answer says the document does not answer
     missing: tuple[str, ...]  # numbers, names or terms of the answer not in the context
     checked: int  # how many were looked for
+    unsure: bool = False  # an extractive answer the reader scored low (extract.py)
 
     @property
     def mark(self) -> str | None:
         """The line to show under the answer, or None."""
         if self.declined:
             return DECLINED
+        if self.unsure:
+            return UNSURE
         return None if self.supported else NOT_FOUND
 
 

@@ -576,6 +576,65 @@ class LocalLLM(_WholeAnswer):
             )
             yield from _relay_chunks(chunks, stats, start, first_sample, cancel)
 
+    def continuation_logprobs(
+        self,
+        messages: Sequence[Message],
+        continuations: Sequence[str],
+        lead: str = "",
+        cancel: threading.Event | None = None,
+    ) -> list[list[float]]:
+        """The log-probability of each token of each continuation, as the reply to
+        `messages` after `lead` (e.g. "Answer:"). The prompt is read once (its cached
+        prefix reused); each continuation is then one short decode on top of it, removed
+        from the KV cache afterwards. last_stats: the prompt read, finish "extracted"."""
+        tokens = self.prompt_tokens(messages)
+        if lead:
+            tokens += self._llama.tokenize(lead.encode("utf-8"), add_bos=False, special=False)
+        space = " " if lead and not lead.endswith((" ", "\n")) else ""
+        stats = GenerationStats(prompt_tokens=len(tokens))
+        self.last_stats = stats
+        start = time.perf_counter()
+        scored: list[list[float]] = []
+        with self._lock:
+            before = self._evaluated
+            if not self._prefill(tokens[:-1], cancel):
+                stats.finish, stats.seconds = "cancelled", time.perf_counter() - start
+                return scored
+            stats.evaluated_tokens = self._evaluated - before
+            stats.reused_tokens = stats.prompt_tokens - stats.evaluated_tokens
+            base = self._llama.n_tokens
+            try:
+                for text in continuations:
+                    if cancel is not None and cancel.is_set():
+                        break
+                    ids = self._llama.tokenize((space + text).encode("utf-8"), False, False)
+                    scored.append(self._token_logprobs(base, tokens[-1], ids))
+            finally:
+                self._llama._ctx.kv_cache_seq_rm(-1, base, -1)
+                self._llama.n_tokens = base
+        stats.seconds = stats.ttft_s = time.perf_counter() - start
+        stats.finish = "cancelled" if cancel is not None and cancel.is_set() else "extracted"
+        return scored
+
+    def _token_logprobs(self, base: int, last: int, ids: Sequence[int]) -> list[float]:
+        """Decode `last` + `ids` at position `base` (one batch, logits for every row): the
+        log-probability of each of ids. The KV cache past `base` is overwritten."""
+        import numpy as np
+
+        llama = self._llama
+        if not ids or base + len(ids) + 1 >= self.n_ctx or len(ids) + 1 > llama.n_batch:
+            return [-1e9]
+        batch = [last, *ids]
+        llama._ctx.kv_cache_seq_rm(-1, base, -1)
+        llama._batch.set_batch(batch=batch, n_past=base, logits_all=True)
+        llama._ctx.decode(llama._batch)
+        self._evaluated += len(batch)
+        shape = (len(batch), llama.n_vocab())
+        rows = np.ctypeslib.as_array(llama._ctx.get_logits(), shape=shape)[:-1].astype(np.float64)
+        top = rows.max(axis=1, keepdims=True)
+        norm = top[:, 0] + np.log(np.exp(rows - top).sum(axis=1))
+        return [float(rows[i, t] - norm[i]) for i, t in enumerate(ids)]
+
     def _sample_counter(
         self, stats: GenerationStats, evaluated_before: int, first_sample: list[float]
     ) -> llama_cpp.LogitsProcessorList:

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from ctxchat.engines.answer.grounding import Grounding, check_grounding
 from ctxchat.engines.answer.kvstate import KVStateStore, state_key
 from ctxchat.engines.answer.llm import (
     ChatModel,
@@ -308,6 +309,11 @@ class AnswerStream:
             pages = matched_pages(text, self.prompt.context)
             stats.pages_from = "matched" if pages else None
         return Answer(text, pages, stats, list(self.prompt.notes), cancelled)
+
+    def grounding(self, question: str) -> Grounding:
+        """The check of the answer against the context the model read (grounding.py)."""
+        assert self.result is not None
+        return check_grounding(self.result.text, self.prompt.context, question)
 
     def run(self) -> Answer:
         """Consume the whole stream; return the Answer."""
