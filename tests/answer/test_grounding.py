@@ -56,3 +56,11 @@ def test_a_month_in_a_name_is_no_date() -> None:
 
 def test_extras_beside_a_supported_answer_do_not_mark_it() -> None:
     assert not marked("Sam Taylor-Johnson directed it in 2016 [p. 12].", WHO)
+
+
+def test_a_name_with_of_inside_is_checked_as_written() -> None:
+    context = "[p. 4] Karl von Habsburg is the head of the House of Habsburg-Lorraine."
+    question = "Karl von Habsburg is the head of which House?"
+    assert check_grounding("The House of Habsburg-Lorraine [p. 4].", context, question).supported
+    bent = check_grounding("The House of Lorraine-Habsburg [p. 4].", context, question)
+    assert not bent.supported
