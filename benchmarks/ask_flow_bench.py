@@ -4,6 +4,8 @@ pasting the full document, with the bundled SmolLM2-135M (llama.cpp, greedy).
     nice -n 10 .venv/bin/python -m benchmarks.ask_flow_bench [--docs 8] [--questions 2]
         [--split dev|test] [--reader-budget=-1,0,300] [--out answers.jsonl] [--home DIR]
 
+--extractive default,on,off compares extractive answers (engines/answer/extract.py) with
+written ones, interleaved the same way. --model reads with another GGUF.
 --reader-budget compares what the reader reads (-1 the whole context, 0 the evidence
 sentences, N a selection of N tokens; "default" the app's rule), question by question so
 that a shared machine's load hits every setting alike. --out records every answer with the

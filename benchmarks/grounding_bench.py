@@ -6,7 +6,9 @@
 Each line of the file is one answer of the bundled model through the ask flow (question,
 gold answer, the context the model read, the answer). The check runs again here, without
 the model, so its rules can be compared on the same answers: the context-only check (numbers,
-names, terms) against the full check that also reads the question. Choose rules on answers
+names, terms) against the full check that also reads the question. An extractive answer
+(ask_flow_bench --extractive) is marked, as in the app, when the reader's confidence is
+below extract.MIN_CONFIDENCE. Choose rules on answers
 to dev-split questions only.
 """
 
@@ -25,6 +27,7 @@ def shares(rows: Sequence[dict], flag: Callable[[dict], bool]) -> tuple[str, str
 
 
 def main(argv: list[str] | None = None) -> None:
+    from ctxchat.engines.answer.extract import MIN_CONFIDENCE
     from ctxchat.engines.answer.grounding import check_grounding
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -33,6 +36,13 @@ def main(argv: list[str] | None = None) -> None:
     rows = [json.loads(line) for path in args.answers for line in path.open() if line.strip()]
     # One answer per reader and question (a resumed run may have written one twice).
     rows = list({(r["reader"], r["question"]): r for r in rows}.values())
+
+    def unsure(r: dict) -> bool | None:
+        # An extractive answer (extract.py) is marked by the reader's confidence alone.
+        if r.get("mode") == "extractive" and r.get("confidence") is not None:
+            return r["confidence"] < MIN_CONFIDENCE
+        return None
+
     checks = {
         "context only (numbers, names, terms)": lambda r: (
             not check_grounding(r["answer"], r["context"]).supported
@@ -41,7 +51,9 @@ def main(argv: list[str] | None = None) -> None:
             not check_grounding(r["answer"], r["context"], r["question"]).supported
         ),
         "any mark: unsupported or declined (ctxchat)": lambda r: (
-            check_grounding(r["answer"], r["context"], r["question"]).mark is not None
+            unsure(r)
+            if unsure(r) is not None
+            else check_grounding(r["answer"], r["context"], r["question"]).mark is not None
         ),
     }
     readers = sorted({r["reader"] for r in rows})
