@@ -64,8 +64,10 @@ def test_ask_json_is_one_object_for_scripts(
     assert main([*args, *FAST]) == 0
     out, _ = capsys.readouterr()
     data = json.loads(out)
-    assert set(data) == {"answer", "pages", "evidence", "grounded", "stats"}
+    assert set(data) == {"answer", "pages", "evidence", "grounded", "mark", "stats"}
     assert data["answer"].strip()
+    assert data["mark"] is None or data["mark"].endswith("check the evidence above")
+    assert data["stats"]["answer_mode"] in {"extractive", "generated"}
     # The best sentences, verbatim, with where they are: the planted fact among them.
     assert 1 <= len(data["evidence"]) <= 3
     assert all(set(e) == {"doc", "page", "section", "text", "score"} for e in data["evidence"])
