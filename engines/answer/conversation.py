@@ -25,6 +25,8 @@ from ctxchat.engines.answer.prompt import (
     AnswerStats,
     AnswerStream,
     answer_stream,
+    stray_citation_mark,
+    stray_citations,
 )
 from ctxchat.engines.errors import CtxchatError
 from ctxchat.engines.results import Compressed
@@ -234,7 +236,10 @@ class AskResult:
     @property
     def mark(self) -> str | None:
         """The warning to show under the answer, or None."""
-        return None if self.cancelled else self.grounding.mark
+        if self.cancelled:
+            return None
+        stray = stray_citations(self.answer, self.reader_text or self.context.text)
+        return self.grounding.mark or stray_citation_mark(stray, self.pages)
 
 
 @dataclass

@@ -106,6 +106,21 @@ def context_pages(context: str) -> list[int]:
     return sorted(set(parse_citations(context)))
 
 
+def stray_citations(answer: str, read: str) -> list[int]:
+    """Pages the answer cites that the text the model read does not hold: a small model
+    copies "[p. 1]" from an earlier turn, and the citation would send the user there."""
+    held = set(context_pages(read))
+    return [page for page in parse_citations(answer) if page not in held]
+
+
+def stray_citation_mark(stray: Sequence[int], pages: Sequence[int]) -> str | None:
+    """The warning for citations of pages the model never read, pointing to the right ones."""
+    if not stray:
+        return None
+    where = f"the answer matches p. {', '.join(map(str, pages))}" if pages else "check the evidence"
+    return f"p. {', '.join(map(str, stray))} is not in the text the model read: {where}"
+
+
 def system_message(context: str) -> str:
     if not context.strip():
         return SYSTEM_PROMPT

@@ -17,6 +17,8 @@ from ctxchat.engines.answer.prompt import (
     context_pages,
     fit_prompt,
     parse_citations,
+    stray_citation_mark,
+    stray_citations,
 )
 from ctxchat.engines.tokens import count_tokens, truncate_to_tokens
 
@@ -217,3 +219,14 @@ def test_damaged_state_file_is_ignored_and_removed(tmp_path: Path) -> None:
     path.write_bytes(path.read_bytes()[:-10])
     assert store.load(key) is None
     assert key not in store
+
+
+def test_a_citation_of_a_page_the_model_never_read_is_marked_with_the_right_page():
+    read = "[p. 13, Western Star Trucks] A subsidiary of the German Daimler AG."
+    assert stray_citations("Daimler AG [p. 13]", read) == []
+    assert stray_citations("Daimler AG [p. 1]", read) == [1]
+    assert stray_citations("Daimler AG [pp. 12-13]", read) == [12]
+    assert stray_citation_mark([], [13]) is None
+    mark = stray_citation_mark([1], [13])
+    assert mark == "p. 1 is not in the text the model read: the answer matches p. 13"
+    assert stray_citation_mark([1], []).endswith("check the evidence")
