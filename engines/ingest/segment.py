@@ -261,23 +261,60 @@ def segment_pages(pages: Iterable[PageLike], max_tokens: int = MAX_TOKENS) -> It
     limit = max(1, max_tokens - SPECIAL_TOKENS_MARGIN)
     paragraph = -1
     heading: str | None = None
-    for page in pages:
-        pieces: list[tuple[int, str, str | None]] = []
-        for text, title, whole in paragraph_units(page.text):
+    for units in _units_across_pages(pages):
+        pieces: list[tuple[int, int, str, str | None]] = []
+        for page_number, text, title, whole in units:
             paragraph += 1
             if title is not None:
                 heading = title
             sentences = [text] if whole else split_sentences(text)
             for sentence in sentences:
                 for piece in fit_to_window(sentence, limit):
-                    pieces.append((paragraph, piece, heading))
-        counts = count_tokens_batch([p[1] for p in pieces]) if pieces else []
-        for (para, piece, head), tokens in zip(pieces, counts, strict=True):
+                    pieces.append((page_number, paragraph, piece, heading))
+        counts = count_tokens_batch([p[2] for p in pieces]) if pieces else []
+        for (number, para, piece, head), tokens in zip(pieces, counts, strict=True):
             yield NewSegment(
-                page=page.number,
+                page=number,
                 paragraph=para,
                 text=piece,
                 tokens=tokens,
                 hash=hashlib.sha1(piece.encode("utf-8")).hexdigest(),
                 heading=head,
             )
+
+
+Unit = tuple[int, str, str | None, bool]  # (page, text, heading title, whole)
+_CLOSERS = "\"'”’)]"
+
+
+def _units_across_pages(pages: Iterable[PageLike]) -> Iterator[list[Unit]]:
+    """Each page's paragraph units, with a paragraph that the page break cuts mid-sentence
+    joined to its continuation on the next page (cited by the page it starts on): half the
+    page breaks of a book fall inside a sentence, and neither half reads on its own."""
+    held: Unit | None = None
+    for page in pages:
+        units: list[Unit] = [(page.number, *unit) for unit in paragraph_units(page.text)]
+        if held is not None:
+            if units and _continues(units[0]):
+                units[0] = (held[0], f"{held[1]} {units[0][1]}", None, False)
+            else:
+                units.insert(0, held)
+            held = None
+        if units and _runs_on(units[-1]):
+            held = units.pop()
+        yield units
+    if held is not None:
+        yield [held]
+
+
+def _runs_on(unit: Unit) -> bool:
+    """A plain paragraph whose last sentence has no end mark yet."""
+    _, text, title, whole = unit
+    end = text.rstrip().rstrip(_CLOSERS)
+    return title is None and not whole and bool(end) and end[-1] not in ".!?:;"
+
+
+def _continues(unit: Unit) -> bool:
+    """A plain paragraph that opens in lowercase: the rest of a sentence."""
+    _, text, title, whole = unit
+    return title is None and not whole and text[:1].islower()

@@ -164,3 +164,25 @@ def test_section_numbers_stay_with_their_sentence():
         ("2.1 Syntax rules", "2.1 Syntax rules"),
         ("The rules follow.", "2.1 Syntax rules"),
     ]
+
+
+def test_a_sentence_cut_by_a_page_break_is_one_segment_cited_by_its_first_page():
+    pages = [
+        Page(4, "Juxtapoz Art & Culture Magazine (pronounced Jucks-tah-pose)"),
+        Page(5, "is a magazine created in 1994.\n\nIt sells well"),
+        Page(6, "### 2 Sales\n\nsales rose. The end."),
+    ]
+    segs = list(segment_pages(pages))
+    assert [(s.page, s.text) for s in segs] == [
+        (
+            4,
+            "Juxtapoz Art & Culture Magazine (pronounced Jucks-tah-pose) is a magazine created in 1994.",
+        ),
+        (5, "It sells well"),  # a heading follows: nothing to join
+        (6, "### 2 Sales"),
+        (6, "sales rose."),
+        (6, "The end."),
+    ]
+    # A page that ends its sentence is not joined to a lowercase start.
+    segs = list(segment_pages([Page(1, "It ended."), Page(2, "iPhones sold.")]))
+    assert [(s.page, s.text) for s in segs] == [(1, "It ended."), (2, "iPhones sold.")]
