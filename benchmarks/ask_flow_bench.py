@@ -4,6 +4,8 @@ pasting the full document, with the bundled SmolLM2-135M (llama.cpp, greedy).
     nice -n 10 .venv/bin/python -m benchmarks.ask_flow_bench [--docs 8] [--questions 2]
         [--split dev|test] [--reader-budget=-1,0,300] [--out answers.jsonl] [--home DIR]
 
+--follow-up also asks each question in the chat that holds its article's earlier questions
+and answers, as a person asks in the app (interleaved with the fresh chat).
 --extractive default,on,off compares extractive answers (engines/answer/extract.py) with
 written ones, interleaved the same way. --model reads with another GGUF.
 --reader-budget compares what the reader reads (-1 the whole context, 0 the evidence
@@ -142,13 +144,22 @@ def budget_label(size: int | None) -> str:
     return {EVIDENCE_ONLY: "evidence only", ALL: "whole context"}.get(size, f"{size} tokens")
 
 
-def ask_one(conversation, llm, doc_id: int, question: str, gold: str, tally: Tally, out) -> None:
-    """One question, read cold, through the whole flow; appended to tally (and out)."""
-    conversation.doc_ids = [doc_id]
-    conversation.new_chat()
+def ask_one(
+    conversation, llm, doc_id: int, question: str, gold: str, tally: Tally, out, follow_up=False
+) -> None:
+    """One question, read cold, through the whole flow; appended to tally (and out).
+    follow_up: asked in the chat that holds this document's earlier questions and answers,
+    as a person asks one after another in the app."""
+    if not (follow_up and conversation.doc_ids == [doc_id]):
+        conversation.doc_ids = [doc_id]
+        conversation.new_chat()
     llm.reset()  # every question read cold
     t, cpu = time.perf_counter(), time.process_time()
     result = conversation.ask(question).run()
+    if follow_up:
+        from ctxchat.engines.answer.conversation import Turn
+
+        conversation.turns.append(Turn(question, result.answer))
     tally.seconds.append(time.perf_counter() - t)
     tally.cpu.append(time.process_time() - cpu)
     tally.ttft.append(result.stats.answer.generation.ttft_s)
@@ -193,7 +204,7 @@ def run_test(
     from ctxchat.engines.answer.grounding import check_grounding
     from ctxchat.engines.answer.prompt import answer_stream
 
-    conversations, tallies = [], []
+    conversations, tallies, follow_ups = [], [], []
     for size in args.reader_budget:
         for mode in args.extractive:
             settings = AskSettings(
@@ -204,9 +215,12 @@ def run_test(
                 reader_budget=size,
                 extractive=mode,
             )
-            conversations.append(Conversation(store, settings=settings))
-            label = f"ctxchat ask ({args.budget} tokens, reader: {budget_label(size)}"
-            tallies.append(Tally(f"{label}, answer: {MODES[mode]})"))
+            for follow_up in (False, True) if args.follow_up else (False,):
+                conversations.append(Conversation(store, settings=settings))
+                label = f"ctxchat ask ({args.budget} tokens, reader: {budget_label(size)}"
+                chat = ", after the article's earlier questions" if follow_up else ""
+                tallies.append(Tally(f"{label}, answer: {MODES[mode]}{chat})"))
+                follow_ups.append(follow_up)
     llm = conversations[0].reader()
     for conversation in conversations[1:]:
         conversation._reader = llm  # one model for every setting
@@ -214,8 +228,8 @@ def run_test(
     asked = asked[args.skip : args.skip + args.limit]
     out = open(args.out, "a") if args.out else None  # noqa: SIM115
     for _doc, doc_id, question, gold in asked:
-        for conversation, tally in zip(conversations, tallies, strict=True):
-            ask_one(conversation, llm, doc_id, question, gold, tally, out)
+        for conversation, tally, follow_up in zip(conversations, tallies, follow_ups, strict=True):
+            ask_one(conversation, llm, doc_id, question, gold, tally, out, follow_up)
     flow = tallies[0]
     full = Tally("full document (cut to n_ctx)")
     same = Tally(f"{flow.name}, the same questions")
@@ -274,6 +288,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", help="append one JSON line per answer here")
     parser.add_argument("--skip", type=int, default=0, help="leave out the first N questions")
     parser.add_argument("--home", help="a library to reuse (benchmarks.realqa_bench --home)")
+    parser.add_argument(
+        "--follow-up",
+        action="store_true",
+        help="also ask each question in a chat holding the article's earlier questions and "
+        "answers (interleaved), as in the app",
+    )
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp:

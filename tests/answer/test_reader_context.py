@@ -14,6 +14,7 @@ from ctxchat.engines.answer.conversation import (
     AskSettings,
     Conversation,
     ReaderChoice,
+    Turn,
     evidence_text,
     reader_budget,
 )
@@ -34,6 +35,20 @@ def test_a_small_local_reader_reads_less_than_a_big_one(tmp_path: Path) -> None:
     small.write_bytes(b"GGUF" + bytes(1000))
     assert reader_budget(AskSettings(reader=ReaderChoice(model=str(small)))) == EVIDENCE_ONLY
     assert reader_budget(AskSettings(reader_budget=300)) == 300  # as set wins
+
+
+def test_a_reader_of_the_evidence_is_not_shown_earlier_turns() -> None:
+    with Store() as store:
+        small = Conversation(store, [], AskSettings())
+        big = Conversation(store, [], AskSettings(reader_budget=ALL))
+        for conversation in (small, big):
+            conversation.turns.append(Turn("Who keeps the lighthouse?", "Ada Brune [p. 2]"))
+        earlier = [
+            {"role": "user", "content": "Who keeps the lighthouse?"},
+            {"role": "assistant", "content": "Ada Brune [p. 2]"},
+        ]
+        assert small.history() == earlier and small.reader_history() == []  # the chat keeps it
+        assert big.reader_history() == earlier
 
 
 @pytest.mark.slow

@@ -69,7 +69,8 @@ async def test_ask_streams_an_answer_and_saves_the_chat(report) -> None:
         assert messages[1].context == panel.plain_text
         assert messages[1].stats["kv_type"] == "q8_0"
 
-        # A follow-up keeps the conversation: the session sends the first turn as history.
+        # A follow-up keeps the conversation (the chat and its record; the small reader
+        # itself reads only this question's evidence: conversation.reader_history).
         await ask(app, pilot, "Which page says so?")
         assert len(answer_texts(app)) == 2
         assert len(app.session.turns) == 2
