@@ -26,6 +26,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from ctxchat.app.clipboard import CopyResult, copy_text
 from ctxchat.app.config import Config, save_config
+from ctxchat.app.tui.citations import matched_pages_note
 from ctxchat.app.tui.dropped import ContextPiece
 from ctxchat.app.tui.messages import (
     AnswerChunk,
@@ -570,8 +571,11 @@ class CtxchatApp(PanelActions, App[int]):
             return
         self.last_result = result
         self.status_info.model = result.stats.answer.model
+        matched = matched_pages_note(result.pages, result.stats.answer.pages_from, result.evidence)
         if result.mark:
             await chat.add_notice(f"⚠ {result.mark}")
+        elif matched and not message.cancelled:
+            await chat.add_notice(matched)
         if result.answer:
             self.session.record_turn(result, message.stages)
 

@@ -9,9 +9,14 @@ across two chunks becomes a link as soon as its closing bracket arrives.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
+
+if TYPE_CHECKING:  # the app starts without the selector's imports
+    from ctxchat.engines.answer.evidence import Evidence
 
 # The forms the answer prompt asks for and small models write (see engines.answer).
 CITATION = re.compile(
@@ -60,3 +65,17 @@ def citation_parser() -> MarkdownIt:
     parser = MarkdownIt("gfm-like")
     parser.inline.ruler.before("link", "page_citation", _citation_rule)
     return parser
+
+
+def matched_pages_note(
+    pages: list[int], pages_from: str | None, evidence: Sequence[Evidence]
+) -> str | None:
+    """Where an answer that cites no page was found: 'The answer matches p. 13 · 2.19 Daimler
+    AG.' Small models often leave out [p. N]; the page their words match is still worth
+    showing. None when the answer cites its pages or matches none."""
+    if pages_from != "matched" or not pages:
+        return None
+    listed = ", ".join(str(page) for page in pages)
+    sections = [e.section for e in evidence if e.page == pages[0] and e.section]
+    where = f"p. {listed} · {sections[0]}" if sections and len(pages) == 1 else f"p. {listed}"
+    return f"The answer matches {where}."
