@@ -66,6 +66,7 @@ RESIDUAL_BONUS = 0.7
 RESIDUAL_MIN_WORDS = 2
 LEAD_BONUS = 0.3
 LEAD_WORDS = 6
+MIN_LETTERS = 2  # shorter words (initials) are no question words
 STEM = 6
 _STOP = frozenset(
     "the a an and or of in on at to for by with from is are was were be been it its this "
@@ -205,10 +206,10 @@ def _leads(c: Candidate, chosen: Sequence[Candidate], asked: set[str], lead_word
     return bool(title & opening) and title <= _words(c.text)
 
 
-def _typed(c: Candidate, question: str, kind: str) -> bool:
+def _typed(c: Candidate, question: str, kind: str, count_years: bool = False) -> bool:
     """c holds a thing of the asked-for kind that the question does not name; a year is
-    no answer to "how many"."""
-    if kind == NUMBER:
+    no answer to "how many" (unless count_years)."""
+    if kind == NUMBER and not count_years:
         return bool(new_counts(c.text, question))
     return bool(new_things(c.text, question, kind))
 
@@ -236,16 +237,18 @@ def pick(
     lead_bonus: float = LEAD_BONUS,
     residual_min_words: int = RESIDUAL_MIN_WORDS,
     lead_words: int = LEAD_WORDS,
+    min_letters: int = MIN_LETTERS,
+    count_years: bool = False,
 ) -> list[Candidate]:
     """Up to `limit` evidence sentences from candidates ranked best first, one at a time:
     each the best of the rest by rank plus the bonuses above."""
     kind = answer_type(question)
     asked = _words(question)
     rest = list(found[:pool])
-    typed = {id(c) for c in rest if _typed(c, question, kind)}
+    typed = {id(c) for c in rest if _typed(c, question, kind, count_years)}
     chosen: list[Candidate] = []
     bridges: set[str] = set()
-    terms = {_stem(w, stem) for w in asked if w not in _STOP and len(w) > 1}
+    terms = {_stem(w, stem) for w in asked if w not in _STOP and len(w) >= min_letters}
     while rest and len(chosen) < limit:
         values = []
         # The question's words no chosen sentence holds yet: what the next hop must add.
