@@ -10,8 +10,8 @@ selected as the ask flow selects it for a local reader (whole sentences; 2,000 t
 sentences are picked from it. Reported: the share of questions whose evidence holds the
 gold answer string, for ctxchat's picker and for simpler ones on the same candidates
 (the top-ranked sentence; the top three; the old rule: the top one plus runners-up within
-60% of its score), and the ceiling: the context itself holds the answer. Choose settings
-on --split dev; run --split test once.
+60% of its score; the picker before the passage leads), and the ceiling: the context
+itself holds the answer. Choose settings on --split dev; run --split test once.
 """
 
 from __future__ import annotations
@@ -68,6 +68,10 @@ def old_rule(found, question):
     return [c for k, c in enumerate(found[:3]) if k == 0 or c.rank >= 0.6]
 
 
+# The picker's settings before the passage leads (2026-12-02, 14:30 UTC), for comparison.
+PREVIOUS = {"lead_bonus": 0.0, "residual_min_words": 1, "min_letters": 1, "count_years": True}
+
+
 def pickers() -> dict[str, Callable]:
     from ctxchat.engines.answer.evidence import pick
 
@@ -75,7 +79,8 @@ def pickers() -> dict[str, Callable]:
         "top-ranked sentence": top(1),
         "top 3 ranked": top(3),
         "old rule (top + runners-up >= 60%)": old_rule,
-        "ctxchat pick (answer type, second hop)": lambda found, q: pick(found, q),
+        "previous pick (2026-12-02 third round)": lambda found, q: pick(found, q, **PREVIOUS),
+        "ctxchat pick (answer type, second hop, leads)": lambda found, q: pick(found, q),
     }
 
 

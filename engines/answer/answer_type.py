@@ -158,6 +158,13 @@ def new_things(sentence: str, question: str, kind: str) -> list[str]:
     return [f for f in found if not _words(f) <= asked]
 
 
+def new_counts(sentence: str, question: str) -> list[str]:
+    """The numbers of `sentence` that `question` does not name, years left out: what can
+    answer "how many"."""
+    found = new_things(sentence, question, NUMBER)
+    return [f for f in found if not _YEAR.fullmatch(f)]
+
+
 def named_options(sentence: str, question: str) -> set[str]:
     """The options of a choice question that `sentence` names (all of an option's words)."""
     words = _words(sentence)

@@ -21,9 +21,11 @@ import numpy as np
 
 from ctxchat.engines.answer.answer_type import (
     CHOICE,
+    NUMBER,
     OTHER,
     answer_type,
     names,
+    new_counts,
     new_things,
     options,
 )
@@ -33,7 +35,8 @@ from ctxchat.engines.store.db import Store
 # Below this cosine the best sentence does not answer the question: chosen on the dev split
 # of the real-text benchmark (benchmarks/ask_flow_bench.py: with the picker below, 0.45 best
 # separates 80 dev questions asked of their own article from the same questions asked of
-# another one, 98% balanced accuracy; 0.47 with the picker before).
+# another one, 98% balanced accuracy; 0.47 with the picker before; with the passage leads
+# below, on a fresh library, 0.44-0.45 best, 96.9% against 97.5% for the picker before).
 WEAK_EVIDENCE = 0.45
 MAX_EVIDENCE = 3
 MIN_WORDS = 4
@@ -48,11 +51,24 @@ MIN_WORDS = 4
 # Words are compared by their first STEM characters ("collaborated" meets "collaboration"):
 # on dev that put the answer in the evidence for 47/56 book and 83/99 article questions,
 # against 46/56 and 80/99 comparing whole words (2026-12-02, with the bridge slot).
+# Three more, chosen on dev (2026-12-02, 14:00-14:30 UTC; benchmarks/README.md "Evidence that
+# names what it is about"): LEAD_BONUS for a sentence that names the subject of a picked
+# sentence's passage (the passage's title among its first LEAD_WORDS words: "Ghostbusters
+# (also known as Ghostbusters: Answer the Call) is a 2016 film ..." when the question only
+# describes the film, so its answer is often that name); the residual share counted over at
+# least RESIDUAL_MIN_WORDS words (one generic leftover such as "titled" no longer earns the
+# whole bonus) and one-letter words ("D." of "Ralf D. Bode") no question word; and for "how
+# many" a year is no count. Dev: 51/56 book and 87/99 article questions (from 48/56 and
+# 85/99); test, run once: 112/153 and 164/225 (113 and 165 before): no gain there.
 TYPE_BONUS = 0.5
 BRIDGE_BONUS = 0.2
 OTHER_PASSAGE_BONUS = 0.0
 POOL = 25
 RESIDUAL_BONUS = 0.7
+RESIDUAL_MIN_WORDS = 2
+LEAD_BONUS = 0.3
+LEAD_WORDS = 6
+MIN_LETTERS = 2  # shorter words (initials) are no question words
 STEM = 6
 _STOP = frozenset(
     "the a an and or of in on at to for by with from is are was were be been it its this "
@@ -175,6 +191,31 @@ def _title(section: tuple[int, str | None]) -> set[str]:
     return _words(heading.split("(")[0])
 
 
+def _subject(section: tuple[int, str | None], asked: set[str]) -> set[str]:
+    """The passage's title words that say what it is about, or none where the question
+    names them all (then naming them adds nothing)."""
+    title = {w for w in _title(section) if w not in _STOP}
+    return set() if title <= asked else title
+
+
+def _leads(c: Candidate, chosen: Sequence[Candidate], asked: set[str], lead_words: int) -> bool:
+    """c names the subject of a chosen sentence's passage, its own: all the title's words,
+    one of them among its first `lead_words` words (the passage's lead, "X is a ...")."""
+    if not any(c.section == p.section for p in chosen):
+        return False
+    title = _subject(c.section, asked)
+    opening = _words(" ".join(c.text.split()[:lead_words]))
+    return bool(title & opening) and title <= _words(c.text)
+
+
+def _typed(c: Candidate, question: str, kind: str, count_years: bool = False) -> bool:
+    """c holds a thing of the asked-for kind that the question does not name; a year is
+    no answer to "how many" (unless count_years)."""
+    if kind == NUMBER and not count_years:
+        return bool(new_counts(c.text, question))
+    return bool(new_things(c.text, question, kind))
+
+
 def _bridged(c: Candidate, chosen: Sequence[Candidate], bridges: set[str], asked: set[str]) -> bool:
     """c is the second hop: its passage's title is named by a chosen sentence (and not by the
     question), or it names a thing a chosen sentence named."""
@@ -195,16 +236,21 @@ def pick(
     pool: int = POOL,
     residual_bonus: float = RESIDUAL_BONUS,
     stem: int = STEM,
+    lead_bonus: float = LEAD_BONUS,
+    residual_min_words: int = RESIDUAL_MIN_WORDS,
+    lead_words: int = LEAD_WORDS,
+    min_letters: int = MIN_LETTERS,
+    count_years: bool = False,
 ) -> list[Candidate]:
     """Up to `limit` evidence sentences from candidates ranked best first, one at a time:
     each the best of the rest by rank plus the bonuses above."""
     kind = answer_type(question)
     asked = _words(question)
     rest = list(found[:pool])
-    typed = {id(c) for c in rest if new_things(c.text, question, kind)}
+    typed = {id(c) for c in rest if _typed(c, question, kind, count_years)}
     chosen: list[Candidate] = []
     bridges: set[str] = set()
-    terms = {_stem(w, stem) for w in asked if w not in _STOP}
+    terms = {_stem(w, stem) for w in asked if w not in _STOP and len(w) >= min_letters}
     while rest and len(chosen) < limit:
         values = []
         # The question's words no chosen sentence holds yet: what the next hop must add.
@@ -212,9 +258,12 @@ def pick(
         for c in rest:
             v = c.rank + (type_bonus if id(c) in typed else 0.0)
             if chosen and left:
-                v += residual_bonus * len(left & _stems(c.text, stem)) / len(left)
+                share = len(left & _stems(c.text, stem)) / max(len(left), residual_min_words)
+                v += residual_bonus * share
             if chosen and _bridged(c, chosen, bridges, asked):
                 v += bridge_bonus
+            if chosen and lead_bonus and _leads(c, chosen, asked, lead_words):
+                v += lead_bonus
             if chosen and all(c.section != p.section for p in chosen):
                 v += other_passage_bonus
             values.append(v)
