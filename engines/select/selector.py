@@ -146,8 +146,9 @@ class SelectorOptions:
     passage_coverage_weight: float = 0.8
     # Pseudo-relevance feedback, a second lexical round: the names (capitalised words,
     # numbers) that the prf_from_top best sentences add to the question are searched
-    # again, and sentences outside those sentences' passages get this much times the
-    # min-max of that BM25 score, so the next hop ranks even when no title is named.
+    # again, and the sentences of each other passage get this much times its best
+    # sentence's min-max of that BM25 score, so the next hop ranks even when no title
+    # is named.
     prf_weight: float = 0.2
     prf_from_top: int = 1
     seed: int = 0
@@ -1015,9 +1016,9 @@ def _stem(word: str) -> str:
 
 
 def content_stems(text: str) -> frozenset[str]:
-    """The text's words that are not stopwords, lowercased, an inflection cut off
-    ("laws" meets "law") and cut to their first STEM letters ("collaborated" meets
-    "collaboration")."""
+    """The text's words that are not stopwords, lowercased, an inflection cut off words
+    of five letters or more ("rivers" meets "river") and cut to their first STEM letters
+    ("collaborated" meets "collaboration")."""
     return frozenset(_stem(w) for w in _WORDS.findall(text.lower()) if w not in STOPWORDS)
 
 
@@ -1117,10 +1118,12 @@ def _feedback_boost(
                 lexical[offset + i] = value
         offset += len(ix.segments)
     sections, _ = _all_sections(indexes)
-    own = np.isin(sections, [int(sections[i]) for i in top])
-    lift = fusion.minmax(lexical)
-    lift[own] = 0.0
-    return fused + options.prf_weight * lift
+    # The names find the passage; the question still ranks its sentences (a lift per
+    # sentence would favour the one that repeats the name over the one that answers).
+    lift = np.zeros(int(sections.max()) + 1)
+    np.maximum.at(lift, sections, fusion.minmax(lexical))
+    lift[[int(sections[i]) for i in top]] = 0.0
+    return fused + options.prf_weight * lift[sections]
 
 
 def _bridge_boost(
