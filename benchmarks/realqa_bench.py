@@ -148,6 +148,16 @@ def variants() -> dict[str, Any]:
     grid["titles as phrases"] = replace(base, bridge_words=False)
     for w in (0.0, 0.15, 0.2, 0.3, 0.4):
         grid[f"residual {w}"] = replace(base, residual_weight=w)
+    # Fourth round: question coverage read in context, each setting off on its own.
+    grid["third-round default"] = replace(
+        base, coverage_weight=0.0, passage_coverage_weight=0.0, bridge_context=False, prf_weight=0.0
+    )
+    grid["no coverage in context"] = replace(base, coverage_weight=0.0)
+    grid["no passage coverage"] = replace(base, passage_coverage_weight=0.0)
+    grid["no bridges in context"] = replace(base, bridge_context=False)
+    grid["no second lexical round"] = replace(base, prf_weight=0.0)
+    for w in (0.6, 1.0):
+        grid[f"coverage {w}"] = replace(base, coverage_weight=w)
     return grid
 
 

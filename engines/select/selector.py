@@ -127,11 +127,30 @@ class SelectorOptions:
     # A passage is named when all its title's words occur (in any order: "the village of
     # Fucking in Austria" names "Fucking, Austria"), not only the title as a phrase.
     bridge_words: bool = True
+    # ... and a sentence names a passage together with its own passage's title (see
+    # section_mentions).
+    bridge_context: bool = True
     # What the next hop must add: among the residual_pool best sentences, each gets this
     # much times the share it holds of the question's words the best sentence lacks
     # (compared by their first 6 letters: "collaborated" meets "collaboration").
     residual_weight: float = 0.1
     residual_pool: int = 100
+    # Question coverage in context: each sentence gets this much times the share of the
+    # question's words (weighted by rarity, compared by their first 6 letters) that it or
+    # its passage's title holds. A sentence reads in its passage ("He was Programme
+    # Director of 5AA" under "Nic Nolan"), so the title's words count for every sentence
+    # of the passage and the sentence adding the question's other words ranks first.
+    coverage_weight: float = 0.8
+    # The same share over the whole passage (its title and all its sentences): the
+    # passage that holds most of the question, not the one sentence that repeats a name.
+    passage_coverage_weight: float = 0.8
+    # Pseudo-relevance feedback, a second lexical round: the names (capitalised words,
+    # numbers) that the prf_from_top best sentences add to the question are searched
+    # again, and the sentences of each other passage get this much times its best
+    # sentence's min-max of that BM25 score, so the next hop ranks even when no title
+    # is named.
+    prf_weight: float = 0.2
+    prf_from_top: int = 1
     seed: int = 0
 
     @property
@@ -243,6 +262,28 @@ class DocIndex:
         titles = sorted({s.heading for s in self.segments if s.heading})
         where = {t: i for i, t in enumerate(titles)}
         return titles, np.array([where.get(s.heading, -1) for s in self.segments], dtype=int)
+
+    @cached_property
+    def postings(self) -> dict[str, np.ndarray]:
+        """Content-word stem (see content_stems) -> the rows of the sentences holding it."""
+        rows: dict[str, list[int]] = {}
+        for i, seg in enumerate(self.segments):
+            for t in content_stems(seg.text):
+                rows.setdefault(t, []).append(i)
+        return {t: np.array(r, dtype=np.int64) for t, r in rows.items()}
+
+    @cached_property
+    def title_postings(self) -> dict[str, np.ndarray]:
+        """Stem -> the sections whose title (numbering dropped) holds it."""
+        titles: dict[int, str] = {}
+        for seg, k in zip(self.segments, self.sections.tolist(), strict=True):
+            if seg.heading and k not in titles:
+                titles[k] = _NUMBERING.sub("", seg.heading)
+        rows: dict[str, list[int]] = {}
+        for k, title in titles.items():
+            for t in content_stems(title):
+                rows.setdefault(t, []).append(k)
+        return {t: np.array(r, dtype=np.int64) for t, r in rows.items()}
 
 
 class _LRU:
@@ -579,6 +620,8 @@ def score(
         fused = _full_boosts(store, indexes, query, options, stats, fused, lexical, dense, q)
         if options.residual_weight > 0:
             fused = _residual_boost(indexes, segments, query, options, fused)
+        if options.prf_weight > 0:
+            fused = _feedback_boost(store, indexes, segments, query, options, fused)
         if options.bridge_slots > 0:
             fused, bridges = _bridge_boost(indexes, segments, query, options, fused)
             return Scored(segments, names, fused, relevance, vectors, bridges)
@@ -708,6 +751,10 @@ def _full_boosts(
         fused = fused + options.section_weight * section_scores(
             sections, lexical, dense, options.dense_weight
         )
+    if options.coverage_weight > 0 or options.passage_coverage_weight > 0:
+        sentence, passage = coverage_scores(indexes, query)
+        fused = fused + options.coverage_weight * sentence
+        fused = fused + options.passage_coverage_weight * passage
     if options.named_weight > 0:
         fused = _named_boost(indexes, segments, query, options, fused)
     if options.answer_type_weight > 0:
@@ -865,17 +912,25 @@ def section_mentions(
     titles: Sequence[str],
     rows: Sequence[int],
     by_words: bool = False,
+    in_context: bool = False,
 ) -> np.ndarray:
     """Per section, True when one of the sentences at `rows` (outside it) names its title
-    (as a phrase, or with by_words all of its words anywhere)."""
+    (as a phrase, or with by_words all of its words anywhere). in_context (with by_words):
+    the sentence is read under its own passage's title ("in Tremont" under "Maine State
+    Route 102" names "Tremont, Maine"), as long as the sentence adds a word of the title."""
     out = np.zeros(len(titles), dtype=bool)
     alike: dict[str, list[int]] = {}
     for k, title in enumerate(titles):
         alike.setdefault(title, []).append(k)
     for i in rows:
+        own = titles[int(sections[i])]
         named = titles_named(segments[i].text, titles, by_words)
+        if in_context and by_words and own:
+            named |= titles_named(f"{segments[i].text} {own}", titles, True) & ~titles_named(
+                own, titles, True
+            )
         # a passage under the same title (a table split across pages) is its own topic
-        named[alike[titles[int(sections[i])]]] = False
+        named[alike[own]] = False
         out |= named
     return out
 
@@ -921,7 +976,10 @@ def bridge_rows(
     top = order[: options.bridge_from_top].tolist()
     by_words = options.bridge_words
     in_question = titles_named(query, titles, by_words)
-    named = section_mentions(segments, sections, titles, top, by_words) & ~in_question
+    named = (
+        section_mentions(segments, sections, titles, top, by_words, options.bridge_context)
+        & ~in_question
+    )
     if options.bridge_choice and " or " in f" {query.lower()} " and in_question.sum() >= 2:
         named = in_question
     named[int(sections[top[0]])] = False
@@ -948,6 +1006,54 @@ def _stems(text: str) -> set[str]:
     return {w.lower()[:6] for w in _WORDS.findall(text)}
 
 
+STEM = 6
+_SUFFIX = re.compile(r"(?:'s|ies|es|s|ed|ing)$")
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return (_SUFFIX.sub("", word) if len(word) > 4 else word)[:STEM]
+
+
+def content_stems(text: str) -> frozenset[str]:
+    """The text's words that are not stopwords, lowercased, an inflection cut off words
+    of five letters or more ("rivers" meets "river") and cut to their first STEM letters
+    ("collaborated" meets "collaboration")."""
+    return frozenset(_stem(w) for w in _WORDS.findall(text.lower()) if w not in STOPWORDS)
+
+
+def coverage_scores(indexes: Sequence[DocIndex], query: str) -> tuple[np.ndarray, np.ndarray]:
+    """(per sentence, per sentence's passage) the share of the question's content words,
+    each weighted by its rarity (idf over the documents' sentences), that the sentence
+    read under its passage's title holds, and that the passage (its title and all its
+    sentences) holds."""
+    terms = sorted(content_stems(query))
+    sizes = [len(ix.segments) for ix in indexes]
+    n = sum(sizes)
+    sentence, passage = np.zeros(n), np.zeros(n)
+    if not terms or not n:
+        return sentence, passage
+    df = {t: sum(len(ix.postings.get(t, ())) for ix in indexes) for t in terms}
+    weight = {t: float(np.log(1.0 + n / (1.0 + df[t]))) for t in terms}
+    total = sum(weight.values())
+    offset = 0
+    for ix, size in zip(indexes, sizes, strict=True):
+        sections = ix.sections
+        count = int(sections.max()) + 1 if size else 0
+        for t in terms:
+            hit = np.zeros(size, dtype=bool)
+            hit[ix.postings.get(t, np.zeros(0, dtype=np.int64))] = True
+            titled = np.zeros(count, dtype=bool)
+            titled[ix.title_postings.get(t, np.zeros(0, dtype=np.int64))] = True
+            hit |= titled[sections]
+            held = np.zeros(count, dtype=bool)
+            held[sections[hit]] = True
+            sentence[offset : offset + size] += weight[t] * hit
+            passage[offset : offset + size] += weight[t] * held[sections]
+        offset += size
+    return sentence / total, passage / total
+
+
 def _residual_boost(
     indexes: Sequence[DocIndex],
     segments: Sequence[SegmentRow],
@@ -969,6 +1075,55 @@ def _residual_boost(
     for i in order[1:]:
         out[i] += options.residual_weight * len(left & _stems(segments[i].text)) / len(left)
     return out
+
+
+def feedback_terms(texts: Sequence[str], query: str) -> list[str]:
+    """The names in `texts` that the question lacks: capitalised words past a sentence's
+    first word, and words holding a digit, each once."""
+    asked = content_stems(query)
+    out: dict[str, None] = {}
+    for text in texts:
+        for k, w in enumerate(_WORDS.findall(text)):
+            named = (k > 0 and w[0].isupper()) or any(c.isdigit() for c in w)
+            if named and w.lower() not in STOPWORDS and not (content_stems(w) <= asked):
+                out.setdefault(w, None)
+    return list(out)
+
+
+def _feedback_boost(
+    store: Store,
+    indexes: Sequence[DocIndex],
+    segments: Sequence[SegmentRow],
+    query: str,
+    options: SelectorOptions,
+    fused: np.ndarray,
+) -> np.ndarray:
+    """Search the best sentences' new names again; lift the other passages' hits."""
+    skip = np.concatenate([ix.heading_only for ix in indexes])
+    order = np.argsort(-fused, kind="stable")
+    top = order[~skip[order]][: options.prf_from_top].tolist()
+    terms = feedback_terms([segments[i].text for i in top], query)
+    if not terms:
+        return fused
+    hits = store.bm25([ix.doc.id for ix in indexes], " ".join(terms), limit=options.bm25_limit)
+    if not hits:
+        return fused
+    lexical = np.zeros(len(segments))
+    offset = 0
+    for ix in indexes:
+        position = ix.position
+        for seg_id, value in hits.items():
+            i = position.get(seg_id)
+            if i is not None:
+                lexical[offset + i] = value
+        offset += len(ix.segments)
+    sections, _ = _all_sections(indexes)
+    # The names find the passage; the question still ranks its sentences (a lift per
+    # sentence would favour the one that repeats the name over the one that answers).
+    lift = np.zeros(int(sections.max()) + 1)
+    np.maximum.at(lift, sections, fusion.minmax(lexical))
+    lift[[int(sections[i]) for i in top]] = 0.0
+    return fused + options.prf_weight * lift[sections]
 
 
 def _bridge_boost(

@@ -1,0 +1,141 @@
+"""Question coverage read in context: a sentence under its passage's title, the passage as a
+whole, bridges named with a sentence's own title, and a second lexical round. Real PDFs
+(PyMuPDF), a real library and MiniLM."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ctxchat.engines.ingest.library import add_path
+from ctxchat.engines.select.selector import (
+    SelectorOptions,
+    content_stems,
+    coverage_scores,
+    feedback_terms,
+    load_documents,
+    section_mentions,
+    select,
+)
+from ctxchat.engines.store.db import Store
+from tests.select.test_bridge import write_pdf
+
+# A broadcaster's passage opens with who he is; the station he ran as programme director
+# comes four sentences later and never repeats his full name. Two look-alike passages
+# about other radio people say "programme director" and "radio station" in one sentence.
+SECTIONS = [
+    (
+        "1 Keith Walsh",
+        "Keith Walsh is an Irish radio presenter and former programme director of a Dublin "
+        "radio station. He is married and has two children.",
+    ),
+    (
+        "2 Nic Nolan",
+        "Nic Nolan (born 1 May 1958 in Chiswick, London, England) is an Australian broadcast "
+        "journalist and communications consultant working with both private enterprise and "
+        "State and Local Government in Australia. Between 1988 and 2004, Nolan was the "
+        "breakfast news anchor of a Perth radio station. Nolan was a finalist in the "
+        "Australian Commercial Radio Awards in 2005. Nolan was "
+        "General Manager of an Adelaide youth radio station from 2009. Before that, he was "
+        "Programme Director of the Newstalk radio station 5AA from 2004 to 2008.",
+    ),
+    (
+        "3 Mary Brennan",
+        "Mary Brennan was the programme director of the radio station Classic Hits in Cork "
+        "for ten years. She later taught journalism.",
+    ),
+    (
+        "4 Port Adelaide",
+        "Port Adelaide is a suburb of Adelaide. It has a lighthouse museum and a radio "
+        "station transmitter.",
+    ),
+]
+QUESTION = "Which radio station did Nic Nolan serve as Programme Director for?"
+BEFORE = SelectorOptions(coverage_weight=0.0, passage_coverage_weight=0.0)
+
+
+@pytest.fixture(scope="module")
+def radio(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, int]:
+    folder = tmp_path_factory.mktemp("coverage")
+    store = Store(folder / "library.db")
+    doc = add_path(store, write_pdf(folder / "radio.pdf", SECTIONS)).document
+    return store, doc.id
+
+
+@pytest.mark.parametrize("budget", [40, 60])
+def test_the_sentence_adding_the_questions_other_words_is_selected(radio, budget: int) -> None:
+    store, doc_id = radio
+    sel = select(store, [doc_id], QUESTION, budget)
+    assert "Programme Director of the Newstalk radio station 5AA" in sel.text
+    assert sel.tokens <= budget
+    # Before: the opening sentence, which names him in full, and sentences saying
+    # "Nolan" and "radio" fill the budget; the station sentence says "he".
+    old = select(store, [doc_id], QUESTION, budget, options=BEFORE)
+    assert "5AA" not in old.text
+
+
+def test_a_sentence_is_read_under_its_passages_title(radio) -> None:
+    store, doc_id = radio
+    indexes = load_documents(store, [doc_id])
+    sentence, passage = coverage_scores(indexes, QUESTION)
+    segs = indexes[0].segments
+    by_text = {s.text: (sentence[k], passage[k]) for k, s in enumerate(segs)}
+    station = by_text[
+        "Before that, he was Programme Director of the Newstalk radio station 5AA from 2004 to 2008."
+    ]
+    opening = next(v for t, v in by_text.items() if t.startswith("Nic Nolan (born"))
+    brennan = next(v for t, v in by_text.items() if t.startswith("Mary Brennan was"))
+    # "he" holds no name, yet under the title "Nic Nolan" it holds all but "serve"
+    assert station[0] > opening[0] > 0 and station[0] > brennan[0]
+    assert 0.6 < station[0] < 1.0
+    # A passage holds the union of its sentences and title: the same for all of them.
+    nolan = [passage[k] for k, s in enumerate(segs) if s.heading and "Nolan" in s.heading]
+    assert len(set(nolan)) == 1 and nolan[0] == pytest.approx(station[0])
+    assert (passage >= sentence - 1e-12).all()
+    assert coverage_scores(indexes, "the of and")[0].sum() == 0.0  # nothing to cover
+
+
+def test_content_stems_meet_inflections_and_drop_question_words() -> None:
+    assert content_stems("Which stations did he direct?") == content_stems("station directed")
+    assert content_stems("collaborated") == content_stems("collaboration")
+    assert content_stems("Which rivers did the bridge span") == {"river", "bridge", "span"}
+
+
+ROUTES = [
+    (
+        "1 Maine State Route 102",
+        "State Route 102 is a highway on Mount Desert Island. Its southern terminus is "
+        "in Tremont on the southern part of the island.",
+    ),
+    ("2 Tremont, Maine", "Tremont is a town on the southwestern side of the island."),
+    ("3 Route 102", "Route 102 is also a highway in Virginia."),
+]
+
+
+def test_a_sentence_names_a_passage_together_with_its_own_title(tmp_path) -> None:
+    from ctxchat.engines.select.selector import _all_sections
+
+    store = Store(tmp_path / "library.db")
+    doc = add_path(store, write_pdf(tmp_path / "routes.pdf", ROUTES)).document
+    indexes = load_documents(store, [doc.id])
+    segs = indexes[0].segments
+    sections, titles = _all_sections(indexes)
+    row = next(k for k, s in enumerate(segs) if s.text.startswith("Its southern terminus"))
+    tremont = titles.index("tremont, maine")
+    plain = section_mentions(segs, sections, titles, [row], by_words=True)
+    context = section_mentions(segs, sections, titles, [row], by_words=True, in_context=True)
+    assert not plain[tremont] and context[tremont]
+    # A title that the sentence's own title already holds is no bridge: the sentence must
+    # add a word of it.
+    assert not context[titles.index("route 102")]
+
+
+def test_feedback_terms_are_the_names_the_question_lacks() -> None:
+    text = (
+        "The truck is designed to be compatible with the Hercules C-130 transport and "
+        "fits into a standard German railway carriage."
+    )
+    question = "How many variants of the transport aircraft fit the Mercedes-Benz truck?"
+    assert feedback_terms([text], question) == ["Hercules", "C-130", "German"]
+    assert feedback_terms(["The Truck was built."], question) == []
+    assert isinstance(np.zeros(1), np.ndarray)
