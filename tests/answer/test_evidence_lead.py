@@ -31,8 +31,8 @@ FILMS = [
     ),
     (
         "3 Night Watch (2013 film)",
-        "Night Watch is a 2013 American comedy film starring Jason Bates and Dana Holloway. The "
-        "film features a character named Gus, a talking dog.",
+        "Night Watch is a 2013 American comedy film starring Jason Bates and Dana Holloway. Its "
+        "cast includes a talking dog called Gus.",
     ),
 ]
 FILM_QUESTION = "What movie starring Dana Holloway features a character named Gloop?"
