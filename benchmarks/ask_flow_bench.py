@@ -7,7 +7,8 @@ pasting the full document, with the bundled SmolLM2-135M (llama.cpp, greedy).
 --follow-up also asks each question in the chat that holds its article's earlier questions
 and answers, as a person asks in the app (interleaved with the fresh chat).
 --extractive default,on,off compares extractive answers (engines/answer/extract.py) with
-written ones, interleaved the same way. --model reads with another GGUF.
+written ones, interleaved the same way; --kinds date+number+place,default compares which
+kinds of question get one, --prompt default,span,copy the reader's system prompt (PROMPTS). --model reads with another GGUF.
 --reader-budget compares what the reader reads (-1 the whole context, 0 the evidence
 sentences, N a selection of N tokens; "default" the app's rule), question by question so
 that a shared machine's load hits every setting alike. --out records every answer with the
@@ -40,6 +41,7 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import product
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -81,6 +83,8 @@ class Tally:
     evidence_hit: list[bool] = field(default_factory=list)
     cpu: list[float] = field(default_factory=list)  # CPU seconds of this process
     ttft: list[float] = field(default_factory=list)
+    prompt: str = "default"  # the system prompt (PROMPTS) the reader was given
+    kinds: str = "default"  # the kinds answered by extraction (--kinds)
 
     def row(self) -> str:
         n = len(self.right)
@@ -134,6 +138,37 @@ def choose_threshold(store, docs: list[Doc], ids: list[int]) -> tuple[float, str
 
 
 MODES = {None: "default", True: "extractive", False: "written"}
+# System prompts to compare (--prompt): "default" is the app's (engines/answer/prompt.py).
+PROMPTS = {
+    "span": (
+        "You answer questions about a document using only the excerpts below. "
+        "Each excerpt starts with its page number, like [p. 3]. "
+        "Answer with the shortest words copied from the excerpts that answer the question "
+        "(a name, a date, a number or a few words), then cite the page, like [p. 3]. "
+        "If the excerpts do not say, answer: I don't know."
+    ),
+    "copy": (
+        "Read the excerpts and answer the question with a short phrase copied exactly from "
+        "them, then the page, like: Paris [p. 3]. "
+        "If the excerpts do not say, answer: I don't know."
+    ),
+}
+
+
+_APP: dict[str, object] = {}
+
+
+def use_variant(prompt: str = "default", kinds: str = "default") -> None:
+    """Set the app's system prompt and extractive kinds to a compared variant ("default":
+    the app's own); both are read at each call, so settings interleave question by question."""
+    from ctxchat.engines.answer import extract
+    from ctxchat.engines.answer import prompt as prompt_module
+
+    _APP.setdefault("prompt", prompt_module.SYSTEM_PROMPT)
+    _APP.setdefault("kinds", extract.EXTRACT_KINDS)
+    prompt_module.SYSTEM_PROMPT = PROMPTS.get(prompt, _APP["prompt"])  # type: ignore[assignment]
+    chosen = _APP["kinds"] if kinds == "default" else frozenset(kinds.split("+"))
+    extract.EXTRACT_KINDS = chosen  # type: ignore[assignment]
 
 
 def budget_label(size: int | None) -> str:
@@ -154,6 +189,7 @@ def ask_one(
         conversation.doc_ids = [doc_id]
         conversation.new_chat()
     llm.reset()  # every question read cold
+    use_variant(tally.prompt, tally.kinds)
     t, cpu = time.perf_counter(), time.process_time()
     result = conversation.ask(question).run()
     if follow_up:
@@ -168,6 +204,8 @@ def ask_one(
     tally.loops.append(looping(result.answer))
     tally.evidence_hit.append(any(contains_answer(e.text, gold) for e in result.evidence))
     if out is not None:
+        from ctxchat.engines.answer.answer_type import answer_type
+
         row = {
             "reader": tally.name,
             "question": question,
@@ -177,6 +215,9 @@ def ask_one(
             "evidence": [e.text for e in result.evidence],
             "scores": [e.score for e in result.evidence],
             "weak": result.weak_evidence,
+            "kind": answer_type(question),
+            "prompt": tally.prompt,
+            "kinds": tally.kinds,
             "mode": result.stats.as_dict()["answer_mode"],
             "confidence": result.stats.confidence,
             "candidates": result.stats.candidates,
@@ -205,22 +246,25 @@ def run_test(
     from ctxchat.engines.answer.prompt import answer_stream
 
     conversations, tallies, follow_ups = [], [], []
-    for size in args.reader_budget:
-        for mode in args.extractive:
-            settings = AskSettings(
-                reader=ReaderChoice(model=args.model, n_ctx=N_CTX),
-                budget=args.budget,
-                max_tokens=ANSWER_TOKENS,
-                weak_evidence=threshold,
-                reader_budget=size,
-                extractive=mode,
-            )
-            for follow_up in (False, True) if args.follow_up else (False,):
-                conversations.append(Conversation(store, settings=settings))
-                label = f"ctxchat ask ({args.budget} tokens, reader: {budget_label(size)}"
-                chat = ", after the article's earlier questions" if follow_up else ""
-                tallies.append(Tally(f"{label}, answer: {MODES[mode]}{chat})"))
-                follow_ups.append(follow_up)
+    variants = product(args.reader_budget, args.extractive, args.prompt, args.kinds)
+    for size, mode, prompt, kinds in variants:
+        settings = AskSettings(
+            reader=ReaderChoice(model=args.model, n_ctx=N_CTX),
+            budget=args.budget,
+            max_tokens=ANSWER_TOKENS,
+            weak_evidence=threshold,
+            reader_budget=size,
+            extractive=mode,
+        )
+        for follow_up in (False, True) if args.follow_up else (False,):
+            conversations.append(Conversation(store, settings=settings))
+            label = f"ctxchat ask ({args.budget} tokens, reader: {budget_label(size)}"
+            chat = ", after the article's earlier questions" if follow_up else ""
+            wording = "" if prompt == "default" else f", prompt: {prompt}"
+            wording += "" if kinds == "default" else f", extracted: {kinds}"
+            name = f"{label}, answer: {MODES[mode]}{wording}{chat})"
+            tallies.append(Tally(name, prompt=prompt, kinds=kinds))
+            follow_ups.append(follow_up)
     llm = conversations[0].reader()
     for conversation in conversations[1:]:
         conversation._reader = llm  # one model for every setting
@@ -233,7 +277,9 @@ def run_test(
     flow = tallies[0]
     full = Tally("full document (cut to n_ctx)")
     same = Tally(f"{flow.name}, the same questions")
-    # The same questions from the whole document: minutes each on a small CPU.
+    # The same questions from the whole document: minutes each on a small CPU; the app's
+    # system prompt (the --prompt variants were set per question above).
+    use_variant()
     for k, (doc, _, question, gold) in enumerate(asked[: args.full]):
         for name in ("right", "flagged", "loops", "seconds", "evidence_hit", "cpu", "ttft"):
             getattr(same, name).append(getattr(flow, name)[k])
@@ -283,6 +329,19 @@ def main(argv: list[str] | None = None) -> None:
         type=lambda v: [{"default": None, "on": True, "off": False}[x] for x in v.split(",")],
         default=[None],
         help="extractive answers, comma-separated to compare (interleaved): default, on, off",
+    )
+    parser.add_argument(
+        "--prompt",
+        type=lambda v: v.split(","),
+        default=["default"],
+        help=f"system prompts to compare (interleaved): default, {', '.join(PROMPTS)}",
+    )
+    parser.add_argument(
+        "--kinds",
+        type=lambda v: v.split(","),
+        default=["default"],
+        help="the kinds answered by extraction, to compare (interleaved): default (the "
+        "app's extract.EXTRACT_KINDS) or kinds joined by +, e.g. date+number+place",
     )
     parser.add_argument("--model", help="a GGUF reader (default: the bundled SmolLM2-135M)")
     parser.add_argument("--out", help="append one JSON line per answer here")

@@ -112,3 +112,51 @@ def test_ask_answers_with_a_span_of_the_evidence_and_its_page(tmp_path: Path, ca
     out = json.loads(capsys.readouterr().out)
     assert {"answer", "pages", "evidence", "grounded", "stats", "mark"} <= set(out)
     assert out["answer"] == result.answer and out["stats"]["candidates"][0][0] == "4 May 1987"
+
+
+def test_a_choice_is_cited_by_the_sentence_that_names_the_option() -> None:
+    evidence = [
+        "Copper Valley is a 1991 film shot in Lisbon.",
+        'The film "Silver Harbour" was directed by Miriam Okafor and released on 4 May 1987.',
+    ]
+    spans = candidate_spans("Which film came out first, Silver Harbour or Copper Valley?", evidence)
+    assert spans == [Span("Silver Harbour", 1), Span("Copper Valley", 0)]
+    # Options as the question writes them, articles and all.
+    saimaa = candidate_spans(
+        "Which documentary was produced first, The Saimaa Gesture or Eclipse of Reason?",
+        ["The Saimaa Gesture is a 1981 Finnish documentary."],
+    )
+    assert [s.text for s in saimaa] == ["The Saimaa Gesture", "Eclipse of Reason"]
+    assert saimaa[0].sentence == 0
+
+
+def _choice_pdf(path: Path) -> None:
+    rng = random.Random(7)
+    pages = [[" ".join(filler_sentence(rng) for _ in range(4)) for _ in range(4)] for _ in range(5)]
+    pages[1].append("Copper Valley is a harbour film released in 1991 and shot in Lisbon.")
+    pages[3].append(
+        "Silver Harbour is a harbour film released on 4 May 1987, directed by Miriam Okafor."
+    )
+    write_pdf(path, pages)
+
+
+@pytest.mark.slow
+def test_a_choice_question_gets_one_option_as_the_answer(tmp_path: Path) -> None:
+    path = tmp_path / "harbour-films.pdf"
+    _choice_pdf(path)
+    question = "Which harbour film was released first, Silver Harbour or Copper Valley?"
+    settings = AskSettings(reader=ReaderChoice(n_ctx=1024), budget=300)
+    with Store() as store:
+        conversation = Conversation(store, [ensure_document(store, path).id], settings)
+        try:
+            result = conversation.ask(question).run()
+        finally:
+            conversation.close()
+    assert result.stats.as_dict()["answer_mode"] == "extractive"
+    options = {"Silver Harbour": 4, "Copper Valley": 2}
+    named = [o for o in options if o in result.answer]
+    assert len(named) == 1  # one option, never both
+    assert result.pages == [options[named[0]]]  # the page of the sentence naming it
+    assert {c[0] for c in result.stats.candidates or ()} == set(options)
+    assert 0.5 <= result.stats.confidence <= 1  # two options: the best holds half or more
+    assert result.mark in (None, UNSURE)
