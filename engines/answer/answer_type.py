@@ -57,6 +57,11 @@ _PERSON_NOUNS = re.compile(
     re.IGNORECASE,
 )
 _CHOICE = re.compile(r"\b(?:which|who|what)\b.*\bor\b", re.IGNORECASE)
+# The options of a choice follow a comma ("..., A or B?") or are names on both sides of
+# "or" ("Which genus has more species Eucryphia or Lepidozamia?"); "a mixed or specific
+# breed" and "which first college or university" coordinate nouns and offer no options.
+_OPTIONS_AFTER_COMMA = re.compile(r",[^,]*\bor\b[^,]*$")
+_NAMES_AROUND_OR = re.compile(r"(?:^|\s)[\"'(]?[A-Z0-9][^\s]*\s+or\s+[\"'(]?[A-Z0-9]")
 _SKIP = frozenset("is was are were the a an of this that these kind type".split())
 _PLACE_NOUNS = re.compile(
     r"\b(?:where|city|country|state|town|county|island|river|located|born in|headquartered|"
@@ -71,7 +76,7 @@ def answer_type(question: str) -> str:
     q = question.strip().lower()
     if _YESNO.match(q) and " or " not in q:
         return YESNO
-    if _CHOICE.search(q) and len(options(question)) >= 2:
+    if _CHOICE.search(q) and offers_options(question) and len(options(question)) >= 2:
         return CHOICE
     if re.search(r"\bhow (?:many|much|long|old|tall|far|big|large|high)\b", q):
         return NUMBER
@@ -99,6 +104,12 @@ def _head_nouns(q: str) -> list[str]:
     if not match:
         return []
     return [w for w in re.findall(r"[a-z]+", match.group(1))[:4] if w not in _SKIP][:2]
+
+
+def offers_options(question: str) -> bool:
+    """Whether the "or" of `question` joins options to choose from, not two nouns."""
+    text = question.strip()
+    return bool(_OPTIONS_AFTER_COMMA.search(text) or _NAMES_AROUND_OR.search(text))
 
 
 def options(question: str) -> list[str]:

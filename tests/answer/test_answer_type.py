@@ -31,6 +31,23 @@ def test_a_choice_question_offers_its_options():
     assert new_things("Tosca is an opera in three acts.", question, CHOICE) == ["Tosca"]
 
 
+def test_an_or_between_two_nouns_offers_no_choice():
+    # Options follow a comma, or are names on both sides of "or".
+    assert answer_type("Which genus has more species Eucryphia or Lepidozamia ?") == CHOICE
+    assert answer_type("Which game is a board game, Mensch ärgere dich nicht or Roulette?") == (
+        CHOICE
+    )
+    # Two nouns joined by "or" are part of the description, not options to pick from.
+    pharmacy = (
+        "Two of the pharmacy schools are Midway College School of Pharmacy and which first "
+        "for-profit college or university to receive the Pharmacy Accreditation?"
+    )
+    assert answer_type(pharmacy) != CHOICE
+    assert answer_type("Oscar is what type of animal that may be a mixed or specific breed?") == (
+        OTHER
+    )
+
+
 def test_new_things_leave_out_what_the_question_names():
     question = "Who made the movie Fifty Shades of Grey?"
     sentence = "Fifty Shades of Grey was directed by Sam Taylor-Johnson in 2015."
