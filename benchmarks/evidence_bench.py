@@ -69,7 +69,13 @@ def old_rule(found, question):
 
 
 # The picker's settings before the passage leads (2026-12-02, 14:30 UTC), for comparison.
-PREVIOUS = {"lead_bonus": 0.0, "residual_min_words": 1, "min_letters": 1, "count_years": True}
+PREVIOUS = {
+    "lead_bonus": 0.0,
+    "residual_min_words": 1,
+    "min_letters": 1,
+    "count_years": True,
+    "other_passage_bonus": 0.0,
+}
 
 
 def pickers() -> dict[str, Callable]:
@@ -80,7 +86,12 @@ def pickers() -> dict[str, Callable]:
         "top 3 ranked": top(3),
         "old rule (top + runners-up >= 60%)": old_rule,
         "previous pick (2026-12-02 third round)": lambda found, q: pick(found, q, **PREVIOUS),
-        "ctxchat pick (answer type, second hop, leads)": lambda found, q: pick(found, q),
+        "pick with passage leads, no other-passage penalty (2026-12-02 14:30)": lambda found, q: (
+            pick(found, q, other_passage_bonus=0.0)
+        ),
+        "ctxchat pick (answer type, second hop, leads, picked passages first)": lambda found, q: (
+            pick(found, q)
+        ),
     }
 
 

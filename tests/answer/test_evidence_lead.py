@@ -120,3 +120,20 @@ def test_one_leftover_question_word_earns_half_the_second_hop_bonus() -> None:
     assert [c.text for c in pick(found, question, limit=2)] == [found[0].text, found[1].text]
     whole = pick(found, question, limit=2, residual_min_words=1)
     assert [c.text for c in whole] == [found[0].text, found[2].text]
+
+
+def test_the_picked_passage_goes_before_a_look_alike() -> None:
+    # "Russell Hobbs, Inc" shares a name and the word "company" with the question; the
+    # sentence naming the award is in the passage about Gene Hobbs that was picked first.
+    question = (
+        "What company operates in Switzerland and is part of the name of an award Gene Hobbs won?"
+    )
+    found = [
+        candidate("Gene Hobbs is an American technical diver and explorer.", 1.0, "Gene Hobbs"),
+        candidate("Russell Hobbs, Inc. was a company in Florida.", 0.8, "Russell Hobbs, Inc"),
+        candidate("In 2010 Hobbs was given the Rolex Diver of the Year award.", 0.7, "Gene Hobbs"),
+    ]
+    assert [c.text for c in pick(found, question, limit=2)][1] == found[2].text
+    assert [c.text for c in pick(found, question, limit=2, other_passage_bonus=0.0)][1] == (
+        found[1].text
+    )
