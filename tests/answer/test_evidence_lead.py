@@ -9,7 +9,7 @@ from ctxchat.engines.answer.answer_type import new_counts
 from ctxchat.engines.answer.evidence import Candidate, best_evidence, candidates, pick
 from ctxchat.engines.ingest.library import add_path
 from ctxchat.engines.store.db import Store
-from tests.select.test_bridge import write_pdf
+from devkit.docgen import sectioned_pdf
 
 # The question describes the film (its star, a character) and never names it: the answer is
 # the film's other name, in the lead of its passage, which shares few words with the question.
@@ -44,7 +44,7 @@ def candidate(text: str, rank: float, section: str | None) -> Candidate:
 
 def test_the_lead_of_the_passage_the_question_describes_is_evidence(tmp_path: Path) -> None:
     store = Store(tmp_path / "library.db")
-    doc = add_path(store, write_pdf(tmp_path / "films.pdf", FILMS)).document
+    doc = add_path(store, sectioned_pdf(tmp_path / "films.pdf", FILMS)).document
     evidence = best_evidence(store, [doc.id], FILM_QUESTION)
     assert any("Spectral Patrol: Night Shift" in e.text for e in evidence)
     assert len(evidence) == 3

@@ -70,10 +70,11 @@ def test_the_evidence_of_a_real_pdf_holds_the_second_hop(tmp_path):
     from ctxchat.engines.answer.evidence import best_evidence
     from ctxchat.engines.ingest.library import add_path
     from ctxchat.engines.store.db import Store
-    from tests.select.test_bridge import QUESTION, SECTIONS, write_pdf
+    from devkit.docgen import sectioned_pdf
+    from tests.select.test_bridge import QUESTION, SECTIONS
 
     store = Store(tmp_path / "library.db")
-    doc = add_path(store, write_pdf(tmp_path / "films.pdf", SECTIONS)).document
+    doc = add_path(store, sectioned_pdf(tmp_path / "films.pdf", SECTIONS)).document
     evidence = best_evidence(store, [doc.id], QUESTION)
     assert 1 <= len(evidence) <= 3
     assert any("born in Kalmar" in e.text for e in evidence)

@@ -3,15 +3,13 @@ names, reached through a name in the first passage, and selected within a small 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
-import pymupdf
 import pytest
 
 from ctxchat.engines.ingest.library import add_path
 from ctxchat.engines.select.selector import SelectorOptions, select, titles_named
 from ctxchat.engines.store.db import Store
+from devkit.docgen import sectioned_pdf
 
 # A film's passage names its director; her own passage (the heading is her name) holds the
 # birthplace. Two other directors' passages hold birthplaces too (look-alikes).
@@ -43,26 +41,11 @@ SECTIONS = [
 QUESTION = "Where was the director of the film Harbour Lights born?"
 
 
-def write_pdf(path: Path, sections: list[tuple[str, str]]) -> Path:
-    """Bold headings over their paragraphs on A4 pages, as a book sets them."""
-    html = "".join(f"<p><b>{head}</b></p><p>{text}</p>" for head, text in sections)
-    writer = pymupdf.DocumentWriter(str(path))
-    story = pymupdf.Story(html=html, user_css="* {font-family: sans-serif; font-size: 10.5pt;}")
-    more = True
-    while more:
-        device = writer.begin_page(pymupdf.paper_rect("a4"))
-        more, _ = story.place(pymupdf.Rect(72, 72, 523, 770))
-        story.draw(device)
-        writer.end_page()
-    writer.close()
-    return path
-
-
 @pytest.fixture(scope="module")
 def films(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, int]:
     folder = tmp_path_factory.mktemp("bridge")
     store = Store(folder / "library.db")
-    doc = add_path(store, write_pdf(folder / "films.pdf", SECTIONS)).document
+    doc = add_path(store, sectioned_pdf(folder / "films.pdf", SECTIONS)).document
     return store, doc.id
 
 

@@ -18,7 +18,7 @@ from ctxchat.engines.select.selector import (
     select,
 )
 from ctxchat.engines.store.db import Store
-from tests.select.test_bridge import write_pdf
+from devkit.docgen import sectioned_pdf
 
 # A broadcaster's passage opens with who he is; the station he ran as programme director
 # comes four sentences later and never repeats his full name. Two look-alike passages
@@ -58,7 +58,7 @@ BEFORE = SelectorOptions(coverage_weight=0.0, passage_coverage_weight=0.0)
 def radio(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, int]:
     folder = tmp_path_factory.mktemp("coverage")
     store = Store(folder / "library.db")
-    doc = add_path(store, write_pdf(folder / "radio.pdf", SECTIONS)).document
+    doc = add_path(store, sectioned_pdf(folder / "radio.pdf", SECTIONS)).document
     return store, doc.id
 
 
@@ -116,7 +116,7 @@ def test_a_sentence_names_a_passage_together_with_its_own_title(tmp_path) -> Non
     from ctxchat.engines.select.selector import _all_sections
 
     store = Store(tmp_path / "library.db")
-    doc = add_path(store, write_pdf(tmp_path / "routes.pdf", ROUTES)).document
+    doc = add_path(store, sectioned_pdf(tmp_path / "routes.pdf", ROUTES)).document
     indexes = load_documents(store, [doc.id])
     segs = indexes[0].segments
     sections, titles = _all_sections(indexes)
