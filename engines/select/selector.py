@@ -664,9 +664,19 @@ def _lexical_scores(
         return lexical, present
     start = time.perf_counter()
     lexical_query = content_words(query) if options.lexical_query == "content" else query
-    hits = store.bm25(
-        [ix.doc.id for ix in indexes], lexical_query or query, limit=options.bm25_limit
-    )
+    lexical, present = _bm25_rows(store, indexes, lexical_query or query, options.bm25_limit)
+    stats["bm25_s"] = round(time.perf_counter() - start, 4)
+    return lexical, present
+
+
+def _bm25_rows(
+    store: Store, indexes: Sequence[DocIndex], text: str, limit: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(BM25 score, whether BM25 matched) of `text` per segment, the documents' segments
+    one after another as the indexes list them."""
+    n = sum(len(ix.segments) for ix in indexes)
+    lexical, present = np.zeros(n), np.zeros(n, dtype=bool)
+    hits = store.bm25([ix.doc.id for ix in indexes], text, limit=limit)
     offset = 0
     for ix in indexes:
         position = ix.position
@@ -675,7 +685,6 @@ def _lexical_scores(
             if i is not None:
                 lexical[offset + i], present[offset + i] = value, True
         offset += len(ix.segments)
-    stats["bm25_s"] = round(time.perf_counter() - start, 4)
     return lexical, present
 
 
@@ -1105,18 +1114,9 @@ def _feedback_boost(
     terms = feedback_terms([segments[i].text for i in top], query)
     if not terms:
         return fused
-    hits = store.bm25([ix.doc.id for ix in indexes], " ".join(terms), limit=options.bm25_limit)
-    if not hits:
+    lexical, present = _bm25_rows(store, indexes, " ".join(terms), options.bm25_limit)
+    if not present.any():
         return fused
-    lexical = np.zeros(len(segments))
-    offset = 0
-    for ix in indexes:
-        position = ix.position
-        for seg_id, value in hits.items():
-            i = position.get(seg_id)
-            if i is not None:
-                lexical[offset + i] = value
-        offset += len(ix.segments)
     sections, _ = _all_sections(indexes)
     # The names find the passage; the question still ranks its sentences (a lift per
     # sentence would favour the one that repeats the name over the one that answers).
