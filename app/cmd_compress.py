@@ -31,7 +31,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "pruned query-agnostically. Counts are cl100k_base tokens. PATH '-' reads text "
         "from stdin. With neither --budget nor --rate, a third of the tokens is kept.",
     )
-    p.add_argument("path", metavar="PATH", help="a document (PDF, EPUB, HTML, text...) or -")
+    p.add_argument(
+        "path",
+        metavar="PATH",
+        help="a document (PDF, EPUB, HTML, text...), a library id or name (ctxchat docs), or -",
+    )
     p.add_argument("-q", "--query", help="the question the context must answer")
     size = p.add_mutually_exclusive_group()
     size.add_argument("-b", "--budget", type=positive_int, metavar="N", help="at most N tokens")

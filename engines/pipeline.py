@@ -703,17 +703,18 @@ def compress_file(
     on_progress: Callable[..., None] | None = None,
     **kwargs: Unpack[CompressOptions],
 ) -> Compressed:
-    """Compress a file (PDF, EPUB, HTML, text...). It is added to the library on first use.
+    """Compress a file (PDF, EPUB, HTML, text...). It is added to the library on first use;
+    a path that is no file may name a library document (id, name or hash prefix).
 
     on_progress(pages_done, total) reports ingest progress; extra keywords go to
     compress_documents (count_tokens, prune, ...).
     """
     _check_options(budget, rate)
-    from ctxchat.engines.ingest.library import add_path
+    from ctxchat.engines.ingest.library import open_document
 
     with _open_store(store) as db:
         t0 = time.perf_counter()
-        added = add_path(db, path, password=password, on_progress=on_progress)
+        added = open_document(db, path, password=password, on_progress=on_progress)
         ingest_s = time.perf_counter() - t0
         result = compress_documents(db, [added.document.id], query, budget, rate, **kwargs)
     result.stats["seconds"]["ingest"] = round(ingest_s, 4)

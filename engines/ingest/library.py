@@ -145,6 +145,33 @@ def add_paths(
         yield item if isinstance(item, AddFailure) else add_one(store, item, password, on_progress)
 
 
+def open_document(
+    store: Store,
+    ref: str | Path,
+    password: str | None = None,
+    on_progress: ProgressFn | None = None,
+) -> AddResult:
+    """The document `ref` names: the file at that path (added first if its content is new),
+    or, when there is no such file, a library document by id, name or sha256 prefix (as
+    `ctxchat docs` lists them), so a document can be asked about after its file moved."""
+    if not Path(ref).expanduser().exists():
+        found = store.find_documents(str(ref))
+        if len(found) > 1:
+            ids = ", ".join(str(d.id) for d in found)
+            raise IngestError(
+                f"{ref!r} matches {len(found)} library documents (ids {ids}): use an id"
+            )
+        if found:
+            doc = found[0]
+            return AddResult(Path(doc.path or doc.name), doc, False, doc.pages or 0)
+        raise IngestError(
+            f"file not found: {Path(ref).expanduser()} (nor a library document with that id, "
+            "name or hash: see ctxchat docs)"
+        )
+    return add_path(store, ref, password, on_progress)
+
+
 def ensure_document(store: Store, path: str | Path, password: str | None = None) -> DocumentRow:
-    """The library's row for the file at `path`, adding it first if its content is new."""
-    return add_path(store, path, password).document
+    """The library's row for the file at `path` (or the library document it names, see
+    open_document), adding the file first if its content is new."""
+    return open_document(store, path, password).document

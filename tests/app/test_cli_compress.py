@@ -180,6 +180,18 @@ def test_missing_file_is_a_clear_error(tmp_path, capsys) -> None:
     assert "file not found" in capsys.readouterr().err
 
 
+def test_a_library_id_stands_for_its_document(pdf, capsys) -> None:
+    path, facts = pdf
+    fact = facts[1]
+    assert main(["compress", str(path), "-q", fact.question, "-b", "80", "--no-prune"]) == 0
+    by_path = capsys.readouterr().out
+    assert main(["docs", "--json"]) == 0
+    ids = [json.loads(line)["id"] for line in capsys.readouterr().out.splitlines()]
+    assert len(ids) == 1
+    assert main(["compress", str(ids[0]), "-q", fact.question, "-b", "80", "--no-prune"]) == 0
+    assert capsys.readouterr().out == by_path and fact.answer in by_path
+
+
 @pytest.mark.slow
 def test_compressor_flags_and_saved_settings_choose_the_compressor(
     tmp_path: Path, monkeypatch, capsys

@@ -11,6 +11,7 @@ from ctxchat.engines.ingest.library import (
     add_path,
     add_paths,
     ensure_document,
+    open_document,
 )
 from ctxchat.engines.ingest.readers import Document
 from ctxchat.engines.store.db import Store
@@ -56,6 +57,35 @@ def test_same_content_is_added_once(store, tmp_path):
     assert second.document.id == first.document.id
     assert ensure_document(store, tmp_path / "a.pdf").id == first.document.id
     assert len(store.documents()) == 1
+
+
+def test_a_library_document_is_found_by_id_name_or_hash_once_its_file_is_gone(store, tmp_path):
+    path = docgen.write_pdf(tmp_path / "notes.pdf", [["The vault code is 4471."]]).path
+    doc = add_path(store, path).document
+    path.unlink()
+    for ref in (str(doc.id), "notes.pdf", doc.sha256[:8]):
+        found = open_document(store, ref)
+        assert (found.document.id, found.created) == (doc.id, False)
+    assert ensure_document(store, str(doc.id)).id == doc.id
+
+
+def test_an_existing_file_wins_over_a_library_name(store, tmp_path, monkeypatch):
+    first = add_path(store, docgen.write_pdf(tmp_path / "a.pdf", [["First text."]]).path)
+    # A file in the working directory named like the first document's id is read as a file.
+    monkeypatch.chdir(tmp_path)
+    docgen.write_pdf(tmp_path / str(first.document.id), [["Second text, another file."]])
+    second = open_document(store, str(first.document.id))
+    assert second.created and second.document.id != first.document.id
+
+
+def test_an_unknown_or_ambiguous_reference_says_what_to_do(store, tmp_path):
+    with pytest.raises(IngestError, match="file not found: .*see ctxchat docs"):
+        open_document(store, "no-such-report.pdf")
+    for folder, text in (("x", "One text."), ("y", "Another text.")):
+        (tmp_path / folder).mkdir()
+        add_path(store, docgen.write_pdf(tmp_path / folder / "same.pdf", [[text]]).path)
+    with pytest.raises(IngestError, match="matches 2 library documents"):
+        open_document(store, "same.pdf")
 
 
 def test_failed_add_leaves_the_library_unchanged(store, tmp_path):
