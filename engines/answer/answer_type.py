@@ -71,6 +71,12 @@ _PLACE_NOUNS = re.compile(
 )
 
 
+# "When" asks for a date where it opens the question (or a clause of it) or closes it ("...
+# was born when?"); elsewhere it joins a condition: "what does f return when the length is
+# indefinite?", "Which team did he play for when they won the final?".
+_ASKS_WHEN = re.compile(r"(?:^|[,;:]\s*)when\b|\bwhen\W*$")
+
+
 def answer_type(question: str) -> str:
     """The kind of answer `question` asks for: person, date, number, place, yesno, other."""
     q = question.strip().lower()
@@ -80,7 +86,7 @@ def answer_type(question: str) -> str:
         return CHOICE
     if re.search(r"\bhow (?:many|much|long|old|tall|far|big|large|high)\b", q):
         return NUMBER
-    if re.search(r"\b(?:when|what year|which year|what date|in what year|what decade)\b", q):
+    if _ASKS_WHEN.search(q) or re.search(r"\b(?:what|which|in what) (?:year|date|decade)\b", q):
         return DATE
     if re.search(r"\bwhere\b", q):
         return PLACE

@@ -24,6 +24,17 @@ def test_question_words_give_the_kind_of_answer():
     assert answer_type("What speech by Abraham Lincoln is famous?") == OTHER
 
 
+def test_when_asks_for_a_date_only_as_the_question_word():
+    assert answer_type("Juhi Parmar, who appears in the show Shani, was born when?") == DATE
+    assert answer_type("In the final, when did the goal come?") == DATE
+    # Mid-question, "when" joins a condition: the question asks for something else.
+    assert answer_type("Which team did Lars Lunde play for when they won the cup?") == OTHER
+    assert answer_type("Where was David Angell headed when he died?") == PLACE
+    assert answer_type("what does asn1_get_length_der return when the length is indefinite?") == (
+        OTHER
+    )
+
+
 def test_a_choice_question_offers_its_options():
     question = "Which opera has more acts, Don Quichotte or Tosca?"
     assert answer_type(question) == CHOICE
