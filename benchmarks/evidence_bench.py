@@ -11,13 +11,17 @@ sentences are picked from it. Reported: the share of questions whose evidence ho
 gold answer string, for ctxchat's picker and for simpler ones on the same candidates
 (the top-ranked sentence; the top three; the old rule: the top one plus runners-up within
 60% of its score; the picker before the passage leads), and the ceiling: the context
-itself holds the answer. Choose settings on --split dev; run --split test once.
+itself holds the answer. Beside it: how many sentences are shown per question, and how
+many of them are from none of the question's gold paragraphs (off the topic). Choose
+settings on --split dev; run --split test once.
 """
 
 from __future__ import annotations
 
 import argparse
+import html
 import os
+import re
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -37,6 +41,15 @@ class Case:
     answer: str
     context_hit: bool
     candidates: list  # engines.answer.evidence.Candidate, best-ranked first
+    gold: frozenset[str] = frozenset()  # the titles of its gold paragraphs, lowercased
+
+
+_NUMBERING = re.compile(r"^\s*[\d.]+\s+")
+
+
+def on_topic(candidate, gold: frozenset[str]) -> bool:
+    """The sentence is in one of the question's gold paragraphs (its section's title)."""
+    return _NUMBERING.sub("", candidate.section[1] or "").strip().lower() in gold
 
 
 def contains(text: str, answer: str) -> bool:
@@ -45,7 +58,9 @@ def contains(text: str, answer: str) -> bool:
     return normalise(answer).lower() in normalise(text).lower()
 
 
-def collect(store, doc_id: int, questions: Sequence, budget: int) -> list[Case]:
+def collect(
+    store, doc_id: int, questions: Sequence, budget: int, gold: dict | None = None
+) -> list[Case]:
     """The context and the evidence candidates for each question, as the ask flow has them."""
     from ctxchat.engines.answer.evidence import candidates
     from ctxchat.engines.pipeline import compress_documents
@@ -55,7 +70,8 @@ def collect(store, doc_id: int, questions: Sequence, budget: int) -> list[Case]:
         compressed = compress_documents(store, [doc_id], q.question, budget=budget, prune=False)
         sent = "\n".join(s.source or s.text for s in compressed.spans or []) or compressed.text
         found = candidates(store, [doc_id], q.question, within=sent)
-        cases.append(Case(q.question, q.answer, contains(sent, q.answer), found))
+        titles = frozenset(html.unescape(t).strip().lower() for t in (gold or {}).get(q.id, ()))
+        cases.append(Case(q.question, q.answer, contains(sent, q.answer), found, titles))
     return cases
 
 
@@ -75,6 +91,7 @@ PREVIOUS = {
     "min_letters": 1,
     "count_years": True,
     "other_passage_bonus": 0.0,
+    "third_floor": 0.0,
 }
 
 
@@ -87,33 +104,49 @@ def pickers() -> dict[str, Callable]:
         "old rule (top + runners-up >= 60%)": old_rule,
         "previous pick (2026-12-02 third round)": lambda found, q: pick(found, q, **PREVIOUS),
         "pick with passage leads, no other-passage penalty (2026-12-02 14:30)": lambda found, q: (
-            pick(found, q, other_passage_bonus=0.0)
+            pick(found, q, other_passage_bonus=0.0, third_floor=0.0)
         ),
-        "ctxchat pick (answer type, second hop, leads, picked passages first)": lambda found, q: (
-            pick(found, q)
+        "pick with picked passages first, always three (2026-12-02 15:12)": lambda found, q: pick(
+            found, q, third_floor=0.0
+        ),
+        "ctxchat pick (answer type, second hop, leads, picked passages first, third floor)": (
+            lambda found, q: pick(found, q)
         ),
     }
 
 
-def table(cases: Sequence[Case]) -> list[tuple[str, int]]:
+@dataclass
+class Row:
+    name: str
+    hits: int
+    shown: int = 0  # sentences shown, all questions
+    off_topic: int = 0  # of them, from none of the question's gold paragraphs
+
+
+def table(cases: Sequence[Case]) -> list[Row]:
     rows = []
     for name, picker in pickers().items():
-        hits = sum(
-            any(contains(c.text, k.answer) for c in picker(k.candidates, k.question)) for k in cases
-        )
-        rows.append((name, hits))
-    rows.append(("ceiling: the context holds the answer", sum(k.context_hit for k in cases)))
+        row = Row(name, 0)
+        for k in cases:
+            picked = picker(k.candidates, k.question)
+            row.hits += any(contains(c.text, k.answer) for c in picked)
+            row.shown += len(picked)
+            row.off_topic += sum(not on_topic(c, k.gold) for c in picked)
+        rows.append(row)
+    rows.append(Row("ceiling: the context holds the answer", sum(k.context_hit for k in cases)))
     return rows
 
 
-def run(store, docs, split: str, budget_of: Callable[[int], int], folder: Path) -> list[Case]:
+def run(
+    store, docs, split: str, budget_of: Callable[[int], int], folder: Path, gold: dict
+) -> list[Case]:
     from benchmarks.realqa import document_text, ingest, readable
 
     cases: list[Case] = []
     for doc in docs:
         row = ingest(store, doc, folder)
         questions = list(readable(doc.split(split), document_text(store, row.id)))
-        cases += collect(store, row.id, questions, budget_of(row.tokens))
+        cases += collect(store, row.id, questions, budget_of(row.tokens), gold)
     return cases
 
 
@@ -137,21 +170,33 @@ def main(argv: list[str] | None = None) -> None:
             for scale in scales:
                 t = time.perf_counter()
                 if scale == "book":
-                    cases = run(store, [data.book()], args.split, lambda _: BOOK_BUDGET, home)
+                    cases = run(
+                        store, [data.book()], args.split, lambda _: BOOK_BUDGET, home, data.gold
+                    )
                     label = f"the 348-page book, {BOOK_BUDGET:,} tokens"
                 else:
                     budget = args.article_budget
                     cases = run(
-                        store, data.articles(args.split), args.split, lambda _, b=budget: b, home
+                        store,
+                        data.articles(args.split),
+                        args.split,
+                        lambda _, b=budget: b,
+                        home,
+                        data.gold,
                     )
                     label = f"articles, {budget:,} tokens"
                 print(
                     f"\n{label}, {args.split} split, {len(cases)} questions "
                     f"({time.perf_counter() - t:.0f} s)"
                 )
-                print("| evidence picker | holds the gold answer |\n|---|---:|")
-                for name, hits in table(cases):
-                    print(f"| {name} | {hits}/{len(cases)} ({hits / max(len(cases), 1):.0%}) |")
+                n = max(len(cases), 1)
+                print(
+                    "| evidence picker | holds the gold answer | sentences per question "
+                    "| off the topic per question |\n|---|---:|---:|---:|"
+                )
+                for r in table(cases):
+                    extra = f" {r.shown / n:.2f} | {r.off_topic / n:.2f} |" if r.shown else " | |"
+                    print(f"| {r.name} | {r.hits}/{len(cases)} ({r.hits / n:.0%}) |{extra}")
 
 
 if __name__ == "__main__":
