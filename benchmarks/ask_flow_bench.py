@@ -117,16 +117,18 @@ def load_docs(store, split: str, limit: int, folder: Path) -> tuple[list[Doc], l
 
 def choose_threshold(store, docs: list[Doc], ids: list[int]) -> tuple[float, str]:
     """On the dev split: the evidence score that best tells answerable from not."""
-    from ctxchat.engines.answer.evidence import best_evidence
+    from ctxchat.engines.answer.evidence import find_evidence
+
+    def closeness(doc_id: int, question: str) -> float:
+        found = find_evidence(store, [doc_id], question)  # what the weak check reads
+        return max((e.score for e in [*found.shown, *found.nearby]), default=0.0)
 
     scores: list[tuple[float, bool]] = []
     for k, (doc, doc_id) in enumerate(zip(docs, ids, strict=True)):
         other = ids[(k + 1) % len(ids)]
         for question, _ in doc.questions[:4]:
-            own = best_evidence(store, [doc_id], question)
-            far = best_evidence(store, [other], question)
-            scores.append((max((e.score for e in own), default=0.0), True))
-            scores.append((max((e.score for e in far), default=0.0), False))
+            scores.append((closeness(doc_id, question), True))
+            scores.append((closeness(other, question), False))
     best = (0.0, 0.0)
     for t in sorted({round(s, 2) for s, _ in scores}):
         answerable_kept = sum(s >= t for s, a in scores if a) / sum(a for _, a in scores)

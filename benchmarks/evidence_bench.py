@@ -92,6 +92,7 @@ PREVIOUS = {
     "count_years": True,
     "other_passage_bonus": 0.0,
     "third_floor": 0.0,
+    "type_in_first": True,
 }
 
 
@@ -104,14 +105,16 @@ def pickers() -> dict[str, Callable]:
         "old rule (top + runners-up >= 60%)": old_rule,
         "previous pick (2026-12-02 third round)": lambda found, q: pick(found, q, **PREVIOUS),
         "pick with passage leads, no other-passage penalty (2026-12-02 14:30)": lambda found, q: (
-            pick(found, q, other_passage_bonus=0.0, third_floor=0.0)
+            pick(found, q, other_passage_bonus=0.0, third_floor=0.0, type_in_first=True)
         ),
         "pick with picked passages first, always three (2026-12-02 15:12)": lambda found, q: pick(
-            found, q, third_floor=0.0
+            found, q, third_floor=0.0, type_in_first=True
         ),
-        "ctxchat pick (answer type, second hop, leads, picked passages first, third floor)": (
-            lambda found, q: pick(found, q)
+        "pick with the third floor, answer type in the first slot (2026-12-02 16:00)": (
+            lambda found, q: pick(found, q, type_in_first=True)
         ),
+        "ctxchat pick (best-ranked first, answer type, second hop, leads, picked passages "
+        "first, third floor)": (lambda found, q: pick(found, q)),
     }
 
 

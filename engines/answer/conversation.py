@@ -385,7 +385,7 @@ class Conversation:
 
     def prepare(self, question: str) -> PreparedContext:
         """Select the context and its best evidence (before the model is even loaded)."""
-        from ctxchat.engines.answer.evidence import WEAK_EVIDENCE, best_evidence, is_weak
+        from ctxchat.engines.answer.evidence import WEAK_EVIDENCE, find_evidence
 
         question = question.strip()
         if not question:
@@ -393,9 +393,10 @@ class Conversation:
         start = time.perf_counter()
         compressed = self.compress(question)
         sent = "\n".join(s.source or s.text for s in compressed.spans or []) or compressed.text
-        evidence = best_evidence(self.store, sorted(self.doc_ids), question, within=sent)
+        found = find_evidence(self.store, sorted(self.doc_ids), question, within=sent)
+        evidence = found.shown
         threshold = self.settings.weak_evidence
-        weak = is_weak(evidence, WEAK_EVIDENCE if threshold is None else threshold)
+        weak = found.weak(WEAK_EVIDENCE if threshold is None else threshold)
         prune = prune_for_reader(self.settings.reader, self.settings.prune)
         size = reader_budget(self.settings)
         if size == EVIDENCE_ONLY and evidence:

@@ -38,6 +38,13 @@ from ctxchat.engines.store.db import Store
 # another one, 98% balanced accuracy; 0.47 with the picker before; with the passage leads
 # below, on a fresh library, 0.44-0.45 best, 96.9% against 97.5% for the picker before).
 WEAK_EVIDENCE = 0.45
+# The weak check reads the evidence shown and the NEARBY best-ranked sentences: on a
+# reference manual the picker's second-hop bonuses can show three sentences below the
+# threshold while the best-ranked one is close (3 of 24 answerable manual questions were
+# called weak, none with the nearby ones). On the dev split (2026-12-02, 16:25 UTC, 80
+# questions asked of their own article and of another) at 0.45 it calls 2 answerable
+# questions weak instead of 5, and leaves 4 unanswerable ones unflagged instead of 1.
+NEARBY = 5
 MAX_EVIDENCE = 3
 MIN_WORDS = 4
 # The picker's weights, chosen on the dev split (benchmarks/evidence_bench.py; 2026-12-02: the
@@ -74,6 +81,14 @@ MIN_WORDS = 4
 # article questions), 0.85 lost an article question, 0.9 one of each; at 0.75 the book's
 # evidence is 2.88 sentences long (3.00) and the articles' 2.84.
 THIRD_FLOOR = 0.75
+# The first sentence is the best-ranked one: the answer-type bonus counts from the second
+# on. For a question that asks for no particular kind ("which function ...") any
+# capitalised word passes for the thing asked, and in a reference manual (NULL, DER,
+# ASN1_SUCCESS) it lifted lower sentences over the one that answers: "which function
+# deletes a structure?" showed three sentences about decoding, not "Deletes the structure"
+# (benchmarks/manual_check.py). Dev (2026-12-02, 16:20 UTC): 50/56 book and 92/99 article
+# questions hold the answer (50 and 91 before); the manual 18/24 (17). A smaller bonus for
+# such questions (0.2) measured the same and was left out.
 TYPE_BONUS = 0.5
 BRIDGE_BONUS = 0.2
 OTHER_PASSAGE_BONUS = -0.2
@@ -174,6 +189,32 @@ def candidates(
     return out
 
 
+@dataclass(frozen=True)
+class FoundEvidence:
+    """The evidence to show, and the best-ranked sentences beside it."""
+
+    shown: list[Evidence]
+    nearby: list[Evidence]  # the NEARBY best-ranked candidates, shown or not
+
+    def weak(self, threshold: float = WEAK_EVIDENCE) -> bool:
+        """Nothing shown or ranked near the top is close to the question: whether the
+        document answers should not hang on which sentences the picker chose to show."""
+        return is_weak([*self.shown, *self.nearby], threshold)
+
+
+def find_evidence(
+    store: Store,
+    doc_ids: Sequence[int],
+    question: str,
+    within: str | None = None,
+    limit: int = MAX_EVIDENCE,
+) -> FoundEvidence:
+    """Up to `limit` best sentences for `question` (see candidates() for `within`)."""
+    found = candidates(store, doc_ids, question, within)
+    shown = [c.evidence() for c in pick(found, question, limit)]
+    return FoundEvidence(shown, [c.evidence() for c in found[:NEARBY]])
+
+
 def best_evidence(
     store: Store,
     doc_ids: Sequence[int],
@@ -182,8 +223,7 @@ def best_evidence(
     limit: int = MAX_EVIDENCE,
 ) -> list[Evidence]:
     """Up to `limit` best sentences for `question` (see candidates() for `within`)."""
-    found = candidates(store, doc_ids, question, within)
-    return [c.evidence() for c in pick(found, question, limit)]
+    return find_evidence(store, doc_ids, question, within, limit).shown
 
 
 def _words(text: str) -> set[str]:
@@ -256,6 +296,7 @@ def pick(
     min_letters: int = MIN_LETTERS,
     count_years: bool = False,
     third_floor: float = THIRD_FLOOR,
+    type_in_first: bool = False,
 ) -> list[Candidate]:
     """Up to `limit` evidence sentences from candidates ranked best first, one at a time:
     each the best of the rest by rank plus the bonuses above; from the third on, only while
@@ -273,7 +314,9 @@ def pick(
         # The question's words no chosen sentence holds yet: what the next hop must add.
         left = terms - set().union(*(_stems(p.text, stem) for p in chosen)) if chosen else terms
         for c in rest:
-            v = c.rank + (type_bonus if id(c) in typed else 0.0)
+            v = c.rank
+            if id(c) in typed and (chosen or type_in_first):
+                v += type_bonus
             if chosen and left:
                 share = len(left & _stems(c.text, stem)) / max(len(left), residual_min_words)
                 v += residual_bonus * share
@@ -285,8 +328,8 @@ def pick(
                 v += other_passage_bonus
             values.append(v)
         k = int(np.argmax(values))
-        if not chosen:
-            first = values[k]
+        if not chosen:  # the floor reads the first's whole value, its type bonus too
+            first = values[k] + (type_bonus if id(rest[k]) in typed and not type_in_first else 0)
         elif len(chosen) >= 2 and values[k] < third_floor * first:
             break  # the rest would only pad the evidence out
         best = rest.pop(k)

@@ -76,12 +76,14 @@ def test_a_year_is_no_answer_to_how_many() -> None:
     assert new_counts("It was first shown at the 2008 Eurosatory trade show.", question) == []
     assert new_counts("Over forty variants operate in 60 nations.", question) == ["forty", "60"]
     found = [
-        candidate("The Zetros was first shown at the 2008 Eurosatory trade show.", 1.0, "Zetros"),
-        candidate("The Zetros truck fits into a Hercules transport aircraft.", 0.95, "Zetros"),
+        candidate("The Zetros truck fits into a Hercules transport aircraft.", 1.0, "Zetros"),
+        candidate("The Zetros was first shown at the 2008 Eurosatory trade show.", 0.95, "Zetros"),
         candidate("Over forty variants of the Hercules operate in 60 nations.", 0.7, "Hercules"),
     ]
-    # The count outweighs the better-ranked sentence; a year once earned it the same bonus.
-    assert pick(found, question, limit=1)[0].text == found[2].text
+    # Beside the best-ranked sentence, the count outweighs the better-ranked year; a year
+    # once earned it the same bonus.
+    assert [c.text for c in pick(found, question, limit=2)] == [found[0].text, found[2].text]
+    assert pick(found, question, limit=2, count_years=True)[1].text == found[1].text
 
 
 def test_an_initial_or_one_leftover_word_does_not_make_a_second_hop() -> None:

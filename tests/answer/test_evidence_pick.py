@@ -79,3 +79,33 @@ def test_the_evidence_of_a_real_pdf_holds_the_second_hop(tmp_path):
     assert 1 <= len(evidence) <= 3
     assert any("born in Kalmar" in e.text for e in evidence)
     assert all(e.page == 1 for e in evidence)
+
+
+def test_the_best_ranked_sentence_comes_first_in_a_manual_full_of_identifiers():
+    # "Which function ..." asks for no particular kind, so any capitalised word (NULL, DER)
+    # passed for the thing asked and lifted lower sentences over the one that answers.
+    question = "which function deletes a structure?"
+    found = [
+        candidate("Deletes the structure * structure .", 1.0, "asn1 delete structure"),
+        candidate(
+            "int asn1_delete_structure (asn1 node * structure)", 0.88, "asn1 delete structure"
+        ),
+        candidate("On an error the * STRUCTURE is deleted and set to NULL .", 0.85, "der decoding"),
+        candidate("Returns: ASN1_SUCCESS if DER encoding OK.", 0.78, "der decoding"),
+    ]
+    assert pick(found, question)[0].text == found[0].text
+    before = pick(found, question, type_in_first=True)
+    assert before[0].text == found[2].text
+
+
+def test_weak_evidence_reads_the_best_ranked_sentences_too():
+    from ctxchat.engines.answer.evidence import WEAK_EVIDENCE, FoundEvidence
+
+    def evidence(score: float):
+        return Candidate("m.pdf", 1, f"A sentence scoring {score}.", (1, None), 1.0, score)
+
+    shown = [evidence(0.40).evidence(), evidence(0.38).evidence()]
+    assert FoundEvidence(shown, []).weak(WEAK_EVIDENCE)
+    # A close sentence ranked near the top says the document does speak to the question.
+    assert not FoundEvidence(shown, [evidence(0.62).evidence()]).weak(WEAK_EVIDENCE)
+    assert FoundEvidence([], []).weak(WEAK_EVIDENCE)
