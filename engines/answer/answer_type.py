@@ -109,7 +109,8 @@ def _head_nouns(q: str) -> list[str]:
     match = re.search(r"\b(?:what|which)\s+(.*)", q)
     if not match:
         return []
-    return [w for w in re.findall(r"[a-z]+", match.group(1))[:4] if w not in _SKIP][:2]
+    # Hyphenated words stay whole: a "number-one single" is a single, not a number.
+    return [w for w in re.findall(r"[a-z]+(?:-[a-z]+)*", match.group(1))[:4] if w not in _SKIP][:2]
 
 
 def offers_options(question: str) -> bool:

@@ -35,6 +35,11 @@ def test_when_asks_for_a_date_only_as_the_question_word():
     )
 
 
+def test_a_hyphenated_word_is_one_word():
+    assert answer_type("Which number-one single did the band release in 1999?") == OTHER
+    assert answer_type("What number of people live there?") == NUMBER
+
+
 def test_a_choice_question_offers_its_options():
     question = "Which opera has more acts, Don Quichotte or Tosca?"
     assert answer_type(question) == CHOICE
