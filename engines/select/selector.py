@@ -1076,9 +1076,19 @@ def _residual_boost(
     left = terms - content_stems(segments[order[0]].text)
     if not left:
         return fused
+    # How many of the words left each sentence holds, read from the documents' postings
+    # (content_stems of each sentence, computed once per document).
+    held = np.zeros(len(fused))
+    offset = 0
+    for ix in indexes:
+        for t in left:
+            rows = ix.postings.get(t)
+            if rows is not None:
+                held[offset + rows] += 1.0
+        offset += len(ix.segments)
     out = fused.copy()
-    for i in order[1:]:
-        out[i] += options.residual_weight * len(left & content_stems(segments[i].text)) / len(left)
+    pool = order[1:]
+    out[pool] += options.residual_weight * held[pool] / len(left)
     return out
 
 
