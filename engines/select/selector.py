@@ -132,7 +132,7 @@ class SelectorOptions:
     bridge_context: bool = True
     # What the next hop must add: among the residual_pool best sentences, each gets this
     # much times the share it holds of the question's words the best sentence lacks
-    # (compared by their first 6 letters: "collaborated" meets "collaboration").
+    # (compared as content_stems: "collaborated" meets "collaboration", "poets" "poet").
     residual_weight: float = 0.1
     residual_pool: int = 100
     # Question coverage in context: each sentence gets this much times the share of the
@@ -1011,10 +1011,6 @@ def bridge_rows(
     return out
 
 
-def _stems(text: str) -> set[str]:
-    return {w.lower()[:6] for w in _WORDS.findall(text)}
-
-
 STEM = 6
 _SUFFIX = re.compile(r"(?:'s|ies|es|s|ed|ing)$")
 
@@ -1074,15 +1070,25 @@ def _residual_boost(
     skip = np.concatenate([ix.heading_only for ix in indexes])
     order = np.argsort(-fused, kind="stable")
     order = order[~skip[order]][: options.residual_pool].tolist()
-    terms = {w.lower()[:6] for w in _WORDS.findall(query) if w.lower() not in STOPWORDS}
+    terms = content_stems(query)
     if not order or not terms:
         return fused
-    left = terms - _stems(segments[order[0]].text)
+    left = terms - content_stems(segments[order[0]].text)
     if not left:
         return fused
+    # How many of the words left each sentence holds, read from the documents' postings
+    # (content_stems of each sentence, computed once per document).
+    held = np.zeros(len(fused))
+    offset = 0
+    for ix in indexes:
+        for t in left:
+            rows = ix.postings.get(t)
+            if rows is not None:
+                held[offset + rows] += 1.0
+        offset += len(ix.segments)
     out = fused.copy()
-    for i in order[1:]:
-        out[i] += options.residual_weight * len(left & _stems(segments[i].text)) / len(left)
+    pool = order[1:]
+    out[pool] += options.residual_weight * held[pool] / len(left)
     return out
 
 

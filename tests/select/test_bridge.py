@@ -108,3 +108,32 @@ def test_what_the_best_sentence_lacks_lifts_the_next_hop() -> None:
     assert after == pytest.approx(before + 0.5)  # "collaborated" ~ "collaboration": all left
     before, after = by_text["Numb charted in Canada after the album came out."]
     assert after == before
+
+
+def test_the_residual_meets_inflected_words(tmp_path) -> None:
+    """The residual reads words as coverage does (content_stems): "poets" in the question
+    meets "poet" in the next hop; first-six-letter prefixes ("poets", "poet") did not."""
+    from ctxchat.engines.select.selector import _residual_boost, load_documents
+
+    sections = [
+        (
+            "1 Numb (song)",
+            "Numb is a song by Rihanna from her album Unapologetic. "
+            "Numb charted in Canada after the album came out. "
+            "Its lyrics were written by the poet Ada Lind.",
+        )
+    ]
+    store = Store(tmp_path / "library.db")
+    doc = add_path(store, sectioned_pdf(tmp_path / "numb.pdf", sections)).document
+    indexes = load_documents(store, [doc.id])
+    segs = indexes[0].segments
+    heads = np.array([s.text.startswith("#") for s in segs])
+    fused = np.where(heads, 0.0, 1.0 - 0.1 * np.arange(len(segs)))
+    question = "Which poets wrote lines for the song Numb by Rihanna?"
+    lifted = _residual_boost(indexes, segs, question, SelectorOptions(residual_weight=0.6), fused)
+    by_text = {s.text: (fused[k], lifted[k]) for k, s in enumerate(segs)}
+    # The opening holds "song", "Numb", "Rihanna"; left: "poet", "wrote", "line".
+    before, after = by_text["Its lyrics were written by the poet Ada Lind."]
+    assert after == pytest.approx(before + 0.6 / 3)
+    before, after = by_text["Numb charted in Canada after the album came out."]
+    assert after == before
