@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from ctxchat.engines.answer.evidence import Evidence
 
 KV_CHOICES = ("q8_0", "q4_0", "f16")
+PATH_HELP = "a document (PDF, EPUB, HTML, text...), or a library id or name (ctxchat docs)"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -37,11 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(--llm-url). The answer streams to stdout; the pages it cites and a stats line "
         "go to stderr.",
     )
-    p.add_argument(
-        "path",
-        metavar="PATH",
-        help="a document (PDF, EPUB, HTML, text...), or a library id or name (ctxchat docs)",
-    )
+    p.add_argument("path", metavar="PATH", help=PATH_HELP)
     p.add_argument("question", metavar="QUESTION", help="what to ask about it")
     p.add_argument("-m", "--model", metavar="GGUF", help="a GGUF chat model file")
     p.add_argument("--kv-type", choices=KV_CHOICES, help="KV cache type (default q8_0)")
