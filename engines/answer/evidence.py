@@ -280,6 +280,15 @@ def _bridged(c: Candidate, chosen: Sequence[Candidate], bridges: set[str], asked
     return bool(bridges & set(names(c.text)))
 
 
+def _naming_options_left(
+    rest: Sequence[Candidate], chosen: Sequence[Candidate], question: str
+) -> set[int]:
+    """For a choice question: the sentences naming an option no chosen one names yet."""
+    named = {o for c in chosen for o in new_things(c.text, question, CHOICE)}
+    left = set(options(question)) - named
+    return {id(c) for c in rest if set(new_things(c.text, question, CHOICE)) & left}
+
+
 def pick(
     found: Sequence[Candidate],
     question: str,
@@ -335,11 +344,8 @@ def pick(
             break  # the rest would only pad the evidence out
         best = rest.pop(k)
         chosen.append(best)
-        if kind == CHOICE:  # the options still to cover lift the sentences that name them
-            left = set(options(question)) - {
-                o for c in chosen for o in new_things(c.text, question, CHOICE)
-            }
-            typed = {id(c) for c in rest if set(new_things(c.text, question, CHOICE)) & left}
+        if kind == CHOICE:
+            typed = _naming_options_left(rest, chosen, question)
         else:
             bridges |= set(new_things(best.text, question, OTHER))
     return chosen
