@@ -14,6 +14,8 @@ BENCHMARKS = [
     "benchmarks.compressor_bench",
     "benchmarks.word_survival_bench",
     "benchmarks.realqa_bench",
+    "benchmarks.evidence_bench",
+    "benchmarks.manual_check",
     "benchmarks.selection_bench",
     "benchmarks.answer_bench",
 ]
