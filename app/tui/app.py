@@ -124,6 +124,7 @@ class CtxchatApp(PanelActions, App[int]):
         self.index_log: list[tuple[int, int, str | None]] = []  # (doc, percent, stopped)
         self._stream: MarkdownStream | None = None
         self._answering = False  # a question is being compressed or answered
+        self._turn = 0  # the question now shown; answer messages of older turns are stale
         self._answer_text: list[str] = []
         self.last_result: AskResult | None = None  # the last answer, for tests and the log
         self._answer_widget: Answer | None = None
@@ -431,7 +432,9 @@ class CtxchatApp(PanelActions, App[int]):
         message = describe_error(worker.error)
         if worker.group == "answer":  # AnswerDone shows it in the chat
             self._answer_error = message
-            self.post_message(AnswerDone(self._asking or "", None, {}, cancelled=False))
+            self.post_message(
+                AnswerDone(self._asking or "", None, {}, cancelled=False, turn=self._turn)
+            )
         elif worker.group == "models":
             self.say(message, severity="error", title="chat model")
             self.show_status("model not loaded")
@@ -460,22 +463,31 @@ class CtxchatApp(PanelActions, App[int]):
         self.ask(question)
 
     def ask(self, question: str) -> None:
+        self.cancel_event.set()  # an answer still streaming gives way to the new question
+        self._turn += 1
         self._answering = True
         self._asking = question
         self._answer_error = None
         self.cancel_event = threading.Event()
-        self.run_worker(self._begin_question(question), exclusive=True, group="ui")
+        self.run_worker(self._begin_question(question, self._turn), exclusive=True, group="ui")
 
-    async def _begin_question(self, question: str) -> None:
+    async def _begin_question(self, question: str, turn: int) -> None:
         chat = self.query_one(ChatView)
+        if self._stream is not None:  # the superseded answer's stream ends here
+            await self._stream.stop()
+            self._stream = None
         await chat.add_question(question)
         self._answer_widget = await chat.add_answer()
         self._stream = Markdown.get_stream(self._answer_widget)
         self._answer_text = []
-        self.answer_worker(question, self.cancel_event)
+        self.answer_worker(question, self.cancel_event, turn)
+
+    def _stale(self, turn: int) -> bool:
+        """A message of an answer that a newer question superseded."""
+        return turn != self._turn
 
     @work(thread=True, exclusive=True, group="answer", exit_on_error=False)
-    def answer_worker(self, question: str, cancel: threading.Event) -> None:
+    def answer_worker(self, question: str, cancel: threading.Event, turn: int = 0) -> None:
         """compress -> evidence -> answer, reported by messages; an exception ends up in
         on_worker_failed."""
         worker = get_current_worker()
@@ -492,25 +504,27 @@ class CtxchatApp(PanelActions, App[int]):
         prepared = self.session.prepare(question)
         stages["compress"] = time.perf_counter() - start
         pieces = self.session.context_pieces(prepared.compressed)
-        self.post_message(ContextReady(prepared, pieces, dict(stages)))
+        self.post_message(ContextReady(prepared, pieces, dict(stages), turn))
         if cancel.is_set():
-            self.post_message(AnswerDone(question, None, stages, cancelled=True))
+            self.post_message(AnswerDone(question, None, stages, cancelled=True, turn=turn))
             return
         if not self.session.llm_loaded:
             self.post_message(StatusChanged("loading model…"))
         run = self.session.answer(prepared, cancel)
-        self.post_message(AnswerStarted(run.notes))
+        self.post_message(AnswerStarted(run.notes, turn))
         start = time.perf_counter()
         for chunk in run:
-            self.post_message(AnswerChunk(chunk))
+            self.post_message(AnswerChunk(chunk, turn))
             if cancel.is_set() or worker.is_cancelled:
                 cancel.set()
                 break
         stages["answer"] = time.perf_counter() - start
-        self.post_message(AnswerDone(question, run.result, stages, cancel.is_set()))
+        self.post_message(AnswerDone(question, run.result, stages, cancel.is_set(), turn))
 
     @on(ContextReady)
     async def on_context_ready(self, message: ContextReady) -> None:
+        if self._stale(message.turn):
+            return
         prepared = message.prepared
         # A small local reader reads only the evidence; the panel (and Ctrl+Y) keep it all.
         evidence_only = (
@@ -535,18 +549,24 @@ class CtxchatApp(PanelActions, App[int]):
 
     @on(AnswerStarted)
     def on_answer_started(self, message: AnswerStarted) -> None:
+        if self._stale(message.turn):
+            return
         for note in message.notes:
             self.say(note, severity="warning")
         self.show_status("answering… (Esc cancels)")
 
     @on(AnswerChunk)
     async def on_answer_chunk(self, message: AnswerChunk) -> None:
+        if self._stale(message.turn):
+            return
         self._answer_text.append(message.text)
         if self._stream is not None:
             await self._stream.write(message.text)
 
     @on(AnswerDone)
     async def on_answer_done(self, message: AnswerDone) -> None:
+        if self._stale(message.turn):
+            return  # superseded by a newer question, whose own answer is under way
         if self._stream is not None:
             await self._stream.stop()
             self._stream = None

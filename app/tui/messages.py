@@ -81,6 +81,10 @@ class ContextShown(Message):
     pieces: list[ContextPiece] | None
 
 
+# The answer messages carry their question's turn: a question asked while an answer still
+# streams supersedes it, and the old answer's late messages must not reach the new one's view.
+
+
 @dataclass
 class ContextReady(Message):
     """The question's context and best evidence, before the model says a word."""
@@ -88,6 +92,7 @@ class ContextReady(Message):
     prepared: PreparedContext
     pieces: list[ContextPiece]
     stages: dict[str, float] = field(default_factory=dict)
+    turn: int = 0
 
 
 @dataclass
@@ -95,11 +100,13 @@ class AnswerStarted(Message):
     """The model starts answering; notes say what had to give way to fit it."""
 
     notes: list[str]
+    turn: int = 0
 
 
 @dataclass
 class AnswerChunk(Message):
     text: str
+    turn: int = 0
 
 
 @dataclass
@@ -110,6 +117,7 @@ class AnswerDone(Message):
     result: AskResult | None
     stages: dict[str, float]
     cancelled: bool
+    turn: int = 0
 
 
 @dataclass

@@ -159,3 +159,28 @@ async def test_typing_after_the_library_asks_the_question(report) -> None:
         assert len(answers) == 1 and answers[0].strip(), app.notices
         assert app.session.last_compressed is not None
         assert app.query_one(PromptInput).value == ""
+
+
+async def test_a_new_question_while_an_answer_streams_takes_its_place(report) -> None:
+    path, question, _ = report
+    app = make_app(TEST_CONFIG.with_changes(max_tokens=400))
+    async with app.run_test(size=SIZE) as pilot:
+        await paste(app, pilot, str(path))
+        prompt = app.query_one(PromptInput)
+        prompt.value = "Write a long essay about every depot in the report."
+        await pilot.press("enter")
+        for _ in range(600):  # until the first tokens arrive
+            await asyncio.sleep(0.05)
+            if len(app._answer_text) >= 3:
+                break
+        assert app._answer_text, "no token arrived"
+        # Asked before the essay ends: the essay stops, the new answer is shown whole.
+        await ask(app, pilot, question)
+        answers = app.query(Answer)
+        assert len(answers) == 2
+        assert answers[1].source.strip() == "".join(app._answer_text).strip() != ""
+        assert app.last_result is not None and app.last_result.question == question
+        assert app.status_info.state == "ready"
+        # The superseded question is not put back in the input, and no cancel notice shows.
+        assert prompt.value == ""
+        assert not any("cancelled" in str(n.render()) for n in app.query(Notice))
