@@ -476,6 +476,7 @@ class CtxchatApp(PanelActions, App[int]):
         if self._stream is not None:  # the superseded answer's stream ends here
             await self._stream.stop()
             self._stream = None
+            await chat.add_notice("Stopped for the next question.")
         await chat.add_question(question)
         self._answer_widget = await chat.add_answer()
         self._stream = Markdown.get_stream(self._answer_widget)
