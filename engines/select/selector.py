@@ -1059,6 +1059,13 @@ def coverage_scores(indexes: Sequence[DocIndex], query: str) -> tuple[np.ndarray
     return sentence / total, passage / total
 
 
+def _best_sentences(indexes: Sequence[DocIndex], fused: np.ndarray, n: int) -> list[int]:
+    """The rows of the `n` best-scored sentences, best first, headings left out."""
+    skip = np.concatenate([ix.heading_only for ix in indexes])
+    order = np.argsort(-fused, kind="stable")
+    return order[~skip[order]][:n].tolist()
+
+
 def _residual_boost(
     indexes: Sequence[DocIndex],
     segments: Sequence[SegmentRow],
@@ -1067,9 +1074,7 @@ def _residual_boost(
     fused: np.ndarray,
 ) -> np.ndarray:
     """Lift the best sentences by the share of the question's words the best one lacks."""
-    skip = np.concatenate([ix.heading_only for ix in indexes])
-    order = np.argsort(-fused, kind="stable")
-    order = order[~skip[order]][: options.residual_pool].tolist()
+    order = _best_sentences(indexes, fused, options.residual_pool)
     terms = content_stems(query)
     if not order or not terms:
         return fused
@@ -1114,9 +1119,7 @@ def _feedback_boost(
     fused: np.ndarray,
 ) -> np.ndarray:
     """Search the best sentences' new names again; lift the other passages' hits."""
-    skip = np.concatenate([ix.heading_only for ix in indexes])
-    order = np.argsort(-fused, kind="stable")
-    top = order[~skip[order]][: options.prf_from_top].tolist()
+    top = _best_sentences(indexes, fused, options.prf_from_top)
     terms = feedback_terms([segments[i].text for i in top], query)
     if not terms:
         return fused

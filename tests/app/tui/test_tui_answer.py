@@ -36,6 +36,17 @@ async def ask(app, pilot, question: str) -> None:
     await settle(app, pilot)
 
 
+async def start_an_essay(app, pilot) -> None:
+    """Ask for a long answer and return once its first tokens have streamed."""
+    app.query_one(PromptInput).value = "Write a long essay about every depot in the report."
+    await pilot.press("enter")
+    for _ in range(600):
+        await asyncio.sleep(0.05)
+        if len(app._answer_text) >= 3:
+            break
+    assert app._answer_text, "no token arrived"
+
+
 def answer_texts(app) -> list[str]:
     return [a.source for a in app.query(Answer)]
 
@@ -83,13 +94,7 @@ async def test_escape_cancels_a_streaming_answer(report) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await paste(app, pilot, str(path))
         prompt = app.query_one(PromptInput)
-        prompt.value = "Write a long essay about every depot in the report."
-        await pilot.press("enter")
-        for _ in range(600):  # until the first tokens arrive
-            await asyncio.sleep(0.05)
-            if len(app._answer_text) >= 3:
-                break
-        assert app._answer_text, "no token arrived"
+        await start_an_essay(app, pilot)
         await pilot.press("escape")
         await settle(app, pilot)
         notices = [str(n.render()) for n in app.query(Notice)]
@@ -167,13 +172,7 @@ async def test_a_new_question_while_an_answer_streams_takes_its_place(report) ->
     async with app.run_test(size=SIZE) as pilot:
         await paste(app, pilot, str(path))
         prompt = app.query_one(PromptInput)
-        prompt.value = "Write a long essay about every depot in the report."
-        await pilot.press("enter")
-        for _ in range(600):  # until the first tokens arrive
-            await asyncio.sleep(0.05)
-            if len(app._answer_text) >= 3:
-                break
-        assert app._answer_text, "no token arrived"
+        await start_an_essay(app, pilot)
         # Asked before the essay ends: the essay stops, the new answer is shown whole.
         await ask(app, pilot, question)
         answers = app.query(Answer)
