@@ -290,6 +290,13 @@ def _naming_options_left(
     return {id(c) for c in rest if set(new_things(c.text, question, CHOICE)) & left}
 
 
+def _other_texts(rest: list[Candidate], shown: Candidate) -> list[Candidate]:
+    """The candidates whose text differs from `shown`'s: a sentence the document repeats
+    (a manual's boilerplate under several commands) is shown once."""
+    flat = " ".join(shown.text.lower().split())
+    return [c for c in rest if " ".join(c.text.lower().split()) != flat]
+
+
 def pick(
     found: Sequence[Candidate],
     question: str,
@@ -343,8 +350,8 @@ def pick(
             first = values[k] + (type_bonus if id(rest[k]) in typed and not type_in_first else 0)
         elif len(chosen) >= 2 and values[k] < third_floor * first:
             break  # the rest would only pad the evidence out
-        best = rest.pop(k)
-        chosen.append(best)
+        chosen.append(best := rest.pop(k))
+        rest = _other_texts(rest, best)
         if kind == CHOICE:
             typed = _naming_options_left(rest, chosen, question)
         else:

@@ -17,6 +17,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from itertools import permutations
 
 import numpy as np
 
@@ -151,6 +152,9 @@ class SelectorOptions:
     # is named.
     prf_weight: float = 0.2
     prf_from_top: int = 1
+    # A word of the document that joins two of the question's words ("xrange", "linewidth")
+    # counts as both, for coverage and BM25: manuals name their commands this way.
+    compounds: bool = True
     seed: int = 0
 
     @property
@@ -271,6 +275,12 @@ class DocIndex:
             for t in content_stems(seg.text):
                 rows.setdefault(t, []).append(i)
         return {t: np.array(r, dtype=np.int64) for t, r in rows.items()}
+
+    @cached_property
+    def vocabulary(self) -> frozenset[str]:
+        """Every word of the sentences and titles, lowercased, as written."""
+        texts = [seg.text for seg in self.segments] + self.section_titles
+        return frozenset(w for text in texts for w in _WORDS.findall(text.lower()))
 
     @cached_property
     def title_postings(self) -> dict[str, np.ndarray]:
@@ -664,6 +674,8 @@ def _lexical_scores(
         return lexical, present
     start = time.perf_counter()
     lexical_query = content_words(query) if options.lexical_query == "content" else query
+    if options.full and options.compounds:
+        lexical_query = " ".join([lexical_query, *compound_words(indexes, query)])
     lexical, present = _bm25_rows(store, indexes, lexical_query or query, options.bm25_limit)
     stats["bm25_s"] = round(time.perf_counter() - start, 4)
     return lexical, present
@@ -761,7 +773,7 @@ def _full_boosts(
             sections, lexical, dense, options.dense_weight
         )
     if options.coverage_weight > 0 or options.passage_coverage_weight > 0:
-        sentence, passage = coverage_scores(indexes, query)
+        sentence, passage = coverage_scores(indexes, query, options.compounds)
         fused = fused + options.coverage_weight * sentence
         fused = fused + options.passage_coverage_weight * passage
     if options.named_weight > 0:
@@ -1012,6 +1024,7 @@ def bridge_rows(
 
 
 STEM = 6
+_NO_ROWS = np.zeros(0, dtype=np.int64)
 _SUFFIX = re.compile(r"(?:'s|ies|es|s|ed|ing)$")
 
 
@@ -1027,7 +1040,34 @@ def content_stems(text: str) -> frozenset[str]:
     return frozenset(_stem(w) for w in _WORDS.findall(text.lower()) if w not in STOPWORDS)
 
 
-def coverage_scores(indexes: Sequence[DocIndex], query: str) -> tuple[np.ndarray, np.ndarray]:
+def compound_words(indexes: Sequence[DocIndex], query: str) -> dict[str, frozenset[str]]:
+    """Words of the documents that join two of the question's words, as manuals name
+    commands and options ("xrange" for "the range of the x axis", "linewidth" for "line
+    width"): the compound -> the stems of the question words it stands for."""
+    found = _WORDS.findall(query.lower())
+    words = list(dict.fromkeys(w for w in found if w.isalpha() and w not in STOPWORDS))
+    out: dict[str, frozenset[str]] = {}
+    for a, b in permutations(words, 2):
+        parts = frozenset((_stem(a), _stem(b)))
+        # "lines" and "width" join as "linewidth"
+        for joined in {a + b, *(form + b for form in _uninflected(a))}:
+            # the joined word as written, not a longer form of one part ("southern...")
+            long_enough = len(joined) >= 5 and _stem(joined) not in parts
+            if long_enough and any(joined in ix.vocabulary for ix in indexes):
+                out[joined] = parts
+    return out
+
+
+def _uninflected(word: str) -> set[str]:
+    """The word without a plural or tense ending, read both ways ("lines": "line", "lin")."""
+    if len(word) <= 4:
+        return set()
+    return {_SUFFIX.sub("", word), word[:-1] if word.endswith("s") else word}
+
+
+def coverage_scores(
+    indexes: Sequence[DocIndex], query: str, compounds_on: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """(per sentence, per sentence's passage) the share of the question's content words,
     each weighted by its rarity (idf over the documents' sentences), that the sentence
     read under its passage's title holds, and that the passage (its title and all its
@@ -1038,6 +1078,9 @@ def coverage_scores(indexes: Sequence[DocIndex], query: str) -> tuple[np.ndarray
     sentence, passage = np.zeros(n), np.zeros(n)
     if not terms or not n:
         return sentence, passage
+    # A compound ("xrange") holds each of the words it joins.
+    compounds = compound_words(indexes, query) if compounds_on else {}
+    spelled = {t: [t, *(_stem(c) for c, parts in compounds.items() if t in parts)] for t in terms}
     df = {t: sum(len(ix.postings.get(t, ())) for ix in indexes) for t in terms}
     weight = {t: float(np.log(1.0 + n / (1.0 + df[t]))) for t in terms}
     total = sum(weight.values())
@@ -1047,9 +1090,10 @@ def coverage_scores(indexes: Sequence[DocIndex], query: str) -> tuple[np.ndarray
         count = int(sections.max()) + 1 if size else 0
         for t in terms:
             hit = np.zeros(size, dtype=bool)
-            hit[ix.postings.get(t, np.zeros(0, dtype=np.int64))] = True
             titled = np.zeros(count, dtype=bool)
-            titled[ix.title_postings.get(t, np.zeros(0, dtype=np.int64))] = True
+            for form in spelled[t]:
+                hit[ix.postings.get(form, _NO_ROWS)] = True
+                titled[ix.title_postings.get(form, _NO_ROWS)] = True
             hit |= titled[sections]
             held = np.zeros(count, dtype=bool)
             held[sections[hit]] = True

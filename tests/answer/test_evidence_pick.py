@@ -109,3 +109,17 @@ def test_weak_evidence_reads_the_best_ranked_sentences_too():
     # A close sentence ranked near the top says the document does speak to the question.
     assert not FoundEvidence(shown, [evidence(0.62).evidence()]).weak(WEAK_EVIDENCE)
     assert FoundEvidence([], []).weak(WEAK_EVIDENCE)
+
+
+def test_a_sentence_the_document_repeats_is_shown_once():
+    # Manuals repeat boilerplate under several commands; the second copy would waste a slot.
+    question = "Does monochrome change the colour of the lines?"
+    note = "Monochrome uses a gray palette but does not change explicit line colours."
+    found = [
+        candidate(note, 1.0, "Monochrome", page=170),
+        candidate(note.upper().lower().capitalize(), 0.99, "Terminal", page=240),
+        candidate("Line colours are set with the linecolor option.", 0.8, "Linecolor"),
+    ]
+    texts = [c.text for c in pick(found, question, limit=3)]
+    assert len(texts) == len({" ".join(t.lower().split()) for t in texts})
+    assert "Line colours are set with the linecolor option." in texts

@@ -1,0 +1,75 @@
+"""Manuals name commands by joining words ("xrange", "linewidth"): a question in plain
+words ("the range of the x axis") must still find them. Real PDF (PyMuPDF), real library,
+MiniLM."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from ctxchat.engines.ingest.library import add_path
+from ctxchat.engines.select.selector import (
+    SelectorOptions,
+    compound_words,
+    load_documents,
+    select,
+)
+from ctxchat.engines.store.db import Store
+from devkit.docgen import sectioned_pdf
+
+# Like a plotting program's manual: the command that answers is one word, while look-alike
+# sections say "x", "axis" and "range" in full, again and again.
+SECTIONS = [
+    (
+        "Autoscale",
+        "Autoscaling the x axis adjusts the x axis range to the data. Autoscaling may be chosen "
+        "for the x axis, the y axis or all axes. The x axis range then follows the data range.",
+    ),
+    (
+        "Link",
+        "The link command ties the x2 axis to the x axis. Then both axes share one scale.",
+    ),
+    (
+        "Xrange",
+        "The set xrange command sets the horizontal range that will be displayed. Give the "
+        "minimum and the maximum in square brackets.",
+    ),
+    (
+        "Linewidth",
+        "Every line style takes a linewidth option, a multiple of the terminal's default.",
+    ),
+    ("Southern", "The southernmost tic is drawn last."),
+]
+QUESTION = "how do I set the range of the x axis?"
+
+
+@pytest.fixture(scope="module")
+def manual(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, int]:
+    folder = tmp_path_factory.mktemp("compounds")
+    store = Store(folder / "library.db")
+    doc = add_path(store, sectioned_pdf(folder / "manual.pdf", SECTIONS)).document
+    return store, doc.id
+
+
+def test_a_compound_of_the_questions_words_is_found(manual) -> None:
+    store, doc_id = manual
+    indexes = load_documents(store, [doc_id])
+    assert compound_words(indexes, QUESTION) == {"xrange": frozenset({"x", "range"})}
+    # a plural joins in its singular form
+    assert set(compound_words(indexes, "how wide are the lines?")) == set()
+    assert "linewidth" in compound_words(indexes, "the width of the lines")
+    # a longer form of one word is no compound; nor is a word joined with itself
+    assert compound_words(indexes, "the southern most tic") == {}
+    assert compound_words(indexes, "range range") == {}
+
+
+def test_the_command_a_question_describes_is_selected(manual) -> None:
+    store, doc_id = manual
+    sel = select(store, [doc_id], QUESTION, 40)
+    assert "The set xrange command sets the horizontal range" in sel.text
+    assert sel.tokens <= 40
+    # Reading words as written, the sections that spell out "x axis range" win.
+    plain = dataclasses.replace(SelectorOptions(), compounds=False)
+    old = select(store, [doc_id], QUESTION, 40, options=plain)
+    assert "set xrange command" not in old.text
