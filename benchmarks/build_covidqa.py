@@ -18,7 +18,7 @@ paragraphs (papers flattened from tables have hundreds); questions whose answer 
 (<= MAX_ANSWER_WORDS words, not yes/no), sits at its annotated offset, and appears verbatim
 in at most MAX_ANSWER_PARAGRAPHS paragraphs of the paper (so "the answer survived" means
 the annotated place survived); papers with at least MIN_QUESTIONS such questions, at most
-MAX_QUESTIONS each (the first by offset). The evidence of a question is the paragraph at
+MAX_QUESTIONS each (a seeded sample). The evidence of a question is the paragraph at
 its offset and the sentence(s) of it that hold the answer. Papers are shuffled (seeded);
 the first DEV_PAPERS are the dev split, the rest the test split.
 """
@@ -128,9 +128,14 @@ def paper_row(article: dict) -> dict | None:
         if q and q["question"].lower() not in seen:
             seen.add(q["question"].lower())
             questions.append(q)
-    questions = sorted(questions, key=lambda q: (q["offset"], q["id"]))[:MAX_QUESTIONS]
     if len(questions) < MIN_QUESTIONS:
         return None
+    # A seeded sample, not the first ones: annotators asked more of a paper's opening pages.
+    rng = random.Random(f"{SEED}-{item['document_id']}")
+    questions = rng.sample(
+        sorted(questions, key=lambda q: q["id"]), min(len(questions), MAX_QUESTIONS)
+    )
+    questions.sort(key=lambda q: (q["offset"], q["id"]))
     paper.update(id=str(item["document_id"]), tokens=tokens, questions=questions)
     return paper
 
