@@ -2,6 +2,7 @@
 
     nice -n 10 .venv/bin/python -m benchmarks.evidence_bench [--split dev|test]
         [--scale articles|book|both] [--article-budget 1500] [--home DIR]
+        [--data realqa|covidqa]
 
 Data: the real-text benchmark (benchmarks.realqa: human HotpotQA questions over Wikipedia
 paragraphs, rendered to PDF and added like `ctxchat add`). Per question the context is
@@ -15,7 +16,9 @@ itself holds the answer. Beside it: the share when the section title printed abo
 sentence counts too (the chat shows "p. 12 · 3 Tosca" with every sentence, and a two-hop
 answer is often that passage's name), how many sentences are shown per question, and how
 many of them are from none of the question's gold paragraphs (off the topic). Choose
-settings on --split dev; run --split test once.
+settings on --split dev; run --split test once. --data covidqa: the second genre
+(benchmarks/covidqa.py, human questions over scientific papers; articles only, and "off
+the topic" there means outside the section of the annotated paragraph).
 """
 
 from __future__ import annotations
@@ -165,17 +168,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scale", default="both", choices=("articles", "book", "both"))
     parser.add_argument("--article-budget", type=int, default=ARTICLE_BUDGET)
     parser.add_argument("--home", help="keep the library, PDFs and embeddings here")
+    parser.add_argument("--data", default="realqa", choices=("realqa", "covidqa"))
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(args.home or tmp)
         home.mkdir(parents=True, exist_ok=True)
         os.environ["CTXCHAT_HOME"] = str(home)
-        from benchmarks import realqa
+        from benchmarks.realqa_bench import load_data
         from ctxchat.engines.store.db import Store
 
-        data = realqa.load()
+        data = load_data(args.data)
         with Store() as store:
             scales = ("articles", "book") if args.scale == "both" else (args.scale,)
+            scales = ("articles",) if args.data == "covidqa" else scales
             for scale in scales:
                 t = time.perf_counter()
                 if scale == "book":

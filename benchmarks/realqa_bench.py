@@ -2,7 +2,7 @@
 
     nice -n 10 .venv/bin/python -m benchmarks.realqa_bench [--split dev|test]
         [--scale articles|book|both] [--methods NAME,...] [--home DIR] [--out FILE.json]
-        [--lowercase]
+        [--lowercase] [--data realqa|covidqa]
 
 Each document (benchmarks/realqa.py: 3k-10k token articles, one 400-page book) is rendered
 to a PDF with a running header and page numbers and added to a library as `ctxchat add`
@@ -16,6 +16,8 @@ The oracle row is the best any sentence selector can do: the answer survives whe
 shortest sentence (or pair of adjacent sentences) holding it, rendered with its page marker,
 fits the budget. --lowercase asks the same human questions typed the way people chat:
 lowercased, trailing punctuation removed (derived here, not written by people that way).
+--data covidqa asks the second genre instead (benchmarks/covidqa.py: human questions over
+3k-12k token scientific papers, one paper a document, articles only, no book).
 Choose settings on --split dev; run --split test once, at the end.
 """
 
@@ -372,7 +374,21 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--prepare", action="store_true", help="only render, add and embed the documents"
     )
+    parser.add_argument(
+        "--data",
+        default="realqa",
+        choices=("realqa", "covidqa"),
+        help="HotpotQA over Wikipedia (default) or COVID-QA over scientific papers (no book)",
+    )
     return parser
+
+
+def load_data(name: str) -> Any:
+    """The benchmark's questions and documents: realqa (Wikipedia, articles and a book) or
+    covidqa (scientific papers, articles only)."""
+    from benchmarks import covidqa, realqa
+
+    return covidqa.load() if name == "covidqa" else realqa.load()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -389,14 +405,19 @@ def main(argv: list[str] | None = None) -> None:
         home = Path(args.home or tmp)
         home.mkdir(parents=True, exist_ok=True)
         os.environ["CTXCHAT_HOME"] = str(home)
-        from benchmarks import realqa
         from ctxchat.engines.store.db import Store
 
-        data = realqa.load()
+        data = load_data(args.data)
         store = Store()
         compressor = load_compressor(store) if PRUNE in methods else None
-        results: dict[str, Any] = {"split": args.split, "lowercase": args.lowercase}
+        results: dict[str, Any] = {
+            "split": args.split,
+            "lowercase": args.lowercase,
+            "data": args.data,
+        }
         scales = ("articles", "book") if args.scale == "both" else (args.scale,)
+        if args.data == "covidqa":
+            scales = ("articles",)
         for scale in scales:
             book = scale == "book"
             docs = (
