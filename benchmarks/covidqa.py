@@ -53,7 +53,10 @@ def _section_of(paper: dict, paragraph: str) -> str:
     for heading, paragraphs in paper["sections"]:
         if paragraph in paragraphs and heading:
             return heading
-    return "Abstract" if paragraph == paper["abstract"] else paper["title"]
+    if paragraph == paper["abstract"]:
+        return "Abstract"
+    first = paper["sections"][0] if paper["sections"] else ("", [])
+    return "Main text" if paragraph in first[1] and paper["abstract"] else paper["title"]
 
 
 def _questions(paper: dict) -> list[Question]:
@@ -75,7 +78,10 @@ def _document(paper: dict) -> QADocument:
     blocks = [Block("title", paper["title"])]
     if paper["abstract"]:
         blocks += [Block("section", "Abstract"), Block("paragraph", paper["abstract"])]
-    for heading, paragraphs in paper["sections"]:
+    for n, (heading, paragraphs) in enumerate(paper["sections"]):
+        # Most CORD-19 texts start the body without a heading; a PDF would not carry the
+        # abstract's heading over the whole paper.
+        heading = heading or ("Main text" if n == 0 and paper["abstract"] else "")
         blocks += [Block("section", heading)] if heading else []
         blocks += [Block("paragraph", p) for p in paragraphs]
     title = paper["title"]

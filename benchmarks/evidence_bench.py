@@ -98,7 +98,10 @@ PREVIOUS = {
     "other_passage_bonus": 0.0,
     "third_floor": 0.0,
     "type_in_first": True,
+    "other_type_bonus": 0.5,
 }
+# Before "what"/"which" questions lost the answer-type bonus (2026-12-02, 22:50 UTC).
+NAMES_FOR_ANY = {"other_type_bonus": 0.5}
 
 
 def pickers() -> dict[str, Callable]:
@@ -110,16 +113,26 @@ def pickers() -> dict[str, Callable]:
         "old rule (top + runners-up >= 60%)": old_rule,
         "previous pick (2026-12-02 third round)": lambda found, q: pick(found, q, **PREVIOUS),
         "pick with passage leads, no other-passage penalty (2026-12-02 14:30)": lambda found, q: (
-            pick(found, q, other_passage_bonus=0.0, third_floor=0.0, type_in_first=True)
+            pick(
+                found,
+                q,
+                other_passage_bonus=0.0,
+                third_floor=0.0,
+                type_in_first=True,
+                **NAMES_FOR_ANY,
+            )
         ),
         "pick with picked passages first, always three (2026-12-02 15:12)": lambda found, q: pick(
-            found, q, third_floor=0.0, type_in_first=True
+            found, q, third_floor=0.0, type_in_first=True, **NAMES_FOR_ANY
         ),
         "pick with the third floor, answer type in the first slot (2026-12-02 16:00)": (
-            lambda found, q: pick(found, q, type_in_first=True)
+            lambda found, q: pick(found, q, type_in_first=True, **NAMES_FOR_ANY)
         ),
-        "ctxchat pick (best-ranked first, answer type, second hop, leads, picked passages "
-        "first, third floor)": (lambda found, q: pick(found, q)),
+        "pick with best-ranked first, any name as the answer type (2026-12-02 17:00)": (
+            lambda found, q: pick(found, q, **NAMES_FOR_ANY)
+        ),
+        "ctxchat pick (best-ranked first, answer type when one is asked, second hop, leads, "
+        "picked passages first, third floor)": (lambda found, q: pick(found, q)),
     }
 
 

@@ -160,6 +160,13 @@ def variants() -> dict[str, Any]:
     grid["no second lexical round"] = replace(base, prf_weight=0.0)
     for w in (0.6, 1.0):
         grid[f"coverage {w}"] = replace(base, coverage_weight=w)
+    # Sixth round: a second genre (--data covidqa) beside the Wikipedia dev split.
+    grid["no compounds"] = replace(base, compounds=False)
+    grid["coverage 0.4 passage 0.4"] = replace(
+        base, coverage_weight=0.4, passage_coverage_weight=0.4
+    )
+    grid["dense weight 0.85"] = replace(base, dense_weight=0.85)
+    grid["no second lexical round, no bridge slot"] = replace(base, prf_weight=0.0, bridge_slots=0)
     return grid
 
 

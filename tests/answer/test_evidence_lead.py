@@ -45,16 +45,22 @@ def candidate(text: str, rank: float, section: str | None) -> Candidate:
 def test_the_lead_of_the_passage_the_question_describes_is_evidence(tmp_path: Path) -> None:
     store = Store(tmp_path / "library.db")
     doc = add_path(store, sectioned_pdf(tmp_path / "films.pdf", FILMS)).document
-    evidence = best_evidence(store, [doc.id], FILM_QUESTION)
-    assert any("Spectral Patrol: Night Shift" in e.text for e in evidence)
-    assert len(evidence) == 3
-    # The lead ranks low (the question shares "film" with it, little else): without the
-    # bonus for naming a picked passage's subject, the three are the star, the director and
-    # the character, and the film's other name is not shown.
     found = candidates(store, [doc.id], FILM_QUESTION)
-    plain = pick(found, FILM_QUESTION, lead_bonus=0)
-    assert not any("Night Shift" in c.text for c in plain)
     assert found[0].section[1] == "1 Spectral Patrol (2016 film)"
+    # Where the names a sentence adds count for a "what movie" question (as before
+    # 2026-12-02 22:50), the lead shows the film's other name; it ranks low (the question
+    # shares "film" with it, little else), so without the bonus for naming a picked
+    # passage's subject the three are the star, the director and the character.
+    named = pick(found, FILM_QUESTION, other_type_bonus=0.5)
+    assert any("Spectral Patrol: Night Shift" in c.text for c in named)
+    assert len(named) == 3
+    plain = pick(found, FILM_QUESTION, other_type_bonus=0.5, lead_bonus=0)
+    assert not any("Night Shift" in c.text for c in plain)
+    # Now no name counts for such a question (scientific papers are full of them): the
+    # evidence is the star and the character, both under the film's title.
+    evidence = best_evidence(store, [doc.id], FILM_QUESTION)
+    assert "Dana Holloway" in evidence[0].text and "Gloop" in evidence[1].text
+    assert {e.section for e in evidence[:2]} == {"1 Spectral Patrol (2016 film)"}
 
 
 def test_a_lead_counts_only_in_a_passage_already_picked() -> None:
