@@ -15,7 +15,10 @@ BENCHMARKS = [
     "benchmarks.word_survival_bench",
     "benchmarks.realqa_bench",
     "benchmarks.evidence_bench",
+    "benchmarks.realqa_bench --data covidqa",
+    "benchmarks.evidence_bench --data covidqa",
     "benchmarks.manual_check",
+    "benchmarks.threads_load_bench",
     "benchmarks.selection_bench",
     "benchmarks.answer_bench",
 ]
@@ -27,7 +30,7 @@ def main(argv: list[str]) -> int:
     for name in chosen:
         print(f"== {name}", flush=True)
         start = time.perf_counter()
-        code = subprocess.call([sys.executable, "-m", name])
+        code = subprocess.call([sys.executable, "-m", *name.split()])
         print(f"== {name}: exit {code} in {time.perf_counter() - start:.0f} s", flush=True)
         if code:
             failed.append(name)

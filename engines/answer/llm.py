@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TextIO
 
-from ctxchat.engines.answer.cpu_threads import default_threads
+from ctxchat.engines.answer.cpu_threads import default_threads, free_core_threads
 from ctxchat.engines.errors import LLMError
 from ctxchat.engines.paths import data_dir
 from ctxchat.engines.results import JSONObject, JSONValue
@@ -90,6 +90,7 @@ class GenerationStats:
     reused_tokens: int = 0  # prompt tokens already in the KV cache (prefix reuse)
     evaluated_tokens: int = 0  # prompt tokens the model had to read now
     completion_tokens: int = 0
+    threads: int = 0  # llama.cpp threads used (fewer while other programs keep cores busy)
     ttft_s: float = 0.0  # time to first token
     seconds: float = 0.0  # whole generation
     finish: str = ""  # "stop", "length" or "cancelled"
@@ -366,6 +367,10 @@ class LocalLLM(_WholeAnswer):
             "verbose": True,  # verbose=False would dup2 fds 1/2 (see _LlamaLog)
         }
         self._llama = self._load_with_fallback(options)
+        # Unless the caller chose, each answer uses the cores other programs leave free.
+        self.threads = threads
+        self._adapt_threads = n_threads is None and decode_threads is None
+        self._max_threads = threads
         self._llama.verbose = False  # no more Python-side chatter on stderr after loading
         self.n_ctx = self._llama.n_ctx()
         self._shape = self._kv_shape()
@@ -512,6 +517,17 @@ class LocalLLM(_WholeAnswer):
 
     # -- tokens
 
+    def _fit_threads(self) -> int:
+        """Set llama.cpp's threads to the cores free now (CPU only); the count used."""
+        if self._adapt_threads and not self.gpu_offload:
+            threads = free_core_threads(self._max_threads)
+            if threads != self.threads:
+                import llama_cpp
+
+                llama_cpp.llama_set_n_threads(self._llama.ctx, threads, threads)
+                self.threads = threads
+        return self.threads
+
     def count_tokens(self, text: str) -> int:
         if not text:
             return 0
@@ -560,6 +576,7 @@ class LocalLLM(_WholeAnswer):
         first_sample: list[float] = []
 
         with self._lock:
+            stats.threads = self._fit_threads()
             evaluated_before = self._evaluated
             if not self._prefill(tokens[:-1], cancel):  # Esc while reading the prompt
                 stats.finish, stats.seconds = "cancelled", time.perf_counter() - start
@@ -596,6 +613,7 @@ class LocalLLM(_WholeAnswer):
         start = time.perf_counter()
         scored: list[list[float]] = []
         with self._lock:
+            stats.threads = self._fit_threads()
             before = self._evaluated
             if not self._prefill(tokens[:-1], cancel):
                 stats.finish, stats.seconds = "cancelled", time.perf_counter() - start

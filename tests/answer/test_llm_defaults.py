@@ -50,3 +50,18 @@ def test_a_quantized_v_cache_can_be_asked_for_and_is_smaller() -> None:
         finally:
             model.close()
     assert sizes["q8_0"] < sizes["f16"]
+
+
+def test_an_answer_uses_the_cores_free_now_unless_threads_were_chosen() -> None:
+    question = [{"role": "user", "content": "Say hello."}]
+    model = LocalLLM(n_ctx=512)
+    chosen = LocalLLM(n_ctx=512, n_threads=1)
+    try:
+        "".join(model.stream(question, max_tokens=4))
+        assert 1 <= model.last_stats.threads <= default_threads()
+        assert model.last_stats.as_dict()["threads"] == model.last_stats.threads
+        "".join(chosen.stream(question, max_tokens=4))
+        assert chosen.last_stats.threads == 1
+    finally:
+        model.close()
+        chosen.close()
