@@ -74,7 +74,10 @@ def main() -> None:
         "cores left free (default)": LocalLLM(),
     }
     llm = next(iter(setups.values()))
-    prompt = llm.truncate(prose(), args.tokens) + "\n\nWrite a long, detailed essay about the text above."
+    prompt = (
+        llm.truncate(prose(), args.tokens)
+        + "\n\nWrite a long, detailed essay about the text above."
+    )
     print(f"{cores} physical cores; prompt {llm.count_tokens(prompt)} tokens, up to 64 decoded")
     print("| busy loops | threads | used | answer s | first token s | tokens | decode tok/s |")
     print("|---:|---|---:|---:|---:|---:|---:|")
