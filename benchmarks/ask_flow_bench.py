@@ -101,13 +101,17 @@ class Tally:
         )
 
 
-def load_docs(store, split: str, limit: int, folder: Path) -> tuple[list[Doc], list[int]]:
+def load_docs(
+    store, split: str, limit: int, folder: Path, data: str = "realqa"
+) -> tuple[list[Doc], list[int]]:
     """The real-text benchmark's articles of one split (benchmarks.realqa: HotpotQA
-    questions over Wikipedia paragraphs), rendered to PDF and added like `ctxchat add`."""
+    questions over Wikipedia paragraphs; or covidqa: COVID-QA over scientific papers),
+    rendered to PDF and added like `ctxchat add`."""
     from benchmarks import realqa
+    from benchmarks.realqa_bench import load_data
 
     docs, ids = [], []
-    for article in realqa.load().articles(split)[:limit]:
+    for article in load_data(data).articles(split)[:limit]:
         row = realqa.ingest(store, article, folder)
         qs = [(q.question, q.answer) for q in article.questions]
         docs.append(Doc(article.name, realqa.document_text(store, row.id), qs))
@@ -350,6 +354,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip", type=int, default=0, help="leave out the first N questions")
     parser.add_argument("--home", help="a library to reuse (benchmarks.realqa_bench --home)")
     parser.add_argument(
+        "--data", default="realqa", choices=("realqa", "covidqa"), help="Wikipedia or papers"
+    )
+    parser.add_argument(
         "--follow-up",
         action="store_true",
         help="also ask each question in a chat holding the article's earlier questions and "
@@ -366,8 +373,9 @@ def main(argv: list[str] | None = None) -> None:
         folder.mkdir(exist_ok=True)
         t = time.perf_counter()
         with Store() as store:
-            dev, dev_ids = load_docs(store, "dev", 0 if args.threshold else args.dev_docs, folder)
-            test, test_ids = load_docs(store, args.split, args.docs, folder)
+            dev_docs = 0 if args.threshold else args.dev_docs
+            dev, dev_ids = load_docs(store, "dev", dev_docs, folder, args.data)
+            test, test_ids = load_docs(store, args.split, args.docs, folder, args.data)
             print(
                 f"{len(dev)} dev and {len(test)} test articles added and embedded in "
                 f"{time.perf_counter() - t:.0f} s",
@@ -392,7 +400,7 @@ def main(argv: list[str] | None = None) -> None:
         print(tally.row())
     print(
         f"\nmachine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end; "
-        f"data: benchmarks/data/realqa.jsonl.gz ({args.split} split)"
+        f"data: benchmarks/data/{args.data}.jsonl.gz ({args.split} split)"
     )
 
 

@@ -33,6 +33,8 @@ _NAME = re.compile(
     r"[A-Z][\w'\u00c0-\u024f-]*)*"
 )
 _WORD = re.compile(r"[\w\u00c0-\u024f]+")
+# A paper's numbered references: "[26]", "[12, 13]", "[4-7]".
+_CITATIONS = re.compile(r"\[\s*\d+(?:\s*[,\u2013-]\s*\d+)*\s*\]")
 # Capitalised words that are no name (sentence openers, pronouns, months, days).
 _NOT_NAMES = frozenset(
     (
@@ -163,6 +165,7 @@ def _words(text: str) -> set[str]:
 def new_things(sentence: str, question: str, kind: str) -> list[str]:
     """Things of the asked-for kind in `sentence` that `question` does not name."""
     asked = _words(question)
+    sentence = _CITATIONS.sub(" ", sentence)  # "[26] [27]" are references, not counts
     if kind == DATE:
         found = [m.group(0) for m in _DATE.finditer(sentence)]
     elif kind == NUMBER:

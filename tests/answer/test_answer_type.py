@@ -8,6 +8,7 @@ from ctxchat.engines.answer.answer_type import (
     YESNO,
     answer_type,
     names,
+    new_counts,
     new_things,
     options,
 )
@@ -71,3 +72,14 @@ def test_new_things_leave_out_what_the_question_names():
     assert new_things(sentence, question, PERSON) == ["Sam Taylor-Johnson"]
     assert new_things("Fifty Shades of Grey is a film.", question, PERSON) == []
     assert new_things(sentence, "When was Fifty Shades of Grey made?", DATE) == ["2015"]
+
+
+def test_a_papers_reference_numbers_are_no_counts():
+    question = "How many people have persistent hepatitis C virus?"
+    cited = "The assay performs like those for many other viruses [26] [27] [28] ."
+    assert new_counts(cited, question) == []
+    assert new_counts("At least 170 million people [3, 4] are infected [5-7].", question) == [
+        "170",
+        "million",
+    ]
+    assert new_things("It spread in 2019 [12].", "When did it spread?", DATE) == ["2019"]
