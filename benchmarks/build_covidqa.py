@@ -26,12 +26,13 @@ the first DEV_PAPERS are the dev split, the rest the test split.
 from __future__ import annotations
 
 import argparse
-import gzip
 import hashlib
 import json
 import random
 import re
 from pathlib import Path
+
+from benchmarks.build_realqa import write_jsonl_gz
 
 SOURCE = "200423_covidQA.json"
 SHA256 = "ab310b4e39f726e087c8fa3d1787c73771dacddc584977204ebe3cc889ee1264"
@@ -163,11 +164,7 @@ def build(source: Path, out: Path = OUT) -> dict:
             s: sum(len(p["questions"]) for p in papers if p["split"] == s) for s in ("dev", "test")
         },
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    # No name, mtime=0: the gzip bytes depend only on the content.
-    with open(out, "wb") as fh, gzip.GzipFile("", "wb", fileobj=fh, mtime=0) as gz:
-        for row in [meta, *papers]:
-            gz.write((json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n").encode())
+    write_jsonl_gz(out, [meta, *papers])
     return meta
 
 

@@ -153,12 +153,17 @@ def build(source: Path, out: Path = OUT, exclude: Path | None = None) -> dict:
         "questions_excluded": sum(r["question"] in skip for r in unique.values()),
         "questions_kept": len(kept),
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    # No name, mtime=0: the gzip bytes depend only on the content.
-    with open(out, "wb") as raw, gzip.GzipFile("", "wb", fileobj=raw, mtime=0) as gz:
-        for row in [meta, *kept]:
-            gz.write((json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n").encode())
+    write_jsonl_gz(out, [meta, *kept])
     return meta
+
+
+def write_jsonl_gz(out: Path, rows: list[dict]) -> None:
+    """One JSON object a line, gzipped with no name and mtime 0, so that the bytes depend
+    only on the content (a rebuild gives the same file)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "wb") as raw, gzip.GzipFile("", "wb", fileobj=raw, mtime=0) as gz:
+        for row in rows:
+            gz.write((json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n").encode())
 
 
 def main() -> None:
