@@ -6,10 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ctxchat.engines.ingest.library import add_path
 from ctxchat.engines.select.selector import SelectorOptions, select, titles_named
 from ctxchat.engines.store.db import Store
-from devkit.docgen import sectioned_pdf
+from tests.select.library import sectioned_library
 
 # A film's passage names its director; her own passage (the heading is her name) holds the
 # birthplace. Two other directors' passages hold birthplaces too (look-alikes).
@@ -43,10 +42,7 @@ QUESTION = "Where was the director of the film Harbour Lights born?"
 
 @pytest.fixture(scope="module")
 def films(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, int]:
-    folder = tmp_path_factory.mktemp("bridge")
-    store = Store(folder / "library.db")
-    doc = add_path(store, sectioned_pdf(folder / "films.pdf", SECTIONS)).document
-    return store, doc.id
+    return sectioned_library(tmp_path_factory.mktemp("bridge"), "films.pdf", SECTIONS)
 
 
 @pytest.mark.parametrize("budget", [40, 60, 100])
@@ -123,9 +119,8 @@ def test_the_residual_meets_inflected_words(tmp_path) -> None:
             "Its lyrics were written by the poet Ada Lind.",
         )
     ]
-    store = Store(tmp_path / "library.db")
-    doc = add_path(store, sectioned_pdf(tmp_path / "numb.pdf", sections)).document
-    indexes = load_documents(store, [doc.id])
+    store, doc_id = sectioned_library(tmp_path, "numb.pdf", sections)
+    indexes = load_documents(store, [doc_id])
     segs = indexes[0].segments
     heads = np.array([s.text.startswith("#") for s in segs])
     fused = np.where(heads, 0.0, 1.0 - 0.1 * np.arange(len(segs)))

@@ -8,7 +8,6 @@ import dataclasses
 
 import pytest
 
-from ctxchat.engines.ingest.library import add_path
 from ctxchat.engines.select.selector import (
     SelectorOptions,
     compound_words,
@@ -16,7 +15,7 @@ from ctxchat.engines.select.selector import (
     select,
 )
 from ctxchat.engines.store.db import Store
-from devkit.docgen import sectioned_pdf
+from tests.select.library import sectioned_library
 
 # Like a plotting program's manual: the command that answers is one word, while look-alike
 # sections say "x", "axis" and "range" in full, again and again.
@@ -46,10 +45,7 @@ QUESTION = "how do I set the range of the x axis?"
 
 @pytest.fixture(scope="module")
 def manual(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, int]:
-    folder = tmp_path_factory.mktemp("compounds")
-    store = Store(folder / "library.db")
-    doc = add_path(store, sectioned_pdf(folder / "manual.pdf", SECTIONS)).document
-    return store, doc.id
+    return sectioned_library(tmp_path_factory.mktemp("compounds"), "manual.pdf", SECTIONS)
 
 
 def test_a_compound_of_the_questions_words_is_found(manual) -> None:

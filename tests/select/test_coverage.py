@@ -7,7 +7,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ctxchat.engines.ingest.library import add_path
 from ctxchat.engines.select.selector import (
     SelectorOptions,
     content_stems,
@@ -18,7 +17,7 @@ from ctxchat.engines.select.selector import (
     select,
 )
 from ctxchat.engines.store.db import Store
-from devkit.docgen import sectioned_pdf
+from tests.select.library import sectioned_library
 
 # A broadcaster's passage opens with who he is; the station he ran as programme director
 # comes four sentences later and never repeats his full name. Two look-alike passages
@@ -56,10 +55,7 @@ BEFORE = SelectorOptions(coverage_weight=0.0, passage_coverage_weight=0.0)
 
 @pytest.fixture(scope="module")
 def radio(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, int]:
-    folder = tmp_path_factory.mktemp("coverage")
-    store = Store(folder / "library.db")
-    doc = add_path(store, sectioned_pdf(folder / "radio.pdf", SECTIONS)).document
-    return store, doc.id
+    return sectioned_library(tmp_path_factory.mktemp("coverage"), "radio.pdf", SECTIONS)
 
 
 @pytest.mark.parametrize("budget", [40, 60])
@@ -115,9 +111,8 @@ ROUTES = [
 def test_a_sentence_names_a_passage_together_with_its_own_title(tmp_path) -> None:
     from ctxchat.engines.select.selector import _all_sections
 
-    store = Store(tmp_path / "library.db")
-    doc = add_path(store, sectioned_pdf(tmp_path / "routes.pdf", ROUTES)).document
-    indexes = load_documents(store, [doc.id])
+    store, doc_id = sectioned_library(tmp_path, "routes.pdf", ROUTES)
+    indexes = load_documents(store, [doc_id])
     segs = indexes[0].segments
     sections, titles = _all_sections(indexes)
     row = next(k for k, s in enumerate(segs) if s.text.startswith("Its southern terminus"))
