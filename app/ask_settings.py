@@ -79,7 +79,7 @@ def ask_settings(
     if budget is not None and budget < 1:
         raise CtxchatError(f"the token budget must be positive, not {budget}")
     max_tokens = max_tokens if max_tokens is not None else config.max_tokens
-    if max_tokens < 1:
+    if max_tokens is not None and max_tokens < 1:
         raise CtxchatError(f"--max-tokens must be at least 1, not {max_tokens}")
     reader = reader_choice(config, model=model, url=url, kv_type=kv_type, n_ctx=n_ctx)
     if reader_budget is None and config.reader_context != "auto":

@@ -59,8 +59,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="an OpenAI-compatible server (llama.cpp server, vLLM, Ollama)",
     )
     p.add_argument("--n-ctx", type=int, metavar="N", help="the model's context size")
-    p.add_argument("--max-tokens", type=positive_int, metavar="N", help="longest answer, in tokens")
-    p.add_argument("--temperature", type=float, metavar="T", help="0 = greedy")
+    p.add_argument(
+        "--max-tokens",
+        type=positive_int,
+        metavar="N",
+        help="longest answer, in tokens (default: 64 for the bundled or another small local "
+        "model, whose longer answers invent; 512 for others)",
+    )
+    p.add_argument("--temperature", type=float, metavar="T", help="0 = greedy (the default)")
     prune = p.add_mutually_exclusive_group()
     prune.add_argument(
         "--prune",
@@ -196,6 +202,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     if result.mark:
         print(f"ctxchat: {result.mark}", file=sys.stderr)
+    if result.cut:
+        print(f"ctxchat: {result.cut} (--max-tokens N for longer ones)", file=sys.stderr)
     print(pages_line(result.pages, result.stats.answer.pages_from), file=sys.stderr)
     print(terminal_safe(stats_line(result.stats)), file=sys.stderr)
     return 0

@@ -48,8 +48,12 @@ class Config:
     n_ctx: int = 2048  # the budget's ~900 model tokens, the question and a 512-token answer
     device: str = "auto"  # where the compressor runs
     precision: str = "auto"  # the compressor's number format (int8: faster on CPUs, opt-in)
-    temperature: float = 0.2
-    max_tokens: int = 512
+    # Greedy: what the ask-flow benchmark measures (reproducible answers; no looping answer
+    # in its 154 dev questions, with the loop guard and repeat penalty).
+    temperature: float = 0.0
+    # The longest answer; None: 64 tokens for a small local model (the bundled one: its
+    # longer answers invent), 512 for others (engines.answer.conversation.answer_tokens).
+    max_tokens: int | None = None
     # What the chat model reads of the context: "auto" (a small local model the evidence
     # sentences, others all of it), "evidence", "all" or a token count. Ctrl+Y copies it all.
     reader_context: str = "auto"
@@ -84,7 +88,7 @@ def check(config: Config) -> None:
         )
     if config.n_ctx < 256:
         raise ConfigError(f"n_ctx must be at least 256, got {config.n_ctx}")
-    if config.max_tokens < 1:
+    if config.max_tokens is not None and config.max_tokens < 1:
         raise ConfigError(f"max_tokens must be at least 1, got {config.max_tokens}")
     if not 0 <= config.temperature <= 2:
         raise ConfigError(f"temperature must be in [0, 2], got {config.temperature}")
@@ -107,7 +111,7 @@ def load_config(path: Path | None = None) -> Config:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read the config at {path}: {exc}") from exc
     values = {k: _coerce(k, v, path) for k, v in data.items() if k in _TYPES}
-    for key in ("rate", "budget"):
+    for key in ("rate", "budget", "max_tokens"):
         if values.get(key) == 0:
             values[key] = None
     try:
@@ -128,7 +132,7 @@ def save_config(config: Config, path: Path | None = None) -> Path:
     if not doc:
         doc.add(tomlkit.comment("ctxchat settings (the settings screen rewrites this file)"))
     for key, value in asdict(config).items():
-        # TOML has no null: an unset rate or budget is written as 0.
+        # TOML has no null: an unset rate, budget or max_tokens is written as 0.
         doc[key] = 0 if value is None else value
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".toml.tmp")

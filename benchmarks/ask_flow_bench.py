@@ -48,6 +48,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 N_CTX = 4096
+# The whole-document answers: as long as the app lets the bundled reader write
+# (conversation.SMALL_READER_ANSWER_TOKENS; ctxchat's own answers use the app's default).
 ANSWER_TOKENS = 64
 BUDGET = 300  # cl100k tokens of context: a few sentences, read fast by a 135M model
 
@@ -257,8 +259,7 @@ def run_test(
         settings = AskSettings(
             reader=ReaderChoice(model=args.model, n_ctx=N_CTX),
             budget=args.budget,
-            max_tokens=ANSWER_TOKENS,
-            weak_evidence=threshold,
+            weak_evidence=threshold,  # answers as long as the app's default for the reader
             reader_budget=size,
             extractive=mode,
         )

@@ -460,6 +460,7 @@ def main(argv: list[str] | None = None) -> None:
     results: dict[str, Any] = {"doc": args.doc, "load_before": os.getloadavg()}
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(args.home or tmp)
+        home.mkdir(parents=True, exist_ok=True)
         os.environ["CTXCHAT_HOME"] = str(home)
         if args.doc == "book":
             pdf, qs = book_pdf(home)

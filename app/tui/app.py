@@ -597,6 +597,8 @@ class CtxchatApp(PanelActions, App[int]):
             await chat.add_notice(f"⚠ {result.mark}")
         elif matched and not message.cancelled:
             await chat.add_notice(matched)
+        if result.cut:
+            await chat.add_notice(f"{result.cut} (F2: Max answer tokens)")
         if result.answer:
             self.session.record_turn(result, message.stages)
 

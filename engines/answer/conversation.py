@@ -21,7 +21,6 @@ from ctxchat.engines.answer.grounding import Grounding
 from ctxchat.engines.answer.kvstate import KVStateStore
 from ctxchat.engines.answer.llm import DEFAULT_KV_TYPE, ChatModel, LocalLLM, Message
 from ctxchat.engines.answer.prompt import (
-    DEFAULT_ANSWER_TOKENS,
     AnswerStats,
     AnswerStream,
     answer_stream,
@@ -89,7 +88,7 @@ class AskSettings:
     reader: ReaderChoice = field(default_factory=ReaderChoice)
     budget: int | None = 1500  # cl100k tokens of context; rate wins when set
     rate: float | None = None
-    max_tokens: int = DEFAULT_ANSWER_TOKENS
+    max_tokens: int | None = None  # the longest answer; None decides by reader (answer_tokens)
     temperature: float = 0.0
     prune: bool | None = None  # None: prune_for_reader decides
     compressor: CompressorSetup | None = None  # None: the bundled compressor, auto device
@@ -115,20 +114,38 @@ SMALL_READER_BYTES = 400_000_000
 SMALL_READER_BUDGET = EVIDENCE_ONLY
 
 
+# The longest answer of a small local reader: what the ask-flow benchmark measures
+# (benchmarks/ask_flow_bench.py). Its written answers to the real-text questions were 27-57
+# tokens at the median, and no right one had its answer after token 64 (dev and test, both
+# genres); past that it goes on inventing (code for a how-to question on a manual, with the
+# evidence scrolled away at 80x24). Other readers may write more.
+SMALL_READER_ANSWER_TOKENS = 64
+READER_ANSWER_TOKENS = 512
+
+
+def small_reader(reader: ReaderChoice) -> bool:
+    """A local GGUF this small: the bundled one, or a file under SMALL_READER_BYTES."""
+    if reader.is_server:
+        return False
+    if reader.model and Path(reader.model).is_file():
+        return Path(reader.model).stat().st_size < SMALL_READER_BYTES
+    return not reader.model  # not a file here: open_llm will say so
+
+
 def reader_budget(settings: AskSettings) -> int:
     """How much of the context the reader reads: as set, else SMALL_READER_BUDGET for a small
-    local GGUF (the bundled one, or a file under SMALL_READER_BYTES), else ALL."""
+    reader (small_reader), else ALL."""
     if settings.reader_budget is not None:
         return settings.reader_budget
-    reader = settings.reader
-    if reader.is_server:
-        return ALL
-    if reader.model and Path(reader.model).is_file():
-        if Path(reader.model).stat().st_size >= SMALL_READER_BYTES:
-            return ALL
-    elif reader.model:  # not a file here: open_llm will say so; read everything
-        return ALL
-    return SMALL_READER_BUDGET
+    return SMALL_READER_BUDGET if small_reader(settings.reader) else ALL
+
+
+def answer_tokens(settings: AskSettings) -> int:
+    """The longest answer: as set, else SMALL_READER_ANSWER_TOKENS for a small reader, else
+    READER_ANSWER_TOKENS."""
+    if settings.max_tokens is not None:
+        return settings.max_tokens
+    return SMALL_READER_ANSWER_TOKENS if small_reader(settings.reader) else READER_ANSWER_TOKENS
 
 
 def extractive(settings: AskSettings, prepared: PreparedContext, reader: ChatModel) -> bool:
@@ -240,6 +257,14 @@ class AskResult:
             return None
         stray = stray_citations(self.answer, self.reader_text or self.context.text)
         return self.grounding.mark or stray_citation_mark(stray, self.pages)
+
+    @property
+    def cut(self) -> str | None:
+        """A line saying the answer stopped at its length limit (answer_tokens), or None."""
+        generation = self.stats.answer.generation
+        if self.cancelled or generation.finish != "length":
+            return None
+        return f"the answer stopped at its limit of {generation.completion_tokens} tokens"
 
 
 @dataclass
@@ -426,7 +451,7 @@ class Conversation:
             prepared.reader_text or prepared.compressed.text,
             prepared.question,
             self.reader_history(),
-            max_tokens=self.settings.max_tokens,
+            max_tokens=answer_tokens(self.settings),
             temperature=self.settings.temperature,
             cancel=cancel,
             recompress=recompress,

@@ -10,11 +10,14 @@ import pytest
 from ctxchat.engines.answer.conversation import (
     ALL,
     EVIDENCE_ONLY,
+    READER_ANSWER_TOKENS,
+    SMALL_READER_ANSWER_TOKENS,
     SMALL_READER_BUDGET,
     AskSettings,
     Conversation,
     ReaderChoice,
     Turn,
+    answer_tokens,
     evidence_text,
     reader_budget,
 )
@@ -35,6 +38,17 @@ def test_a_small_local_reader_reads_less_than_a_big_one(tmp_path: Path) -> None:
     small.write_bytes(b"GGUF" + bytes(1000))
     assert reader_budget(AskSettings(reader=ReaderChoice(model=str(small)))) == EVIDENCE_ONLY
     assert reader_budget(AskSettings(reader_budget=300)) == 300  # as set wins
+
+
+def test_a_small_local_reader_writes_shorter_answers(tmp_path: Path) -> None:
+    assert answer_tokens(AskSettings()) == SMALL_READER_ANSWER_TOKENS < READER_ANSWER_TOKENS
+    server = ReaderChoice(url="http://127.0.0.1:8080")
+    assert answer_tokens(AskSettings(reader=server)) == READER_ANSWER_TOKENS
+    big = tmp_path / "big.gguf"
+    with big.open("wb") as f:  # sparse
+        f.truncate(1_000_000_000)
+    assert answer_tokens(AskSettings(reader=ReaderChoice(model=str(big)))) == READER_ANSWER_TOKENS
+    assert answer_tokens(AskSettings(max_tokens=300)) == 300  # as set wins
 
 
 def test_a_reader_of_the_evidence_is_not_shown_earlier_turns() -> None:
@@ -65,8 +79,13 @@ def test_the_bundled_model_reads_the_evidence_and_the_export_keeps_the_context(
             prepared = conversation.prepare(facts[0].question)
             assert prepared.reader_text == evidence_text(prepared.evidence)
             result = conversation.answer(prepared).run()
+            unset = Conversation(store, [doc.id], AskSettings(reader=ReaderChoice(n_ctx=1024)))
+            default_run = unset.answer(unset.prepare(facts[0].question))
         finally:
             conversation.close()
+            unset.close()
+    # The bundled reader's answer is as long as the ask-flow benchmark measured.
+    assert default_run.stream.prompt.answer_tokens == SMALL_READER_ANSWER_TOKENS
     assert result.reader_text == prepared.reader_text  # what the model read
     assert any(facts[0].answer in e.text for e in result.evidence)
     assert result.context.compressed_tokens > 100  # the export: the whole selection

@@ -55,6 +55,21 @@ def test_ask_streams_the_answer_then_pages_and_stats(
     assert "Traceback" not in err
 
 
+def test_an_answer_cut_at_its_length_limit_says_so(
+    report: tuple[Path, list], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, _ = report
+    question = "Describe every depot in the report, one by one, in great detail."
+    assert main(["ask", str(path), question, *BUDGET, *FAST[:2], "--max-tokens", "5"]) == 0
+    err = capsys.readouterr().err
+    assert "ctxchat: the answer stopped at its limit of 5 tokens (--max-tokens N" in err
+    assert (
+        main(["ask", str(path), question, "--json", *BUDGET, *FAST[:2], "--max-tokens", "5"]) == 0
+    )
+    stats = json.loads(capsys.readouterr().out)["stats"]
+    assert stats["finish"] == "length" and stats["completion_tokens"] == 5
+
+
 def test_ask_json_is_one_object_for_scripts(
     report: tuple[Path, list], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -46,6 +46,18 @@ def test_unset_budget_and_rate_survive_a_save() -> None:
     assert loaded.rate is None and loaded.budget is None
 
 
+def test_answer_length_left_to_the_reader_survives_a_save() -> None:
+    from ctxchat.app.ask_settings import ask_settings
+    from ctxchat.engines.answer.conversation import SMALL_READER_ANSWER_TOKENS, answer_tokens
+
+    assert Config().max_tokens is None and Config().temperature == 0.0  # what is measured
+    save_config(Config())
+    assert "max_tokens = 0" in config_path().read_text(encoding="utf-8")  # TOML has no null
+    assert load_config().max_tokens is None
+    assert answer_tokens(ask_settings(load_config())) == SMALL_READER_ANSWER_TOKENS
+    assert answer_tokens(ask_settings(load_config(), max_tokens=200)) == 200
+
+
 def test_user_comments_and_unknown_keys_are_kept() -> None:
     path = config_path()
     path.write_text('# my notes\ntheme = "dark"\nn_ctx = 8192\n', encoding="utf-8")
@@ -62,7 +74,7 @@ def test_user_comments_and_unknown_keys_are_kept() -> None:
         ('kv_type = "q2"', "kv_type"),
         ("rate = 1.5", "rate"),
         ('n_ctx = "big"', "n_ctx"),
-        ("max_tokens = 0", "max_tokens"),
+        ("max_tokens = -3", "max_tokens"),
         ('precision = "fp8"', "precision"),
         ('reader_context = "most"', "reader_context"),
         ("n_ctx = [", "cannot read"),

@@ -30,7 +30,7 @@ TEXT_FIELDS = [
     ("server_model", "Server model", "a model the server lists (empty: its first)"),
     ("n_ctx", "Context size", "tokens the chat model sees"),
     ("temperature", "Temperature", "0-2"),
-    ("max_tokens", "Max answer tokens", ""),
+    ("max_tokens", "Max answer tokens", "empty: 64 for a small local model, else 512"),
 ]
 
 # (field, label, choices) for the settings picked from a list, after the text ones.
@@ -146,7 +146,7 @@ class SettingsScreen(ModalScreen[Config | None]):
             raw = self.query_one(f"#set-{name}", Input).value.strip()
             default = getattr(Config(), name)
             try:
-                if name in ("rate", "budget"):
+                if name in ("rate", "budget", "max_tokens"):
                     changes[name] = (float(raw) if name == "rate" else int(raw)) if raw else None
                 elif isinstance(default, float):
                     changes[name] = float(raw)

@@ -99,10 +99,23 @@ async def test_escape_cancels_a_streaming_answer(report) -> None:
         await settle(app, pilot)
         notices = [str(n.render()) for n in app.query(Notice)]
         assert any("cancelled" in n for n in notices)
+        assert not any("stopped at" in n for n in notices)  # cancelled, not cut
         assert app.status_info.state == "cancelled"
         assert len(app._answer_text) < 400
         # Keys still work and the app can ask again after a cancel.
         assert app.is_running and app.focused is prompt
+
+
+async def test_an_answer_cut_at_its_length_limit_says_so(report) -> None:
+    path, _, _ = report
+    app = make_app(TEST_CONFIG.with_changes(max_tokens=5))
+    async with app.run_test(size=SIZE) as pilot:
+        await paste(app, pilot, str(path))
+        await ask(app, pilot, "Write a long essay about every depot in the report.")
+        notices = [str(n.render()) for n in app.query(Notice)]
+        assert any(
+            "stopped at its limit of 5 tokens (F2: Max answer tokens)" in n for n in notices
+        ), notices
 
 
 async def test_copy_and_save_the_compressed_prompt(report) -> None:
