@@ -16,7 +16,7 @@ from pathlib import Path
 import pymupdf
 
 from ctxchat.engines.errors import IngestError, NeedsPasswordError
-from ctxchat.engines.ingest import layout, ocr, tables
+from ctxchat.engines.ingest import layout, ocr, superscripts, tables
 
 # Extension -> (kind, PyMuPDF filetype or None for text read by ctxchat itself).
 FILE_TYPES: dict[str, tuple[str, str | None]] = {
@@ -364,7 +364,7 @@ def _page_lines(info: dict) -> tuple[list[layout.Line], list[_Style]]:
     for b, block in enumerate(info["blocks"]):
         for line in block.get("lines", ()):
             spans = [s for s in line["spans"] if s["text"].strip()]
-            text = "".join(span["text"] for span in line["spans"]).replace("\ufffd", "")
+            text = superscripts.line_text(line["spans"]).replace("\ufffd", "")
             if text.strip() and spans:
                 x0, y0, x1, y1 = line["bbox"]
                 lines.append((x0, y0, x1, y1, text, b))
