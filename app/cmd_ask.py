@@ -29,6 +29,12 @@ KV_CHOICES = ("q8_0", "q4_0", "f16")
 PATH_HELP = "a document (PDF, EPUB, HTML, text...), or a library id or name (ctxchat docs)"
 
 
+MAX_TOKENS_HELP = (
+    "longest answer, in tokens (default: 64 for the bundled or another small local model, "
+    "whose longer answers invent; 512 for others)"
+)
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "ask",
@@ -59,13 +65,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="an OpenAI-compatible server (llama.cpp server, vLLM, Ollama)",
     )
     p.add_argument("--n-ctx", type=int, metavar="N", help="the model's context size")
-    p.add_argument(
-        "--max-tokens",
-        type=positive_int,
-        metavar="N",
-        help="longest answer, in tokens (default: 64 for the bundled or another small local "
-        "model, whose longer answers invent; 512 for others)",
-    )
+    p.add_argument("--max-tokens", type=positive_int, metavar="N", help=MAX_TOKENS_HELP)
     p.add_argument("--temperature", type=float, metavar="T", help="0 = greedy (the default)")
     prune = p.add_mutually_exclusive_group()
     prune.add_argument(

@@ -140,7 +140,9 @@ class CtxchatApp(PanelActions, App[int]):
         with Horizontal(id="main"):
             yield LibraryPanel(id="library")
             with Vertical(id="chat-column"):
-                yield ChatView(welcome=welcome_text(self.model_description()), id="chat")
+                yield ChatView(
+                    welcome=welcome_text(self.model_description(), self.bundled_reader), id="chat"
+                )
                 yield Vertical(id="ingests")
                 yield PromptInput(
                     placeholder="Ask about your documents, or drop a PDF here", id="prompt"
@@ -746,7 +748,9 @@ class CtxchatApp(PanelActions, App[int]):
         if model_changed:
             self.session.drop_llm()
         self.status_info.model = self.session.model_label
-        self.query_one(ChatView).set_welcome(welcome_text(self.model_description()))
+        self.query_one(ChatView).set_welcome(
+            welcome_text(self.model_description(), self.bundled_reader)
+        )
         self.status_info.kv_type = config.kv_type
         self.status_info.device = config.device
         self.show_status()
@@ -765,6 +769,11 @@ class CtxchatApp(PanelActions, App[int]):
             chat.scroll_page_up()
         else:
             chat.scroll_page_down()
+
+    @property
+    def bundled_reader(self) -> bool:
+        """The bundled 135M model answers (no chat model or server set)."""
+        return not self.config.server_url and not self.config.chat_model
 
     def model_description(self) -> str:
         """Which model answers, for the first screen."""

@@ -239,9 +239,12 @@ async def test_the_first_screen_says_how_to_start_and_which_model_answers() -> N
         text = str(welcome.render())
         assert "Drop a PDF" in text and "press Enter" in text and "Ctrl+Y" in text
         assert app.session.model_label in text
+        # The bundled 135M reader: where better answers come from.
+        assert "ctxchat models pull qwen2.5-1.5b" in text and "(F2)" in text
         assert on_screen(app, "Welcome")
         app.apply_config(TEST_CONFIG.with_changes(server_url="http://127.0.0.1:8080/v1"))
         assert "http://127.0.0.1:8080/v1" in str(welcome.render())
+        assert "models pull" not in str(welcome.render())  # a server answers: no hint
         await app.query_one(ChatView).add_question("What is it?")
         assert not app.query(Welcome)
         await app.query_one(ChatView).clear()  # a new chat shows it again
