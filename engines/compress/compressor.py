@@ -24,7 +24,9 @@ from ctxchat.engines.compress.encoder import (
     WINDOW_CONFIG_KEY,
     Encoder,
     load_encoder,
+    model_fingerprint,
     resolve_model_dir,
+    resolve_precision,
 )
 from ctxchat.engines.compress.probcache import (
     FLAG_EXACT_ONE,
@@ -35,6 +37,7 @@ from ctxchat.engines.compress.probcache import (
 )
 from ctxchat.engines.compress.protect import protected_words
 from ctxchat.engines.errors import CompressorError, ModelNotFoundError
+from ctxchat.engines.models import torch_device
 from ctxchat.engines.results import JSONObject, TokenRatios
 from ctxchat.engines.tokens import count_tokens, encoding
 
@@ -664,6 +667,16 @@ def _default_model_dir() -> Path:
             "`ctxchat models pull microsoft/llmlingua-2-xlm-roberta-large-meetingbank`"
         )
     return path
+
+
+def planned_identity(
+    model: str | Path | None = None, *, device: str = "auto", precision: str = "auto"
+) -> tuple[str, str]:
+    """(model_id, precision) of default_compressor(model=..., device=..., precision=...),
+    read without loading it: a cached result's key needs them, and on a hit nothing has to
+    load (transformers and the weights take ~8 s of a cold `ctxchat compress` here)."""
+    path = _default_model_dir() if not model else resolve_model_dir(model)
+    return model_fingerprint(path), resolve_precision(torch_device(device), precision)
 
 
 _DEFAULT: dict[tuple, Compressor] = {}

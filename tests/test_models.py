@@ -1,0 +1,42 @@
+"""Which device the encoders run on: read without importing torch where the build says."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import torch
+
+from ctxchat.engines.models import _GPU_BUILD, torch_device
+
+
+def test_gpu_builds_are_told_from_cpu_builds() -> None:
+    assert _GPU_BUILD.search("cuda: Optional[str] = '12.4'\n")
+    assert _GPU_BUILD.search("hip = '6.2.41133'\n")
+    assert not _GPU_BUILD.search("cuda: Optional[str] = None\nhip: Optional[str] = None\n")
+
+
+def test_auto_device_matches_torch_and_a_cpu_build_is_not_imported() -> None:
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    if sys.platform == "darwin" and torch.backends.mps.is_available():
+        expected = "mps"
+    assert torch_device("auto") == expected
+    probe = (
+        "import sys\nfrom ctxchat.engines.models import torch_device\n"
+        "print(torch_device('auto'), 'torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    device, imported = out.stdout.split()
+    assert device == expected
+    cpu_build = torch.version.cuda is None and torch.version.hip is None
+    if cpu_build and sys.platform != "darwin":
+        assert imported == "False"  # read from torch/version.py: ~2 s saved
+
+
+def test_bf16_units_agree_with_torch() -> None:
+    """The /proc/cpuinfo short cut only says "none" where torch would say so too."""
+    from ctxchat.engines.models import cpu_has_bf16_units
+
+    helpers = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
+    expected = any(getattr(torch.cpu, n, lambda: False)() for n in helpers)
+    assert cpu_has_bf16_units() == expected
