@@ -8,6 +8,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import os
+import re
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -333,6 +334,7 @@ class _open:
 # Per line: font size, characters and whether every span is bold (for headings).
 _Style = tuple[float, int, bool]
 _BOLD = 16  # PyMuPDF span flag
+_CODE_HASH = re.compile(r"^(\s{0,3})#", re.MULTILINE)
 
 
 def _page_dict(page: pymupdf.Page, ocr_data: str | None) -> tuple[dict, bool, bool]:
@@ -387,7 +389,9 @@ def _block_text(block: Sequence[layout.Line], styles: dict[int, list[_Style]], b
         level = layout.heading_level(text, size, bold, body, len(block))
         if level:
             return "#" * level + " " + " ".join(text.split())
-    return text
+    # A line of the page that starts with "#" is code ("# a comment" in an example), not a
+    # heading: only the headings found above are written as Markdown ones.
+    return _CODE_HASH.sub(r"\1\\#", text)
 
 
 def _page_text(info: dict, running: layout.RunningLines, learn: bool = False) -> str:

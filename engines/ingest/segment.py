@@ -199,6 +199,7 @@ def fit_to_window(sentence: str, limit: int) -> list[str]:
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
 _MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
+_ESCAPED_HASH = re.compile(r"^(\s{0,3})\\#")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+\u2022]|\d{1,3}[.)])\s+\S")
 _NUMBERED_HEADING = re.compile(
     r"^(?:\d{1,2}(?:\.\d{1,2})*\.?|[IVX]{1,5}\.|(?:chapter|section|part|appendix)\s+\w+[.:]?)"
@@ -239,7 +240,7 @@ def paragraph_units(text: str) -> Iterator[tuple[str, str | None, bool]]:
             if heading:
                 yield line.strip(), heading.group(2), True
             elif line.strip():
-                lines.append(line)
+                lines.append(_ESCAPED_HASH.sub(r"\1#", line))  # "\# x" is the text "# x"
         if lines:
             yield _unit(lines)
 
