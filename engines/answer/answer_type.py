@@ -34,7 +34,11 @@ _NAME = re.compile(
 )
 _WORD = re.compile(r"[\w\u00c0-\u024f]+")
 # A paper's numbered references: "[26]", "[12, 13]", "[4-7]".
-_CITATIONS = re.compile(r"\[\s*\d+(?:\s*[,\u2013-]\s*\d+)*\s*\]")
+# "[26]", "[3, 4]", "[5-7]"; and a raised mark after a word ("infected^5,6", ingest's
+# superscripts.py), not after a digit, where it is an exponent ("10^5").
+_CITATIONS = re.compile(
+    r"\[\s*\d+(?:\s*[,\u2013-]\s*\d+)*\s*\]|(?<=[^\d\s])\^\d+(?:[,\u2013\u2212-]\d+)*"
+)
 # Capitalised words that are no name (sentence openers, pronouns, months, days).
 _NOT_NAMES = frozenset(
     (

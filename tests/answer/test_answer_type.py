@@ -83,3 +83,6 @@ def test_a_papers_reference_numbers_are_no_counts():
         "million",
     ]
     assert new_things("It spread in 2019 [12].", "When did it spread?", DATE) == ["2019"]
+    # Raised marks as ingest writes them: after a word a reference, after a digit a power.
+    assert new_counts("Most people are infected^5,6 in winter.", question) == []
+    assert new_counts("The culture held 10^5 cells.", question)  # a power stays a count
