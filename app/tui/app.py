@@ -390,6 +390,8 @@ class CtxchatApp(PanelActions, App[int]):
         self.resolve_device()
         self.session.llm()
         self.post_message(ModelLoaded())
+        # A large index takes seconds to read: not inside the first question.
+        self.session.preload_documents()
 
     @on(ModelLoaded)
     def _model_loaded(self) -> None:

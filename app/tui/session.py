@@ -90,6 +90,12 @@ class Session:
         if not self.used and docs:
             self.used = {max(docs, key=lambda d: (d.added_at, d.id)).id}
 
+    def preload_documents(self) -> None:
+        """Read the documents in use into memory before the first question (worker thread)."""
+        from ctxchat.engines.select.selector import preload_documents
+
+        preload_documents(self.store, sorted(self.used))
+
     def remove(self, doc_id: int) -> None:
         self.store.remove_document(doc_id)
         self.used.discard(doc_id)

@@ -361,11 +361,34 @@ EARLY_PATH_MIN_MISSING_TOKENS = 20_000
 EARLY_EMBED_TOKENS = 4_000
 
 
+# One thread at a time fills a document's vectors: the app preloads them in a worker while
+# a question may already be asked.
+_VECTORS_LOCK = threading.Lock()
+
+
+def preload_documents(store: Store, doc_ids: Sequence[int]) -> int:
+    """Read the documents' sentences, stored vectors and word postings into memory before
+    the first question needs them (a 48k-sentence manual: ~4 s); the sentences read."""
+    count = 0
+    for index in load_documents(store, doc_ids):
+        known_vectors(store, index, EmbedStats())
+        _ = (index.postings, index.vocabulary, index.title_postings)  # built once, here
+        count += len(index.segments)
+    return count
+
+
 def known_vectors(
     store: Store, index: DocIndex, stats: EmbedStats
 ) -> tuple[np.ndarray, np.ndarray]:
     """(vectors, have): what memory and the store hold for the document's sentences, zero
     rows where nothing is known yet. Only the rows still unknown are looked up again."""
+    with _VECTORS_LOCK:
+        return _known_vectors(store, index, stats)
+
+
+def _known_vectors(
+    store: Store, index: DocIndex, stats: EmbedStats
+) -> tuple[np.ndarray, np.ndarray]:
     n = len(index.segments)
     if index.matrix is not None:
         stats.from_memory = True
@@ -390,10 +413,13 @@ def embed_rows(store: Store, index: DocIndex, rows: Sequence[int], stats: EmbedS
     if not rows or index.partial is None or index.have is None:
         return
     matrix = embed_segments(store, [index.segments[i] for i in rows], stats)
-    index.partial[list(rows)] = matrix
-    index.have[list(rows)] = True
-    if index.have.all():
-        index.matrix, index.partial, index.have = index.partial, None, None
+    with _VECTORS_LOCK:
+        if index.partial is None or index.have is None:
+            return  # another thread loaded them all meanwhile
+        index.partial[list(rows)] = matrix
+        index.have[list(rows)] = True
+        if index.have.all():
+            index.matrix, index.partial, index.have = index.partial, None, None
 
 
 def on_demand_rows(

@@ -160,3 +160,20 @@ def test_headings_are_indexed_and_the_early_path_does_not_embed_them(early_path)
     assert store.get_embeddings(keys, MODEL_ID) == {}  # left to the indexer
     index_document(store, doc_id)
     assert set(store.get_embeddings(keys, MODEL_ID)) == set(keys)
+
+
+def test_preloading_an_indexed_document_serves_the_first_question_from_memory() -> None:
+    """The app reads the documents in use (vectors, word postings) before the first
+    question: that question then reads nothing again and selects what it would have."""
+    store = Store()
+    doc_id, facts = _book(store, pages=3)
+    index_document(store, doc_id)
+    question = facts[0].question
+    selector.DOC_CACHE.clear()
+    cold = compress_documents(store, [doc_id], question, budget=120, prune=False, use_cache=False)
+    assert cold.stats["selection"]["embeddings"]["in_memory"] is False
+    selector.DOC_CACHE.clear()
+    assert selector.preload_documents(store, [doc_id]) == store.document(doc_id).segments
+    warm = compress_documents(store, [doc_id], question, budget=120, prune=False, use_cache=False)
+    assert warm.stats["selection"]["embeddings"]["in_memory"] is True
+    assert warm.text == cold.text and facts[0].answer in warm.text

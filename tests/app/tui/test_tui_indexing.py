@@ -48,3 +48,25 @@ async def test_progress_shows_in_the_row_and_the_status_line(tmp_path: Path) -> 
         await settle(app, pilot)
         assert str(table.get_cell(str(doc.id), "status")) == "ready"
         assert "indexing" not in str(app.query_one("#status").render())
+
+
+@pytest.mark.asyncio
+async def test_the_app_reads_the_documents_in_use_before_the_first_question(
+    tmp_path: Path,
+) -> None:
+    from ctxchat.engines.select import selector
+
+    pdf = pdf_named(tmp_path, "manual.pdf", pages=3, seed=3)
+    first = make_app()
+    async with first.run_test(size=SIZE) as pilot:
+        await paste(first, pilot, str(pdf))  # added and indexed
+    (doc,) = first.store.documents()
+    selector.DOC_CACHE.clear()
+    app = make_app(preload=True)  # as `ctxchat` starts: models, then the documents in use
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(1.0)  # the model load starts 0.5 s after the first paint
+        await settle(app, pilot)
+        assert app.session.used == {doc.id}
+        index = selector.DOC_CACHE.get((str(app.store.path), doc.id, doc.sha256))
+        assert index is not None and index.matrix is not None  # vectors in memory
+        assert "vocabulary" in vars(index)  # word postings built (cached_property)
