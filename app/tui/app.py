@@ -369,6 +369,8 @@ class CtxchatApp(PanelActions, App[int]):
         used.symmetric_difference_update({message.doc_id})
         self.session.last_compressed = None
         self.refresh_library()
+        if message.doc_id in used and self.preload:
+            self.preload_documents()
 
     @on(LibraryTable.Remove)
     def on_remove(self, message: LibraryTable.Remove) -> None:
@@ -381,6 +383,11 @@ class CtxchatApp(PanelActions, App[int]):
         self.refresh_library()
 
     # -- models --------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="preload", exit_on_error=False)
+    def preload_documents(self) -> None:
+        """Read a document just put in use into memory before it is asked about."""
+        self.session.preload_documents()
 
     @work(thread=True, exclusive=True, group="models", exit_on_error=False)
     def load_models(self) -> None:

@@ -70,3 +70,11 @@ async def test_the_app_reads_the_documents_in_use_before_the_first_question(
         index = selector.DOC_CACHE.get((str(app.store.path), doc.id, doc.sha256))
         assert index is not None and index.matrix is not None  # vectors in memory
         assert "vocabulary" in vars(index)  # word postings built (cached_property)
+        # A document put back in use (Space in the library) is read again at once.
+        selector.DOC_CACHE.clear()
+        for _ in range(2):  # out of use, then in use again
+            app.post_message(LibraryTable.ToggleUse(doc.id))
+            await settle(app, pilot)
+        assert app.session.used == {doc.id}
+        index = selector.DOC_CACHE.get((str(app.store.path), doc.id, doc.sha256))
+        assert index is not None and index.matrix is not None
