@@ -259,7 +259,8 @@ def run_test(
         settings = AskSettings(
             reader=ReaderChoice(model=args.model, n_ctx=N_CTX),
             budget=args.budget,
-            weak_evidence=threshold,  # answers as long as the app's default for the reader
+            # max_tokens unset: answers as long as the app lets this reader write
+            weak_evidence=threshold,
             reader_budget=size,
             extractive=mode,
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import sys
+from functools import lru_cache
 from pathlib import Path
 
 from ctxchat.engines.errors import ModelNotFoundError
@@ -60,6 +61,7 @@ def assets_dir() -> Path:
 _GPU_BUILD = re.compile(r"^(?:cuda|hip)\s*(?::[^=\n]*)?=\s*(?!None\b)\S", re.MULTILINE)
 
 
+@lru_cache(maxsize=1)  # the installed torch does not change while a process runs
 def cpu_only_torch() -> bool:
     """The installed torch is a CPU-only build, off macOS (no MPS): read from its version
     file, since importing torch takes ~2 s and a cached result needs nothing else of it."""
@@ -113,14 +115,15 @@ def cpu_has_bf16_units() -> bool:
     return False
 
 
-def _linux_cpu_flags() -> set[str] | None:
+@lru_cache(maxsize=1)
+def _linux_cpu_flags() -> frozenset[str] | None:
     """The CPU's feature flags from /proc/cpuinfo, or None where there is no such file."""
     try:
         text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
     match = re.search(r"^flags\s*:(.*)$", text, re.MULTILINE)
-    return set(match.group(1).split()) if match else None
+    return frozenset(match.group(1).split()) if match else None
 
 
 def quiet_transformers() -> None:

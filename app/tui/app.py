@@ -141,7 +141,7 @@ class CtxchatApp(PanelActions, App[int]):
             yield LibraryPanel(id="library")
             with Vertical(id="chat-column"):
                 yield ChatView(
-                    welcome=welcome_text(self.model_description(), self.bundled_reader), id="chat"
+                    welcome=welcome_text(self.model_description(), self.small_reader), id="chat"
                 )
                 yield Vertical(id="ingests")
                 yield PromptInput(
@@ -758,7 +758,7 @@ class CtxchatApp(PanelActions, App[int]):
             self.session.drop_llm()
         self.status_info.model = self.session.model_label
         self.query_one(ChatView).set_welcome(
-            welcome_text(self.model_description(), self.bundled_reader)
+            welcome_text(self.model_description(), self.small_reader)
         )
         self.status_info.kv_type = config.kv_type
         self.status_info.device = config.device
@@ -780,9 +780,13 @@ class CtxchatApp(PanelActions, App[int]):
             chat.scroll_page_down()
 
     @property
-    def bundled_reader(self) -> bool:
-        """The bundled 135M model answers (no chat model or server set)."""
-        return not self.config.server_url and not self.config.chat_model
+    def small_reader(self) -> bool:
+        """A small local model answers (the bundled 135M one, or a GGUF under 400 MB): the
+        same rule that gives it the evidence only and short answers."""
+        from ctxchat.app.ask_settings import reader_choice
+        from ctxchat.engines.answer.conversation import small_reader
+
+        return small_reader(reader_choice(self.config))
 
     def model_description(self) -> str:
         """Which model answers, for the first screen."""

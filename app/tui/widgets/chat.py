@@ -60,15 +60,15 @@ class Welcome(Static):
     """The first screen's three steps, and which model answers."""
 
 
-# Under the bundled 135M reader: where better answers come from (it is right on about a
-# quarter of the real-text benchmark's questions, benchmarks/README.md).
+# Under a small local reader (the bundled 135M one): where better answers come from (the
+# bundled one is right on about a quarter of the real-text benchmark's questions).
 BETTER_READER_HINT = (
     "[dim]A tiny model: check its answers against the evidence shown. For better ones: "
     "ctxchat models pull qwen2.5-1.5b, or a local Ollama or LM Studio (F2).[/dim]"
 )
 
 
-def welcome_text(model: str, bundled: bool = False) -> str:
+def welcome_text(model: str, small_reader: bool = False) -> str:
     # The spaces after each number sit inside its bold span: a styled span that starts
     # with a space loses it in some SVG viewers of screenshots.
     return (
@@ -77,7 +77,7 @@ def welcome_text(model: str, bundled: bool = False) -> str:
         "[u]\\[p. 3][/u].\n"
         "[b]3  [/b]Ctrl+Y copies the compressed prompt for any other chat.\n"
         f"[dim]Answers come from {escape(terminal_safe(model))}.[/dim]"
-        + (f"\n{BETTER_READER_HINT}" if bundled else "")
+        + (f"\n{BETTER_READER_HINT}" if small_reader else "")
     )
 
 
