@@ -176,6 +176,7 @@ def _report_add(result: AddResult | AddFailure, as_json: bool, indexed: int | No
                     "tokens": None,
                     "segments": None,
                     "created": False,
+                    "reread": False,
                     "indexed": None,
                     "ocr_pages": None,
                     "warnings": [],
@@ -200,6 +201,7 @@ def _report_add(result: AddResult | AddFailure, as_json: bool, indexed: int | No
                 "tokens": doc.tokens,
                 "segments": doc.segments,
                 "created": result.created,
+                "reread": result.reread,
                 "indexed": indexed,
                 "ocr_pages": result.ocr_pages,
                 "warnings": list(result.warnings),
@@ -210,6 +212,11 @@ def _report_add(result: AddResult | AddFailure, as_json: bool, indexed: int | No
         pages = "page" if doc.pages == 1 else "pages"
         ocr = f", {result.ocr_pages:,} read by OCR" if result.ocr_pages else ""
         _say(f"added {doc.name}: {doc.pages:,} {pages}{ocr}, {doc.tokens:,} tokens (id {doc.id})")
+    elif result.reread:
+        _say(
+            f"read again: {doc.name} (id {doc.id}), read by an older ctxchat: "
+            f"{doc.pages:,} pages, {doc.tokens:,} tokens"
+        )
     else:
         _say(f"already in library: {result.path.name} (id {doc.id}, as {doc.name})")
 
@@ -218,12 +225,14 @@ def _report_add(result: AddResult | AddFailure, as_json: bool, indexed: int | No
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
+    from ctxchat.engines.ingest import READER_VERSION
     from ctxchat.engines.select.indexing import index_progress
     from ctxchat.engines.store.db import Store
 
     with Store() as store:
         docs = store.documents()
         indexed = {d.id: index_progress(store, d.id).percent for d in docs}
+    older = {d.id for d in docs if d.reader < READER_VERSION}
     if args.json:
         for d in docs:
             _print_json(
@@ -239,6 +248,8 @@ def cmd_docs(args: argparse.Namespace) -> int:
                     "sha256": d.sha256,
                     "added": d.added_at,
                     "indexed": indexed[d.id],
+                    "reader": d.reader,
+                    "older_reader": d.id in older,
                 }
             )
         return 0
@@ -248,7 +259,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
     rows = [
         (
             str(d.id),
-            terminal_safe(d.name),
+            terminal_safe(d.name) + (" *" if d.id in older else ""),
             f"{d.pages:,}",
             f"{d.tokens:,}",
             f"{indexed[d.id]}%",
@@ -265,6 +276,11 @@ def cmd_docs(args: argparse.Namespace) -> int:
             for i, (c, w) in enumerate(zip(row, widths, strict=True))
         ]
         _say("  ".join(cells).rstrip())
+    if older:
+        _say(
+            "* read by an older ctxchat: `ctxchat add PATH` with its file again re-reads it "
+            "with this version's fixes (vectors of unchanged sentences are kept)"
+        )
     return 0
 
 

@@ -428,7 +428,9 @@ def compress_documents(
         store, doc_ids, indexes, query, target, original, count, None, options, stats, started
     )
     if use_cache and tokenizer_id is not None:
-        run.key = _cache_key([d.sha256 for d in run.docs], query, target, budget, rate, options)
+        # The reader version too: a document read again by a newer reader has new segments.
+        shas = [f"{d.sha256}/{d.reader}" for d in run.docs]
+        run.key = _cache_key(shas, query, target, budget, rate, options)
         hit = _cached_result(run, run.key)
         if hit is not None:
             return hit  # nothing loaded: the compressor is only needed on a miss
@@ -678,17 +680,22 @@ def warm_document(
 
 def add_text(store: Store, text: str, name: str = TEXT_DOC_NAME) -> DocumentRow:
     """Store pasted text as a document (kind "text", keyed by the sha256 of its UTF-8 bytes)."""
+    from ctxchat.engines.ingest import READER_VERSION
     from ctxchat.engines.ingest.segment import segment_pages
 
     data = text.encode("utf-8")
-    doc, _ = store.add_document(
+    segments = segment_pages([_TextPage(None, text)])  # type: ignore[list-item]
+    doc, created = store.add_document(
         sha256=hashlib.sha256(data).hexdigest(),
         name=name,
         path="",
         kind="text",
         size=len(data),
-        segments=segment_pages([_TextPage(None, text)]),  # type: ignore[list-item]
+        segments=segments,
+        reader=READER_VERSION,
     )
+    if not created and doc.reader < READER_VERSION:  # cut by an older segmenter
+        doc = store.replace_segments(doc.id, path="", segments=segments, reader=READER_VERSION)
     return doc
 
 

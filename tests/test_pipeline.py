@@ -3,6 +3,7 @@ real PDFs, and a real (small, random-head) token classifier for the pruning stag
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from pathlib import Path
 
@@ -12,6 +13,8 @@ import ctxchat
 from ctxchat.engines.compress import compressor as compressor_module
 from ctxchat.engines.compress.compressor import Compressor
 from ctxchat.engines.errors import CtxchatError, ModelNotFoundError
+from ctxchat.engines.ingest import READER_VERSION
+from ctxchat.engines.ingest.library import ensure_document
 from ctxchat.engines.pipeline import DEFAULT_RATE, CompressorSetup, compress_documents
 from ctxchat.engines.select.selector import DOC_CACHE
 from ctxchat.engines.store.db import Store
@@ -263,6 +266,30 @@ def test_compress_file_cites_pages(tmp_path: Path, no_default_model: None) -> No
     assert any(fact.answer in s.text and s.page == fact.page for s in r.spans)
     assert all(s.doc_name == "report.pdf" for s in r.spans)
     assert r.stats["seconds"]["ingest"] > 0
+
+
+def test_a_file_read_again_is_not_answered_from_its_old_reading(
+    tmp_path: Path, no_default_model: None
+) -> None:
+    report, facts = docgen.long_pdf(tmp_path / "report.pdf", n_pages=6, facts_every=3)
+    fact = facts[0]
+    store = Store(tmp_path / "library.db")
+    doc = ensure_document(store, report.path)
+    # As an older reader left it: the fact's sentence read wrong.
+    stale = [
+        dataclasses.replace(s, text=s.text.replace(fact.answer, "UNREAD"), hash=f"old{s.ord}")
+        for s in store.segments(doc.id)
+    ]
+    store.replace_segments(doc.id, path=doc.path, segments=stale, reader=0)
+    old = compress_documents(store, [doc.id], fact.question, budget=60)  # by id: not re-read
+    assert "UNREAD" in old.text
+    # Given the file, compress_file adds it again, which re-reads it; neither the cached
+    # result nor the document's sentences held in memory are the old reading's.
+    new = ctxchat.compress_file(report.path, query=fact.question, budget=60, store=store)
+    assert fact.answer in new.text and "UNREAD" not in new.text
+    assert new.stats["cache_hits"]["compression"] is False
+    assert store.document(doc.id).reader == READER_VERSION
+    store.close()
 
 
 def test_llama_tokenizer_budget_and_several_documents(no_default_model: None) -> None:

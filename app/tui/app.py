@@ -162,6 +162,20 @@ class CtxchatApp(PanelActions, App[int]):
             # (benchmarks/tui_first_paint.py); nobody has asked a question yet anyway.
             self.call_after_refresh(self.set_timer, 0.5, self.load_models)
             self.index_documents([d.id for d in self.session.documents()])  # resume any
+        self.note_older_readings()
+
+    def note_older_readings(self) -> None:
+        """Say which documents an older ctxchat read: dropping their files again re-reads
+        them with this version's fixes."""
+        from ctxchat.engines.ingest import READER_VERSION
+
+        older = [d.name for d in self.session.documents() if d.reader < READER_VERSION]
+        if older:
+            names = ", ".join(older[:3]) + (f" and {len(older) - 3} more" if len(older) > 3 else "")
+            self.say(
+                f"read by an older ctxchat: {names}. Drop the file again to read it with "
+                "this version's fixes (vectors of unchanged sentences are kept)."
+            )
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -351,7 +365,10 @@ class CtxchatApp(PanelActions, App[int]):
             self.say(message.error or "not added", severity="error", title=message.path.name)
             return
         doc = message.result.document
-        what = "added" if message.result.created else "already in the library"
+        result = message.result
+        what = "added" if result.created else "already in the library"
+        if result.reread:
+            what = "read again (an older ctxchat had read it)"
         pages = f", {doc.pages} pages" if doc.pages else ""
         self.say(f"{doc.name}: {what}{pages}")
         self.refresh_library()

@@ -4,3 +4,9 @@ Owns readers (file types), layout (reading order, running headers), segmentation
 add. Imports store/ only. Public entry: `add_paths` / `add_path` (ingest.library).
 A new file type plugs in at ingest.readers.read_document.
 """
+
+# The version of what reading and segmenting make of a file. Bump it whenever a change
+# alters a file's segments (text, pages, headings), so that adding a file again re-reads
+# documents an older version read. 1: raised marks read as "^N", "#" code lines not
+# headings, sentences across page breaks joined (2026-12-03).
+READER_VERSION = 1

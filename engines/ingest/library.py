@@ -1,7 +1,8 @@
 """Adding files to the library: read and segment (before the write lock), then one transaction.
 
 A document is identified by the sha256 of its bytes, so adding the same content twice (under
-any name) reuses the stored copy. A file that fails half-way leaves nothing behind.
+any name) reuses the stored copy, unless an older ctxchat read it (READER_VERSION): then the
+file is read again into the same document. A file that fails half-way leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ctxchat.engines.errors import CtxchatError, IngestError
+from ctxchat.engines.ingest import READER_VERSION
 from ctxchat.engines.ingest.ocr import INSTALL_HINT
 from ctxchat.engines.ingest.readers import (
     Document,
@@ -34,6 +36,7 @@ class AddResult:
     pages: int
     ocr_pages: int = 0  # pages read from scans by OCR
     warnings: tuple[str, ...] = ()  # e.g. scanned pages left out for want of OCR
+    reread: bool = False  # already there, read by an older reader: read again in place
 
 
 @dataclass
@@ -66,22 +69,34 @@ def add_path(
     `limits` (pages, decompressed size) default to ReadLimits.from_env()."""
     doc = read_document(path, password, limits)
     existing = store.document_by_hash(doc.sha256)
-    if existing is not None:
+    if existing is not None and existing.reader >= READER_VERSION:
         return AddResult(doc.path, existing, False, existing.pages)
     tally = _PageTally()
-    row, created = store.add_document(
-        sha256=doc.sha256,
-        name=doc.name,
-        path=str(doc.path.resolve()),
-        kind=doc.kind,
-        size=doc.size,
-        segments=_segments(doc, on_progress, tally),
-    )
-    if created and row.pages != doc.page_count:
+    if existing is not None:
+        row = store.replace_segments(
+            existing.id,
+            path=str(doc.path.resolve()),
+            segments=_segments(doc, on_progress, tally),
+            reader=READER_VERSION,
+        )
+        created = False
+    else:
+        row, created = store.add_document(
+            sha256=doc.sha256,
+            name=doc.name,
+            path=str(doc.path.resolve()),
+            kind=doc.kind,
+            size=doc.size,
+            segments=_segments(doc, on_progress, tally),
+            reader=READER_VERSION,
+        )
+    reread = existing is not None
+    if (created or reread) and row.pages != doc.page_count:
         # Trailing blank pages have no segments; the page count is the document's own.
         store.set_document_pages(row.id, doc.page_count)
         row = store.document(row.id) or row
-    return AddResult(doc.path, row, created, doc.page_count, tally.ocr, tally.warnings(doc))
+    warnings = tally.warnings(doc)
+    return AddResult(doc.path, row, created, doc.page_count, tally.ocr, warnings, reread)
 
 
 def _segments(

@@ -296,20 +296,24 @@ class DocIndex:
         return {t: np.array(r, dtype=np.int64) for t, r in rows.items()}
 
 
+# (library file, document id, sha256, reader version)
+_DocKey = tuple[str, int, str, int]
+
+
 class _LRU:
     def __init__(self, size: int) -> None:
         self.size = size
-        self._items: OrderedDict[tuple[str, int, str], DocIndex] = OrderedDict()
+        self._items: OrderedDict[_DocKey, DocIndex] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, int, str]) -> DocIndex | None:
+    def get(self, key: _DocKey) -> DocIndex | None:
         with self._lock:
             value = self._items.get(key)
             if value is not None:
                 self._items.move_to_end(key)
             return value
 
-    def put(self, key: tuple[str, int, str], value: DocIndex) -> None:
+    def put(self, key: _DocKey, value: DocIndex) -> None:
         with self._lock:
             self._items[key] = value
             while len(self._items) > self.size:
@@ -320,12 +324,17 @@ class _LRU:
             self._items.clear()
 
 
-# Documents are immutable once stored (content-addressed), so (db, id, sha256) is a safe key.
+# A document's segments change only when a newer reader reads its file again, so (db, id,
+# sha256, reader version) is a safe key.
 DOC_CACHE = _LRU(8)
 
 
+def doc_cache_key(store: Store, doc: DocumentRow) -> _DocKey:
+    return (str(store.path), doc.id, doc.sha256, doc.reader)
+
+
 def document_index(store: Store, doc: DocumentRow) -> DocIndex:
-    key = (str(store.path), doc.id, doc.sha256)
+    key = doc_cache_key(store, doc)
     index = DOC_CACHE.get(key)
     if index is None:
         index = DocIndex(doc, store.segments(doc.id))

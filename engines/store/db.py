@@ -32,7 +32,6 @@ from ctxchat.engines.errors import StoreError
 from ctxchat.engines.paths import db_path, private_dir
 from ctxchat.engines.results import JSONObject, JSONValue
 
-SCHEMA_VERSION = 1
 # One segment as spooled and inserted: page, paragraph, text, tokens, hash, heading.
 SegmentValues: TypeAlias = tuple[int | None, int, str, int, str, str | None]
 # How long a write waits for another process's write to finish, and when it says it waits.
@@ -52,6 +51,9 @@ class DocumentRow:
     tokens: int
     segments: int
     added_at: str
+    # Which version of ctxchat's reader made its segments (engines/ingest/library.py
+    # READER_VERSION); 0: added before versions were recorded.
+    reader: int = 0
 
 
 @dataclass(frozen=True)
@@ -220,8 +222,13 @@ def _create_chats(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX messages_chat ON messages(chat_id, id)")
 
 
+def _migrate_2(db: sqlite3.Connection) -> None:
+    # Frozen. The reader version of each document: a newer reader re-reads older ones.
+    db.execute("ALTER TABLE documents ADD COLUMN reader INTEGER NOT NULL DEFAULT 0")
+
+
 # Forward migrations: MIGRATIONS[i] takes the schema from version i to i + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_1]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_1, _migrate_2]
 
 
 def _now() -> str:
@@ -383,6 +390,7 @@ class Store:
         kind: str,
         size: int,
         segments: Iterable[NewSegment],
+        reader: int = 0,
         on_page: Callable[[int], None] | None = None,
         batch: int = 500,
     ) -> tuple[DocumentRow, bool]:
@@ -406,19 +414,52 @@ class Store:
                     return existing, False
                 cur = conn.execute(
                     "INSERT INTO documents (sha256, name, path, kind, pages, bytes, tokens, "
-                    "segments, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "segments, added_at, reader) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (sha256, name, path, kind, spool.max_page, size, spool.tokens, spool.count,
-                     _now()),
+                     _now(), reader),
                 )  # fmt: skip
                 doc_id = int(cur.lastrowid)
-                ord_ = 0
-                for rows in spool.batches():
-                    numbered = [(doc_id, ord_ + i, *row) for i, row in enumerate(rows)]
-                    ord_ += len(rows)
-                    self._insert_segments(conn, numbered)
+                self._insert_spooled(conn, doc_id, spool)
         row = self.document(doc_id)
         assert row is not None
         return row, True
+
+    def replace_segments(
+        self,
+        doc_id: int,
+        *,
+        path: str,
+        segments: Iterable[NewSegment],
+        reader: int,
+        on_page: Callable[[int], None] | None = None,
+        batch: int = 500,
+    ) -> DocumentRow:
+        """Swap a document's segments for a new reading of the same file, keeping its id
+        (chats name it) and its name. Spooled first like add_document, then one transaction;
+        an error while reading leaves the old segments. Vectors are keyed by a segment's
+        text, so the sentences a newer reader reads alike keep theirs."""
+        with _SegmentSpool(self.path.parent, batch) as spool:
+            spool.write(segments, on_page)
+            with self.transaction() as conn:
+                if self.document(doc_id) is None:
+                    raise StoreError(f"document {doc_id} was removed while it was read again")
+                conn.execute("DELETE FROM segments WHERE doc_id=?", (doc_id,))
+                conn.execute(
+                    "UPDATE documents SET path=?, pages=?, tokens=?, segments=?, reader=? "
+                    "WHERE id=?",
+                    (path, spool.max_page, spool.tokens, spool.count, reader, doc_id),
+                )
+                self._insert_spooled(conn, doc_id, spool)
+        row = self.document(doc_id)
+        assert row is not None
+        return row
+
+    def _insert_spooled(self, conn: sqlite3.Connection, doc_id: int, spool: _SegmentSpool) -> None:
+        ord_ = 0
+        for rows in spool.batches():
+            numbered = [(doc_id, ord_ + i, *row) for i, row in enumerate(rows)]
+            ord_ += len(rows)
+            self._insert_segments(conn, numbered)
 
     @staticmethod
     def _insert_segments(conn: sqlite3.Connection, rows: list[SegmentValues]) -> None:
@@ -437,7 +478,7 @@ class Store:
         rows = self.conn.execute(f"SELECT {self._doc_cols} FROM documents ORDER BY id").fetchall()
         return [DocumentRow(*r) for r in rows]
 
-    _doc_cols = "id, sha256, name, path, kind, pages, bytes, tokens, segments, added_at"
+    _doc_cols = "id, sha256, name, path, kind, pages, bytes, tokens, segments, added_at, reader"
 
     def document(self, doc_id: int) -> DocumentRow | None:
         r = self.conn.execute(

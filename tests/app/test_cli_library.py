@@ -13,7 +13,7 @@ import pytest
 
 from ctxchat.app.cli import main
 from ctxchat.app.progress import ProgressBar
-from ctxchat.engines.store.db import Store
+from ctxchat.engines.store.db import MIGRATIONS, Store
 from devkit import docgen
 
 
@@ -99,6 +99,30 @@ def test_add_indexes_the_document_unless_told_not_to(files, capsys):
     assert checks["MiniLM embeddings"]["detail"].endswith(f"({precision} on {device})")
 
 
+def test_a_document_an_older_ctxchat_read_is_marked_and_read_again(files, capsys):
+    assert main(["add", "--no-index", str(files["good"]), str(files["notes"])]) == 0
+    with Store() as store:  # as an older ctxchat left the library
+        store.conn.execute("UPDATE documents SET reader=0 WHERE name='report 2026 é.pdf'")
+    capsys.readouterr()
+    assert main(["docs"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "report 2026 é.pdf *" in out[1] and "*" not in out[2]
+    assert out[-1].startswith("* read by an older ctxchat: `ctxchat add PATH`")
+    assert main(["docs", "--json"]) == 0
+    rows = _json_lines(capsys.readouterr().out)
+    assert [r["older_reader"] for r in rows] == [True, False, False]
+    assert main(["add", "--no-index", "--json", str(files["good"])]) == 0
+    (row,) = _json_lines(capsys.readouterr().out)
+    assert row["reread"] is True and row["created"] is False and row["id"] == 1
+    with Store() as store:  # again older: the plain output says what happened
+        store.conn.execute("UPDATE documents SET reader=0 WHERE id=1")
+    assert main(["add", "--no-index", str(files["good"])]) == 0
+    line = capsys.readouterr().out
+    assert line.startswith("read again: report 2026 é.pdf (id 1), read by an older ctxchat: 6")
+    assert main(["docs"]) == 0
+    assert "*" not in capsys.readouterr().out
+
+
 def test_usage_errors_exit_2(capsys):
     for argv in (["add"], ["rm"], ["frobnicate"], ["docs", "--bogus"]):
         with pytest.raises(SystemExit) as info:
@@ -160,7 +184,7 @@ def test_doctor_reports_each_check(capsys):
         "compressor model",
     ):
         assert name in checks
-    assert checks["library"]["detail"].endswith("(schema 1, 0 documents)")
+    assert checks["library"]["detail"].endswith(f"(schema {len(MIGRATIONS)}, 0 documents)")
     assert checks["data dir"]["detail"] == os.environ["CTXCHAT_HOME"]
     assert "device" in checks["torch"]["detail"]
     assert main(["doctor"]) == 0

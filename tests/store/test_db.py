@@ -122,6 +122,62 @@ def test_newer_schema_is_refused(ctxchat_home):
         Store()
 
 
+def test_a_first_schema_library_gains_reader_versions(ctxchat_home):
+    # A library as the first schema made it, with a document in it.
+    conn = sqlite3.connect(ctxchat_home / "library.db", isolation_level=None)
+    MIGRATIONS[0](conn)
+    conn.execute("PRAGMA user_version=1")
+    conn.execute(
+        "INSERT INTO documents (sha256, name, path, kind, added_at) "
+        "VALUES ('old', 'old.pdf', '/old.pdf', 'pdf', 'then')"
+    )
+    conn.close()
+    with Store() as store:
+        assert store.schema_version == len(MIGRATIONS) == 2
+        (doc,) = store.documents()
+        assert (doc.name, doc.reader) == ("old.pdf", 0)  # read before versions were kept
+        new, _ = store.add_document(
+            sha256="new", name="n", path="/n", kind="txt", size=1, segments=_segs(2), reader=3
+        )
+        assert new.reader == 3
+
+
+def test_replace_segments_keeps_the_document_and_its_chats():
+    with Store() as store:
+        row, _ = store.add_document(
+            sha256="d1", name="d.pdf", path="/a/d.pdf", kind="pdf", size=1, segments=_segs(6)
+        )
+        chat = store.new_chat("About d", [row.id])
+        fresh = (
+            NewSegment(page=p, paragraph=p, text=f"Gamma fact {p}.", tokens=4, hash=f"g{p}")
+            for p in (1, 2)
+        )
+        new = store.replace_segments(row.id, path="/b/d.pdf", segments=fresh, reader=2)
+        assert (new.id, new.name, new.added_at) == (row.id, row.name, row.added_at)
+        assert (new.path, new.segments, new.tokens, new.pages, new.reader) == (
+            "/b/d.pdf", 2, 8, 2, 2,
+        )  # fmt: skip
+        assert [s.text for s in store.segments(row.id)] == ["Gamma fact 1.", "Gamma fact 2."]
+        assert store.bm25([row.id], "alpha") == {}  # the old text left the word index
+        assert len(store.bm25([row.id], "gamma")) == 2
+        assert store.chat(chat).doc_ids == [row.id]
+
+
+def test_replace_segments_that_fail_keep_the_old_ones():
+    def exploding():
+        yield from _segs(2)
+        raise RuntimeError("unreadable page")
+
+    with Store() as store:
+        row, _ = store.add_document(
+            sha256="d1", name="d", path="/d", kind="pdf", size=1, segments=_segs(5)
+        )
+        with pytest.raises(RuntimeError):
+            store.replace_segments(row.id, path="/d", segments=exploding(), reader=1, batch=1)
+        assert store.document(row.id) == row
+        assert len(store.segments(row.id)) == 5 and len(store.bm25([row.id], "alpha")) == 2
+
+
 def _writer(path: str, start: int) -> None:
     with Store(path) as store:
         for i in range(start, start + 5):

@@ -53,6 +53,32 @@ async def test_dropped_pdfs_are_ingested(pdfs: list[Path], spelling: str) -> Non
 
 
 @pytest.mark.asyncio
+async def test_a_document_an_older_ctxchat_read_is_named_and_read_again_on_drop(
+    pdfs: list[Path],
+) -> None:
+    from ctxchat.engines.ingest.library import add_path
+
+    with Store() as store:
+        doc = add_path(store, pdfs[0]).document
+        store.conn.execute("UPDATE documents SET reader=0 WHERE id=?", (doc.id,))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert any(
+            n.startswith("read by an older ctxchat: field report 2024.pdf. Drop the file again")
+            for n in app.notices
+        )
+        await paste(app, pilot, str(pdfs[0]))
+        assert any(
+            "field report 2024.pdf: read again (an older ctxchat had read it), 3 pages" in n
+            for n in app.notices
+        )
+        assert [d.id for d in Store().documents()] == [doc.id]
+    with Store() as store:
+        assert store.document(doc.id).reader > 0
+
+
+@pytest.mark.asyncio
 async def test_ingest_reports_progress_per_page(pdfs: list[Path]) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -67,7 +67,7 @@ async def test_the_app_reads_the_documents_in_use_before_the_first_question(
         await pilot.pause(1.0)  # the model load starts 0.5 s after the first paint
         await settle(app, pilot)
         assert app.session.used == {doc.id}
-        index = selector.DOC_CACHE.get((str(app.store.path), doc.id, doc.sha256))
+        index = selector.DOC_CACHE.get(selector.doc_cache_key(app.store, doc))
         assert index is not None and index.matrix is not None  # vectors in memory
         assert "vocabulary" in vars(index)  # word postings built (cached_property)
         # A document put back in use (Space in the library) is read again at once.
@@ -76,5 +76,5 @@ async def test_the_app_reads_the_documents_in_use_before_the_first_question(
             app.post_message(LibraryTable.ToggleUse(doc.id))
             await settle(app, pilot)
         assert app.session.used == {doc.id}
-        index = selector.DOC_CACHE.get((str(app.store.path), doc.id, doc.sha256))
+        index = selector.DOC_CACHE.get(selector.doc_cache_key(app.store, doc))
         assert index is not None and index.matrix is not None
