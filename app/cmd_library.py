@@ -277,10 +277,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
         ]
         _say("  ".join(cells).rstrip())
     if older:
-        _say(
-            "* read by an older ctxchat: `ctxchat add PATH` with its file again re-reads it "
-            "with this version's fixes (vectors of unchanged sentences are kept)"
-        )
+        _say("* read by an older ctxchat: `ctxchat add` its file again to re-read it")
     return 0
 
 

@@ -46,6 +46,7 @@ from ctxchat.app.tui.messages import (
     StatusChanged,
 )
 from ctxchat.app.tui.panels import PanelActions
+from ctxchat.app.tui.paste import parse_paste
 from ctxchat.app.tui.screens.chats import ChatsScreen
 from ctxchat.app.tui.screens.settings import SettingsScreen
 from ctxchat.app.tui.session import NO_DOCUMENT, Session
@@ -174,7 +175,7 @@ class CtxchatApp(PanelActions, App[int]):
             names = ", ".join(older[:3]) + (f" and {len(older) - 3} more" if len(older) > 3 else "")
             self.say(
                 f"read by an older ctxchat: {names}. Drop the file again to read it with "
-                "this version's fixes (vectors of unchanged sentences are kept)."
+                "this version's fixes."
             )
 
     # -- helpers -------------------------------------------------------------------------
@@ -482,6 +483,11 @@ class CtxchatApp(PanelActions, App[int]):
     def on_prompt_submitted(self, event: PromptInput.Submitted) -> None:
         question = event.value.strip()
         if not question:
+            return
+        paths = parse_paste(question)
+        if paths:  # a typed path, or a drop from a terminal without bracketed paste
+            event.input.clear()
+            self.post_message(FilesDropped(paths))
             return
         if not self.session.used and self._ingest_idle.is_set():
             # Without a document the model would answer from nothing: keep the question typed.

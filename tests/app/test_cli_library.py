@@ -107,7 +107,7 @@ def test_a_document_an_older_ctxchat_read_is_marked_and_read_again(files, capsys
     assert main(["docs"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert "report 2026 é.pdf *" in out[1] and "*" not in out[2]
-    assert out[-1].startswith("* read by an older ctxchat: `ctxchat add PATH`")
+    assert out[-1] == "* read by an older ctxchat: `ctxchat add` its file again to re-read it"
     assert main(["docs", "--json"]) == 0
     rows = _json_lines(capsys.readouterr().out)
     assert [r["older_reader"] for r in rows] == [True, False, False]

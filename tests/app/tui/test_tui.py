@@ -79,6 +79,21 @@ async def test_a_document_an_older_ctxchat_read_is_named_and_read_again_on_drop(
 
 
 @pytest.mark.asyncio
+async def test_a_typed_path_is_added_not_asked(pdfs: list[Path]) -> None:
+    """A terminal without bracketed paste types a drop as keys; a person may type a path."""
+    from ctxchat.app.tui.widgets.chat import Question
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*str(pdfs[1]), "enter")
+        await settle(app, pilot)
+        assert table_names(app) == [pdfs[1].name]
+        assert any(f"{pdfs[1].name}: added, 2 pages" in n for n in app.notices)
+        assert not app.query(Question)  # nothing was asked
+        assert app.query_one(PromptInput).value == ""
+
+
+@pytest.mark.asyncio
 async def test_ingest_reports_progress_per_page(pdfs: list[Path]) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
