@@ -173,8 +173,9 @@ class CtxchatApp(PanelActions, App[int]):
         older = [d.name for d in self.session.documents() if d.reader < READER_VERSION]
         if older:
             names = ", ".join(older[:3]) + (f" and {len(older) - 3} more" if len(older) > 3 else "")
+            files, them = ("the file", "it") if len(older) == 1 else ("their files", "them")
             self.say(
-                f"read by an older ctxchat: {names}. Drop the file again to read it with "
+                f"read by an older ctxchat: {names}. Drop {files} again to read {them} with "
                 "this version's fixes."
             )
 
