@@ -322,12 +322,20 @@ class CtxchatApp(PanelActions, App[int]):
         self.query_one(LibraryTable).set_status(message.doc_id, label)
         self.show_status()
 
+    def read_by_older(self, path: Path) -> bool:
+        """Whether the library holds this file as an older ctxchat read it (the same path;
+        a renamed copy is found by its content only once it is read)."""
+        from ctxchat.engines.ingest import READER_VERSION
+
+        where = str(path.resolve())
+        return any(d.path == where and d.reader < READER_VERSION for d in self.session.documents())
+
     def ingest_one(self, path: Path) -> None:
         """Read one file into the library, with a progress bar; runs in the ingest worker.
         A file ctxchat cannot read is reported and the queue goes on."""
         self._ingest_tickets += 1
         ticket = self._ingest_tickets
-        self.post_message(IngestStarted(ticket, path))
+        self.post_message(IngestStarted(ticket, path, again=self.read_by_older(path)))
         steps = self.progress_log.setdefault(path.name, [])
 
         def on_progress(done: int, total: int | None) -> None:
@@ -348,7 +356,7 @@ class CtxchatApp(PanelActions, App[int]):
 
     @on(IngestStarted)
     async def on_ingest_started(self, message: IngestStarted) -> None:
-        progress = IngestProgress(message.path.name)
+        progress = IngestProgress(message.path.name, again=message.again)
         self._ingest_bars[message.ticket] = progress
         await self.query_one("#ingests").mount(progress)
 

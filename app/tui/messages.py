@@ -49,6 +49,7 @@ class ModelLoaded(Message):
 class IngestStarted(Message):
     ticket: int
     path: Path
+    again: bool = False  # an older ctxchat read this file: it is read again in place
 
 
 @dataclass

@@ -33,12 +33,14 @@ def human_size(size: int) -> str:
 class IngestProgress(Vertical):
     """One file being read: its name, a progress bar in pages, and how to cancel."""
 
-    def __init__(self, name: str, *, id: str | None = None) -> None:
+    def __init__(self, name: str, *, again: bool = False, id: str | None = None) -> None:
         super().__init__(id=id, classes="ingest")
         self.file_name = name
+        self.again = again
 
     def compose(self) -> ComposeResult:
-        yield Label(f"Adding {terminal_safe(self.file_name)}", classes="ingest-name", markup=False)
+        verb = "Reading again" if self.again else "Adding"
+        yield Label(f"{verb} {terminal_safe(self.file_name)}", classes="ingest-name", markup=False)
         yield ProgressBar(total=None, show_eta=False)
 
     def advance_to(self, done: int, total: int | None) -> None:

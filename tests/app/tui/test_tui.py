@@ -68,7 +68,10 @@ async def test_a_document_an_older_ctxchat_read_is_named_and_read_again_on_drop(
             n.startswith("read by an older ctxchat: field report 2024.pdf. Drop the file again")
             for n in app.notices
         )
+        # The progress bar of the drop says "Reading again", not "Adding".
+        assert app.read_by_older(pdfs[0]) and not app.read_by_older(pdfs[1])
         await paste(app, pilot, str(pdfs[0]))
+        assert not app.read_by_older(pdfs[0])
         assert any(
             "field report 2024.pdf: read again (an older ctxchat had read it), 3 pages" in n
             for n in app.notices
@@ -382,3 +385,22 @@ async def test_page_keys_scroll_the_chat_from_the_prompt() -> None:
         await pilot.press("pageup")
         await pilot.pause()
         assert chat.scroll_y < bottom
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("again", "words"), [(False, "Adding a.pdf"), (True, "Reading again a.pdf")]
+)
+async def test_the_ingest_bar_names_what_it_does(again: bool, words: str) -> None:
+    from textual.app import App, ComposeResult
+    from textual.widgets import Label
+
+    from ctxchat.app.tui.widgets.library import IngestProgress
+
+    class Bar(App):
+        def compose(self) -> ComposeResult:
+            yield IngestProgress("a.pdf", again=again)
+
+    async with Bar().run_test() as pilot:
+        label = pilot.app.query_one(".ingest-name", Label)
+        assert str(label.render()) == words
