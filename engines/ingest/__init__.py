@@ -8,5 +8,6 @@ A new file type plugs in at ingest.readers.read_document.
 # The version of what reading and segmenting make of a file. Bump it whenever a change
 # alters a file's segments (text, pages, headings), so that adding a file again re-reads
 # documents an older version read. 1: raised marks read as "^N", "#" code lines not
-# headings, sentences across page breaks joined (2026-12-03).
-READER_VERSION = 1
+# headings, sentences across page breaks joined (2026-12-03). 2: a chapter's running header
+# ("Chapter 5: ...", on that chapter's pages only) dropped like a book-wide one (2026-12-03).
+READER_VERSION = 2

@@ -21,6 +21,11 @@ EDGE_LINES = 3
 # header/footer (0.4 rather than 0.5: books alternate left-page and right-page headers).
 REPEAT_SHARE = 0.4
 MIN_REPEATS = 3
+# A chapter's running header ("Chapter 5: System and foreign language interfaces") is on the
+# pages of that chapter only, far below REPEAT_SHARE of a manual's pages. An edge line with
+# letters seen on at least MIN_REPEATS observed pages, and on at least RUN_SHARE of the
+# observed pages from its first to its last, runs through that stretch: it is furniture too.
+RUN_SHARE = 0.75
 # A block narrower than this share of the text area may sit in a column.
 WIDE_SHARE = 0.6
 # Points a block must reach past the middle of the text area to count as crossing it.
@@ -49,22 +54,38 @@ class RunningLines:
     def __init__(self) -> None:
         self.top: Counter[str] = Counter()
         self.bottom: Counter[str] = Counter()
+        # key -> (first, last) observed page index, for chapter-long running headers
+        self.span: dict[str, tuple[int, int]] = {}
         self.pages = 0
 
     def observe(self, lines: Sequence[Line]) -> None:
         top, bottom = edge_lines(lines)
         # A set per page: a key counts once per page however often it appears there.
-        self.top.update({normalise_line(lines[i][4]) for i in top})
-        self.bottom.update({normalise_line(lines[i][4]) for i in bottom})
+        top_keys = {normalise_line(lines[i][4]) for i in top}
+        bottom_keys = {normalise_line(lines[i][4]) for i in bottom}
+        self.top.update(top_keys)
+        self.bottom.update(bottom_keys)
+        for key in top_keys | bottom_keys:
+            first, _ = self.span.get(key, (self.pages, self.pages))
+            self.span[key] = (first, self.pages)
         self.pages += 1
 
     def repeated(self) -> tuple[frozenset[str], frozenset[str]]:
         if self.pages < MIN_REPEATS:
             return frozenset(), frozenset()
         need = max(MIN_REPEATS, REPEAT_SHARE * self.pages)
-        top = frozenset(k for k, n in self.top.items() if n >= need and k)
-        bottom = frozenset(k for k, n in self.bottom.items() if n >= need and k)
+        top = frozenset(k for k, n in self.top.items() if k and (n >= need or self._runs(k, n)))
+        bottom = frozenset(
+            k for k, n in self.bottom.items() if k and (n >= need or self._runs(k, n))
+        )
         return top, bottom
+
+    def _runs(self, key: str, seen: int) -> bool:
+        """Whether `key` runs through a stretch of pages (see RUN_SHARE)."""
+        if seen < MIN_REPEATS or not any(c.isalpha() for c in key):
+            return False
+        first, last = self.span[key]
+        return seen >= RUN_SHARE * (last - first + 1)
 
     def strip(self, lines: Sequence[Line]) -> list[Line]:
         """`lines` without the running headers/footers found so far (only at the page edges)."""

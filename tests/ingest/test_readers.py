@@ -252,3 +252,28 @@ def test_reading_order_with_a_centred_page_number_between_columns():
         "right column bottom",
         "7",
     ]
+
+
+def test_a_chapter_running_header_is_removed_and_a_repeated_sentence_kept(tmp_path):
+    """Manuals head each page with its chapter's title ("Chapter 2: Objects"): a header on a
+    third of the pages, below the share a book-wide header reaches. A body line that starts
+    three pages far apart is no header."""
+    import pymupdf
+
+    path = tmp_path / "manual.pdf"
+    pdf = pymupdf.open()
+    for n in range(18):
+        chapter = n // 6 + 1
+        page = pdf.new_page()
+        page.insert_text((72, 40), f"Chapter {chapter}: Part {'ABC'[chapter - 1]} of the manual")
+        page.insert_text((500, 40), str(n + 1))
+        # Lines of each page's own words (digits alone would make one running line).
+        own = [f"Topic {'QRSTUVWXYZMNOPKLIJ'[n]}{k}." for k in "abcdef"]
+        first = "See the table below." if n in (1, 8, 15) else own[0]
+        body = [first, *own[1:3], f"Body of page {n + 1}.", *own[3:]]
+        page.insert_textbox(pymupdf.Rect(72, 80, 540, 400), "\n".join(body))
+    pdf.save(path)
+    texts = [p.text for p in read_document(path).pages()]
+    assert not any("Chapter" in t for t in texts)
+    assert [t.startswith("See the table below.") for t in texts].count(True) == 3
+    assert all(f"Body of page {n + 1}." in t for n, t in enumerate(texts))
