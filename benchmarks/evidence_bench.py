@@ -99,9 +99,10 @@ PREVIOUS = {
     "third_floor": 0.0,
     "type_in_first": True,
     "other_type_bonus": 0.5,
+    "first_cosine_share": 0.0,
 }
 # Before "what"/"which" questions lost the answer-type bonus (2026-12-02, 22:50 UTC).
-NAMES_FOR_ANY = {"other_type_bonus": 0.5}
+NAMES_FOR_ANY = {"other_type_bonus": 0.5, "first_cosine_share": 0.0}
 
 
 def pickers() -> dict[str, Callable]:
@@ -131,8 +132,13 @@ def pickers() -> dict[str, Callable]:
         "pick with best-ranked first, any name as the answer type (2026-12-02 17:00)": (
             lambda found, q: pick(found, q, **NAMES_FOR_ANY)
         ),
-        "ctxchat pick (best-ranked first, answer type when one is asked, second hop, leads, "
-        "picked passages first, third floor)": (lambda found, q: pick(found, q)),
+        "pick before the first sentence had to be about the question (2026-12-03)": (
+            lambda found, q: pick(found, q, first_cosine_share=0.0)
+        ),
+        "ctxchat pick (best-ranked first if about the question, answer type when one is "
+        "asked, second hop, leads, picked passages first, third floor)": (
+            lambda found, q: pick(found, q)
+        ),
     }
 
 

@@ -97,6 +97,12 @@ THIRD_FLOOR = 0.75
 # benchmarks/covidqa.py beside Wikipedia): 83 -> 88/104 papers, 91 -> 90/99 articles,
 # 50/56 book (a bonus of 0.1 or 0.25 for them: 85, 92, 50).
 TYPE_BONUS = 0.5
+# The first sentence shown must be about the question: at least this share of the best
+# MiniLM cosine among the candidates. The selector's passage boosts can rank a section's
+# lead first when the best sentences name that section ("A data frame is a list with class
+# 'data.frame'." at cosine 0.21 for "what does attach() do?", where "attach() is a generic
+# function ..." scores 0.72). Measured on the dev splits: see benchmarks/README.md.
+FIRST_COSINE_SHARE = 0.4
 # ... and for a question that asks for no kind of thing (OTHER):
 OTHER_TYPE_BONUS = 0.0
 BRIDGE_BONUS = 0.2
@@ -328,6 +334,7 @@ def pick(
     count_years: bool = False,
     third_floor: float = THIRD_FLOOR,
     type_in_first: bool = False,
+    first_cosine_share: float = FIRST_COSINE_SHARE,
 ) -> list[Candidate]:
     """Up to `limit` evidence sentences from candidates ranked best first, one at a time: each
     the best of the rest by rank plus the bonuses above; the third on only from `third_floor`."""
@@ -340,6 +347,7 @@ def pick(
     bridges: set[str] = set()
     terms = {_stem(w, stem) for w in asked if w not in _STOP and len(w) >= min_letters}
     first = 0.0
+    floor = first_cosine_share * max((c.cosine for c in rest), default=0.0)
     while rest and len(chosen) < limit:
         values = []
         left = _words_left(terms, chosen, stem)
@@ -356,6 +364,8 @@ def pick(
                 v += lead_bonus
             if chosen and all(c.section != p.section for p in chosen):
                 v += other_passage_bonus
+            if not chosen and c.cosine < floor:
+                v -= 10.0  # never first while a sentence about the question is left
             values.append(v)
         k = int(np.argmax(values))
         if not chosen:  # the floor reads the first's whole value, its type bonus too
