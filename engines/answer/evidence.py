@@ -122,6 +122,8 @@ _STOP = frozenset(
 _CANDIDATES = 200
 _WORD = re.compile(r"[\w\u00c0-\u024f]+")
 _NUMBERING = re.compile(r"^\s*[\d.]+\s+")
+# A dotted or ellipsis leader before a page number, as index and contents pages set them.
+_INDEX_ENTRY = re.compile(r"(?:…|\.\s?\.\s?\.)\s*\d+")
 
 
 @dataclass(frozen=True)
@@ -167,8 +169,11 @@ class Candidate:
 
 
 def _is_sentence(text: str) -> bool:
-    """Headings ("### 3 Results") and fragments are no evidence."""
-    return len(text.split()) >= MIN_WORDS and not text.lstrip().startswith("#")
+    """Headings ("### 3 Results"), fragments, a figure's tick labels ("1.0 0.8 0.6 0.4 0.2")
+    and runs of index or contents entries ("NaN … 11 NA … 11 ncol … 24") are no evidence."""
+    if text.lstrip().startswith("#") or len(_INDEX_ENTRY.findall(text)) >= 2:
+        return False
+    return sum(any(ch.isalpha() for ch in w) for w in text.split()) >= MIN_WORDS
 
 
 def candidates(

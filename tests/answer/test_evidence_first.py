@@ -43,3 +43,23 @@ def test_when_every_sentence_is_far_from_the_question_the_ranking_stands() -> No
         for k in range(3)
     ]
     assert pick(low, QUESTION)[0] is low[0]
+
+
+def test_tick_labels_and_index_entries_are_never_evidence(tmp_path) -> None:
+    """A real PDF through the real selector: a figure's tick labels and a back-of-book index
+    match a question's words or numbers but say nothing."""
+    from ctxchat.engines.answer.evidence import candidates
+    from ctxchat.engines.ingest.library import add_path
+    from ctxchat.engines.store.db import Store
+    from devkit.docgen import sectioned_pdf
+
+    sections = [
+        ("1 Matrices", "The function ncol returns the number of columns of a matrix x."),
+        ("2 A figure", "0.0 0.2 0.4 0.6 0.8 1.0"),
+        ("Index", "NaN … 11 NA … 11 ncol … 24 next … 44 nlm … 64, 65 nrow … 24"),
+    ]
+    store = Store(tmp_path / "library.db")
+    doc = add_path(store, sectioned_pdf(tmp_path / "manual.pdf", sections)).document
+    texts = [c.text for c in candidates(store, [doc.id], "what does ncol return for 0.2 0.4?")]
+    assert any("number of columns" in t for t in texts)
+    assert not any("…" in t or t.startswith("0.0") for t in texts), texts
