@@ -341,23 +341,21 @@ def pick(
     type_in_first: bool = False,
     first_cosine_share: float = FIRST_COSINE_SHARE,
 ) -> list[Candidate]:
-    """Up to `limit` evidence sentences from candidates ranked best first, one at a time: each
-    the best of the rest by rank plus the bonuses above; the third on only from `third_floor`."""
+    """Up to `limit` evidence sentences, one at a time: the best of the rest by rank plus the
+    bonuses above (the first must be about the question, the third reach `third_floor`)."""
     kind = answer_type(question)
     asked = _words(question)
     rest = list(found[:pool])
     typed = {id(c) for c in rest if _typed(c, question, kind, count_years)}
     type_bonus = other_type_bonus if kind == OTHER else type_bonus  # see OTHER_TYPE_BONUS
-    chosen: list[Candidate] = []
-    bridges: set[str] = set()
+    chosen, bridges = list[Candidate](), set[str]()
     terms = {_stem(w, stem) for w in asked if w not in _STOP and len(w) >= min_letters}
-    first = 0.0
-    floor = first_cosine_share * max((c.cosine for c in rest), default=0.0)
+    first, floor = 0.0, first_cosine_share * max((c.cosine for c in rest), default=0.0)
     while rest and len(chosen) < limit:
         values = []
         left = _words_left(terms, chosen, stem)
-        for c in rest:
-            v = c.rank
+        for c in rest:  # none first while a sentence about the question is left
+            v = c.rank - (10.0 if not chosen and c.cosine < floor else 0.0)
             if id(c) in typed and (chosen or type_in_first):
                 v += type_bonus
             if chosen and left:
@@ -369,8 +367,6 @@ def pick(
                 v += lead_bonus
             if chosen and all(c.section != p.section for p in chosen):
                 v += other_passage_bonus
-            if not chosen and c.cosine < floor:
-                v -= 10.0  # never first while a sentence about the question is left
             values.append(v)
         k = int(np.argmax(values))
         if not chosen:  # the floor reads the first's whole value, its type bonus too
