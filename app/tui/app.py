@@ -310,6 +310,7 @@ class CtxchatApp(PanelActions, App[int]):
         if progress.complete:
             label = "ready"
             self.status_info.indexing = None
+            self.note_index_ready(message.name)
         else:
             label = f"{progress.percent}% {_short_eta(progress.eta_s)}".rstrip()
             self.status_info.indexing = (
@@ -329,6 +330,13 @@ class CtxchatApp(PanelActions, App[int]):
 
         where = str(path.resolve())
         return any(d.path == where and d.reader < READER_VERSION for d in self.session.documents())
+
+    def note_index_ready(self, name: str) -> None:
+        """The last answer read a part-built index: once the index is whole, say that asking
+        again reads all of it (the status line's "early answer" note goes)."""
+        if self.status_info.early_index is not None:
+            self.status_info.early_index = None
+            self.say(f"{name} is fully indexed: ask again for an answer from all of it")
 
     def ingest_one(self, path: Path) -> None:
         """Read one file into the library, with a progress bar; runs in the ingest worker.

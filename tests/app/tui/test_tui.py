@@ -404,3 +404,24 @@ async def test_the_ingest_bar_names_what_it_does(again: bool, words: str) -> Non
     async with Bar().run_test() as pilot:
         label = pilot.app.query_one(".ingest-name", Label)
         assert str(label.render()) == words
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("early", [True, False])
+async def test_a_finished_index_invites_the_question_again(pdfs: list[Path], early: bool) -> None:
+    """An answer read while the index was being built is marked "early answer"; once the
+    index is whole the note goes and the app says that asking again reads all of it."""
+    from ctxchat.app.tui.messages import IndexProgressed
+    from ctxchat.engines.select.indexing import IndexProgress
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await paste(app, pilot, str(pdfs[0]))
+        await settle(app, pilot)
+        app.status_info.early_index = 60 if early else None
+        doc_id = Store().documents()[0].id
+        app.post_message(IndexProgressed(doc_id, pdfs[0].name, IndexProgress(doc_id, 9, 9)))
+        await settle(app, pilot)
+        assert app.status_info.early_index is None
+        invited = any(f"{pdfs[0].name} is fully indexed: ask again" in n for n in app.notices)
+        assert invited == early
