@@ -208,6 +208,7 @@ _NUMBERED_HEADING = re.compile(
 )
 _SPACES = re.compile(r"\s+")
 _DOT_LEADER = re.compile(r"(?:\s?\.){4,}\s?")
+_CODE_MARKS = re.compile(r"[=$_{}<>;\\]|\w\(")
 
 
 def _looks_like_heading(line: str) -> bool:
@@ -217,7 +218,8 @@ def _looks_like_heading(line: str) -> bool:
     if _NUMBERED_HEADING.match(line):
         return True
     letters = [c for c in line if c.isalpha()]
-    return len(letters) >= 3 and all(c.isupper() for c in letters)
+    # An all-capitals line of code ("PKG_LIBS = $(SHLIB_OPENMP_CFLAGS)") is no title.
+    return len(letters) >= 3 and all(c.isupper() for c in letters) and not _CODE_MARKS.search(line)
 
 
 def paragraph_units(text: str) -> Iterator[tuple[str, str | None, bool]]:

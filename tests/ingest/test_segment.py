@@ -186,3 +186,17 @@ def test_a_sentence_cut_by_a_page_break_is_one_segment_cited_by_its_first_page()
     # A page that ends its sentence is not joined to a lowercase start.
     segs = list(segment_pages([Page(1, "It ended."), Page(2, "iPhones sold.")]))
     assert [(s.page, s.text) for s in segs] == [(1, "It ended."), (2, "iPhones sold.")]
+
+
+def test_an_all_capitals_line_of_code_is_no_heading():
+    """Manuals set Makefile lines and constants in capitals: "PKG_LIBS = $(SHLIB_...)" read
+    as a title relabelled every sentence after it (Writing R Extensions, p. 38)."""
+    text = (
+        "1.2 OpenMP support\n\nPut these lines in src/Makevars.\n\n"
+        "PKG_CFLAGS = $(SHLIB_OPENMP_CFLAGS)\n\nThe C compiler links the code.\n\n"
+        "IF( V1( 1 ).NE.ZERO ) THEN\n\nMATERIALS AND METHODS\n\nWe used R."
+    )
+    segs = list(segment_pages([Page(38, text)]))
+    by_text = {s.text: s.heading for s in segs}
+    assert by_text["The C compiler links the code."] == "1.2 OpenMP support"
+    assert by_text["We used R."] == "MATERIALS AND METHODS"
