@@ -10,5 +10,6 @@ A new file type plugs in at ingest.readers.read_document.
 # documents an older version read. 1: raised marks read as "^N", "#" code lines not
 # headings, sentences across page breaks joined (2026-12-03). 2: a chapter's running header
 # ("Chapter 5: ...", on that chapter's pages only) dropped like a book-wide one (2026-12-03).
-# 3: an all-capitals line of code ("PKG_LIBS = $(SHLIB_OPENMP_CFLAGS)") is no heading.
+# 3: an all-capitals line of code ("PKG_LIBS = $(SHLIB_OPENMP_CFLAGS)") is no heading; a
+# title set over two blocks ("... other programs" / "under a Unix-alike") is one heading.
 READER_VERSION = 3

@@ -335,6 +335,11 @@ class _open:
 _Style = tuple[float, int, bool]
 _BOLD = 16  # PyMuPDF span flag
 _CODE_HASH = re.compile(r"^(\s{0,3})#", re.MULTILINE)
+_HEADING_MARK = re.compile(r"^(#{1,6}) (\S.*)$")
+# Words a title's second line can open with: it goes on from the first.
+_JOINING_WORDS = frozenset(
+    "a an and as at by for from in into of on or the to under with without".split()
+)
 
 
 def _page_dict(page: pymupdf.Page, ocr_data: str | None) -> tuple[dict, bool, bool]:
@@ -419,7 +424,24 @@ def _page_text(info: dict, running: layout.RunningLines, learn: bool = False) ->
     for k, table in enumerate(found):
         blocks.append([(*table.bbox, tables.markdown_table(table.rows), -1 - k)])
     ordered = layout.reading_order(blocks)
-    return "\n\n".join(_block_text(b, by_block, body) for b in ordered)
+    return "\n\n".join(join_split_headings([_block_text(b, by_block, body) for b in ordered]))
+
+
+def join_split_headings(parts: Sequence[str]) -> list[str]:
+    """A title set over two blocks ("# Appendix A Essential and useful other programs", then
+    "# under a Unix-alike") is one heading: a heading of the same level that follows another
+    directly and opens with a lower-case joining word goes on it (else it replaced the
+    title). Other lower-case headings stay apart: manuals title sections with function
+    names ("asn1_parser2tree" under "4.1 ASN.1 schema functions")."""
+    out: list[str] = []
+    for part in parts:
+        this = _HEADING_MARK.match(part)
+        before = _HEADING_MARK.match(out[-1]) if out else None
+        if this and before and this[1] == before[1] and this[2].split()[0] in _JOINING_WORDS:
+            out[-1] = f"{out[-1]} {this[2]}"
+        else:
+            out.append(part)
+    return out
 
 
 def _learn_running_lines(doc: pymupdf.Document, running: layout.RunningLines) -> None:

@@ -277,3 +277,26 @@ def test_a_chapter_running_header_is_removed_and_a_repeated_sentence_kept(tmp_pa
     assert not any("Chapter" in t for t in texts)
     assert [t.startswith("See the table below.") for t in texts].count(True) == 3
     assert all(f"Body of page {n + 1}." in t for n, t in enumerate(texts))
+
+
+def test_a_title_set_over_two_blocks_is_one_heading(tmp_path):
+    """R Admin's "Appendix A Essential and useful other programs / under a Unix-alike": the
+    second line was a heading of its own and replaced the title."""
+    import pymupdf
+
+    from ctxchat.engines.ingest.readers import join_split_headings
+    from ctxchat.engines.ingest.segment import segment_pages
+
+    path = tmp_path / "admin.pdf"
+    pdf = pymupdf.open()
+    page = pdf.new_page()
+    page.insert_text((72, 80), "Appendix A Essential programs", fontsize=20)
+    page.insert_text((72, 140), "under a Unix-alike", fontsize=20)  # a block of its own
+    body = "This appendix gives details of programs you will need to build R. " * 3
+    page.insert_textbox(pymupdf.Rect(72, 170, 540, 400), body, fontsize=11)
+    pdf.save(path)
+    segments = list(segment_pages(read_document(path).pages()))
+    assert segments[-1].heading == "Appendix A Essential programs under a Unix-alike"
+    # Manuals title sections with function names: those stay headings of their own.
+    parts = ["## 4.1 ASN.1 schema functions", "## asn1_parser2tree", "text"]
+    assert join_split_headings(parts) == parts
