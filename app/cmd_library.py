@@ -225,14 +225,14 @@ def _report_add(result: AddResult | AddFailure, as_json: bool, indexed: int | No
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    from ctxchat.engines.ingest import READER_VERSION
+    from ctxchat.engines.ingest import read_by_older_reader
     from ctxchat.engines.select.indexing import index_progress
     from ctxchat.engines.store.db import Store
 
     with Store() as store:
         docs = store.documents()
         indexed = {d.id: index_progress(store, d.id).percent for d in docs}
-    older = {d.id for d in docs if d.reader < READER_VERSION}
+    older = {d.id for d in docs if read_by_older_reader(d)}
     if args.json:
         for d in docs:
             _print_json(

@@ -680,7 +680,7 @@ def warm_document(
 
 def add_text(store: Store, text: str, name: str = TEXT_DOC_NAME) -> DocumentRow:
     """Store pasted text as a document (kind "text", keyed by the sha256 of its UTF-8 bytes)."""
-    from ctxchat.engines.ingest import READER_VERSION
+    from ctxchat.engines.ingest import READER_VERSION, read_by_older_reader
     from ctxchat.engines.ingest.segment import segment_pages
 
     data = text.encode("utf-8")
@@ -694,7 +694,7 @@ def add_text(store: Store, text: str, name: str = TEXT_DOC_NAME) -> DocumentRow:
         segments=segments,
         reader=READER_VERSION,
     )
-    if not created and doc.reader < READER_VERSION:  # cut by an older segmenter
+    if not created and read_by_older_reader(doc):  # cut by an older segmenter
         doc = store.replace_segments(doc.id, path="", segments=segments, reader=READER_VERSION)
     return doc
 

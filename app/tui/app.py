@@ -168,9 +168,9 @@ class CtxchatApp(PanelActions, App[int]):
     def note_older_readings(self) -> None:
         """Say which documents an older ctxchat read: dropping their files again re-reads
         them with this version's fixes."""
-        from ctxchat.engines.ingest import READER_VERSION
+        from ctxchat.engines.ingest import read_by_older_reader
 
-        older = [d.name for d in self.session.documents() if d.reader < READER_VERSION]
+        older = [d.name for d in self.session.documents() if read_by_older_reader(d)]
         if older:
             names = ", ".join(older[:3]) + (f" and {len(older) - 3} more" if len(older) > 3 else "")
             files, them = ("the file", "it") if len(older) == 1 else ("their files", "them")
@@ -326,10 +326,11 @@ class CtxchatApp(PanelActions, App[int]):
     def read_by_older(self, path: Path) -> bool:
         """Whether the library holds this file as an older ctxchat read it (the same path;
         a renamed copy is found by its content only once it is read)."""
-        from ctxchat.engines.ingest import READER_VERSION
+        from ctxchat.engines.ingest import read_by_older_reader
 
         where = str(path.resolve())
-        return any(d.path == where and d.reader < READER_VERSION for d in self.session.documents())
+        docs = self.session.documents()
+        return any(d.path == where and read_by_older_reader(d) for d in docs)
 
     def note_index_ready(self, name: str) -> None:
         """The last answer read a part-built index: once the index is whole, say that asking

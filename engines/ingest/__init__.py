@@ -5,6 +5,13 @@ add. Imports store/ only. Public entry: `add_paths` / `add_path` (ingest.library
 A new file type plugs in at ingest.readers.read_document.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ctxchat.engines.store.db import DocumentRow
+
 # The version of what reading and segmenting make of a file. Bump it whenever a change
 # alters a file's segments (text, pages, headings), so that adding a file again re-reads
 # documents an older version read. 1: raised marks read as "^N", "#" code lines not
@@ -13,3 +20,8 @@ A new file type plugs in at ingest.readers.read_document.
 # 3: an all-capitals line of code ("PKG_LIBS = $(SHLIB_OPENMP_CFLAGS)") is no heading; a
 # title set over two blocks ("... other programs" / "under a Unix-alike") is one heading.
 READER_VERSION = 3
+
+
+def read_by_older_reader(doc: DocumentRow) -> bool:
+    """Whether an older ctxchat made this document's segments (adding its file re-reads it)."""
+    return doc.reader < READER_VERSION

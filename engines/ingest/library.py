@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ctxchat.engines.errors import CtxchatError, IngestError
-from ctxchat.engines.ingest import READER_VERSION
+from ctxchat.engines.ingest import READER_VERSION, read_by_older_reader
 from ctxchat.engines.ingest.ocr import INSTALL_HINT
 from ctxchat.engines.ingest.readers import (
     Document,
@@ -69,7 +69,7 @@ def add_path(
     `limits` (pages, decompressed size) default to ReadLimits.from_env()."""
     doc = read_document(path, password, limits)
     existing = store.document_by_hash(doc.sha256)
-    if existing is not None and existing.reader >= READER_VERSION:
+    if existing is not None and not read_by_older_reader(existing):
         return AddResult(doc.path, existing, False, existing.pages)
     tally = _PageTally()
     if existing is not None:
