@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 # ("Chapter 5: ...", on that chapter's pages only) dropped like a book-wide one (2026-12-03).
 # 3: an all-capitals line of code ("PKG_LIBS = $(SHLIB_OPENMP_CFLAGS)") is no heading; a
 # title set over two blocks ("... other programs" / "under a Unix-alike") is one heading.
-READER_VERSION = 3
+# 4: lines of a block that share a row are read left to right (a definition list's term
+# before its description, a code line before its comment) (2026-12-03).
+READER_VERSION = 4
 
 
 def read_by_older_reader(doc: DocumentRow) -> bool:

@@ -28,6 +28,10 @@ MIN_REPEATS = 3
 RUN_SHARE = 0.75
 # A block narrower than this share of the text area may sit in a column.
 WIDE_SHARE = 0.6
+# Two lines of a block overlapping by this share of the taller one's height are one row
+# (not less: a stacked vowel sign of Burmese or Arabic is set as a line of its own, taller
+# than the text, and half of it overlaps the next line).
+ROW_OVERLAP = 0.7
 # Points a block must reach past the middle of the text area to count as crossing it.
 CENTRE_MARGIN = 5.0
 
@@ -112,11 +116,32 @@ def _bbox(lines: Sequence[Line]) -> tuple[float, float, float, float]:
 
 
 def group_blocks(lines: Iterable[Line]) -> list[list[Line]]:
-    """Lines grouped by their block number, in first-seen order, each sorted top-down."""
+    """Lines grouped by their block number, in first-seen order, each in reading order."""
     blocks: dict[int, list[Line]] = {}
     for ln in lines:
         blocks.setdefault(ln[5], []).append(ln)
-    return [sorted(b, key=lambda ln: (ln[1], ln[0])) for b in blocks.values()]
+    return [rows_in_order(b) for b in blocks.values()]
+
+
+def rows_in_order(lines: Sequence[Line]) -> list[Line]:
+    """Lines top-down, and left to right within a row. Lines that share most of their
+    height are one row: a definition list sets its term beside the first line of its
+    description, a point lower or higher ("R-help" at y 633.6 beside "The 'main' R mailing
+    list, ... encoun-" at 632.7), which a plain top-down sort put between that line and
+    the next ("encoun-R-help tered")."""
+    rows: list[list[Line]] = []
+    for ln in sorted(lines, key=lambda ln: (ln[1], ln[0])):
+        if rows and _same_row(rows[-1][0], ln):
+            rows[-1].append(ln)
+        else:
+            rows.append([ln])
+    return [ln for row in rows for ln in sorted(row, key=lambda ln: ln[0])]
+
+
+def _same_row(a: Line, b: Line) -> bool:
+    """a and b overlap vertically by at least ROW_OVERLAP of the taller one's height."""
+    overlap = min(a[3], b[3]) - max(a[1], b[1])
+    return overlap > 0 and overlap >= ROW_OVERLAP * max(a[3] - a[1], b[3] - b[1])
 
 
 def reading_order(blocks: Sequence[Sequence[Line]]) -> list[Sequence[Line]]:
