@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 # 3: an all-capitals line of code ("PKG_LIBS = $(SHLIB_OPENMP_CFLAGS)") is no heading; a
 # title set over two blocks ("... other programs" / "under a Unix-alike") is one heading.
 # 4: lines of a block that share a row are read left to right (a definition list's term
-# before its description, a code line before its comment) (2026-12-03).
+# before its description, a code line before its comment); a page that stops on an open
+# word ("of", "the", a comma) goes on to the next page's capital (2026-12-03).
 READER_VERSION = 4
 
 

@@ -298,7 +298,7 @@ def _units_across_pages(pages: Iterable[PageLike]) -> Iterator[list[Unit]]:
     for page in pages:
         units: list[Unit] = [(page.number, *unit) for unit in paragraph_units(page.text)]
         if held is not None:
-            if units and _continues(units[0]):
+            if units and _continues(units[0], held):
                 units[0] = (held[0], f"{held[1]} {units[0][1]}", None, False)
             else:
                 units.insert(0, held)
@@ -317,7 +317,22 @@ def _runs_on(unit: Unit) -> bool:
     return title is None and not whole and bool(end) and end[-1] not in ".!?:;"
 
 
-def _continues(unit: Unit) -> bool:
-    """A plain paragraph that opens in lowercase: the rest of a sentence."""
+def _continues(unit: Unit, held: Unit) -> bool:
+    """A plain paragraph that is the rest of `held`'s last sentence: it opens in lowercase,
+    or `held` stops on a word that cannot end a sentence ("east of the city of" / "Missoula
+    (3210 ft, 978 m).", "with production handled by" / "Frequency.") or a comma."""
     _, text, title, whole = unit
-    return title is None and not whole and text[:1].islower()
+    if title is not None or whole:
+        return False
+    last = held[1].rstrip()
+    return text[:1].islower() or last.endswith(",") or last.split()[-1] in _LEADING_ON
+
+
+# Lower-case words that leave a sentence open: articles, prepositions, conjunctions, "to".
+_LEADING_ON = frozenset(
+    """
+    a an the of in on at to for from by with without into onto upon over under about
+    between among through during before after within via per and or nor but than as that
+    which whose whom using such its their his her our your my is are was were be been being
+    """.split()
+)

@@ -188,6 +188,28 @@ def test_a_sentence_cut_by_a_page_break_is_one_segment_cited_by_its_first_page()
     assert [(s.page, s.text) for s in segs] == [(1, "It ended."), (2, "iPhones sold.")]
 
 
+def test_a_page_that_stops_on_an_open_word_goes_on_to_a_capital():
+    """'... east of the city of' / 'Missoula (3210 ft, 978 m).': a sentence cut before a
+    name was two segments, and the half holding the answer read alone."""
+    pages = [
+        Page(86, "It enters the Clark Fork River east of the city of"),
+        Page(87, "Missoula (3210 ft, 978 m).\n\nThe river is short."),
+        Page(88, "It was named by settlers,"),
+        Page(89, "Lewis and Clark among them."),
+        Page(90, "It was named for Garden"),
+        Page(91, "State National Bank."),
+    ]
+    segs = [(s.page, s.text) for s in segment_pages(pages)]
+    assert (
+        86,
+        "It enters the Clark Fork River east of the city of Missoula (3210 ft, 978 m).",
+    ) in segs
+    assert (88, "It was named by settlers, Lewis and Clark among them.") in segs
+    # A capitalised word ends a title or a name as often as it opens the next page's
+    # paragraph: those stay apart.
+    assert (90, "It was named for Garden") in segs and (91, "State National Bank.") in segs
+
+
 def test_an_all_capitals_line_of_code_is_no_heading():
     """Manuals set Makefile lines and constants in capitals: "PKG_LIBS = $(SHLIB_...)" read
     as a title relabelled every sentence after it (Writing R Extensions, p. 38)."""
