@@ -157,9 +157,11 @@ def table(cases: Sequence[Case]) -> list[Row]:
         row = Row(name, 0)
         for k in cases:
             picked = picker(k.candidates, k.question)
-            row.hits += any(contains(c.text, k.answer) for c in picked)
+            shown = [c.evidence().text for c in picked]  # with what an open sentence leads into
+            row.hits += any(contains(t, k.answer) for t in shown)
             row.with_titles += any(
-                contains(c.text, k.answer) or contains(c.section[1] or "", k.answer) for c in picked
+                contains(t, k.answer) or contains(c.section[1] or "", k.answer)
+                for t, c in zip(shown, picked, strict=True)
             )
             row.shown += len(picked)
             row.off_topic += sum(not on_topic(c, k.gold) for c in picked)

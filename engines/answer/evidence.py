@@ -30,7 +30,7 @@ from ctxchat.engines.answer.answer_type import (
     options,
 )
 from ctxchat.engines.select.selector import SelectorOptions, load_documents, query_vector, score
-from ctxchat.engines.store.db import Store
+from ctxchat.engines.store.db import SegmentRow, Store
 
 # Below this cosine the best sentence does not answer the question: chosen on the dev split
 # of the real-text benchmark (benchmarks/ask_flow_bench.py: with the picker below, 0.45 best
@@ -120,6 +120,11 @@ _STOP = frozenset(
     "not his her their he she they also first".split()
 )
 _CANDIDATES = 200
+# A sentence that stops open ("..., use", "as follows:") is shown with what it leads into:
+# at most this many following segments, and characters of them.
+FOLLOW_SEGMENTS = 4
+FOLLOW_CHARS = 240
+_ENDS_SENTENCE = re.compile(r"[.!?][\"'\u201d\u2019)\]]*\s*$")
 _WORD = re.compile(r"[\w\u00c0-\u024f]+")
 _NUMBERING = re.compile(r"^\s*[\d.]+\s+")
 # A dotted or ellipsis leader before a page number, as index and contents pages set them.
@@ -163,9 +168,11 @@ class Candidate:
     section: tuple[int, str | None]  # (document, heading): which passage it is in
     rank: float  # the selector's fused score, 0..1 (relative to the best sentence)
     cosine: float  # MiniLM cosine to the question
+    follows: str = ""  # what the sentence leads into, when it stops open (see lead_in)
 
     def evidence(self) -> Evidence:
-        return Evidence(self.doc, self.page, self.text, round(self.cosine, 3), self.section[1])
+        text = f"{self.text} {self.follows}" if self.follows else self.text
+        return Evidence(self.doc, self.page, text, round(self.cosine, 3), self.section[1])
 
 
 def _is_sentence(text: str) -> bool:
@@ -174,6 +181,32 @@ def _is_sentence(text: str) -> bool:
     if text.lstrip().startswith("#") or len(_INDEX_ENTRY.findall(text)) >= 2:
         return False
     return sum(any(ch.isalpha() for ch in w) for w in text.split()) >= MIN_WORDS
+
+
+def lead_in(segments: Sequence[SegmentRow], i: int, limit: int = FOLLOW_CHARS) -> str:
+    """What segment i leads into when it stops open: "To cite R in publications, use" goes
+    on in the display below it ("@Manual{, title = {R: A Language ..."), a sentence cut
+    before a name goes on in the next segment. The following segments of its section, up
+    to the first that ends a sentence, at most `limit` characters (cut at a word, with
+    "…"); "" when the sentence is closed."""
+    last = segments[i].text.rstrip()[-1:]
+    if not (last.isalnum() or last in ",:"):
+        return ""
+    parts: list[str] = []
+    size = 0
+    for seg in segments[i + 1 : i + 1 + FOLLOW_SEGMENTS]:
+        if (seg.doc_id, seg.heading) != (segments[i].doc_id, segments[i].heading):
+            break
+        if seg.text.lstrip().startswith("#"):
+            break
+        parts.append(seg.text)
+        size += len(seg.text) + 1
+        if size >= limit or _ENDS_SENTENCE.search(seg.text):
+            break
+    text = " ".join(" ".join(parts).split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + " …"
 
 
 def candidates(
@@ -204,6 +237,7 @@ def candidates(
                 section=(segment.doc_id, segment.heading),
                 rank=float(scored.score[i]) / top,
                 cosine=float(cosine[i]),
+                follows=lead_in(scored.segments, i),
             )
         )
     return out

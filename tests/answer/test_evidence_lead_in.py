@@ -1,0 +1,59 @@
+"""A sentence that stops open ("To cite it, use") is shown with what it leads into: alone it
+said nothing (R FAQ 2.8 "Citing R" showed "To cite R in publications, use")."""
+
+from __future__ import annotations
+
+from ctxchat.engines.answer.evidence import FOLLOW_CHARS, find_evidence, lead_in
+from ctxchat.engines.ingest.library import add_path
+from ctxchat.engines.store.db import SegmentRow, Store
+from devkit.docgen import sectioned_pdf
+
+CITING = (
+    "To cite the plotter in publications, use</p>"
+    "<pre>@Manual{plotter,\n  title = {Plotter: drawing data},\n  year = YEAR }</pre>"
+    "<p>where YEAR is the release year of the version used."
+)
+
+
+def test_the_display_after_an_open_sentence_is_part_of_the_evidence(tmp_path) -> None:
+    sections = [
+        ("1 Overview", "The plotter draws data from files and from the command line."),
+        ("2 Citing the plotter", CITING),
+        ("3 Mailing lists", "Questions about the plotter go to the users' list."),
+    ]
+    store = Store(tmp_path / "library.db")
+    doc = add_path(store, sectioned_pdf(tmp_path / "manual.pdf", sections)).document
+    shown = find_evidence(store, [doc.id], "how do I cite the plotter in a paper?").shown
+    first = shown[0].text
+    assert first.startswith("To cite the plotter in publications, use @Manual{plotter,")
+    assert "title = {Plotter: drawing data}" in first
+    # The lead-in reaches no further than the sentence that closes the display.
+    assert first.endswith("the version used.") and "Mailing" not in first
+
+
+def _row(ord_: int, text: str, heading: str | None = "2 Usage") -> SegmentRow:
+    return SegmentRow(ord_, 1, ord_, 3, ord_, text, len(text.split()), str(ord_), heading)
+
+
+def test_a_closed_sentence_leads_into_nothing() -> None:
+    rows = [_row(0, "The tool reads files."), _row(1, "It writes plots.")]
+    assert lead_in(rows, 0) == ""
+
+
+def test_a_lead_in_stops_at_its_section_and_at_a_heading() -> None:
+    rows = [
+        _row(0, "Run it as follows:"),
+        _row(1, "## 3 Output", "3 Output"),
+        _row(2, "plot data.txt", "3 Output"),
+    ]
+    assert lead_in(rows, 0) == ""
+    rows = [_row(0, "Run it as follows:"), _row(1, "#"), _row(2, "plot data.txt")]
+    assert lead_in(rows, 0) == ""
+
+
+def test_a_long_display_is_cut_at_a_word() -> None:
+    code = " ".join(f"option_{k}=value" for k in range(60))
+    rows = [_row(0, "The full call is"), _row(1, code)]
+    follows = lead_in(rows, 0)
+    assert follows.endswith(" …") and len(follows) <= FOLLOW_CHARS + 2
+    assert code.startswith(follows[:-2])
