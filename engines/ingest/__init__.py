@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 # title set over two blocks ("... other programs" / "under a Unix-alike") is one heading.
 # 4: lines of a block that share a row are read left to right (a definition list's term
 # before its description, a code line before its comment); a page that stops on an open
-# word ("of", "the", a comma) goes on to the next page's capital (2026-12-03).
+# word ("of", "the", a comma) goes on to the next page's capital; a table whose first row
+# is data ("| ^E | move to the end of the line. |") names no columns by it (2026-12-03).
 READER_VERSION = 4
 
 

@@ -24,6 +24,9 @@ MIN_CELL_GAP = 9.0
 SHORT_CELL = 0.3
 # Rows further apart than this many row heights end the table.
 MAX_ROW_GAP = 1.9
+# A column name is short and ends no sentence (see _is_data_row).
+HEADER_WORDS = 6
+_ENDS_SENTENCE = re.compile(r"[a-z][.!?]$")
 
 
 @dataclass(frozen=True)
@@ -178,6 +181,17 @@ def caption_of(paragraph: str) -> str | None:
     return None
 
 
+def _is_data_row(cells: Sequence[str]) -> bool:
+    """A first row that reads as data, not column names: a cell of three words or more that
+    ends a sentence ("No." can name a column), or one past HEADER_WORDS words ("| ^E | move to the end of the line. |" in a manual's table of
+    key bindings, whose column names sit above it as text). Named by it, every row read
+    "^E: ^H | move to the end of the line.: delete the previous character."."""
+    return any(
+        len(c.split()) > HEADER_WORDS or (len(c.split()) >= 3 and _ENDS_SENTENCE.search(c))
+        for c in cells
+    )
+
+
 def table_rows(block: str, caption: str | None = None) -> list[str] | None:
     """A Markdown table's body rows, each naming its columns (and its table's caption) so
     that it reads alone: "Table 2: Rainfall: | Station: Glenrock | April: 54,746 |".
@@ -188,8 +202,11 @@ def table_rows(block: str, caption: str | None = None) -> list[str] | None:
     if not all("|" in ln for ln in lines[2:]):
         return None
     header = _split_row(lines[0])
+    body = lines[2:] or lines[:1]
+    if _is_data_row(header):  # a table without a header: every row is data
+        header, body = [], [lines[0], *lines[2:]]
     rows = []
-    for line in lines[2:] or lines[:1]:
+    for line in body:
         cells = _split_row(line)
         named = [
             f"{name}: {value}" if name and line is not lines[0] else value

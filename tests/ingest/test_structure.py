@@ -96,6 +96,22 @@ def test_markdown_tables_in_notes_get_the_same_rows():
     assert table_rows("| just a line with a pipe |") is None
 
 
+def test_a_table_whose_first_row_is_data_names_no_columns_by_it():
+    """gnuplot's key bindings: the column names sit above the table as text, so its first
+    row is data; named by it, rows read "^E: ^H | move to the end of the line.: delete ..."."""
+    keys = (
+        "| ^E | move to the end of the line. |\n|---|---|\n| ^H | delete the previous character. |"
+    )
+    assert table_rows(keys) == [
+        "| ^E | move to the end of the line. |",
+        "| ^H | delete the previous character. |",
+    ]
+    # Short names, "No." among them, still name the columns.
+    assert table_rows("| No. | Station |\n|---|---|\n| 4 | Glenrock |") == [
+        "| No.: 4 | Station: Glenrock |"
+    ]
+
+
 def test_running_text_in_two_columns_is_no_table(tmp_path):
     pages, facts = docgen.long_document(3, facts_every=1, paragraphs_per_page=8)
     docgen.write_pdf(tmp_path / "two.pdf", pages, columns=2, hyphenate=True)
