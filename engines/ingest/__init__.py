@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 # 4: lines of a block that share a row are read left to right (a definition list's term
 # before its description, a code line before its comment); a page that stops on an open
 # word ("of", "the", a comma) goes on to the next page's capital; a table whose first row
-# is data ("| ^E | move to the end of the line. |") names no columns by it (2026-12-03).
+# is data ("| ^E | move to the end of the line. |") names no columns by it; a contents
+# entry ("5 Arrays and matrices . . . . 20") is no heading (2026-12-03).
 READER_VERSION = 4
 
 

@@ -209,6 +209,11 @@ def body_size(sizes: Iterable[tuple[float, int]]) -> float:
     return counts.most_common(1)[0][0] if counts else 0.0
 
 
+# A table of contents entry: a dotted leader, then a page number ("5 Arrays . . . . 20"). Set
+# in the chapter's type, it read as a heading and named the contents pages after chapters.
+_CONTENTS_ENTRY = re.compile(r"(?:\.\s?){3,}\s*\d+\s*$|\u2026\s*\d+\s*$")
+
+
 def heading_level(text: str, size: float, bold: bool, body: float, n_lines: int) -> int:
     """1-3 when a block looks like a section title (by its type, not its words), else 0."""
     text = text.strip()
@@ -219,6 +224,7 @@ def heading_level(text: str, size: float, bold: bool, body: float, n_lines: int)
         or len(text) > MAX_HEADING_CHARS
         or ends_like_sentence(text)
         or not any(c.isalpha() for c in text)
+        or _CONTENTS_ENTRY.search(text)
     ):
         return 0
     for ratio, level in HEADING_RATIOS:

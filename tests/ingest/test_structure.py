@@ -166,6 +166,22 @@ def test_titles_ending_in_initials_or_a_question_are_headings_bold_sentences_are
     assert next(s for s in segs if "plainly" in s.text).heading == "26.27 Just Like Us!"
 
 
+def test_contents_entries_in_chapter_type_are_no_headings(tmp_path):
+    """Texinfo sets a chapter's contents entry in the chapter's type: "5 Arrays and matrices
+    . . . . 20" was a heading that named the contents pages after chapters."""
+    blocks: list[reportgen.Heading | reportgen.Paragraph] = [reportgen.Heading("Contents", 1)]
+    for entry in ["1 Introduction . . . . . . . . 1", "2 Arrays and matrices . . . . . 20"]:
+        blocks.append(reportgen.Heading(entry, 2))
+    blocks += [reportgen.Heading("1 Introduction", 1), reportgen.Paragraph("R is a language.")]
+    path = reportgen.write_report(tmp_path / "manual.pdf", [blocks], header=None, footer=None)
+    segs = list(segment_pages(read_document(path).pages()))
+    headings = [s.text.lstrip("# ") for s in segs if s.text.startswith("#")]
+    assert headings == ["Contents", "1 Introduction"]
+    entry = next(s for s in segs if "Arrays" in s.text)
+    assert entry.heading == "Contents" and entry.text.endswith("20")
+    assert next(s for s in segs if "language" in s.text).heading == "1 Introduction"
+
+
 def test_section_citations_parse_as_pages():
     assert parse_citations("See [p. 12, 3.2 Results] and [p. 3, 7].") == [12, 3, 7]
     assert parse_citations("[report.pdf, p. 5, Table 2: Rainfall]") == [5]
