@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 # before its description, a code line before its comment); a page that stops on an open
 # word ("of", "the", a comma) goes on to the next page's capital; a table whose first row
 # is data ("| ^E | move to the end of the line. |") names no columns by it; a contents
-# entry ("5 Arrays and matrices . . . . 20") is no heading (2026-12-03).
+# entry ("5 Arrays and matrices . . . . 20") is no heading; a name broken after its
+# underscore ("R_" / "CHECK_ENVIRON") is one word (2026-12-03).
 READER_VERSION = 4
 
 

@@ -258,8 +258,28 @@ def join_lines(lines: Sequence[str]) -> str:
             if line[0].isalpha() or line[0].isdigit():
                 out += line  # "Anglo-" + "Saxon": keep the hyphen, no space
                 continue
+        if _IDENTIFIER_BREAK.search(out) and _name_goes_on(out, line):
+            out += line  # "R_" + "CHECK_ENVIRON": one name, broken after its underscore
+            continue
         out = f"{out}\n{line}" if out else line
     return out
+
+
+# Manuals break a long name after an underscore ("R_" / "CHECK_ENVIRON", "LD_LIBRARY_" /
+# "PATH"); a name that ends in underscores ("__init__") stays whole.
+_IDENTIFIER_BREAK = re.compile(r"[A-Za-z0-9]_$")
+
+
+def _name_goes_on(text: str, line: str) -> bool:
+    """The line goes on with the name `text` ends in: a capital, digit or underscore goes
+    on any name ("R_" / "NilValue"); a lower-case word only a name in lower case
+    ("omp_set_num_" / "threads"), not a prefix in capitals that a comment ends on ("...
+    do not begin with GPVAL_" / "show variables all")."""
+    first = line[0]
+    if first.isupper() or first.isdigit() or first == "_":
+        return True
+    name = text[max(text.rfind(" "), text.rfind("\n")) + 1 :]
+    return first.islower() and any(c.islower() for c in name)
 
 
 _LEADING_WORD = re.compile(r"[^\W\d_]+")

@@ -105,6 +105,17 @@ def test_line_end_compounds_keep_their_hyphen():
     assert join_lines(["hyphen-", "ation"]) == "hyphenation"
 
 
+def test_a_name_broken_after_its_underscore_is_one_word():
+    """Texinfo manuals break long names after an underscore (R-exts: "R_" / "CHECK_ENVIRON")."""
+    assert join_lines(["variables R_", "CHECK_ENVIRON and"]) == "variables R_CHECK_ENVIRON and"
+    assert join_lines(["calls omp_set_num_", "threads, then"]) == "calls omp_set_num_threads, then"
+    # A name that ends in underscores, and a capitals prefix a comment ends on, stay apart.
+    assert join_lines(["the class __init__", "method"]) == "the class __init__\nmethod"
+    assert join_lines(["# not beginning with GPVAL_", "show variables all"]) == (
+        "# not beginning with GPVAL_\nshow variables all"
+    )
+
+
 def test_encrypted_pdf_needs_the_password(tmp_path):
     path = docgen.encrypted_pdf(tmp_path / "secret.pdf", password="s3cret")
     with pytest.raises(NeedsPasswordError, match="is encrypted: pass --password"):
