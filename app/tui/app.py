@@ -166,17 +166,22 @@ class CtxchatApp(PanelActions, App[int]):
         self.note_older_readings()
 
     def note_older_readings(self) -> None:
-        """Say which documents an older ctxchat read: dropping their files again re-reads
-        them with this version's fixes."""
+        """Read again, in the background, the documents an older ctxchat read (this
+        version's reading fixes reach them without a drop); name those whose file is gone:
+        dropping the file again re-reads it."""
         from ctxchat.engines.ingest import read_by_older_reader
 
-        older = [d.name for d in self.session.documents() if read_by_older_reader(d)]
-        if older:
-            names = ", ".join(older[:3]) + (f" and {len(older) - 3} more" if len(older) > 3 else "")
-            files, them = ("the file", "it") if len(older) == 1 else ("their files", "them")
+        older = [d for d in self.session.documents() if read_by_older_reader(d)]
+        here = [Path(d.path) for d in older if d.path and Path(d.path).is_file()]
+        gone = [d.name for d in older if not (d.path and Path(d.path).is_file())]
+        if here:
+            self.say(f"reading again with this version's fixes: {_names([p.name for p in here])}")
+            self.add_paths(here)
+        if gone:
+            files, them = ("the file", "it") if len(gone) == 1 else ("their files", "them")
             self.say(
-                f"read by an older ctxchat: {names}. Drop {files} again to read {them} with "
-                "this version's fixes."
+                f"read by an older ctxchat: {_names(gone)}, and {files} moved. Drop {files} "
+                f"again to read {them} with this version's fixes."
             )
 
     # -- helpers -------------------------------------------------------------------------
@@ -888,6 +893,11 @@ def describe_error(exc: BaseException | None) -> str:
     if isinstance(exc, CtxchatError):
         return str(exc)
     return f"{type(exc).__name__}: {exc}" if exc is not None else "unknown error"
+
+
+def _names(names: list[str]) -> str:
+    """'a.pdf, b.pdf, c.pdf and 2 more'."""
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
 def evidence_line(evidence: Evidence) -> str:

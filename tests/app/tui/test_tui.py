@@ -53,7 +53,7 @@ async def test_dropped_pdfs_are_ingested(pdfs: list[Path], spelling: str) -> Non
 
 
 @pytest.mark.asyncio
-async def test_a_document_an_older_ctxchat_read_is_named_and_read_again_on_drop(
+async def test_a_document_an_older_ctxchat_read_is_read_again_when_the_app_starts(
     pdfs: list[Path],
 ) -> None:
     from ctxchat.engines.ingest.library import add_path
@@ -64,14 +64,38 @@ async def test_a_document_an_older_ctxchat_read_is_named_and_read_again_on_drop(
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
+        assert "reading again with this version's fixes: field report 2024.pdf" in app.notices
         assert any(
-            n.startswith("read by an older ctxchat: field report 2024.pdf. Drop the file again")
+            "field report 2024.pdf: read again (an older ctxchat had read it), 3 pages" in n
             for n in app.notices
         )
-        # The progress bar of the drop says "Reading again", not "Adding".
-        assert app.read_by_older(pdfs[0]) and not app.read_by_older(pdfs[1])
-        await paste(app, pilot, str(pdfs[0]))
         assert not app.read_by_older(pdfs[0])
+        assert [d.id for d in Store().documents()] == [doc.id]  # the same document, its chats
+    with Store() as store:
+        assert store.document(doc.id).reader > 0
+
+
+@pytest.mark.asyncio
+async def test_an_older_reading_whose_file_moved_is_named_and_read_again_on_drop(
+    pdfs: list[Path], tmp_path: Path
+) -> None:
+    from ctxchat.engines.ingest.library import add_path
+
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    with Store() as store:
+        doc = add_path(store, pdfs[0]).document
+        store.conn.execute("UPDATE documents SET reader=0 WHERE id=?", (doc.id,))
+    copy = moved / pdfs[0].name
+    pdfs[0].rename(copy)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert any(
+            n.startswith("read by an older ctxchat: field report 2024.pdf, and the file moved.")
+            for n in app.notices
+        )
+        await paste(app, pilot, str(copy))
         assert any(
             "field report 2024.pdf: read again (an older ctxchat had read it), 3 pages" in n
             for n in app.notices
