@@ -365,6 +365,11 @@ def document_matrix(
 # early path instead of embedding them all first (that is seconds on a 2-core CPU; an
 # article embeds whole, a book is left to its background indexer, engines/select/indexing.py).
 EARLY_PATH_MIN_MISSING_TOKENS = 20_000
+# ... and so is one whose missing vectors are more than the on-demand budget but at most this
+# share of its tokens: a manual read again after a reader fix, its changed sentences not yet
+# embedded by the background indexer. Embedding them first held the question for 10 s (R
+# Extensions, 2-core CPU); the vectors known already score nearly every sentence.
+EARLY_PATH_MAX_MISSING_SHARE = 0.25
 # Early path: the best lexical candidates and their neighbours, embedded on demand (and
 # stored, so they count towards the index), up to this many tokens.
 EARLY_EMBED_TOKENS = 4_000
@@ -480,7 +485,11 @@ def gather_vectors(
         for ix, (_, have) in zip(indexes, known, strict=True)
         for seg in (ix.segments[i] for i in np.flatnonzero(~have).tolist())
     )
-    early = options.full and missing_tokens > EARLY_PATH_MIN_MISSING_TOKENS
+    all_tokens = sum(seg.tokens for ix in indexes for seg in ix.segments)
+    early = options.full and (
+        missing_tokens > EARLY_PATH_MIN_MISSING_TOKENS
+        or EARLY_EMBED_TOKENS < missing_tokens <= EARLY_PATH_MAX_MISSING_SHARE * all_tokens
+    )
     haves = [have for _, have in known]
     on_demand = 0
     if early:

@@ -125,6 +125,34 @@ def test_early_scores_use_the_vectors_already_indexed(early_path) -> None:
     assert cached["total"] == len(segments) and cached["computed"] == index["on_demand"]
 
 
+def test_a_mostly_indexed_document_is_not_embedded_whole_before_the_question(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A manual read again after a reader fix: its changed sentences await the background
+    indexer. The question embeds its lexical candidates only, not all that is missing; a
+    document missing more than EARLY_PATH_MAX_MISSING_SHARE still embeds whole."""
+    monkeypatch.setattr(selector, "EARLY_EMBED_TOKENS", 40)
+    selector.DOC_CACHE.clear()
+    store = Store()
+    doc_id, facts = _book(store, pages=6)
+    segments = store.segments(doc_id)
+    cut = int(len(segments) * 0.85)
+    embed_segments(store, segments[:cut], EmbedStats())
+    missing = sum(s.tokens for s in segments[cut:])
+    assert missing > selector.EARLY_EMBED_TOKENS
+    sel = selector.select(store, [doc_id], facts[-1].question, 200)
+    assert sel.stats["index"]["early"] is True
+    assert 0 < sel.stats["embeddings"]["computed"] < len(segments) - cut
+
+    selector.DOC_CACHE.clear()
+    other = Store()
+    other_id, other_facts = _book(other, pages=6, seed=12)
+    half = other.segments(other_id)
+    embed_segments(other, half[: len(half) // 2], EmbedStats())
+    sel = selector.select(other, [other_id], other_facts[0].question, 200)
+    assert sel.stats["index"]["early"] is False and sel.stats["index"]["percent"] == 100
+
+
 def test_on_demand_rows_take_the_best_lexical_hits_with_their_neighbours() -> None:
     lexical = np.array([0.0, 0.0, 3.0, 0.0, 0.0, 1.0, 0.0])
     have = np.array([False, False, False, True, False, False, False])
