@@ -365,10 +365,11 @@ def document_matrix(
 # early path instead of embedding them all first (that is seconds on a 2-core CPU; an
 # article embeds whole, a book is left to its background indexer, engines/select/indexing.py).
 EARLY_PATH_MIN_MISSING_TOKENS = 20_000
-# ... and so is one whose missing vectors are more than the on-demand budget but at most this
-# share of its tokens: a manual read again after a reader fix, its changed sentences not yet
-# embedded by the background indexer. Embedding them first held the question for 10 s (R
-# Extensions, 2-core CPU); the vectors known already score nearly every sentence.
+# ... and so is a question missing more than the on-demand budget when every partly indexed
+# document misses at most this share of its tokens: a manual read again after a reader fix,
+# its changed sentences not yet embedded by the background indexer. Embedding them first
+# held the question for 10 s (R Extensions, 2-core CPU); the vectors known already score
+# nearly every sentence. A fresh drop misses all of its vectors: an article embeds whole.
 EARLY_PATH_MAX_MISSING_SHARE = 0.25
 # Early path: the best lexical candidates and their neighbours, embedded on demand (and
 # stored, so they count towards the index), up to this many tokens.
@@ -468,6 +469,22 @@ def _distinct_share(indexes: Sequence[DocIndex], haves: Sequence[np.ndarray]) ->
     return len(done), len(every)
 
 
+def _early_path(indexes: Sequence[DocIndex], haves: Sequence[np.ndarray]) -> bool:
+    """Whether a question takes the early path: more is missing than it should wait for,
+    or every document missing vectors has most of them (not a fresh drop, which an
+    article's question embeds whole), and more is missing than the on-demand budget."""
+    missing: list[tuple[int, int]] = []  # (tokens missing, tokens) of each partial document
+    for ix, have in zip(indexes, haves, strict=True):
+        lacking = sum(ix.segments[i].tokens for i in np.flatnonzero(~have).tolist())
+        if lacking:
+            missing.append((lacking, sum(seg.tokens for seg in ix.segments)))
+    lacking = sum(m for m, _ in missing)
+    mostly_indexed = all(m <= EARLY_PATH_MAX_MISSING_SHARE * total for m, total in missing)
+    return lacking > EARLY_PATH_MIN_MISSING_TOKENS or (
+        lacking > EARLY_EMBED_TOKENS and mostly_indexed
+    )
+
+
 def gather_vectors(
     store: Store,
     indexes: Sequence[DocIndex],
@@ -480,16 +497,7 @@ def gather_vectors(
     being indexed, the early path: what is indexed plus the best lexical candidates
     embedded on demand; the rest scores 0 on the dense signal. stats["index"] says which."""
     known = [known_vectors(store, ix, embed_stats) for ix in indexes]
-    missing_tokens = sum(
-        seg.tokens
-        for ix, (_, have) in zip(indexes, known, strict=True)
-        for seg in (ix.segments[i] for i in np.flatnonzero(~have).tolist())
-    )
-    all_tokens = sum(seg.tokens for ix in indexes for seg in ix.segments)
-    early = options.full and (
-        missing_tokens > EARLY_PATH_MIN_MISSING_TOKENS
-        or EARLY_EMBED_TOKENS < missing_tokens <= EARLY_PATH_MAX_MISSING_SHARE * all_tokens
-    )
+    early = options.full and _early_path(indexes, [have for _, have in known])
     haves = [have for _, have in known]
     on_demand = 0
     if early:

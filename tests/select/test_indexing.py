@@ -152,6 +152,14 @@ def test_a_mostly_indexed_document_is_not_embedded_whole_before_the_question(
     sel = selector.select(other, [other_id], other_facts[0].question, 200)
     assert sel.stats["index"]["early"] is False and sel.stats["index"]["percent"] == 100
 
+    # A fresh article beside an indexed book misses a small share of the two: it still
+    # embeds whole (its own share is 100%).
+    selector.DOC_CACHE.clear()
+    index_document(store, doc_id)
+    article_id, article_facts = _book(store, pages=1, seed=13)
+    sel = selector.select(store, [doc_id, article_id], article_facts[0].question, 200)
+    assert sel.stats["index"]["early"] is False and sel.stats["index"]["percent"] == 100
+
 
 def test_on_demand_rows_take_the_best_lexical_hits_with_their_neighbours() -> None:
     lexical = np.array([0.0, 0.0, 3.0, 0.0, 0.0, 1.0, 0.0])
