@@ -1097,17 +1097,30 @@ def compound_words(indexes: Sequence[DocIndex], query: str) -> dict[str, frozens
     commands and options ("xrange" for "the range of the x axis", "linewidth" for "line
     width"): the compound -> the stems of the question words it stands for."""
     found = _WORDS.findall(query.lower())
-    words = list(dict.fromkeys(w for w in found if w.isalpha() and w not in STOPWORDS))
+    words = list(dict.fromkeys(w for w in found if w.isalnum() and w not in STOPWORDS))
     out: dict[str, frozenset[str]] = {}
     for a, b in permutations(words, 2):
         parts = frozenset((_stem(a), _stem(b)))
-        # "lines" and "width" join as "linewidth"
+        # "lines" and "width" join as "linewidth"; a name and its number too ("SHA-256" or
+        # "sha 256" for "SHA256"), two numbers never ("3 5" is no "35")
         for joined in {a + b, *(form + b for form in _uninflected(a))}:
             # the joined word as written, not a longer form of one part ("southern...")
             long_enough = len(joined) >= 5 and _stem(joined) not in parts
+            if not any(c.isalpha() for c in joined):
+                continue
             if long_enough and any(joined in ix.vocabulary for ix in indexes):
                 out[joined] = parts
+    # A hyphenated word the document writes whole: "SHA-256" for "SHA256", "e-mail".
+    for word in found:
+        joined = word.replace("-", "")
+        lettered = any(c.isalpha() for c in joined)
+        if joined != word and len(joined) >= 4 and lettered and _in_vocabulary(joined, indexes):
+            out[joined] = frozenset({_stem(word)})
     return out
+
+
+def _in_vocabulary(word: str, indexes: Sequence[DocIndex]) -> bool:
+    return any(word in ix.vocabulary for ix in indexes)
 
 
 def _uninflected(word: str) -> set[str]:

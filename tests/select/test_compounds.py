@@ -69,3 +69,39 @@ def test_the_command_a_question_describes_is_selected(manual) -> None:
     plain = dataclasses.replace(SelectorOptions(), compounds=False)
     old = select(store, [doc_id], QUESTION, 40, options=plain)
     assert "set xrange command" not in old.text
+
+
+# Like a crypto library's manual: it writes hash names whole ("SHA256"); people write
+# "SHA-256" or "sha 256", and a look-alike section spells "SHA-256" in passing.
+HASHES = [
+    (
+        "SM3",
+        "Its security and efficiency are said to be equivalent to SHA-256. It hashes a message "
+        "into a digest of 256 bits.",
+    ),
+    (
+        "SHA256",
+        "SHA256 is a member of the SHA2 family. Call sha256_digest to compute the hash of the "
+        "data given to sha256_update.",
+    ),
+    ("Versions", "Version 3 5 of the library added the functions of section 35."),
+]
+
+
+@pytest.fixture(scope="module")
+def crypto(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, int]:
+    return sectioned_library(tmp_path_factory.mktemp("hashes"), "crypto.pdf", HASHES)
+
+
+def test_a_name_and_its_number_meet_the_name_written_whole(crypto) -> None:
+    store, doc_id = crypto
+    indexes = load_documents(store, [doc_id])
+    assert compound_words(indexes, "how do I compute a SHA-256 hash?") == {
+        "sha256": frozenset({"sha-25"})
+    }
+    assert "sha256" in compound_words(indexes, "how do I compute a sha 256 hash?")
+    assert compound_words(indexes, "what came in version 3 5?") == {}  # two numbers: no name
+    question = "how do I compute a SHA-256 hash of a message?"
+    assert "Call sha256_digest to compute the hash" in select(store, [doc_id], question, 30).text
+    plain = dataclasses.replace(SelectorOptions(), compounds=False)
+    assert "sha256_digest" not in select(store, [doc_id], question, 30, options=plain).text
