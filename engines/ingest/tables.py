@@ -183,9 +183,10 @@ def caption_of(paragraph: str) -> str | None:
 
 def _is_data_row(cells: Sequence[str]) -> bool:
     """A first row that reads as data, not column names: a cell of three words or more that
-    ends a sentence ("No." can name a column), or one past HEADER_WORDS words ("| ^E | move to the end of the line. |" in a manual's table of
-    key bindings, whose column names sit above it as text). Named by it, every row read
-    "^E: ^H | move to the end of the line.: delete the previous character."."""
+    ends a sentence ("No." can name a column), or one past HEADER_WORDS words. A manual's
+    table of key bindings, whose column names sit above it as text, starts "| ^E | move to
+    the end of the line. |"; named by that row, every row read "^E: ^H | move to the end of
+    the line.: delete the previous character."."""
     return any(
         len(c.split()) > HEADER_WORDS or (len(c.split()) >= 3 and _ENDS_SENTENCE.search(c))
         for c in cells
