@@ -171,9 +171,10 @@ class CtxchatApp(PanelActions, App[int]):
         dropping the file again re-reads it."""
         from ctxchat.engines.ingest import read_by_older_reader
 
-        older = [d for d in self.session.documents() if read_by_older_reader(d)]
-        here = [Path(d.path) for d in older if d.path and Path(d.path).is_file()]
-        gone = [d.name for d in older if not (d.path and Path(d.path).is_file())]
+        # Text added through the API has no file (its path is ""): nothing to read again.
+        older = [d for d in self.session.documents() if read_by_older_reader(d) and d.path]
+        here = [Path(d.path) for d in older if Path(d.path).is_file()]
+        gone = [d.name for d in older if not Path(d.path).is_file()]
         if here:
             self.say(f"reading again with this version's fixes: {_names([p.name for p in here])}")
             self.add_paths(here)

@@ -57,20 +57,23 @@ async def test_a_document_an_older_ctxchat_read_is_read_again_when_the_app_start
     pdfs: list[Path],
 ) -> None:
     from ctxchat.engines.ingest.library import add_path
+    from ctxchat.engines.pipeline import add_text
 
     with Store() as store:
         doc = add_path(store, pdfs[0]).document
-        store.conn.execute("UPDATE documents SET reader=0 WHERE id=?", (doc.id,))
+        pasted = add_text(store, "Text given through the Python API has no file.", name="notes")
+        store.conn.execute("UPDATE documents SET reader=0")
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         assert "reading again with this version's fixes: field report 2024.pdf" in app.notices
+        assert not any("notes" in n for n in app.notices)  # no file to read: not named
         assert any(
             "field report 2024.pdf: read again (an older ctxchat had read it), 3 pages" in n
             for n in app.notices
         )
         assert not app.read_by_older(pdfs[0])
-        assert [d.id for d in Store().documents()] == [doc.id]  # the same document, its chats
+        assert {d.id for d in Store().documents()} == {doc.id, pasted.id}  # the same ids
     with Store() as store:
         assert store.document(doc.id).reader > 0
 
