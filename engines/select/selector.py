@@ -1110,6 +1110,14 @@ def compound_words(indexes: Sequence[DocIndex], query: str) -> dict[str, frozens
                 continue
             if long_enough and any(joined in ix.vocabulary for ix in indexes):
                 out[joined] = parts
+    # A verb the document names by its noun: "cite" for "citation", "define" for
+    # "definition", "configure" for "configuration".
+    for word in words:
+        if word.isalpha() and len(word) >= 4:
+            base = word[:-1] if word.endswith("e") else word
+            for noun in (base + ending for ending in _NOUN_ENDINGS):
+                if _stem(noun) != _stem(word) and _in_vocabulary(noun, indexes):
+                    out[noun] = frozenset({_stem(word)})
     # A hyphenated word the document writes whole: "SHA-256" for "SHA256", "e-mail".
     for word in found:
         joined = word.replace("-", "")
@@ -1117,6 +1125,9 @@ def compound_words(indexes: Sequence[DocIndex], query: str) -> dict[str, frozens
         if joined != word and len(joined) >= 4 and lettered and _in_vocabulary(joined, indexes):
             out[joined] = frozenset({_stem(word)})
     return out
+
+
+_NOUN_ENDINGS = ("ation", "ition", "ion")
 
 
 def _in_vocabulary(word: str, indexes: Sequence[DocIndex]) -> bool:

@@ -105,3 +105,29 @@ def test_a_name_and_its_number_meet_the_name_written_whole(crypto) -> None:
     assert "Call sha256_digest to compute the hash" in select(store, [doc_id], question, 30).text
     plain = dataclasses.replace(SelectorOptions(), compounds=False)
     assert "sha256_digest" not in select(store, [doc_id], question, 30, options=plain).text
+
+
+# Like a package manual: "how do I cite a package?" is answered under "Citation files",
+# while another section says "package" more often.
+CITING = [
+    (
+        "Citation files",
+        "A file named CITATION is used by the citation function. It holds a bibentry call.",
+    ),
+    (
+        "Encoding",
+        "The function showNonASCII in package tools finds bytes in a package that are not "
+        "ASCII, so a package can be checked before it is built.",
+    ),
+]
+
+
+def test_a_verb_meets_the_noun_a_manual_names_it_by(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    store, doc_id = sectioned_library(tmp_path_factory.mktemp("citing"), "pkg.pdf", CITING)
+    indexes = load_documents(store, [doc_id])
+    question = "how do I cite a package?"
+    assert compound_words(indexes, question) == {"citation": frozenset({"cite"})}
+    assert compound_words(indexes, "how do I encode a package?") == {}  # no "encodation"
+    assert "used by the citation function" in select(store, [doc_id], question, 25).text
