@@ -327,8 +327,15 @@ def _continues(unit: Unit, held: Unit) -> bool:
     _, text, title, whole = unit
     if title is not None or whole:
         return False
+    if text[:1].islower():
+        return True
+    # A figure or table set at the top of the page comes between the two halves.
     last = held[1].rstrip()
-    return text[:1].islower() or last.endswith(",") or last.split()[-1] in _LEADING_ON
+    open_end = last.endswith(",") or last.split()[-1] in _LEADING_ON
+    return open_end and not _FLOAT_CAPTION.match(text)
+
+
+_FLOAT_CAPTION = re.compile(r"(?:fig(?:ure)?|table|tab|plate|chart|listing)\.?\s*[A-Z]?\d", re.I)
 
 
 # Lower-case words that leave a sentence open: articles, prepositions, conjunctions, "to".
