@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ctxchat.app.arg_types import positive_int
@@ -34,7 +35,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "what is done, and `ctxchat add` again finishes it. Folders are searched recursively "
         "(hidden files skipped). Exit code 1 if any file could not be added.",
     )
-    add.add_argument("paths", nargs="+", metavar="PATH", help="a file or a folder of notes")
+    add.add_argument("paths", nargs="*", metavar="PATH", help="a file or a folder of notes")
+    add.add_argument(
+        "--older",
+        action="store_true",
+        help="also read again every document an older ctxchat read (`ctxchat docs` marks "
+        "them with *), from where its file was added",
+    )
     add.add_argument("--password", help="password for encrypted PDFs")
     add.add_argument("--json", action="store_true", help="one JSON object per file")
     add.add_argument(
@@ -55,7 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="only add; questions then start from lexical matches while the index is missing",
     )
-    add.set_defaults(func=cmd_add)
+    add.set_defaults(func=cmd_add, parser=add)
 
     docs = sub.add_parser(
         "docs",
@@ -100,11 +107,14 @@ def cmd_add(args: argparse.Namespace) -> int:
     from ctxchat.engines.ingest.readers import ReadLimits
     from ctxchat.engines.store.db import Store
 
+    if not args.paths and not args.older:
+        args.parser.error("give a PATH to add, or --older to read old documents again")
     limits = ReadLimits.from_env()
     limits = ReadLimits(args.max_pages or limits.max_pages, args.max_mb or limits.max_mb)
     failures = 0
     with Store() as store:
-        for item in expand_paths(args.paths):
+        paths = [*args.paths, *(_older_files(store) if args.older else [])]
+        for item in expand_paths(paths):
             if isinstance(item, AddFailure):
                 result: AddResult | AddFailure = item
             else:
@@ -121,6 +131,22 @@ def cmd_add(args: argparse.Namespace) -> int:
         total = "" if failures == 1 else f" ({failures} files)"
         print(f"ctxchat: some files could not be added{total}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _older_files(store: Store) -> list[Path]:
+    """The files of the documents an older ctxchat read; those whose file is gone are named
+    (text added through the API has no file and is left as it is)."""
+    from ctxchat.engines.ingest import read_by_older_reader
+
+    files = []
+    for doc in store.documents():
+        if not (read_by_older_reader(doc) and doc.path):
+            continue
+        if Path(doc.path).is_file():
+            files.append(Path(doc.path))
+        else:
+            _say(f"ctxchat: {doc.name} (id {doc.id}): its file {doc.path} is gone", err=True)
+    return files
 
 
 def _index(store: Store, doc: DocumentRow) -> int:
@@ -277,7 +303,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
         ]
         _say("  ".join(cells).rstrip())
     if older:
-        _say("* read by an older ctxchat: `ctxchat add` its file again to re-read it")
+        _say("* read by an older ctxchat: `ctxchat add --older` reads them again")
     return 0
 
 

@@ -107,7 +107,7 @@ def test_a_document_an_older_ctxchat_read_is_marked_and_read_again(files, capsys
     assert main(["docs"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert "report 2026 é.pdf *" in out[1] and "*" not in out[2]
-    assert out[-1] == "* read by an older ctxchat: `ctxchat add` its file again to re-read it"
+    assert out[-1] == "* read by an older ctxchat: `ctxchat add --older` reads them again"
     assert main(["docs", "--json"]) == 0
     rows = _json_lines(capsys.readouterr().out)
     assert [r["older_reader"] for r in rows] == [True, False, False]
@@ -121,6 +121,29 @@ def test_a_document_an_older_ctxchat_read_is_marked_and_read_again(files, capsys
     assert line.startswith("read again: report 2026 é.pdf (id 1), read by an older ctxchat: 6")
     assert main(["docs"]) == 0
     assert "*" not in capsys.readouterr().out
+
+
+def test_add_older_reads_every_old_document_again(files, capsys, tmp_path):
+    from ctxchat.engines.pipeline import add_text
+
+    assert main(["add", "--no-index", str(files["good"]), str(files["notes"])]) == 0
+    moved = tmp_path / "moved.pdf"
+    with Store() as store:  # as an older ctxchat left the library
+        add_text(store, "Text given through the Python API.", name="pasted")
+        store.conn.execute("UPDATE documents SET reader=0")
+    docs = {d.name: d for d in Store().documents()}
+    files["good"].rename(moved)  # one file moved since it was added
+    capsys.readouterr()
+    assert main(["add", "--no-index", "--older"]) == 0
+    out, err = capsys.readouterr()
+    assert "report 2026 é.pdf (id 1): its file" in err and "is gone" in err
+    reread = [line for line in out.splitlines() if line.startswith("read again: ")]
+    assert len(reread) == len(docs) - 2  # all but the moved file and the API text
+    with Store() as store:
+        older = {d.name for d in store.documents() if d.reader == 0}
+    assert older == {"report 2026 é.pdf", "pasted"}
+    assert main(["add", "--no-index", "--older", str(moved)]) == 0  # found by its content
+    assert "read again: report 2026 é.pdf (id 1)" in capsys.readouterr().out
 
 
 def test_usage_errors_exit_2(capsys):
