@@ -27,6 +27,34 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    _register_add(sub)
+
+    docs = sub.add_parser(
+        "docs",
+        help="list the library",
+        description="List the library, with the share of each document's sentences indexed.",
+    )
+    docs.add_argument("--json", action="store_true", help="one JSON object per document")
+    docs.set_defaults(func=cmd_docs)
+
+    rm = sub.add_parser(
+        "rm",
+        help="remove a document from the library",
+        description="Remove documents by id, name or sha256 prefix (at least 6 characters).",
+    )
+    rm.add_argument("docs", nargs="+", metavar="DOC", help="id, name or hash prefix")
+    rm.set_defaults(func=cmd_rm)
+
+    doctor = sub.add_parser(
+        "doctor",
+        help="check python, torch device, data dir and models",
+        description="Show what is installed, which device runs the models and where data lives.",
+    )
+    doctor.add_argument("--json", action="store_true", help="one JSON object")
+    doctor.set_defaults(func=cmd_doctor)
+
+
+def _register_add(sub: argparse._SubParsersAction) -> None:
     add = sub.add_parser(
         "add",
         help="add PDFs, EPUBs, XPS, HTML, text, Markdown or notes folders to the library",
@@ -64,30 +92,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add.set_defaults(func=cmd_add, parser=add)
 
-    docs = sub.add_parser(
-        "docs",
-        help="list the library",
-        description="List the library, with the share of each document's sentences indexed.",
-    )
-    docs.add_argument("--json", action="store_true", help="one JSON object per document")
-    docs.set_defaults(func=cmd_docs)
-
-    rm = sub.add_parser(
-        "rm",
-        help="remove a document from the library",
-        description="Remove documents by id, name or sha256 prefix (at least 6 characters).",
-    )
-    rm.add_argument("docs", nargs="+", metavar="DOC", help="id, name or hash prefix")
-    rm.set_defaults(func=cmd_rm)
-
-    doctor = sub.add_parser(
-        "doctor",
-        help="check python, torch device, data dir and models",
-        description="Show what is installed, which device runs the models and where data lives.",
-    )
-    doctor.add_argument("--json", action="store_true", help="one JSON object")
-    doctor.set_defaults(func=cmd_doctor)
-
 
 # -- add ---------------------------------------------------------------------------------
 
@@ -113,7 +117,10 @@ def cmd_add(args: argparse.Namespace) -> int:
     limits = ReadLimits(args.max_pages or limits.max_pages, args.max_mb or limits.max_mb)
     failures = 0
     with Store() as store:
-        paths = [*args.paths, *(_older_files(store) if args.older else [])]
+        older = _older_files(store) if args.older else []
+        if args.older and not older and not args.json:
+            _say("ctxchat: nothing to read again: no file an older ctxchat read is here", err=True)
+        paths = [*args.paths, *older]
         for item in expand_paths(paths):
             if isinstance(item, AddFailure):
                 result: AddResult | AddFailure = item

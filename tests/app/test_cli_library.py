@@ -144,6 +144,8 @@ def test_add_older_reads_every_old_document_again(files, capsys, tmp_path):
     assert older == {"report 2026 é.pdf", "pasted"}
     assert main(["add", "--no-index", "--older", str(moved)]) == 0  # found by its content
     assert "read again: report 2026 é.pdf (id 1)" in capsys.readouterr().out
+    assert main(["add", "--older"]) == 0  # the API text is all that is left: no file
+    assert "nothing to read again" in capsys.readouterr().err
 
 
 def test_usage_errors_exit_2(capsys):
