@@ -143,17 +143,12 @@ def cmd_add(args: argparse.Namespace) -> int:
 def _older_files(store: Store) -> list[Path]:
     """The files of the documents an older ctxchat read; those whose file is gone are named
     (text added through the API has no file and is left as it is)."""
-    from ctxchat.engines.ingest import read_by_older_reader
+    from ctxchat.engines.ingest import older_readings
 
-    files = []
-    for doc in store.documents():
-        if not (read_by_older_reader(doc) and doc.path):
-            continue
-        if Path(doc.path).is_file():
-            files.append(Path(doc.path))
-        else:
-            _say(f"ctxchat: {doc.name} (id {doc.id}): its file {doc.path} is gone", err=True)
-    return files
+    here, gone = older_readings(store.documents())
+    for doc in gone:
+        _say(f"ctxchat: {doc.name} (id {doc.id}): its file {doc.path} is gone", err=True)
+    return [Path(doc.path) for doc in here]
 
 
 def _index(store: Store, doc: DocumentRow) -> int:

@@ -169,16 +169,16 @@ class CtxchatApp(PanelActions, App[int]):
         """Read again, in the background, the documents an older ctxchat read (this
         version's reading fixes reach them without a drop); name those whose file is gone:
         dropping the file again re-reads it."""
-        from ctxchat.engines.ingest import read_by_older_reader
+        from ctxchat.engines.ingest import older_readings
 
-        # Text added through the API has no file (its path is ""): nothing to read again.
-        older = [d for d in self.session.documents() if read_by_older_reader(d) and d.path]
-        here = [Path(d.path) for d in older if Path(d.path).is_file()]
-        gone = [d.name for d in older if not Path(d.path).is_file()]
+        here, moved = older_readings(self.session.documents())
         if here:
-            self.say(f"reading again with this version's fixes: {_names([p.name for p in here])}")
-            self.add_paths(here)
-        if gone:
+            self.say(
+                f"reading again with this version's fixes: {_names([Path(d.path).name for d in here])}"
+            )
+            self.add_paths(Path(d.path) for d in here)
+        if moved:
+            gone = [d.name for d in moved]
             files, them = ("the file", "it") if len(gone) == 1 else ("their files", "them")
             self.say(
                 f"read by an older ctxchat: {_names(gone)}, and {files} moved. Drop {files} "

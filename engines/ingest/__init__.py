@@ -7,6 +7,8 @@ A new file type plugs in at ingest.readers.read_document.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -31,3 +33,11 @@ READER_VERSION = 4
 def read_by_older_reader(doc: DocumentRow) -> bool:
     """Whether an older ctxchat made this document's segments (adding its file re-reads it)."""
     return doc.reader < READER_VERSION
+
+
+def older_readings(docs: Iterable[DocumentRow]) -> tuple[list[DocumentRow], list[DocumentRow]]:
+    """The documents an older ctxchat read, as (their file is still there, it is gone). Text
+    added through the API has no file (its path is ""): nothing to read again, left out."""
+    older = [d for d in docs if read_by_older_reader(d) and d.path]
+    here = [d for d in older if Path(d.path).is_file()]
+    return here, [d for d in older if d not in here]

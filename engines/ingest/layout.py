@@ -211,7 +211,7 @@ def body_size(sizes: Iterable[tuple[float, int]]) -> float:
 
 # A table of contents entry: a dotted leader, then a page number ("5 Arrays . . . . 20"). Set
 # in the chapter's type, it read as a heading and named the contents pages after chapters.
-_CONTENTS_ENTRY = re.compile(r"(?:\.\s?){3,}\s*\d+\s*$|\u2026\s*\d+\s*$")
+CONTENTS_ENTRY = re.compile(r"(?:\.\s?){3,}\s*\d+\s*$|\u2026\s*\d+\s*$")
 
 
 def heading_level(text: str, size: float, bold: bool, body: float, n_lines: int) -> int:
@@ -224,7 +224,7 @@ def heading_level(text: str, size: float, bold: bool, body: float, n_lines: int)
         or len(text) > MAX_HEADING_CHARS
         or ends_like_sentence(text)
         or not any(c.isalpha() for c in text)
-        or _CONTENTS_ENTRY.search(text)
+        or CONTENTS_ENTRY.search(text)
     ):
         return 0
     for ratio, level in HEADING_RATIOS:

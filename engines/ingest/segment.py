@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Protocol
 
+from ctxchat.engines.ingest.layout import CONTENTS_ENTRY
 from ctxchat.engines.ingest.tables import caption_of, table_rows
 from ctxchat.engines.ingest.titles import ends_like_sentence
 from ctxchat.engines.ingest.wordpiece import load_wordpiece as _wordpiece
@@ -208,7 +209,6 @@ _NUMBERED_HEADING = re.compile(
 )
 _SPACES = re.compile(r"\s+")
 _DOT_LEADER = re.compile(r"(?:\s?\.){4,}\s?")
-_CONTENTS_ENTRY = re.compile(r"\u2026\s*\d+$")
 _CODE_MARKS = re.compile(r"[=$_{}<>;\\]|\w\(")
 
 
@@ -216,7 +216,7 @@ def _looks_like_heading(line: str) -> bool:
     """A short title line in a PDF: '2.1 Results', 'CHAPTER 3', 'ABSTRACT'."""
     if len(line) > 80 or ends_like_sentence(line) or len(line.split()) > 12:
         return False
-    if _CONTENTS_ENTRY.search(line):  # "2 Arrays and matrices … 20" lists a section
+    if CONTENTS_ENTRY.search(line):  # "2 Arrays and matrices … 20" lists a section
         return False
     if _NUMBERED_HEADING.match(line):
         return True
