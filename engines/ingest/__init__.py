@@ -26,8 +26,11 @@ if TYPE_CHECKING:
 # word ("of", "the", a comma) goes on to the next page's capital; a table whose first row
 # is data ("| ^E | move to the end of the line. |") names no columns by it; a contents
 # entry ("5 Arrays and matrices . . . . 20") is no heading; a name broken after its
-# underscore ("R_" / "CHECK_ENVIRON") is one word (2026-12-03).
-READER_VERSION = 4
+# underscore ("R_" / "CHECK_ENVIRON") is one word (2026-12-03). 5: blocks that go on one
+# paragraph are joined (a double-spaced thesis read a paragraph a line; a word hyphenated
+# across a column or page break); a hyphen after a number or an acronym stays ("15th-
+# largest", "SARS-like") (2026-12-03).
+READER_VERSION = 5
 
 
 def read_by_older_reader(doc: DocumentRow) -> bool:

@@ -236,28 +236,47 @@ def heading_level(text: str, size: float, bold: bool, body: float, n_lines: int)
 _HYPHENS = "-\u2010\u00ad"
 
 
-def join_lines(lines: Sequence[str]) -> str:
-    """A block's lines as one text with words hyphenated at line ends joined.
+def broken_word(text: str) -> bool:
+    """The text ends in a word broken at a hyphen ("infor-"), or in a compound's first part."""
+    text = text.rstrip()
+    return len(text) > 1 and text[-1] in _HYPHENS and text[-2].isalpha()
+
+
+def join_hyphenated(text: str, line: str) -> str | None:
+    """`text` that ends in a hyphenated word and the `line` after it as one text, or None
+    when `text` ends otherwise or `line` goes on with no word (a bullet, a bracket).
 
     "infor-" + "mation" becomes "information" (only before a lowercase letter, and not in
-    compounds that already carry a hyphen such as "state-of-the-"); other breaks keep a
-    newline, which the segmenter turns into a space.
+    compounds that already carry a hyphen such as "state-of-the-"); "Anglo-" + "Saxon" keeps
+    its hyphen."""
+    text, line = text.rstrip(), line.strip()
+    if not line or not broken_word(text):
+        return None
+    word = text[max(text.rfind(" "), text.rfind("\n")) + 1 : -1]
+    soft = text[-1] == "\u00ad"
+    # TeX breaks neither a word with a digit nor an acronym: "15th-" / "largest" and
+    # "SARS-" / "like" are compounds.
+    plain_word = "-" not in word and not any(c.isdigit() for c in word) and not word.isupper()
+    if soft or (line[0].islower() and plain_word and not _compound(word, line)):
+        return text[:-1] + line
+    if line[0].isalpha() or line[0].isdigit():
+        return text + line
+    return None
+
+
+def join_lines(lines: Sequence[str]) -> str:
+    """A block's lines as one text with words hyphenated at line ends joined
+    (join_hyphenated); other breaks keep a newline, which the segmenter turns into a space.
     """
     out = ""
     for raw in lines:
         line = raw.strip()
         if not line:
             continue
-        if out and out[-1] in _HYPHENS and len(out) > 1 and out[-2].isalpha():
-            word_start = max(out.rfind(" "), out.rfind("\n")) + 1
-            word = out[word_start:-1]
-            soft = out[-1] == "\u00ad"
-            if soft or (line[0].islower() and "-" not in word and not _compound(word, line)):
-                out = out[:-1] + line
-                continue
-            if line[0].isalpha() or line[0].isdigit():
-                out += line  # "Anglo-" + "Saxon": keep the hyphen, no space
-                continue
+        joined = join_hyphenated(out, line) if out else None
+        if joined is not None:
+            out = joined
+            continue
         if _IDENTIFIER_BREAK.search(out) and _name_goes_on(out, line):
             out += line  # "R_" + "CHECK_ENVIRON": one name, broken after its underscore
             continue

@@ -17,7 +17,7 @@ from pathlib import Path
 import pymupdf
 
 from ctxchat.engines.errors import IngestError, NeedsPasswordError
-from ctxchat.engines.ingest import layout, ocr, superscripts, tables
+from ctxchat.engines.ingest import layout, ocr, paragraphs, superscripts, tables
 
 # Extension -> (kind, PyMuPDF filetype or None for text read by ctxchat itself).
 FILE_TYPES: dict[str, tuple[str, str | None]] = {
@@ -40,6 +40,8 @@ FIXED_LAYOUT = {"pdf", "xps"}
 TEXT_PAGE_CHARS = 3000
 # Pages sampled to learn the running headers/footers before the real pass.
 HEADER_SAMPLE_PAGES = 80
+# Points a block's type may differ from the body's and still be body text (joinable).
+BODY_SIZE_SLACK = 0.6
 # Text flags: no images, ligatures expanded ("ﬁ" -> "fi"), text outside the page dropped.
 _TEXT_FLAGS = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
 
@@ -423,8 +425,24 @@ def _page_text(info: dict, running: layout.RunningLines, learn: bool = False) ->
     )
     for k, table in enumerate(found):
         blocks.append([(*table.bbox, tables.markdown_table(table.rows), -1 - k)])
-    ordered = layout.reading_order(blocks)
+    ordered = paragraphs.join_paragraph_blocks(
+        layout.reading_order(blocks), lambda b: _is_plain(b, by_block, body)
+    )
     return "\n\n".join(join_split_headings([_block_text(b, by_block, body) for b in ordered]))
+
+
+def _is_plain(block: Sequence[layout.Line], styles: dict[int, list[_Style]], body: float) -> bool:
+    """Body text: not a table, set in the body's size, neither bold all through nor a
+    heading by its type (a caption or a footnote in smaller type is not plain)."""
+    own = styles.get(block[0][5], [])
+    if block[0][5] < 0 or not own:
+        return False
+    size = max(s[0] for s in own)
+    bold = all(s[2] for s in own)
+    if abs(size - body) > BODY_SIZE_SLACK or bold:
+        return False
+    text = layout.join_lines([ln[4] for ln in block])
+    return not layout.heading_level(text, size, bold, body, len(block))
 
 
 def join_split_headings(parts: Sequence[str]) -> list[str]:

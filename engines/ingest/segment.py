@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Protocol
 
-from ctxchat.engines.ingest.layout import CONTENTS_ENTRY
+from ctxchat.engines.ingest.layout import CONTENTS_ENTRY, join_hyphenated
 from ctxchat.engines.ingest.tables import caption_of, table_rows
 from ctxchat.engines.ingest.titles import ends_like_sentence
 from ctxchat.engines.ingest.wordpiece import load_wordpiece as _wordpiece
@@ -302,7 +302,7 @@ def _units_across_pages(pages: Iterable[PageLike]) -> Iterator[list[Unit]]:
         units: list[Unit] = [(page.number, *unit) for unit in paragraph_units(page.text)]
         if held is not None:
             if units and _continues(units[0], held):
-                units[0] = (held[0], f"{held[1]} {units[0][1]}", None, False)
+                units[0] = (held[0], _joined(held[1], units[0][1]), None, False)
             else:
                 units.insert(0, held)
             held = None
@@ -311,6 +311,13 @@ def _units_across_pages(pages: Iterable[PageLike]) -> Iterator[list[Unit]]:
         yield units
     if held is not None:
         yield [held]
+
+
+def _joined(before: str, after: str) -> str:
+    """Two halves of a sentence cut by a page break: a word hyphenated across the break is
+    joined as within a page ("diffi-" / "culty levels")."""
+    joined = join_hyphenated(before, after)
+    return joined if joined is not None else f"{before} {after}"
 
 
 def _runs_on(unit: Unit) -> bool:

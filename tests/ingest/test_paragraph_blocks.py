@@ -1,0 +1,136 @@
+"""A paragraph that MuPDF reads as several blocks is one paragraph again: a thesis set at
+double spacing (every line a block of its own), a word hyphenated across a column or a
+page break. Paragraphs, list items and contents entries set one under another stay apart."""
+
+from __future__ import annotations
+
+import pymupdf
+
+from ctxchat.engines.ingest.layout import join_hyphenated
+from ctxchat.engines.ingest.readers import read_document
+from ctxchat.engines.ingest.segment import segment_pages
+
+WIDTH = 62  # characters per line, in Courier: every full line is as wide as the others
+FIRST = (
+    "The survey covered four hundred households in the northern valley over two winters. "
+    "Each household kept a diary of the fuel it burned, and the diaries were collected "
+    "every month by the same two field workers, who also weighed the stored wood."
+)
+SECOND = (
+    "Households that heated with peat burned less in the second winter than in the first, "
+    "while those with wood stoves burned more, because the second winter was colder."
+)
+
+
+def _justified(text: str, width: int = WIDTH) -> list[str]:
+    """Lines of exactly `width` characters (spaces added between words), the last as is."""
+    lines, line = [], []
+    for word in text.split():
+        if line and len(" ".join([*line, word])) > width:
+            lines.append(line)
+            line = []
+        line.append(word)
+    out = []
+    for words in lines:
+        gaps, spare = len(words) - 1, width - len("".join(words))
+        parts = [w + " " * (spare // gaps + (k < spare % gaps)) for k, w in enumerate(words[:-1])]
+        out.append("".join(parts) + words[-1])
+    return [*out, " ".join(line)]
+
+
+def _write_lines(
+    page: pymupdf.Page, lines: list[tuple[float, str]], y: float, pitch: float
+) -> float:
+    for x, line in lines:
+        page.insert_text((x, y), line, fontname="cour", fontsize=10)
+        y += pitch
+    return y
+
+
+def _sentences(path) -> list[tuple[int, str]]:
+    return [(s.paragraph, s.text) for s in segment_pages(read_document(path).pages())]
+
+
+def test_a_double_spaced_paragraph_reads_as_one(tmp_path):
+    path = tmp_path / "thesis.pdf"
+    doc = pymupdf.open()
+    page = doc.new_page()
+    y = _write_lines(page, [(72, ln) for ln in _justified(FIRST)], 100, 24)
+    second = _justified(SECOND)
+    # The next paragraph is marked by its indent alone, as a double-spaced thesis does.
+    _write_lines(page, [(90, second[0]), *((72, ln) for ln in second[1:])], y, 24)
+    doc.save(path)
+    info = pymupdf.open(path)[0].get_text("dict")
+    assert len([b for b in info["blocks"] if b.get("lines")]) > 4  # MuPDF: a block a line
+
+    sentences = _sentences(path)
+    texts = [t for _, t in sentences]
+    assert "Each household kept a diary of the fuel it burned, and the diaries" in " ".join(texts)
+    assert any(
+        t.startswith("Each household kept a diary") and t.endswith("stored wood.") for t in texts
+    )
+    assert any(t.startswith("Households that heated") and t.endswith("was colder.") for t in texts)
+    paragraphs = {p for p, t in sentences}
+    assert len(paragraphs) == 2  # the indent still starts a paragraph
+
+
+def test_paragraphs_a_gap_apart_list_items_and_contents_stay_apart(tmp_path):
+    path = tmp_path / "spaced.pdf"
+    doc = pymupdf.open()
+    page = doc.new_page()
+    first = _justified(FIRST)[:2]  # two full lines: the first paragraph ends on a full line
+    y = _write_lines(page, [(72, ln) for ln in first], 100, 12)
+    y = _write_lines(page, [(72, ln) for ln in _justified(SECOND)], y + 8, 12)  # a parskip
+    items = [
+        "* Households that heated with peat burned less in the second one.",
+        "* Households that heated with wood burned more in the second one.",
+    ]
+    y = _write_lines(page, [(72, ln) for ln in items], y + 30, 24)
+    contents = ["1 Introduction . . . . . . . . . . . . . . . . . . . . . . . . 3"] * 2
+    _write_lines(page, [(72, ln) for ln in contents], y + 30, 24)
+    doc.save(path)
+
+    text = next(iter(read_document(path).pages())).text
+    parts = [" ".join(p.split()) for p in text.split("\n\n")]
+    assert any(p.startswith("Households that heated with peat burned less in the") for p in parts)
+    assert sum(p.startswith("* Households") for p in parts) == 2
+    assert sum(p.startswith("1 Introduction") for p in parts) == 2
+
+
+def _two_columns(path) -> None:
+    doc = pymupdf.open()
+    page = doc.new_page()
+    left = ["We selected the reference model as the", "first model to compare, the base-"]
+    right = ["line model of every table below.", "It was trained on the full data."]
+    _write_lines(page, [(50, ln) for ln in left], 500, 12)
+    _write_lines(page, [(320, ln) for ln in right], 100, 12)
+    doc.save(path)
+
+
+def test_a_word_hyphenated_across_a_column_break_is_whole(tmp_path):
+    path = tmp_path / "columns.pdf"
+    _two_columns(path)
+    texts = [t for _, t in _sentences(path)]
+    assert "first model to compare, the baseline model of every table below." in " ".join(texts)
+    assert not any(t.endswith("base-") for t in texts)
+
+
+def test_a_word_hyphenated_across_a_page_break_is_whole(tmp_path):
+    path = tmp_path / "pages.pdf"
+    doc = pymupdf.open()
+    doc.new_page().insert_text((72, 700), "POPE tests three sampling strategies across diffi-")
+    doc.new_page().insert_text((72, 80), "culty levels, from random to adversarial.")
+    doc.save(path)
+    texts = [t for _, t in _sentences(path)]
+    assert (
+        "POPE tests three sampling strategies across difficulty levels, from random to "
+        "adversarial." in texts
+    )
+
+
+def test_compounds_keep_their_hyphen():
+    assert join_hyphenated("the infor-", "mation age") == "the information age"
+    assert join_hyphenated("the 15th-", "largest city") == "the 15th-largest city"
+    assert join_hyphenated("two bat SARS-", "like viruses") == "two bat SARS-like viruses"
+    assert join_hyphenated("the Anglo-", "Saxon kings") == "the Anglo-Saxon kings"
+    assert join_hyphenated("an ending.", "next line") is None
