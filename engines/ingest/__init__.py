@@ -29,7 +29,9 @@ if TYPE_CHECKING:
 # underscore ("R_" / "CHECK_ENVIRON") is one word (2026-12-03). 5: blocks that go on one
 # paragraph are joined (a double-spaced thesis read a paragraph a line; a word hyphenated
 # across a column or page break); a hyphen after a number or an acronym stays ("15th-
-# largest", "SARS-like") (2026-12-03).
+# largest", "SARS-like"); a page's top line that repeats an earlier title in another form
+# ("CHAPTER 6. CONCLUSION") and a page number alone in a page's first or last row are
+# running furniture (2026-12-03).
 READER_VERSION = 5
 
 

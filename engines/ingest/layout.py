@@ -36,6 +36,7 @@ ROW_OVERLAP = 0.7
 CENTRE_MARGIN = 5.0
 
 _DIGITS = re.compile(r"\d+")
+_WORD_CHARS = re.compile(r"\w+")
 _SPACES = re.compile(r"\s+")
 
 
@@ -61,6 +62,7 @@ class RunningLines:
         # key -> (first, last) observed page index, for chapter-long running headers
         self.span: dict[str, tuple[int, int]] = {}
         self.pages = 0
+        self.titles: set[str] = set()  # title_key of each section title read so far
 
     def observe(self, lines: Sequence[Line]) -> None:
         top, bottom = edge_lines(lines)
@@ -95,15 +97,69 @@ class RunningLines:
         """`lines` without the running headers/footers found so far (only at the page edges)."""
         return [lines[i] for i in self.keep(lines)]
 
-    def keep(self, lines: Sequence[Line]) -> list[int]:
-        """Indices of the lines that are not running headers/footers."""
+    def keep(self, lines: Sequence[Line], page: int | None = None) -> list[int]:
+        """Indices of the lines that are not running headers/footers (`page`: the page's
+        number in the file, from 1, to tell a lone page number from a figure's label)."""
         top_keys, bottom_keys = self.repeated()
-        if not top_keys and not bottom_keys:
-            return list(range(len(lines)))
         top, bottom = edge_lines(lines)
+        if not top:
+            return list(range(len(lines)))
         drop = {i for i in top if normalise_line(lines[i][4]) in top_keys}
         drop |= {i for i in bottom if normalise_line(lines[i][4]) in bottom_keys}
+        first_row = [i for i in top if lines[i][1] <= lines[top[0]][1] + ROW_SLACK]
+        last_row = [i for i in bottom if lines[i][3] >= lines[bottom[0]][3] - ROW_SLACK]
+        drop |= {i for i in first_row if self._echoes(lines[i][4])}
+        # A page number alone in the page's first or last row, where the other pages put
+        # theirs elsewhere (a chapter's first page numbered at its foot, the rest in the
+        # header): too few to count as repeated. Not a table's last cell: it shares a row.
+        for row in (first_row, last_row):
+            rest = [i for i in row if i not in drop]
+            if len(rest) == 1 and page is not None and _page_number(lines[rest[0]][4], page):
+                drop.add(rest[0])
         return [i for i in range(len(lines)) if i not in drop]
+
+    def note_titles(self, titles: Iterable[str]) -> None:
+        """Remember the section titles read so far (not those set in capitals)."""
+        self.titles.update(title_key(t) for t in titles if not t.isupper())
+
+    def _echoes(self, text: str) -> bool:
+        """A page's top line that repeats a title read earlier in another form is a running
+        header: LaTeX heads a chapter's pages "CHAPTER 6. CONCLUSION" after "Chapter 6" /
+        "Conclusion", too few pages for the counts above when chapters are short. The title
+        as written (an "Examples" section at the top of a page) is no header."""
+        text = text.strip()
+        if len(title_key(text)) < MIN_TITLE_CHARS or title_key(text) not in self.titles:
+            return False
+        return bool(_CHAPTER_PREFIX.match(text)) or text.isupper()
+
+
+# A running header's chapter or section number before the title it repeats.
+_CHAPTER_PREFIX = re.compile(r"(?i:chapter|appendix|part)\s+(?:\d+|[IVXLC]+|[A-Z])\b[.:]?\s*")
+_NUMBERING = re.compile(r"^(?:\d+(?:\.\d+)*|[A-Z](?:\.\d+)+)\.?\s+")
+_TRAILING_NUMBER = re.compile(r"\s+\d+$")
+_ROMAN = re.compile(r"[ivxl]{1,7}|[IVXL]{1,7}")
+# How far a printed page number may trail the page's place in the file (front matter,
+# covers); a lone "7" on page 141 is a figure's label.
+MAX_PAGE_OFFSET = 40
+# Points by which a line may sit lower than the page's top line and share its row.
+ROW_SLACK = 3.0
+# A shorter title ("Aims") is too common a word to take a top line for its echo.
+MIN_TITLE_CHARS = 4
+
+
+def _page_number(text: str, page: int) -> bool:
+    """Whether `text` alone can be the printed number of the file's `page`-th page."""
+    text = text.strip()
+    if text.isdigit() and len(text) <= 4:
+        return 0 <= page - int(text) <= MAX_PAGE_OFFSET
+    return bool(_ROMAN.fullmatch(text)) and page <= MAX_PAGE_OFFSET
+
+
+def title_key(text: str) -> str:
+    """A title's words, lowercased, without its chapter or section number or a page number."""
+    text = _CHAPTER_PREFIX.sub("", text.strip(), count=1)
+    text = _TRAILING_NUMBER.sub("", _NUMBERING.sub("", text.strip()))
+    return " ".join(_WORD_CHARS.findall(text.lower()))
 
 
 def _bbox(lines: Sequence[Line]) -> tuple[float, float, float, float]:

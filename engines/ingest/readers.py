@@ -338,6 +338,7 @@ _Style = tuple[float, int, bool]
 _BOLD = 16  # PyMuPDF span flag
 _CODE_HASH = re.compile(r"^(\s{0,3})#", re.MULTILINE)
 _HEADING_MARK = re.compile(r"^(#{1,6}) (\S.*)$")
+_HEADING_LINE = re.compile(r"^#{1,6} (\S.*)$", re.MULTILINE)
 # Words a title's second line can open with: it goes on from the first.
 _JOINING_WORDS = frozenset(
     "a an and as at by for from in into of on or the to under with without".split()
@@ -401,7 +402,7 @@ def _block_text(block: Sequence[layout.Line], styles: dict[int, list[_Style]], b
     return _CODE_HASH.sub(r"\1\\#", text)
 
 
-def _page_text(info: dict, running: layout.RunningLines, learn: bool = False) -> str:
+def _page_text(info: dict, running: layout.RunningLines, page: int, learn: bool = False) -> str:
     """One page's text in reading order: running headers/footers dropped, tables as Markdown
     tables, headings marked as Markdown headings, hyphenated words joined.
 
@@ -411,7 +412,7 @@ def _page_text(info: dict, running: layout.RunningLines, learn: bool = False) ->
     lines, styles = _page_lines(info)
     if learn:
         running.observe(lines)
-    keep = running.keep(lines)
+    keep = running.keep(lines, page)
     lines, styles = [lines[i] for i in keep], [styles[i] for i in keep]
     found = tables.find_tables(lines)
     in_table = frozenset().union(*(t.lines for t in found))
@@ -483,9 +484,11 @@ def _layout_pages(document: Document) -> Iterator[Page]:
             for index in range(doc.page_count):
                 info, was_ocr, unread = _page_dict(doc[index], ocr_data)
                 if was_ocr:
-                    text = _page_text(info, scanned_running, learn=True)
+                    text = _page_text(info, scanned_running, index + 1, learn=True)
                 else:
-                    text = _page_text(info, running)
+                    text = _page_text(info, running, index + 1)
+                titles = [m[1] for m in _HEADING_LINE.finditer(text)]
+                (scanned_running if was_ocr else running).note_titles(titles)
                 yield Page(index + 1, text, ocr=was_ocr, scanned=unread)
         except IngestError as exc:
             if str(exc).startswith("OCR failed"):
