@@ -152,7 +152,13 @@ def _page_number(text: str, page: int) -> bool:
     text = text.strip()
     if text.isdigit() and len(text) <= 4:
         return 0 <= page - int(text) <= MAX_PAGE_OFFSET
-    return bool(_ROMAN.fullmatch(text)) and page <= MAX_PAGE_OFFSET
+    return bool(_ROMAN.fullmatch(text)) and _roman(text) <= page <= MAX_PAGE_OFFSET
+
+
+def _roman(text: str) -> int:
+    """The value of a small roman numeral ("iv" -> 4)."""
+    values = [{"i": 1, "v": 5, "x": 10, "l": 50}[c] for c in text.lower()]
+    return sum(-v if v < after else v for v, after in zip(values, [*values[1:], 0], strict=True))
 
 
 def title_key(text: str) -> str:

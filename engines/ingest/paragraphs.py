@@ -9,9 +9,12 @@ a hyphenated word does the same ("the base-" / "line model").
 
 A block goes on the one before it (both plain text of the body's size) when
 - it is the next line at the page's own line pitch, in the same column, not indented (the
-  line before it may be: a paragraph's first line), and the line before it runs to the
-  column's right edge (a short line ends a paragraph); or
+  line before it may be: a paragraph's first line, or a bullet item's, whose next line
+  hangs under its text), and either its first word would not have fit at the end of the
+  line before it (else the writer's program would have put it there: that line ended its
+  paragraph), or the line before it is long and stops on a word or a comma; or
 - the block before it ends in a word broken at a hyphen and it opens in lower case.
+A list item or a contents entry never goes on the block before it.
 """
 
 from __future__ import annotations
@@ -29,16 +32,28 @@ PITCH_SLACK = 1.5
 INDENT = 2.5
 # Points a paragraph's first line may be indented by: the next line, at the margin, still
 # goes on it (a block quote is set further in).
-MAX_FIRST_LINE_INDENT = 24.0
-# A line that ends this share of the column's width short of its right edge ends its
-# paragraph (justified text fills the line; ragged right falls short by a few words).
+MAX_FIRST_LINE_INDENT = 40.0
+# Without a word to measure, a line that ends this share of the column's width short of
+# its right edge ends its paragraph.
 SHORT_LINE_SHARE = 0.1
+# Points a word may overhang the column and still count as fitting (glyph side bearings).
+WORD_FIT_SLACK = 1.0
+# A word's letters are wider than a line's average character (its spaces are narrow): the
+# estimate errs towards "it would not have fit", that is towards joining, since a wrong join
+# only runs two paragraphs together while a wrong break cuts a sentence in two.
+WORD_WIDTH_FACTOR = 1.25
+# An average character's width as a share of its line's height (about half an em).
+EM_SHARE = 0.55
+# A line at least this share of the column wide that stops on a word or a comma goes on.
+LONG_LINE_SHARE = 0.75
 # A list item's opening: a bullet (a private-use or C1 control glyph too, as some fonts map
 # them), or a number or letter with a stop or bracket ("1.", "(a)", "ii)").
 _ITEM = re.compile(
     r"\s*(?:[\u2022\u25e6\u25aa\u25cf\u2023\u2043\u2219\u00b7*\u2013\u2014\u0080-\u009f\ue000-\uf8ff-]"
     r"|\(?(?:\d{1,2}|[a-z]|[ivx]{1,4})[.)])\s"
 )
+# A line that stops mid-sentence: on a letter or a comma.
+_OPEN_END = re.compile(r"[^\W\d_],?\s*$|,\s*$")
 # Fewer line-to-line distances than this on a page: no pitch to go by.
 MIN_PITCH_SAMPLES = 2
 
@@ -72,7 +87,8 @@ def line_pitch(blocks: Sequence[Sequence[Line]]) -> float | None:
     previous: Line | None = None
     for block in blocks:
         for ln in block:
-            if previous is not None and abs(ln[0] - previous[0]) <= INDENT:
+            # Lines of one column overlap side to side (indents and bullets aside).
+            if previous is not None and min(ln[2], previous[2]) > max(ln[0], previous[0]):
                 step = ln[3] - previous[3]
                 if 0 < step <= 3 * (ln[3] - ln[1]):
                     distances[round(step * 2) / 2] += 1
@@ -99,11 +115,35 @@ def _goes_on(
     # The column's right edge: where the page's body lines that cross this line's start
     # end (a code display's short lines are short against the text around them).
     right = max((x1 for x0, x1 in spans if x0 - INDENT <= last[0] <= x1), default=last[2])
-    return (
-        0 < step <= pitch + PITCH_SLACK
-        and -INDENT <= last[0] - first[0] <= MAX_FIRST_LINE_INDENT
-        and last[2] >= right - SHORT_LINE_SHARE * (right - last[0])
+    # A list item's next line hangs under its text, right of its bullet.
+    hanging = MAX_FIRST_LINE_INDENT if _ITEM.match(last[4]) else INDENT
+    if not (
+        0 < step <= pitch + PITCH_SLACK and -hanging <= last[0] - first[0] <= MAX_FIRST_LINE_INDENT
+    ):
+        return False
+    if not _next_word_fits(last, first, right):
+        return True
+    # A long line that stops on a word or a comma goes on, whatever the estimate of the
+    # word's width says (a short one is a list's line or an address's; one that ends in a
+    # digit, a bracket or ";" is a table's row or code).
+    long_line = last[2] - last[0] >= LONG_LINE_SHARE * (right - last[0])
+    return long_line and bool(_OPEN_END.search(last[4]))
+
+
+def _next_word_fits(last: Line, first: Line, right: float) -> bool:
+    """Whether the first word of `first` would have fit at the end of `last`: then the
+    typesetter would have put it there, so `last` ended its paragraph. This holds for
+    justified and ragged-right text alike (a Word report's lines end anywhere in the last
+    tenth of the column). The word's width is its share of its line's characters."""
+    words = first[4].split()
+    if not words:
+        return last[2] < right - SHORT_LINE_SHARE * (right - last[0])
+    # A row of table cells spreads its characters: no wider than EM_SHARE of the line height.
+    per_char = min(
+        (first[2] - first[0]) / max(1, len(first[4].strip())), EM_SHARE * (first[3] - first[1])
     )
+    width = per_char * (len(words[0]) + 1) * WORD_WIDTH_FACTOR
+    return last[2] + width <= right + WORD_FIT_SLACK
 
 
 def _last_row(block: Sequence[Line]) -> Line:

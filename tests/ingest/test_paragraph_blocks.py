@@ -134,3 +134,54 @@ def test_compounds_keep_their_hyphen():
     assert join_hyphenated("two bat SARS-", "like viruses") == "two bat SARS-like viruses"
     assert join_hyphenated("the Anglo-", "Saxon kings") == "the Anglo-Saxon kings"
     assert join_hyphenated("an ending.", "next line") is None
+
+
+def _ragged(text: str, width: float, size: float = 12) -> list[str]:
+    """Lines of Helvetica no wider than `width` points, broken as a word processor does."""
+    lines, line = [], ""
+    for word in text.split():
+        candidate = f"{line} {word}".strip()
+        if line and pymupdf.get_text_length(candidate, fontsize=size) > width:
+            lines.append(line)
+            candidate = word
+        line = candidate
+    return [*lines, line]
+
+
+def test_a_ragged_right_report_with_tab_indents_reads_as_paragraphs(tmp_path):
+    """A Word report: left-aligned lines end anywhere, each paragraph opens with a tab
+    (36 points), lines 1.7 times the type size apart."""
+    path = tmp_path / "report.pdf"
+    doc = pymupdf.open()
+    page = doc.new_page()
+    y = 100.0
+    for text in (FIRST, SECOND):
+        lines = _ragged(text, 430)
+        for k, line in enumerate(lines):
+            page.insert_text((108 if k == 0 else 72, y), line, fontsize=12)
+            y += 20.7
+    doc.save(path)
+    sentences = _sentences(path)
+    texts = [t for _, t in sentences]
+    assert any(t.startswith("Each household kept") and t.endswith("stored wood.") for t in texts)
+    assert any(t.startswith("Households that heated") and t.endswith("was colder.") for t in texts)
+    assert len({p for p, _ in sentences}) == 2
+
+
+def test_a_list_item_wrapped_under_its_text_is_one_item(tmp_path):
+    path = tmp_path / "items.pdf"
+    doc = pymupdf.open()
+    page = doc.new_page()
+    rows = [
+        (90, "\u2022 Implement a responsive design for all of the devices we support (desktops,"),
+        (101, "tablets and phones)."),
+        (90, "\u2022 Restrict access to the data to the people who need it."),
+    ]
+    for k, (x, line) in enumerate(rows):
+        page.insert_text((x, 100 + 20 * k), line, fontsize=11)
+    doc.save(path)
+    parts = [
+        " ".join(p.split()) for p in next(iter(read_document(path).pages())).text.split("\n\n")
+    ]
+    assert "(desktops, tablets and phones)." in parts[0]
+    assert parts[1][2:].startswith("Restrict access")  # the font sets the bullet as "·"
