@@ -192,6 +192,14 @@ def lead_in(segments: Sequence[SegmentRow], i: int, limit: int = FOLLOW_CHARS) -
     last = segments[i].text.rstrip()[-1:]
     if not (last.isalnum() or last in ",:"):
         return ""
+    after = segments[i + 1] if i + 1 < len(segments) else None
+    if (
+        after is not None
+        and after.paragraph != segments[i].paragraph
+        and last.isalnum()
+        and after.text.lstrip()[:1].isupper()
+    ):
+        return ""  # a caption or a title without a stop, and a new paragraph's sentence
     parts: list[str] = []
     size = 0
     for seg in segments[i + 1 : i + 1 + FOLLOW_SEGMENTS]:

@@ -57,3 +57,14 @@ def test_a_long_display_is_cut_at_a_word() -> None:
     follows = lead_in(rows, 0)
     assert follows.endswith(" …") and len(follows) <= FOLLOW_CHARS + 2
     assert code.startswith(follows[:-2])
+
+
+def test_a_caption_leads_into_no_new_paragraph() -> None:
+    """A figure's caption has no stop ("Ratio of missing data in some features"); the
+    paragraph below it is no display it introduces (a Word report's evidence read "... in
+    some features As there is a considerable number of null values ...")."""
+    caption = SegmentRow(0, 1, 0, 3, 0, "Ratio of missing data in some features", 7, "0", None)
+    below = SegmentRow(1, 1, 1, 3, 1, "As there are many null values, we impute.", 8, "1", None)
+    assert lead_in([caption, below], 0) == ""
+    code = SegmentRow(1, 1, 1, 3, 1, "@Manual{plotter, title = {Plotter}}", 4, "1", None)
+    assert lead_in([caption, code], 0).startswith("@Manual{plotter")
