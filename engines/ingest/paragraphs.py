@@ -68,10 +68,20 @@ def join_paragraph_blocks(
     body = [b for b, p in zip(blocks, is_plain, strict=True) if p]
     pitch = line_pitch(body)
     spans = [(ln[0], ln[2]) for b in body for ln in b]
+    rights: dict[float, float] = {}
+
+    def right_edge(x: float, fallback: float) -> float:
+        """The column's right edge at a line starting at x: where the page's body lines
+        that cross x end (a code display's short lines are short against the text around
+        them). Lines share a few starts, so each is looked up once."""
+        if x not in rights:
+            rights[x] = max((x1 for x0, x1 in spans if x0 - INDENT <= x <= x1), default=fallback)
+        return rights[x]
+
     out: list[list[Line]] = []
     last_plain = False
     for block, this_plain in zip(blocks, is_plain, strict=True):
-        if out and last_plain and this_plain and _goes_on(out[-1], block, pitch, spans):
+        if out and last_plain and this_plain and _goes_on(out[-1], block, pitch, right_edge):
             out[-1].extend(block)
         else:
             out.append(list(block))
@@ -102,7 +112,7 @@ def _goes_on(
     before: Sequence[Line],
     block: Sequence[Line],
     pitch: float | None,
-    spans: Sequence[tuple[float, float]],
+    right_edge: Callable[[float, float], float],
 ) -> bool:
     last, first = _last_row(before), _first_row(block)
     if CONTENTS_ENTRY.search(last[4]) or _ITEM.match(first[4]):
@@ -112,9 +122,7 @@ def _goes_on(
     if pitch is None:
         return False
     step = first[3] - last[3]
-    # The column's right edge: where the page's body lines that cross this line's start
-    # end (a code display's short lines are short against the text around them).
-    right = max((x1 for x0, x1 in spans if x0 - INDENT <= last[0] <= x1), default=last[2])
+    right = right_edge(last[0], last[2])
     # A list item's next line hangs under its text, right of its bullet.
     hanging = MAX_FIRST_LINE_INDENT if _ITEM.match(last[4]) else INDENT
     if not (
