@@ -123,8 +123,10 @@ def _goes_on(
         return False
     step = first[3] - last[3]
     right = right_edge(last[0], last[2])
-    # A list item's next line hangs under its text, right of its bullet.
-    hanging = MAX_FIRST_LINE_INDENT if _ITEM.match(last[4]) else INDENT
+    # A list item's or a described term's next line hangs under its text ("O(1) The running
+    # time ... depend on the" / "input size."), right of the bullet or the term.
+    hangs = bool(_ITEM.match(last[4]) or _OPEN_END.search(last[4]))
+    hanging = MAX_FIRST_LINE_INDENT if hangs else INDENT
     if not (
         0 < step <= pitch + PITCH_SLACK and -hanging <= last[0] - first[0] <= MAX_FIRST_LINE_INDENT
     ):

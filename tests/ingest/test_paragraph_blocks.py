@@ -185,3 +185,29 @@ def test_a_list_item_wrapped_under_its_text_is_one_item(tmp_path):
     ]
     assert "(desktops, tablets and phones)." in parts[0]
     assert parts[1][2:].startswith("Restrict access")  # the font sets the bullet as "·"
+
+
+def test_a_described_term_and_its_hanging_lines_are_one_paragraph(tmp_path):
+    """A book's description list: the term and the first line of its text, then the text's
+    other lines hanging under it ("O(1) The running time ... does not depend on the" /
+    "input size."); the next term starts its own paragraph."""
+    path = tmp_path / "terms.pdf"
+    doc = pymupdf.open()
+    page = doc.new_page()
+    rows = [
+        (93, "O(1) The running time of a constant-time algorithm does not depend on the"),
+        (123, "input size. A typical constant-time algorithm is a direct formula that"),
+        (123, "calculates the answer."),
+        (93, "O(log n) A logarithmic algorithm often halves the input size at each step."),
+    ]
+    for k, (x, line) in enumerate(rows):
+        page.insert_text((x, 100 + 14.5 * k), line, fontsize=11)
+    doc.save(path)
+    info = pymupdf.open(path)[0].get_text("dict")
+    assert len([b for b in info["blocks"] if b.get("lines")]) >= 2
+    texts = [t for _, t in _sentences(path)]
+    assert (
+        "O(1) The running time of a constant-time algorithm does not depend on the input size."
+        in texts
+    )
+    assert any(t.startswith("O(log n) A logarithmic") for t in texts)
