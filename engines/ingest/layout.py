@@ -128,7 +128,8 @@ class RunningLines:
         "Conclusion", too few pages for the counts above when chapters are short. The title
         as written (an "Examples" section at the top of a page) is no header."""
         text = text.strip()
-        if len(title_key(text)) < MIN_TITLE_CHARS or title_key(text) not in self.titles:
+        key = title_key(text)
+        if len(key) < MIN_TITLE_CHARS or key not in self.titles:
             return False
         return bool(_CHAPTER_PREFIX.match(text)) or text.isupper()
 
