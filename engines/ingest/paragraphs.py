@@ -122,7 +122,6 @@ def _goes_on(
     if pitch is None:
         return False
     step = first[3] - last[3]
-    right = right_edge(last[0], last[2])
     # A list item's or a described term's next line hangs under its text ("O(1) The running
     # time ... depend on the" / "input size."), right of the bullet or the term.
     hangs = bool(_ITEM.match(last[4]) or _OPEN_END.search(last[4]))
@@ -131,6 +130,7 @@ def _goes_on(
         0 < step <= pitch + PITCH_SLACK and -hanging <= last[0] - first[0] <= MAX_FIRST_LINE_INDENT
     ):
         return False
+    right = right_edge(last[0], last[2])
     if not _next_word_fits(last, first, right):
         return True
     # A long line that stops on a word or a comma goes on, whatever the estimate of the
