@@ -374,7 +374,8 @@ def _page_lines(info: dict) -> tuple[list[layout.Line], list[_Style]]:
     for b, block in enumerate(info["blocks"]):
         for line in block.get("lines", ()):
             spans = [s for s in line["spans"] if s["text"].strip()]
-            text = superscripts.line_text(line["spans"]).replace("\ufffd", "")
+            text = _word_bullet(line["spans"], superscripts.line_text(line["spans"]))
+            text = text.replace("\ufffd", "")
             if text.strip() and spans:
                 x0, y0, x1, y1 = line["bbox"]
                 lines.append((x0, y0, x1, y1, text, b))
@@ -382,6 +383,19 @@ def _page_lines(info: dict) -> tuple[list[layout.Line], list[_Style]]:
                 bold = all(s["flags"] & _BOLD or "bold" in s["font"].lower() for s in spans)
                 styles.append((size, len(text.strip()), bold))
     return lines, styles
+
+
+def _word_bullet(spans: Sequence[dict], text: str) -> str:
+    """Word sets a second-level bullet as the letter "o" in Courier New before the item's
+    text in another font; read as a word, it joined the item to the line above and opened
+    it in lower case. Such an "o" is read as the bullet it shows ("◦")."""
+    shown = [s for s in spans if s["text"].strip()]
+    if not shown or shown[0]["text"].strip() != "o":
+        return text
+    alone = len(shown) == 1 and "courier" in shown[0]["font"].lower()  # its own line
+    if alone or (len(shown) > 1 and shown[0]["font"] != shown[1]["font"]):
+        return text.replace("o", "\u25e6", 1)
+    return text
 
 
 def _block_text(block: Sequence[layout.Line], styles: dict[int, list[_Style]], body: float) -> str:

@@ -211,3 +211,21 @@ def test_a_described_term_and_its_hanging_lines_are_one_paragraph(tmp_path):
         in texts
     )
     assert any(t.startswith("O(log n) A logarithmic") for t in texts)
+
+
+def test_a_word_second_level_bullet_is_a_bullet_and_a_portuguese_o_a_word(tmp_path):
+    """Word sets a second-level bullet as "o" in Courier New before text in another font."""
+    path = tmp_path / "word.pdf"
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_text((90, 100), "o", fontname="cour", fontsize=11)
+    page.insert_text((108, 100), "Implement strong encryption for the data we keep.", fontsize=11)
+    page.insert_text(
+        (72, 140), "o livro foi escrito em Lisboa e publicado em Coimbra.", fontsize=11
+    )
+    doc.save(path)
+    parts = [
+        " ".join(p.split()) for p in next(iter(read_document(path).pages())).text.split("\n\n")
+    ]
+    assert "\u25e6 Implement strong encryption for the data we keep." in parts
+    assert "o livro foi escrito em Lisboa e publicado em Coimbra." in parts
