@@ -31,8 +31,11 @@ if TYPE_CHECKING:
 # across a column or page break); a hyphen after a number or an acronym stays ("15th-
 # largest", "SARS-like"); a page's top line that repeats an earlier title in another form
 # ("CHAPTER 6. CONCLUSION") and a page number alone in a page's first or last row are
-# running furniture (2026-12-03).
-READER_VERSION = 5
+# running furniture (2026-12-03). 6: a sentence that a captioned figure or table
+# interrupts is joined to its rest after the caption (a float at the top of a page, a
+# figure inside a Word paragraph); a paragraph's sentences after a page break are cited by
+# their own page, not the one the paragraph starts on (2026-12-03).
+READER_VERSION = 6
 
 
 def read_by_older_reader(doc: DocumentRow) -> bool:

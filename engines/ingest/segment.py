@@ -12,7 +12,8 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Protocol
 
-from ctxchat.engines.ingest.layout import CONTENTS_ENTRY, join_hyphenated
+from ctxchat.engines.ingest.flow import Unit, join_across_breaks, page_at
+from ctxchat.engines.ingest.layout import CONTENTS_ENTRY
 from ctxchat.engines.ingest.tables import caption_of, table_rows
 from ctxchat.engines.ingest.titles import ends_like_sentence
 from ctxchat.engines.ingest.wordpiece import load_wordpiece as _wordpiece
@@ -267,14 +268,18 @@ def segment_pages(pages: Iterable[PageLike], max_tokens: int = MAX_TOKENS) -> It
     limit = max(1, max_tokens - SPECIAL_TOKENS_MARGIN)
     paragraph = -1
     heading: str | None = None
-    for units in _units_across_pages(pages):
+    for units in join_across_breaks(_page_units(pages)):
         pieces: list[tuple[int, int, str, str | None]] = []
-        for page_number, text, title, whole in units:
+        for unit in units:
             paragraph += 1
+            _, text, title, whole, _ = unit
             if title is not None:
                 heading = title
-            sentences = [text] if whole else split_sentences(text)
-            for sentence in sentences:
+            end = 0
+            for sentence in [text] if whole else split_sentences(text):
+                start = text.find(sentence, end)  # sentences are substrings, in order
+                end = start + len(sentence)
+                page_number = page_at(unit, start)
                 for piece in fit_to_window(sentence, limit):
                     pieces.append((page_number, paragraph, piece, heading))
         counts = count_tokens_batch([p[2] for p in pieces]) if pieces else []
@@ -289,67 +294,6 @@ def segment_pages(pages: Iterable[PageLike], max_tokens: int = MAX_TOKENS) -> It
             )
 
 
-Unit = tuple[int, str, str | None, bool]  # (page, text, heading title, whole)
-_CLOSERS = "\"'”’)]"
-
-
-def _units_across_pages(pages: Iterable[PageLike]) -> Iterator[list[Unit]]:
-    """Each page's paragraph units, with a paragraph that the page break cuts mid-sentence
-    joined to its continuation on the next page (cited by the page it starts on): half the
-    page breaks of a book fall inside a sentence, and neither half reads on its own."""
-    held: Unit | None = None
+def _page_units(pages: Iterable[PageLike]) -> Iterator[list[Unit]]:
     for page in pages:
-        units: list[Unit] = [(page.number, *unit) for unit in paragraph_units(page.text)]
-        if held is not None:
-            if units and _continues(units[0], held):
-                units[0] = (held[0], _joined(held[1], units[0][1]), None, False)
-            else:
-                units.insert(0, held)
-            held = None
-        if units and _runs_on(units[-1]):
-            held = units.pop()
-        yield units
-    if held is not None:
-        yield [held]
-
-
-def _joined(before: str, after: str) -> str:
-    """Two halves of a sentence cut by a page break: a word hyphenated across the break is
-    joined as within a page ("diffi-" / "culty levels")."""
-    joined = join_hyphenated(before, after)
-    return joined if joined is not None else f"{before} {after}"
-
-
-def _runs_on(unit: Unit) -> bool:
-    """A plain paragraph whose last sentence has no end mark yet."""
-    _, text, title, whole = unit
-    end = text.rstrip().rstrip(_CLOSERS)
-    return title is None and not whole and bool(end) and end[-1] not in ".!?:;"
-
-
-def _continues(unit: Unit, held: Unit) -> bool:
-    """A plain paragraph that is the rest of `held`'s last sentence: it opens in lowercase,
-    or `held` stops on a word that cannot end a sentence ("east of the city of" / "Missoula
-    (3210 ft, 978 m).", "with production handled by" / "Frequency.") or a comma."""
-    _, text, title, whole = unit
-    if title is not None or whole:
-        return False
-    if text[:1].islower():
-        return True
-    # A figure or table set at the top of the page comes between the two halves.
-    last = held[1].rstrip()
-    open_end = last.endswith(",") or last.split()[-1] in _LEADING_ON
-    return open_end and not _FLOAT_CAPTION.match(text)
-
-
-_FLOAT_CAPTION = re.compile(r"(?:fig(?:ure)?|table|tab|plate|chart|listing)\.?\s*[A-Z]?\d", re.I)
-
-
-# Lower-case words that leave a sentence open: articles, prepositions, conjunctions, "to".
-_LEADING_ON = frozenset(
-    """
-    a an the of in on at to for from by with without into onto upon over under about
-    between among through during before after within via per and or nor but than as that
-    which whose whom using such its their his her our your my is are was were be been being
-    """.split()
-)
+        yield [(page.number, *unit, ()) for unit in paragraph_units(page.text)]

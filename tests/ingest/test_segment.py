@@ -208,13 +208,14 @@ def test_a_page_that_stops_on_an_open_word_goes_on_to_a_capital():
     # A capitalised word ends a title or a name as often as it opens the next page's
     # paragraph: those stay apart.
     assert (90, "It was named for Garden") in segs and (91, "State National Bank.") in segs
-    # A figure set at the top of the next page is not the rest of the sentence.
+    # A figure set at the top of the next page is not the rest of the sentence: the text
+    # after its caption is.
     pages = [
         Page(4, "The rainfall is shown in the"),
         Page(5, "Figure 3: Rainfall.\n\nfigure below."),
     ]
     segs = [(s.page, s.text) for s in segment_pages(pages)]
-    assert (4, "The rainfall is shown in the") in segs and (5, "Figure 3: Rainfall.") in segs
+    assert segs == [(4, "The rainfall is shown in the figure below."), (5, "Figure 3: Rainfall.")]
 
 
 def test_an_all_capitals_line_of_code_is_no_heading():
