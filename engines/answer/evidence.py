@@ -197,9 +197,10 @@ def lead_in(segments: Sequence[SegmentRow], i: int, limit: int = FOLLOW_CHARS) -
         after is not None
         and after.paragraph != segments[i].paragraph
         and last.isalnum()
-        and after.text.lstrip()[:1].isupper()
+        and (after.text.lstrip()[:1].isupper() or after.text.lstrip().startswith("|"))
     ):
-        return ""  # a caption or a title without a stop, and a new paragraph's sentence
+        # A caption or a title without a stop, and a new paragraph's sentence or a table.
+        return ""
     parts: list[str] = []
     size = 0
     for seg in segments[i + 1 : i + 1 + FOLLOW_SEGMENTS]:

@@ -68,3 +68,15 @@ def test_a_caption_leads_into_no_new_paragraph() -> None:
     assert lead_in([caption, below], 0) == ""
     code = SegmentRow(1, 1, 1, 3, 1, "@Manual{plotter, title = {Plotter}}", 4, "1", None)
     assert lead_in([caption, code], 0).startswith("@Manual{plotter")
+
+
+def test_a_sentence_cut_before_a_table_leads_into_no_row() -> None:
+    """A sentence that stops before a table set in its way ("we generate binary questions"
+    / Table 1) went on in the evidence with the table's rows ("questions | Decoding:
+    Regular | Accuracy: 83.29 | ..."); the rows are no part of it."""
+    cut = SegmentRow(0, 1, 0, 3, 0, "For each image we generate binary questions", 7, "0", None)
+    row = SegmentRow(1, 1, 1, 3, 1, "| Decoding: Regular | Accuracy: 83.29 |", 9, "1", None)
+    assert lead_in([cut, row], 0) == ""
+    # A sentence that announces the table with a colon still shows it.
+    announces = SegmentRow(0, 1, 0, 3, 0, "The results per decoding are:", 5, "0", None)
+    assert lead_in([announces, row], 0).startswith("| Decoding: Regular")
