@@ -183,9 +183,8 @@ def _index(store: Store, doc: DocumentRow) -> int:
             raise
     p = report.progress
     if p.computed:
-        _say(
-            f"ctxchat: indexed {doc.name}: {p.computed:,} sentences in {p.seconds:.1f} s", err=True
-        )
+        noun = "sentence" if p.computed == 1 else "sentences"
+        _say(f"ctxchat: indexed {doc.name}: {p.computed:,} {noun} in {p.seconds:.1f} s", err=True)
     return p.percent
 
 
