@@ -573,9 +573,11 @@ def _section(heading: str | None, short: bool = False) -> str:
     return f", {title}"
 
 
-def _marker(piece: Piece, multi_doc: bool, short: bool = False) -> str:
-    """[p. 12], [p. 12, 3.2 Results] or [name.pdf, p. 12, 3.2 Results]."""
-    page, section = piece.segment.page, _section(piece.segment.heading, short)
+def _marker(piece: Piece, multi_doc: bool, short: bool = False, section: bool = True) -> str:
+    """[p. 12], [p. 12, 3.2 Results] or [name.pdf, p. 12, 3.2 Results]; without the
+    section (section=False) where the last marker named it already."""
+    page = piece.segment.page
+    section = _section(piece.segment.heading, short) if section else ""
     if multi_doc:
         return f"[{piece.doc_name}, p. {page}{section}] " if page else f"[{piece.doc_name}] "
     return f"[p. {page}{section}] " if page else ""
@@ -613,7 +615,9 @@ def render(
         where = (seg.doc_id, seg.page, seg.heading)
         if not (same_line and where == marked):
             close_block()
-            marker = _marker(piece, multi_doc, short) if where != marked else ""
+            # A new page of the same section names the page only: "[p. 13]".
+            named = marked is not None and (marked[0], marked[2]) == (seg.doc_id, seg.heading)
+            marker = _marker(piece, multi_doc, short, not named) if where != marked else ""
             if prev is not None:
                 out.append("\n" if adjacent or (compact and marker) else f"\n{GAP}\n")
             if where != marked:
@@ -1389,16 +1393,30 @@ class _Filler:
         self.gap_cost = count(f"\n{GAP}\n")
         # Sentences never to take (headings that every marker of their section names).
         self.excluded = np.zeros(len(scored.segments), dtype=bool)
-        self._marker_cost: dict[tuple[int, int | None], int] = {}
+        self._marker_cost: dict[tuple[int, int | None, bool], int] = {}
 
-    def marker_cost(self, i: int) -> int:
-        """Tokens of the page marker that would open a block at sentence i."""
+    def marker_cost(self, i: int, section: bool = True) -> int:
+        """Tokens of the page marker that would open a block at sentence i (naming its
+        section, or its page only)."""
         seg = self.s.segments[i]
-        key = (seg.doc_id, seg.page)
+        key = (seg.doc_id, seg.page, section)
         if key not in self._marker_cost:
             piece = Piece(seg, seg.text, self.s.doc_names[i])
-            self._marker_cost[key] = self.count(_marker(piece, self.multi_doc, self.short))
+            marker = _marker(piece, self.multi_doc, self.short, section)
+            self._marker_cost[key] = self.count(marker)
         return self._marker_cost[key]
+
+    def _joined_cost(self, i: int) -> int:
+        """What sentence i adds next to a chosen neighbour: a joiner, and a page marker
+        when a page break or a section comes between them."""
+        seg = self.s.segments[i]
+        cost = self.cost(i) + 1
+        for j in (i - 1, i + 1):
+            other = self.s.segments[j] if j in self.chosen else None
+            if other is not None and (other.page, other.heading) != (seg.page, seg.heading):
+                same_section = (other.doc_id, other.heading) == (seg.doc_id, seg.heading)
+                cost += 1 + self.marker_cost(max(i, j), section=not same_section)
+        return cost
 
     def cost(self, i: int) -> int:
         if i not in self._cost:
@@ -1412,7 +1430,7 @@ class _Filler:
         it opens a new block. BPE merges across the joins only make the real count lower."""
         joined = (i - 1) in self.chosen or (i + 1) in self.chosen
         if joined:
-            return self.cost(i) + 1
+            return self._joined_cost(i)
         if not self.chosen:
             return self.cost(i) + 1 + self.marker_cost(i)
         if self.compact:  # either a "[...]" line or a new page marker, not both

@@ -11,7 +11,7 @@ from ctxchat.engines.errors import CtxchatError
 from ctxchat.engines.pipeline import add_text
 from ctxchat.engines.select import fusion
 from ctxchat.engines.select.selector import GAP, SelectorOptions, render, select
-from ctxchat.engines.store.db import NewSegment, Store
+from ctxchat.engines.store.db import NewSegment, SegmentRow, Store
 from ctxchat.engines.tokens import count_tokens
 
 FILLER = [
@@ -196,6 +196,24 @@ def test_render_markers() -> None:
     assert text == f"One. Two.\n{GAP}\nFive."
     assert [s.text for s in spans] == ["One. Two.", "Five."]
     assert spans[0].page is None
+
+
+def test_a_new_page_of_the_same_section_is_marked_by_its_page_only() -> None:
+    """A paragraph that goes on over a page break: the second page's sentences are cited
+    by their page, and the marker spends no tokens naming the section again."""
+    from ctxchat.engines.select.selector import Piece
+
+    rows = [
+        SegmentRow(1, 1, 0, 12, 0, "The pump was rebuilt in the spring.", 8, "a", "3.2 Repairs"),
+        SegmentRow(2, 1, 1, 13, 0, "It ran for ten years.", 6, "b", "3.2 Repairs"),
+        SegmentRow(3, 1, 2, 13, 1, "A new pump came later.", 6, "c", "3.3 Costs"),
+    ]
+    text, _ = render([Piece(r, r.text, "m.pdf") for r in rows])
+    assert text == (
+        "[p. 12, 3.2 Repairs] The pump was rebuilt in the spring.\n"
+        "[p. 13] It ran for ten years.\n"
+        "[p. 13, 3.3 Costs] A new pump came later."
+    )
 
 
 def test_bad_input_is_a_clear_error(library) -> None:
