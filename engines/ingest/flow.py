@@ -154,7 +154,10 @@ def _rest_of(unit: Unit, held: Unit, floats: int) -> bool:
     _, text, title, whole, _ = unit
     if title is not None or whole:
         return False
-    if unit[0] != page_at(held, len(held[1])):  # where held ends, not where it starts
+    ends_on = page_at(held, len(held[1]))  # where held ends, not where it starts
+    if unit[0] > ends_on + 1:
+        return False  # a page of nothing but floats between: too far to be sure
+    if unit[0] != ends_on:
         return _continues(text, held[1])
     words = held[1].split()
     return (

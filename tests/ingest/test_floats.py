@@ -55,6 +55,17 @@ def test_sentences_after_a_page_break_are_cited_by_their_own_page() -> None:
     ]
 
 
+def test_a_sentence_is_not_looked_for_past_a_page_of_floats() -> None:
+    pages = [
+        Page(10, "The script was consistent with the given"),
+        Page(11, f"{ROWS}\n\nTable 2: Statistics of benchmarks."),
+        Page(12, "examples and ran on the datasets."),
+    ]
+    texts = _texts(pages)
+    assert (10, "The script was consistent with the given") in texts
+    assert (12, "examples and ran on the datasets.") in texts
+
+
 def test_a_figure_within_a_page_splits_no_sentence() -> None:
     text = (
         "This flow chart describes the process\n\nFigure 10: Process flow diagram\n\n"
