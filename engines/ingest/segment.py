@@ -254,10 +254,28 @@ def paragraph_units(text: str) -> Iterator[tuple[str, str | None, bool]]:
 def _unit(lines: list[str]) -> tuple[str, str | None, bool]:
     text = _SPACES.sub(" ", " ".join(lines)).strip()
     text = _DOT_LEADER.sub(" \u2026 ", text)  # table-of-contents leaders: "Intro . . . . 1"
-    # One line, or two when the layout put a section number on a line of its own.
-    if len(lines) <= 2 and _looks_like_heading(text):
+    # One line, or two when the layout put a section number on a line of its own or
+    # wrapped the title; three when it did both (a narrow column: "2.2" / "Polling-based
+    # Object Probing" / "Evaluation").
+    numbered = (
+        len(lines) == 3
+        and _SECTION_NUMBER.fullmatch(lines[0].strip()) is not None
+        and _wordy_title(" ".join(ln.strip() for ln in lines[1:]))
+    )
+    if (len(lines) <= 2 or numbered) and _looks_like_heading(text):
         return text, text, True
     return text, None, False
+
+
+def _wordy_title(text: str) -> bool:
+    return text[:1].isupper() and _WORDY_TITLE.fullmatch(text) is not None
+
+
+_SECTION_NUMBER = re.compile(r"[1-9]\d?(?:\.\d{1,2})*\.?")
+# Words only, the first capitalised: a formula ("Cn = n+1"), code ("CARD32 FIRST_MATCH") or
+# a contents entry with its page ("CONCLUSION AND FUTURE WORK 37") is no wrapped title.
+_TITLE_WORD = r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*['\u2019]?"
+_WORDY_TITLE = re.compile(rf"{_TITLE_WORD}(?:[\s,:&()/]+{_TITLE_WORD})*\)?")
 
 
 # -- pages -> segments -------------------------------------------------------------------

@@ -164,6 +164,13 @@ def test_section_numbers_stay_with_their_sentence():
         ("2.1 Syntax rules", "2.1 Syntax rules"),
         ("The rules follow.", "2.1 Syntax rules"),
     ]
+    # A narrow column puts the number on a line and wraps the title over two more.
+    text = "2.2\nPolling-based Object Probing\nEvaluation\n\nPOPE asks yes-no questions."
+    segs = list(segment_pages([Page(1, text)]))
+    assert [s.heading for s in segs] == ["2.2 Polling-based Object Probing Evaluation"] * 2
+    # A numbered paragraph of three lines is no title.
+    text = "12\nThe valley was settled by\nfarmers from the coast."
+    assert [s.heading for s in segment_pages([Page(1, text)])] == [None]
 
 
 def test_a_sentence_cut_by_a_page_break_is_one_segment_cited_by_its_first_page():
