@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 # interrupts is joined to its rest after the caption (a float at the top of a page, a
 # figure inside a Word paragraph); a paragraph's sentences after a page break are cited by
 # their own page, not the one the paragraph starts on; a section title over three lines
-# ("2.2" / "Polling-based Object Probing" / "Evaluation") is a title (2026-12-03).
+# ("2.2" / "Polling-based Object Probing" / "Evaluation") is a title; a footnote's raised
+# number is kept apart from its first word ("^2 The ...", was "2The") (2026-12-03).
 READER_VERSION = 6
 
 

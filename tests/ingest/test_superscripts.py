@@ -43,3 +43,18 @@ def test_a_word_before_a_footnote_marker_is_found(tmp_path: Path) -> None:
         found = select(store, [doc.id], "which step is optional for small packages?", budget=40)
     assert len(hits) == 1
     assert "optional^1 for small packages" in " ".join(found.text.split())
+
+
+def test_a_footnote_keeps_its_label_apart_from_its_text(tmp_path: Path) -> None:
+    """LaTeX raises a footnote's number by hand (no superscript flag) and the text layer
+    glued it to the note's first word: "2The binary indexed tree was presented ..."."""
+    path = tmp_path / "book.pdf"
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_text((72, 100), "The structure answers range sums quickly.", fontsize=10)
+    page.insert_text((72, 753), "2", fontsize=7)
+    page.insert_text((75.5, 757), "The structure was presented by P. M. Fenwick.", fontsize=9.3)
+    doc.save(path)
+    text = " ".join(p.text for p in read_document(path).pages())
+    assert "^2 The structure was presented by P. M. Fenwick." in text
+    assert "2The" not in text
