@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 # figure inside a Word paragraph); a paragraph's sentences after a page break are cited by
 # their own page, not the one the paragraph starts on; a section title over three lines
 # ("2.2" / "Polling-based Object Probing" / "Evaluation") is a title; a footnote's raised
-# number is kept apart from its first word ("^2 The ...", was "2The") (2026-12-03).
+# number is kept apart from its first word ("^2 The ...", was "2The"); a line-end hyphen
+# after a bracket is judged on the word ("(high-" / "resource)") (2026-12-03).
 READER_VERSION = 6
 
 

@@ -103,6 +103,12 @@ def test_line_end_compounds_keep_their_hyphen():
     # A word broken in two joins, also where the halves are words ("under" + "standing").
     assert join_lines(["under-", "standing"]) == "understanding"
     assert join_lines(["hyphen-", "ation"]) == "hyphenation"
+    # A bracket or a quote before the word does not hide it ("(high-" is "high").
+    assert join_lines(["French (high-", "resource)"]) == "French (high-resource)"
+    assert join_lines(["the (infor-", "mation) age"]) == "the (information) age"
+    # A suffix or a closed-up prefix that is a word too: "lexi-cal", "sub-directory".
+    assert join_lines(["“Lexi-", "cal scope”"]) == "“Lexical scope”"
+    assert join_lines(["in the sub-", "directory"]) == "in the subdirectory"
 
 
 def test_a_name_broken_after_its_underscore_is_one_word():
