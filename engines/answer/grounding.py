@@ -37,6 +37,12 @@ UNSURE = "the reader is not sure of this answer: check the evidence above"
 # Share of an answer's other key terms the context must hold.
 MIN_TERM_SHARE = 0.5
 
+_BACKTICKS = re.compile(r"`([^`\n]{1,60})`")
+# A name with a dot or an underscore between word characters, or a call: read.csv, is_na(),
+# hist(); not a sentence's full stop ("in 2016. The", "widgets.All"), an abbreviation
+# ("e.g.", "U.S.") or a version ("3.14").
+_CODE_NAME = re.compile(r"\b[A-Za-z_]\w*(?:[._][a-z_]\w+)+(?:\(\))?|\b[A-Za-z_]\w*\(\)")
+_WORD_ONLY = re.compile(r"[A-Za-z_][\w-]*")
 _CITATION = re.compile(r"\[[^\[\]]*?p\.?\s*\d[^\[\]]*\]", re.IGNORECASE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _TOKEN = re.compile(r"[A-Za-z]+")
@@ -49,7 +55,9 @@ _STOPWORDS = frozenset(
     "they we there their his her our your do does did has have had can could would should "
     "will about also into than then them him more most very such only one some any all "
     "answer answers question excerpt excerpts page pages document documents text says say "
-    "said according know don doesn isn didn mentioned mention given".split()
+    "said according know don doesn isn didn mentioned mention given "
+    # How-to answers open on a verb ("Use read.table()", "Run R CMD check"): not a name.
+    "use call run set try type open click see".split()
 )
 _DECLINES = (
     "don't know",
@@ -131,7 +139,24 @@ def check_grounding(answer: str, context: str, question: str | None = None) -> G
         if missing and _core_given(body, given, question):
             missing = []  # the asked-for thing is there: extras the model added do not count
         missing.extend(_against_question(body, context, question))
+    code = code_names(body)
+    checked += len(code)
+    missing.extend(name for name in code if name not in given)
     return Grounding(not missing, False, tuple(dict.fromkeys(missing)), checked)
+
+
+def code_names(answer: str) -> list[str]:
+    """Names of code the answer uses: in backticks, or with a dot, an underscore or a call
+    inside ("read.csv()", "dplyr", "omp_set_num_threads"), without the call's brackets. A
+    small model invents functions and packages in words the context holds ("read", "csv"),
+    so each name must be in the context as written."""
+    names = [m.strip() for m in _BACKTICKS.findall(answer)]
+    names += _CODE_NAME.findall(_BACKTICKS.sub(" ", answer))
+    out = []
+    for name in names:
+        for part in _CODE_NAME.findall(name) or ([name] if _WORD_ONLY.fullmatch(name) else []):
+            out.append(part.removesuffix("()"))
+    return list(dict.fromkeys(p for p in out if p))
 
 
 def _core_given(body: str, given: str, question: str) -> bool:

@@ -64,3 +64,24 @@ def test_a_name_with_of_inside_is_checked_as_written() -> None:
     assert check_grounding("The House of Habsburg-Lorraine [p. 4].", context, question).supported
     bent = check_grounding("The House of Lorraine-Habsburg [p. 4].", context, question)
     assert not bent.supported
+
+
+def test_a_function_or_package_the_manual_does_not_name_is_marked() -> None:
+    """The 135M reader answered R-intro's "how do I read a csv file into a data frame?"
+    with `read.csv()` "from the `dplyr` package": every word ("read", "csv", "data") is in
+    the context, the names are not."""
+    manual = (
+        "[p. 39] The function read.table() can then be used to read the data frame directly "
+        '> HousePrice <- read.table("houses.data") [p. 43] R has a function hist to plot '
+        "histograms."
+    )
+    question = "how do I read a csv file into a data frame?"
+    invented = "Use the `read.csv()` function from the `dplyr` package: df <- read.csv(x)"
+    g = check_grounding(invented, manual, question)
+    assert not g.supported and {"read.csv", "dplyr"} <= set(g.missing)
+    held = 'Use read.table(), for example read.table("houses.data") [p. 39].'
+    assert check_grounding(held, manual, question).supported
+    assert check_grounding("Call `hist` on the data [p. 43].", manual, "make a histogram").supported
+    # Abbreviations, sentence ends and versions are no code names.
+    prose = "It was directed by Sam Taylor-Johnson, e.g. in 2015. The U.S. release was 1.0."
+    assert check_grounding(prose, CONTEXT + " The U.S. release was 1.0.", WHO).supported
