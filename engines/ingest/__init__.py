@@ -37,7 +37,8 @@ if TYPE_CHECKING:
 # their own page, not the one the paragraph starts on; a section title over three lines
 # ("2.2" / "Polling-based Object Probing" / "Evaluation") is a title; a footnote's raised
 # number is kept apart from its first word ("^2 The ...", was "2The"); a line-end hyphen
-# after a bracket is judged on the word ("(high-" / "resource)") (2026-12-03).
+# after a bracket is judged on the word ("(high-" / "resource)"); a numbered line that
+# says what happens ("2. User will enter the issue") is no title (2026-12-03).
 READER_VERSION = 6
 
 

@@ -209,6 +209,9 @@ _NUMBERED_HEADING = re.compile(
     re.IGNORECASE,
 )
 _SPACES = re.compile(r"\s+")
+_FINITE_VERB = re.compile(
+    r"\b(?:will|shall|would|should|must|can|could|may|is|are|was|were|has|been)\b"
+)
 _DOT_LEADER = re.compile(r"(?:\s?\.){4,}\s?")
 _CODE_MARKS = re.compile(r"[=$_{}<>;\\]|\w\(")
 
@@ -220,7 +223,9 @@ def _looks_like_heading(line: str) -> bool:
     if CONTENTS_ENTRY.search(line):  # "2 Arrays and matrices … 20" lists a section
         return False
     if _NUMBERED_HEADING.match(line):
-        return True
+        # A numbered step says what happens ("2. User will enter the issue", "4. To quit
+        # the R program the command is"); a numbered title asks at most ("2.1 What is R?").
+        return line.endswith("?") or not _FINITE_VERB.search(line)
     letters = [c for c in line if c.isalpha()]
     # An all-capitals line of code ("PKG_LIBS = $(SHLIB_OPENMP_CFLAGS)") is no title.
     return len(letters) >= 3 and all(c.isupper() for c in letters) and not _CODE_MARKS.search(line)

@@ -139,6 +139,10 @@ def test_pdf_style_headings_are_recognised():
     assert [s.heading for s in segs][:2] == ["1.21 Laxey A.F.C."] * 2
     assert [s.heading for s in segs][-1] == "3.4 Is It Over?"
     assert not any(s.heading == "2. Then we left." for s in segs)
+    # A numbered step of a use case says what happens; a numbered title asks at most.
+    text = "2. User will enter the issue\n\nIt is saved.\n\n2.1 What is R?\n\nA language."
+    segs = list(segment_pages([Page(14, text)]))
+    assert [s.heading for s in segs] == [None, None, "2.1 What is R?", "2.1 What is R?"]
 
 
 def test_max_tokens_applies_to_segments():
