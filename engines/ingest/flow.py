@@ -155,7 +155,7 @@ def _rest_of(unit: Unit, held: Unit, floats: int) -> bool:
     if title is not None or whole:
         return False
     ends_on = page_at(held, len(held[1]))  # where held ends, not where it starts
-    if unit[0] > ends_on + 1:
+    if unit[0] is not None and ends_on is not None and unit[0] > ends_on + 1:
         return False  # a page of nothing but floats between: too far to be sure
     if unit[0] != ends_on:
         return _continues(text, held[1])

@@ -66,6 +66,18 @@ def test_a_sentence_is_not_looked_for_past_a_page_of_floats() -> None:
     assert (12, "examples and ran on the datasets.") in texts
 
 
+def test_text_without_pages_reads_as_before() -> None:
+    """Plain text, Markdown and stdin have no pages: a line without a stop before the next
+    paragraph (a title, a contents entry) is looked at without one."""
+    text = "Static array queries … 84\n\nA tree answers sums.\n\nFigure 1: A tree\n\nthe end."
+    assert [t for _, t in _texts([Page(None, text)])] == [
+        "Static array queries … 84",
+        "A tree answers sums.",
+        "Figure 1: A tree",
+        "the end.",
+    ]
+
+
 def test_a_figure_within_a_page_splits_no_sentence() -> None:
     text = (
         "This flow chart describes the process\n\nFigure 10: Process flow diagram\n\n"
