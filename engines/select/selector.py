@@ -1307,6 +1307,18 @@ def heading_only(segments: Sequence[SegmentRow]) -> np.ndarray:
     )
 
 
+# A leader and a page number: "9.2 Binary indexed tree … 86", ". . . . | 57: 86 |".
+_CONTENTS_LEADER = re.compile(r"(?:\s\u2026|(?:\.\s?){3,})\s*\|?\s*(?:\d+:\s*)?\d+\b")
+
+
+def contents_entries(segments: Sequence[SegmentRow]) -> np.ndarray:
+    """True where a sentence is a table of contents' or an index's entry: it names a
+    section as well as the section does and says nothing, yet a question that names the
+    section ranks it high (a book's contents filled contexts with "9.2 Binary indexed tree
+    . . . 86")."""
+    return np.array([bool(_CONTENTS_LEADER.search(s.text)) for s in segments], dtype=bool)
+
+
 def section_leads(sections: np.ndarray, headings: np.ndarray) -> np.ndarray:
     """1.0 for the first sentence of each section that is not its heading, else 0."""
     out = np.zeros(len(sections))
@@ -1620,6 +1632,8 @@ def select(
     filler = _Filler(scored, budget, count_tokens, options, multi_doc=len(indexes) > 1)
     if options.full and options.skip_headings:
         filler.excluded = np.concatenate([ix.marked_headings for ix in indexes])
+    if options.full:
+        filler.excluded = filler.excluded | contents_entries(scored.segments)
     if options.full and options.min_words > 0 and filler.compact:
         filler.excluded = filler.excluded | np.array(
             [len(seg.text.split()) < options.min_words for seg in scored.segments], dtype=bool

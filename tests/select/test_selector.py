@@ -400,3 +400,20 @@ def test_headings_of_text_without_pages_may_still_be_selected() -> None:
     doc = add_text(store, "## Ada Brune\n\nShe kept the lighthouse.\n\n## Weather\n\nIt rains.")
     sel = select(store, [doc.id], "Ada Brune", 8)
     assert "Ada Brune" in sel.text  # no page marker names the section here
+
+
+def test_contents_and_index_entries_are_not_selected() -> None:
+    """A question that names a section ranked the contents' entry for it high ("9.2
+    Binary indexed tree . . . 86"): it repeats the title and says nothing."""
+    store = Store()
+    text = (
+        "9.1 Static array queries . . . . . . . . 84\n\n9.2 Binary indexed tree . . . . . . 86\n\n"
+        "Fenwick tree … 86, 89 segment tree … 89\n\n"
+        "A binary indexed tree supports prefix sum queries in logarithmic time. "
+        "Each update of a binary indexed tree also takes logarithmic time. "
+        "The weather in the valley was mild that year."
+    )
+    doc = add_text(store, text)
+    sel = select(store, [doc.id], "what is a binary indexed tree?", 60)
+    assert "prefix sum queries" in sel.text
+    assert "86" not in sel.text and "…" not in sel.text
