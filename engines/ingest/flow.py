@@ -18,7 +18,8 @@ from ctxchat.engines.ingest.layout import join_hyphenated
 
 # (page, text, heading title, whole, turns): a joined sentence's rest and whatever follows
 # it in the paragraph is on a later page: turns holds (offset in text, page) for each.
-Unit = tuple[int, str, str | None, bool, tuple[tuple[int, int], ...]]
+# A page is None in text without pages (plain text, Markdown).
+Unit = tuple[int | None, str, str | None, bool, tuple[tuple[int, int | None], ...]]
 
 # A table's rows and captions between the halves; more than this and it is no interruption.
 MAX_FLOAT_UNITS = 80
@@ -126,7 +127,7 @@ def _join(before: Unit, after: Unit) -> Unit:
     return before[0], text, None, False, turns
 
 
-def page_at(unit: Unit, offset: int) -> int:
+def page_at(unit: Unit, offset: int) -> int | None:
     """The page of the text of `unit` that starts at `offset`."""
     page = unit[0]
     for start, later in unit[4]:

@@ -292,7 +292,7 @@ def segment_pages(pages: Iterable[PageLike], max_tokens: int = MAX_TOKENS) -> It
     paragraph = -1
     heading: str | None = None
     for units in join_across_breaks(_page_units(pages)):
-        pieces: list[tuple[int, int, str, str | None]] = []
+        pieces: list[tuple[int | None, int, str, str | None]] = []
         for unit in units:
             paragraph += 1
             _, text, title, whole, _ = unit

@@ -251,6 +251,10 @@ class DocIndex:
         return heading_only(self.segments)
 
     @cached_property
+    def contents(self) -> np.ndarray:
+        return contents_entries(self.segments)
+
+    @cached_property
     def marked_headings(self) -> np.ndarray:
         """Heading-only sentences whose section a page marker names (PDFs)."""
         paged = np.array([seg.page is not None for seg in self.segments], dtype=bool)
@@ -1316,7 +1320,13 @@ def contents_entries(segments: Sequence[SegmentRow]) -> np.ndarray:
     section as well as the section does and says nothing, yet a question that names the
     section ranks it high (a book's contents filled contexts with "9.2 Binary indexed tree
     . . . 86")."""
-    return np.array([bool(_CONTENTS_LEADER.search(s.text)) for s in segments], dtype=bool)
+    return np.array([_has_leader(s.text) for s in segments], dtype=bool)
+
+
+def _has_leader(text: str) -> bool:
+    if "\u2026" not in text and ". ." not in text and "..." not in text:
+        return False  # most sentences: no regex run
+    return _CONTENTS_LEADER.search(text) is not None
 
 
 def section_leads(sections: np.ndarray, headings: np.ndarray) -> np.ndarray:
@@ -1633,7 +1643,7 @@ def select(
     if options.full and options.skip_headings:
         filler.excluded = np.concatenate([ix.marked_headings for ix in indexes])
     if options.full:
-        filler.excluded = filler.excluded | contents_entries(scored.segments)
+        filler.excluded = filler.excluded | np.concatenate([ix.contents for ix in indexes])
     if options.full and options.min_words > 0 and filler.compact:
         filler.excluded = filler.excluded | np.array(
             [len(seg.text.split()) < options.min_words for seg in scored.segments], dtype=bool
