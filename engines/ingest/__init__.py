@@ -38,7 +38,8 @@ if TYPE_CHECKING:
 # ("2.2" / "Polling-based Object Probing" / "Evaluation") is a title; a footnote's raised
 # number is kept apart from its first word ("^2 The ...", was "2The"); a line-end hyphen
 # after a bracket is judged on the word ("(high-" / "resource)"); a numbered line that
-# says what happens ("2. User will enter the issue") is no title (2026-12-03).
+# says what happens ("2. User will enter the issue") is no title; a web page's headings
+# are set larger and its table header cells plain (Node's "Version Changes") (2026-12-03).
 READER_VERSION = 6
 
 

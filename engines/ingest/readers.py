@@ -307,6 +307,17 @@ def _check_has_text(doc: pymupdf.Document, kind: str, shown: str) -> None:
     raise IngestError(f"{shown} contains no text")
 
 
+# A web page's own stylesheet is not loaded, and MuPDF's defaults set a heading that holds
+# code (Node's "<h3><code>child_process.execFile(...)</code></h3>") at the body's size and a
+# table's header cells in bold, so every "Version | Changes" history table read as the
+# section title. Headings are set larger and header cells plain, as a browser shows them.
+_HTML_CSS = (
+    "h1{font-size:2em} h2{font-size:1.5em} h3{font-size:1.3em} h4{font-size:1.15em} "
+    "h5,h6{font-size:1.1em} "
+    "h1 *,h2 *,h3 *,h4 *,h5 *,h6 *{font-size:inherit} th{font-weight:normal}"
+)
+
+
 class _open:
     """pymupdf.open with ctxchat's errors, the password check and a guaranteed close."""
 
@@ -316,6 +327,8 @@ class _open:
         except Exception as exc:  # PyMuPDF raises several types for unreadable files
             kind = "PDF" if filetype == "pdf" else filetype.upper()
             raise IngestError(f"{shown} is damaged (truncated or corrupt {kind})") from exc
+        if filetype in ("html", "xhtml"):
+            self.doc.apply_css(_HTML_CSS)
         if self.doc.needs_pass:
             if password is None:
                 self.doc.close()

@@ -11,6 +11,7 @@ import pytest
 from ctxchat.engines.errors import IngestError, NeedsPasswordError
 from ctxchat.engines.ingest.layout import join_lines, reading_order
 from ctxchat.engines.ingest.readers import TEXT_PAGE_CHARS, read_document, supported_files
+from ctxchat.engines.ingest.segment import segment_pages
 from devkit import docgen
 
 
@@ -317,3 +318,23 @@ def test_a_title_set_over_two_blocks_is_one_heading(tmp_path):
     # Manuals title sections with function names: those stay headings of their own.
     parts = ["## 4.1 ASN.1 schema functions", "## asn1_parser2tree", "text"]
     assert join_split_headings(parts) == parts
+
+
+def test_a_web_page_s_code_titles_are_titles_and_its_table_headers_are_not(tmp_path):
+    """Node's API pages title each function with code in an <h3> and put a "Version |
+    Changes" table under it; MuPDF set the title at the body's size and the header cells in
+    bold, so every section read as "Version Changes"."""
+    page = tmp_path / "fs.html"
+    page.write_text(
+        "<!doctype html><html><body><h1>File system</h1><p>The module reads files.</p>"
+        '<h3><code>fs.readFile(path[, options], callback)</code><a href="#x">#</a></h3>'
+        "<table><tr><th>Version</th><th>Changes</th></tr>"
+        "<tr><td>v10.0.0</td><td>The callback is no longer optional.</td></tr></table>"
+        "<p>Asynchronously reads the entire contents of a file.</p></body></html>",
+        encoding="utf-8",
+    )
+    segs = list(segment_pages(read_document(page).pages()))
+    last = segs[-1]
+    assert last.text == "Asynchronously reads the entire contents of a file."
+    assert last.heading == "fs.readFile(path[, options], callback)"
+    assert all(s.heading != "Version Changes" for s in segs)
