@@ -39,7 +39,8 @@ if TYPE_CHECKING:
 # number is kept apart from its first word ("^2 The ...", was "2The"); a line-end hyphen
 # after a bracket is judged on the word ("(high-" / "resource)"); a numbered line that
 # says what happens ("2. User will enter the issue") is no title; a web page's headings
-# are set larger and its table header cells plain (Node's "Version Changes") (2026-12-03).
+# are set larger and its table header cells plain (Node's "Version Changes"); a bullet
+# ("○", "◦", "▪") after a sentence's end opens the next sentence (2026-12-03).
 READER_VERSION = 6
 
 

@@ -42,7 +42,9 @@ ABBREVIATIONS = frozenset(
     """.split()
 )
 _SENTENCE_END = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019\u00bb)\]]*(?=\s|$)|[\u3002\uff01\uff1f]+")
-_OPENERS = "\"'([{\u201c\u2018\u00ab\u00bf\u00a1*\u2022-"
+# What a sentence may open with besides a capital or a digit: quotes, brackets, bullets
+# ("•", Word's "◦", HTML's nested-list "○", "▪").
+_OPENERS = "\"'([{\u201c\u2018\u00ab\u00bf\u00a1*\u2022-\u25e6\u25cb\u25cf\u25aa\u25a0\u2023"
 _INITIALS = re.compile(r"(?:[a-z]\.)*[a-z]")
 
 

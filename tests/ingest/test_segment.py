@@ -45,6 +45,10 @@ from ctxchat.engines.tokens import count_tokens
             ["Wait...", "What happened?", "(Nobody knew.)", "The end"],
         ),
         ("今天天气很好。我们去公园！好吗？", ["今天天气很好。", "我们去公园！", "好吗？"]),
+        (  # a list MuPDF merged into one block: each bullet opens a sentence
+            "Default: process.cwd(). ○ env <Object> Key-value pairs. ◦ Next item here.",
+            ["Default: process.cwd().", "○ env <Object> Key-value pairs.", "◦ Next item here."],
+        ),
         ("no punctuation at all", ["no punctuation at all"]),
         ("", []),
     ],
