@@ -161,13 +161,22 @@ def extractive(settings: AskSettings, prepared: PreparedContext, reader: ChatMod
 
 
 def evidence_text(evidence: Sequence[Evidence], multi_doc: bool = False) -> str:
-    """The evidence sentences as excerpts with page markers, best first."""
+    """The evidence sentences as excerpts with page markers, in the order given."""
     lines = []
     for e in evidence:
         page = f"p. {e.page}" if e.page else ""
         where = ", ".join(part for part in (e.doc if multi_doc else "", page) if part)
         lines.append(f"[{where}] {e.text}" if where else e.text)
     return "\n".join(lines)
+
+
+def reader_order(evidence: Sequence[Evidence]) -> list[Evidence]:
+    """The evidence in the order the reader reads it: the best sentence last, next to the
+    question (the chat shows it first). Measured with the bundled 135M reader
+    (benchmarks/README.md, "The best evidence next to the question"): dev, 100 Wikipedia
+    questions 36 right against 31 best first, 104 paper questions 23 against 22; only the
+    best sentence: 17."""
+    return list(reversed(evidence))
 
 
 def prune_for_reader(reader: ReaderChoice | None, requested: bool | None = None) -> bool | None:
@@ -425,7 +434,7 @@ class Conversation:
         prune = prune_for_reader(self.settings.reader, self.settings.prune)
         size = reader_budget(self.settings)
         if size == EVIDENCE_ONLY and evidence:
-            reader_text = evidence_text(evidence, multi_doc=len(self.doc_ids) > 1)
+            reader_text = evidence_text(reader_order(evidence), multi_doc=len(self.doc_ids) > 1)
         elif size > 0 and size < compressed.compressed_tokens:
             reader_text = self.compress(question, budget=size).text
         else:

@@ -20,6 +20,7 @@ from ctxchat.engines.answer.conversation import (
     answer_tokens,
     evidence_text,
     reader_budget,
+    reader_order,
 )
 from ctxchat.engines.ingest.library import ensure_document
 from ctxchat.engines.store.db import Store
@@ -65,6 +66,23 @@ def test_a_reader_of_the_evidence_is_not_shown_earlier_turns() -> None:
         assert big.reader_history() == earlier
 
 
+def test_the_reader_reads_the_best_evidence_last_and_the_chat_shows_it_first(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "depot report.pdf"
+    _, facts = long_pdf(path, n_pages=6, seed=9)
+    with Store() as store:
+        doc = ensure_document(store, path)
+        conversation = Conversation(store, [doc.id], AskSettings(budget=400))
+        prepared = conversation.prepare(facts[0].question)
+    assert len(prepared.evidence) >= 2
+    assert facts[0].answer in prepared.evidence[0].text  # shown first in the chat
+    lines = prepared.reader_text.splitlines()
+    assert len(lines) == len(prepared.evidence)
+    assert lines[-1] == f"[p. {prepared.evidence[0].page}] {prepared.evidence[0].text}"
+    assert lines[0] == f"[p. {prepared.evidence[-1].page}] {prepared.evidence[-1].text}"
+
+
 @pytest.mark.slow
 def test_the_bundled_model_reads_the_evidence_and_the_export_keeps_the_context(
     tmp_path: Path,
@@ -77,7 +95,7 @@ def test_the_bundled_model_reads_the_evidence_and_the_export_keeps_the_context(
         conversation = Conversation(store, [doc.id], settings)
         try:
             prepared = conversation.prepare(facts[0].question)
-            assert prepared.reader_text == evidence_text(prepared.evidence)
+            assert prepared.reader_text == evidence_text(reader_order(prepared.evidence))
             result = conversation.answer(prepared).run()
             unset = Conversation(store, [doc.id], AskSettings(reader=ReaderChoice(n_ctx=1024)))
             default_run = unset.answer(unset.prepare(facts[0].question))
