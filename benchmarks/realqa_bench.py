@@ -162,6 +162,7 @@ def variants() -> dict[str, Any]:
         grid[f"coverage {w}"] = replace(base, coverage_weight=w)
     # Sixth round: a second genre (--data covidqa) beside the Wikipedia dev split.
     grid["no compounds"] = replace(base, compounds=False)
+    grid["no lead-ins"] = replace(base, lead_ins=False)
     grid["coverage 0.4 passage 0.4"] = replace(
         base, coverage_weight=0.4, passage_coverage_weight=0.4
     )

@@ -29,6 +29,7 @@ from ctxchat.engines.answer.answer_type import (
     new_things,
     options,
 )
+from ctxchat.engines.select.lead import FOLLOW_CHARS, leads_into
 from ctxchat.engines.select.selector import SelectorOptions, load_documents, query_vector, score
 from ctxchat.engines.store.db import SegmentRow, Store
 
@@ -120,11 +121,6 @@ _STOP = frozenset(
     "not his her their he she they also first".split()
 )
 _CANDIDATES = 200
-# A sentence that stops open ("..., use", "as follows:") is shown with what it leads into:
-# at most this many following segments, and characters of them.
-FOLLOW_SEGMENTS = 4
-FOLLOW_CHARS = 240
-_ENDS_SENTENCE = re.compile(r"[.!?][\"'\u201d\u2019)\]]*\s*$")
 _WORD = re.compile(r"[\w\u00c0-\u024f]+")
 _NUMBERING = re.compile(r"^\s*[\d.]+\s+")
 # A dotted or ellipsis leader before a page number, as index and contents pages set them.
@@ -184,34 +180,9 @@ def _is_sentence(text: str) -> bool:
 
 
 def lead_in(segments: Sequence[SegmentRow], i: int, limit: int = FOLLOW_CHARS) -> str:
-    """What segment i leads into when it stops open: "To cite R in publications, use" goes
-    on in the display below it ("@Manual{, title = {R: A Language ..."), a sentence cut
-    before a name goes on in the next segment. The following segments of its section, up
-    to the first that ends a sentence, at most `limit` characters (cut at a word, with
-    "…"); "" when the sentence is closed."""
-    last = segments[i].text.rstrip()[-1:]
-    if not (last.isalnum() or last in ",:"):
-        return ""
-    after = segments[i + 1] if i + 1 < len(segments) else None
-    if (
-        after is not None
-        and after.paragraph != segments[i].paragraph
-        and last.isalnum()
-        and (after.text.lstrip()[:1].isupper() or after.text.lstrip().startswith("|"))
-    ):
-        # A caption or a title without a stop, and a new paragraph's sentence or a table.
-        return ""
-    parts: list[str] = []
-    size = 0
-    for seg in segments[i + 1 : i + 1 + FOLLOW_SEGMENTS]:
-        if (seg.doc_id, seg.heading) != (segments[i].doc_id, segments[i].heading):
-            break
-        if seg.text.lstrip().startswith("#"):
-            break
-        parts.append(seg.text)
-        size += len(seg.text) + 1
-        if size >= limit or _ENDS_SENTENCE.search(seg.text):
-            break
+    """What segment i leads into when it stops open (select.lead.leads_into), as one text of
+    at most `limit` characters (cut at a word, with "…"); "" when the sentence is closed."""
+    parts = [segments[j].text for j in leads_into(segments, i, limit)]
     text = " ".join(" ".join(parts).split())
     if len(text) <= limit:
         return text

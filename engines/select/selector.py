@@ -33,6 +33,7 @@ from ctxchat.engines.select.embeddings import (
     embed_segments,
     text_hash,
 )
+from ctxchat.engines.select.lead import leads_into
 from ctxchat.engines.store.db import DocumentRow, SegmentRow, Store
 from ctxchat.engines.tokens import count_tokens as cl100k_tokens
 
@@ -64,6 +65,9 @@ class SelectorOptions:
     # A sentence that leans on the one before ("He became its chairman in 1838.") gets at
     # least this share of its predecessor's score: it usually finishes the same fact.
     continuation: float = 0.9
+    # A sentence that stops open ("we would use the following code:") brings what it leads
+    # into (select.lead), so the context never ends on a dangling "as" or ":".
+    lead_ins: bool = True
     dedup_cosine: float = 0.95
     # Adaptive stop: once `adaptive_floor` tokens are in, skip sentences whose relevance
     # (best of dense and BM25, relative to the top sentence) is below this share.
@@ -1533,6 +1537,8 @@ class _Filler:
             self.take(i, score_i)
             if full and self.options.leaning_predecessor:
                 self._add_predecessor(i, score_i)
+            if full and self.options.lead_ins:
+                self._add_lead_in(i, score_i)
 
     def _add_predecessor(self, i: int, score_i: float) -> None:
         segs = self.s.segments
@@ -1545,6 +1551,18 @@ class _Filler:
             # Ranked just below the sentence that needs it, so trimming drops it first.
             self.take(prev, score_i - 1e-6)
             i = prev
+
+    def _add_lead_in(self, i: int, score_i: float) -> None:
+        """Take what sentence i leads into when it stops open (select.lead), in order,
+        ranked just below it (trimming drops them first), as far as the budget allows.
+        Leaving out a sentence whose lead-in does not fit lost an answer on the libtasn1
+        manual (the sentence holding it ends on "the following declaration is invalid:")."""
+        for k, j in enumerate(leads_into(self.s.segments, i), start=1):
+            if j in self.chosen:
+                continue
+            if self.excluded[j] or self.used + self.added_cost(j) > self.budget:
+                return
+            self.take(j, score_i - 1e-6 * k)
 
     def pieces(self) -> list[Piece]:
         return [

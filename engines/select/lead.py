@@ -1,0 +1,55 @@
+"""What a sentence that stops open leads into.
+
+"To cite R in publications, use" goes on in the display below it, "we would use the
+following code:" in the code. Both the evidence shown (engines/answer/evidence.py) and the
+context sent (the selector's fill) bring those segments along, so neither ends on a dangling
+"as" or ":".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from ctxchat.engines.store.db import SegmentRow
+
+FOLLOW_SEGMENTS = 4
+FOLLOW_CHARS = 240
+ENDS_SENTENCE = re.compile(r"[.!?][\"'\u201d\u2019)\]]*\s*$")
+
+
+def stops_open(text: str) -> bool:
+    """Ends on a letter, a digit, a comma or a colon: the sentence goes on below."""
+    last = text.rstrip()[-1:]
+    return last.isalnum() or last in ",:"
+
+
+def leads_into(segments: Sequence[SegmentRow], i: int, limit: int = FOLLOW_CHARS) -> list[int]:
+    """The segments that segment i leads into when it stops open: the following segments of
+    its section, up to the first that ends a sentence, until `limit` characters are
+    reached; [] when it is closed, or when a caption or an unstopped title is followed by a
+    new paragraph's sentence or a table."""
+    text = segments[i].text.rstrip()
+    if not stops_open(text):
+        return []
+    after = segments[i + 1] if i + 1 < len(segments) else None
+    if (
+        after is not None
+        and after.paragraph != segments[i].paragraph
+        and text[-1:].isalnum()
+        and (after.text.lstrip()[:1].isupper() or after.text.lstrip().startswith("|"))
+    ):
+        return []
+    out: list[int] = []
+    size = 0
+    for j in range(i + 1, min(i + 1 + FOLLOW_SEGMENTS, len(segments))):
+        seg = segments[j]
+        if (seg.doc_id, seg.heading) != (segments[i].doc_id, segments[i].heading):
+            break
+        if seg.text.lstrip().startswith("#"):
+            break
+        out.append(j)
+        size += len(seg.text) + 1
+        if size >= limit or ENDS_SENTENCE.search(seg.text):
+            break
+    return out
