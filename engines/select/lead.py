@@ -2,8 +2,8 @@
 
 "To cite R in publications, use" goes on in the display below it, "we would use the
 following code:" in the code. Both the evidence shown (engines/answer/evidence.py) and the
-context sent (the selector's fill) bring those segments along, so neither ends on a dangling
-"as" or ":".
+context sent (the selector's fill, as far as its budget allows) bring those segments along,
+so neither ends on a dangling "as" or ":".
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 from ctxchat.engines.store.db import SegmentRow
 
+# At most this many following segments, reaching this many characters: a display, not the
+# rest of the section.
 FOLLOW_SEGMENTS = 4
 FOLLOW_CHARS = 240
 ENDS_SENTENCE = re.compile(r"[.!?][\"'\u201d\u2019)\]]*\s*$")

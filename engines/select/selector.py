@@ -66,7 +66,7 @@ class SelectorOptions:
     # least this share of its predecessor's score: it usually finishes the same fact.
     continuation: float = 0.9
     # A sentence that stops open ("we would use the following code:") brings what it leads
-    # into (select.lead), so the context never ends on a dangling "as" or ":".
+    # into (select.lead) when the budget allows, not a dangling "as" or ":" alone.
     lead_ins: bool = True
     dedup_cosine: float = 0.95
     # Adaptive stop: once `adaptive_floor` tokens are in, skip sentences whose relevance
