@@ -18,6 +18,9 @@ from ctxchat.engines.store.db import SegmentRow
 FOLLOW_SEGMENTS = 4
 FOLLOW_CHARS = 240
 ENDS_SENTENCE = re.compile(r"[.!?][\"'\u201d\u2019)\]]*\s*$")
+# A sentence opens on a capitalised word ("As there ...", "A ..."); code and constants do
+# not ("PKG_CFLAGS = ...", "R_init_mypkg", "DEFINITIONS").
+_SENTENCE_START = re.compile(r"\s*[A-Z](?:[a-z]|\s)")
 
 
 def stops_open(text: str) -> bool:
@@ -30,7 +33,8 @@ def leads_into(segments: Sequence[SegmentRow], i: int, limit: int = FOLLOW_CHARS
     """The segments that segment i leads into when it stops open: the following segments of
     its section, up to the first that ends a sentence, until `limit` characters are
     reached; [] when it is closed, or when a caption or an unstopped title is followed by a
-    new paragraph's sentence or a table."""
+    new paragraph's sentence or a table ("... in src/Makevars the lines" does lead into
+    "PKG_CFLAGS = $(SHLIB_OPENMP_CFLAGS)")."""
     text = segments[i].text.rstrip()
     if not stops_open(text):
         return []
@@ -39,7 +43,7 @@ def leads_into(segments: Sequence[SegmentRow], i: int, limit: int = FOLLOW_CHARS
         after is not None
         and after.paragraph != segments[i].paragraph
         and text[-1:].isalnum()
-        and (after.text.lstrip()[:1].isupper() or after.text.lstrip().startswith("|"))
+        and (_SENTENCE_START.match(after.text) or after.text.lstrip().startswith("|"))
     ):
         return []
     out: list[int] = []

@@ -1621,15 +1621,24 @@ class _Filler:
             if i in self.chosen or self.cost(i) + 1 > left or self.skip(i):
                 continue
             tries -= 1
-            self.chosen[i] = float(self.s.score[i])
+            # A sentence that stops open comes with what it leads into, or not at all: at
+            # the end of the budget a dangling "... the lines" only takes the room.
+            group = [i, *self._open_lead(i)]
+            for k, j in enumerate(group):
+                self.chosen[j] = float(self.s.score[i]) - 1e-6 * k
             attempt = self.render()
+            scores = [self.chosen.pop(j) for j in group]
             if attempt[2] <= self.budget:
-                del self.chosen[i]
-                self.take(i, float(self.s.score[i]))  # records it for dedup as well
+                for j, score_j in zip(group, scores, strict=True):
+                    self.take(j, score_j)  # records it for dedup as well
                 result = attempt
-            else:
-                del self.chosen[i]
         return result
+
+    def _open_lead(self, i: int) -> list[int]:
+        """What sentence i leads into (select.lead) and is not chosen, when lead-ins are on."""
+        if not (self.options.full and self.options.lead_ins):
+            return []
+        return [j for j in leads_into(self.s.segments, i) if j not in self.chosen]
 
 
 def select(

@@ -48,6 +48,32 @@ def test_the_code_an_open_sentence_announces_is_sent_with_it(tmp_path) -> None:
     assert intro in old and code not in old  # "... the following code:" then "[...]"
 
 
+OPENMP = (
+    "The plotter can draw in parallel with OpenMP. Support depends on the compiler, and "
+    "some compilers have none at all. A package with C code written for OpenMP should have "
+    "in its Makevars file the lines</p><pre>PKG_CFLAGS = $(OPENMP_CFLAGS)\n"
+    "PKG_LIBS = $(OPENMP_CFLAGS)</pre><p>Note that the flags apply to C code only. Check "
+    "the build log to see that OpenMP was used. Threads are set with an environment "
+    "variable before the plotter starts."
+)
+
+
+def test_the_lines_a_sentence_announces_in_capitals_are_sent_with_it(tmp_path) -> None:
+    """R's "Writing R Extensions" sent "... should have in src/Makevars the lines" and then
+    "[...]": the Makevars lines open in capitals, like a new paragraph's sentence."""
+    sections = [("1 Settings", FILLER), ("2 OpenMP support", OPENMP)]
+    store = Store(tmp_path / "library.db")
+    doc = add_path(store, sectioned_pdf(tmp_path / "manual.pdf", sections)).document
+    question = "how do I use OpenMP in a package?"
+    intro = "Makevars file the lines"
+    before = replace(SelectorOptions(), lead_ins=False)
+    for budget in (55, 60, 65, 70):
+        text = select(store, [doc.id], question, budget).text
+        assert text.split(intro, 1)[1].lstrip().startswith("PKG_CFLAGS ="), budget
+        old = select(store, [doc.id], question, budget, options=before).text
+        assert intro in old and "PKG_CFLAGS" not in old, budget
+
+
 def _row(ord_: int, text: str, heading: str | None = "2 Usage") -> SegmentRow:
     return SegmentRow(ord_, 1, ord_, 3, ord_, text, len(text.split()), str(ord_), heading)
 
@@ -63,3 +89,14 @@ def test_a_lead_in_ends_at_the_sentence_that_closes_the_display() -> None:
     assert leads_into(rows, 2) == []  # closed
     rows[2] = _row(2, "in the other section", "3 Output")
     assert leads_into(rows, 0) == [1]  # never past its section
+
+
+def test_a_sentence_leads_into_code_in_capitals_but_not_into_a_new_sentence() -> None:
+    """R's "Writing R Extensions": "... should have in src/Makevars the lines" goes on in
+    "PKG_CFLAGS = $(SHLIB_OPENMP_CFLAGS)", which was taken for a new paragraph's sentence
+    (the rule that keeps a caption from leading into the paragraph below it)."""
+    intro = SegmentRow(0, 1, 0, 3, 0, "C code should have in src/Makevars the lines", 8, "0", None)
+    code = SegmentRow(1, 1, 1, 3, 1, "PKG_CFLAGS = $(SHLIB_OPENMP_CFLAGS)", 6, "1", None)
+    sentence = SegmentRow(1, 1, 1, 3, 1, "A new paragraph opens here.", 5, "1", None)
+    assert leads_into([intro, code], 0) == [1]
+    assert leads_into([intro, sentence], 0) == []
