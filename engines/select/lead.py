@@ -18,9 +18,13 @@ from ctxchat.engines.store.db import SegmentRow
 FOLLOW_SEGMENTS = 4
 FOLLOW_CHARS = 240
 ENDS_SENTENCE = re.compile(r"[.!?][\"'\u201d\u2019)\]]*\s*$")
-# A sentence opens on a capitalised word ("As there ...", "A ..."); code and constants do
-# not ("PKG_CFLAGS = ...", "R_init_mypkg", "DEFINITIONS").
-_SENTENCE_START = re.compile(r"\s*[A-Z](?:[a-z]|\s)")
+
+
+def opens_sentence(text: str) -> bool:
+    """Opens on a capitalised word ("As there ...", "A ...", "Élan"), as a sentence does;
+    code and constants do not ("PKG_CFLAGS = ...", "R_init_mypkg", "DEFINITIONS")."""
+    t = text.lstrip()
+    return len(t) > 1 and t[0].isupper() and (t[1].islower() or t[1].isspace())
 
 
 def stops_open(text: str) -> bool:
@@ -43,7 +47,7 @@ def leads_into(segments: Sequence[SegmentRow], i: int, limit: int = FOLLOW_CHARS
         after is not None
         and after.paragraph != segments[i].paragraph
         and text[-1:].isalnum()
-        and (_SENTENCE_START.match(after.text) or after.text.lstrip().startswith("|"))
+        and (opens_sentence(after.text) or after.text.lstrip().startswith("|"))
     ):
         return []
     out: list[int] = []

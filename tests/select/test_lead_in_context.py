@@ -100,3 +100,5 @@ def test_a_sentence_leads_into_code_in_capitals_but_not_into_a_new_sentence() ->
     sentence = SegmentRow(1, 1, 1, 3, 1, "A new paragraph opens here.", 5, "1", None)
     assert leads_into([intro, code], 0) == [1]
     assert leads_into([intro, sentence], 0) == []
+    accented = SegmentRow(1, 1, 1, 3, 1, "Élan is the word it uses.", 5, "1", None)
+    assert leads_into([intro, accented], 0) == []
