@@ -74,6 +74,22 @@ def test_the_lines_a_sentence_announces_in_capitals_are_sent_with_it(tmp_path) -
         assert intro in old and "PKG_CFLAGS" not in old, budget
 
 
+def test_the_last_sentences_added_are_no_open_sentence_alone(tmp_path) -> None:
+    """The fill's last step spends what its estimates left on the next-best sentences; it
+    added "... we would use the following code:" there without the code."""
+    sections = [
+        ("1 Settings", FILLER),
+        ("2 OpenMP support", OPENMP),
+        ("3 Registering routines", REGISTERING),
+    ]
+    store = Store(tmp_path / "library.db")
+    doc = add_path(store, sectioned_pdf(tmp_path / "manual.pdf", sections)).document
+    for budget in (135, 140, 145):
+        text = select(store, [doc.id], "how do I use OpenMP in a package?", budget).text
+        assert "PKG_CFLAGS" in text, budget
+        assert not text.endswith("the following code:"), budget
+
+
 def _row(ord_: int, text: str, heading: str | None = "2 Usage") -> SegmentRow:
     return SegmentRow(ord_, 1, ord_, 3, ord_, text, len(text.split()), str(ord_), heading)
 
