@@ -1537,8 +1537,7 @@ class _Filler:
             self.take(i, score_i)
             if full and self.options.leaning_predecessor:
                 self._add_predecessor(i, score_i)
-            if full and self.options.lead_ins:
-                self._add_lead_in(i, score_i)
+            self._add_lead_in(i, score_i)
 
     def _add_predecessor(self, i: int, score_i: float) -> None:
         segs = self.s.segments
@@ -1557,9 +1556,7 @@ class _Filler:
         ranked just below it (trimming drops them first), as far as the budget allows.
         Leaving out a sentence whose lead-in does not fit lost an answer on the libtasn1
         manual (the sentence holding it ends on "the following declaration is invalid:")."""
-        for k, j in enumerate(leads_into(self.s.segments, i), start=1):
-            if j in self.chosen:
-                continue
+        for k, j in enumerate(self._open_lead(i), start=1):
             if self.excluded[j] or self.used + self.added_cost(j) > self.budget:
                 return
             self.take(j, score_i - 1e-6 * k)
