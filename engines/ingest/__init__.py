@@ -41,7 +41,10 @@ if TYPE_CHECKING:
 # says what happens ("2. User will enter the issue") is no title; a web page's headings
 # are set larger and its table header cells plain (Node's "Version Changes"); a bullet
 # ("○", "◦", "▪") after a sentence's end opens the next sentence (2026-12-03).
-READER_VERSION = 6
+# 7: code set in a monospace font is one segment of its own, cut from the prose MuPDF set
+# in its block and joined over the blocks its indentation made; a fenced Markdown example
+# likewise (2026-12-03).
+READER_VERSION = 7
 
 
 def read_by_older_reader(doc: DocumentRow) -> bool:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pymupdf
 
 from ctxchat.engines.errors import IngestError, NeedsPasswordError
-from ctxchat.engines.ingest import layout, ocr, paragraphs, superscripts, tables
+from ctxchat.engines.ingest import code, layout, ocr, paragraphs, superscripts, tables
 
 # Extension -> (kind, PyMuPDF filetype or None for text read by ctxchat itself).
 FILE_TYPES: dict[str, tuple[str, str | None]] = {
@@ -347,7 +347,7 @@ class _open:
 # -- PyMuPDF pages -----------------------------------------------------------------------
 
 # Per line: font size, characters and whether every span is bold (for headings).
-_Style = tuple[float, int, bool]
+_Style = tuple[float, int, bool, bool]  # size, characters, bold, monospace (later: code)
 _BOLD = 16  # PyMuPDF span flag
 _CODE_HASH = re.compile(r"^(\s{0,3})#", re.MULTILINE)
 _HEADING_MARK = re.compile(r"^(#{1,6}) (\S.*)$")
@@ -394,7 +394,7 @@ def _page_lines(info: dict) -> tuple[list[layout.Line], list[_Style]]:
                 lines.append((x0, y0, x1, y1, text, b))
                 size = max(s["size"] for s in spans)
                 bold = all(s["flags"] & _BOLD or "bold" in s["font"].lower() for s in spans)
-                styles.append((size, len(text.strip()), bold))
+                styles.append((size, len(text.strip()), bold, code.is_monospace(spans)))
     return lines, styles
 
 
@@ -424,6 +424,8 @@ def _block_text(block: Sequence[layout.Line], styles: dict[int, list[_Style]], b
         level = layout.heading_level(text, size, bold, body, len(block))
         if level:
             return "#" * level + " " + " ".join(text.split())
+        if all(s[3] for s in own):
+            return code.fenced([ln[4] for ln in block])
     # A line of the page that starts with "#" is code ("# a comment" in an example), not a
     # heading: only the headings found above are written as Markdown ones.
     return _CODE_HASH.sub(r"\1\\#", text)
@@ -441,6 +443,10 @@ def _page_text(info: dict, running: layout.RunningLines, page: int, learn: bool 
         running.observe(lines)
     keep = running.keep(lines, page)
     lines, styles = [lines[i] for i in keep], [styles[i] for i in keep]
+    # The fourth field of a style said "monospace"; from here it says "code".
+    is_code = code.code_lines(lines, [s[3] for s in styles])
+    styles = [(*s[:3], c) for s, c in zip(styles, is_code, strict=True)]
+    lines = code.split_code_runs(lines, is_code)
     found = tables.find_tables(lines)
     in_table = frozenset().union(*(t.lines for t in found))
     body = layout.body_size((s[0], s[1]) for s in styles)
@@ -456,6 +462,7 @@ def _page_text(info: dict, running: layout.RunningLines, page: int, learn: bool 
     ordered = paragraphs.join_paragraph_blocks(
         layout.reading_order(blocks), lambda b: _is_plain(b, by_block, body)
     )
+    ordered = code.join_code_blocks(ordered, lambda b: _is_code(b, by_block, body))
     return "\n\n".join(join_split_headings([_block_text(b, by_block, body) for b in ordered]))
 
 
@@ -467,10 +474,21 @@ def _is_plain(block: Sequence[layout.Line], styles: dict[int, list[_Style]], bod
         return False
     size = max(s[0] for s in own)
     bold = all(s[2] for s in own)
-    if abs(size - body) > BODY_SIZE_SLACK or bold:
+    if abs(size - body) > BODY_SIZE_SLACK or bold or all(s[3] for s in own):
         return False
     text = layout.join_lines([ln[4] for ln in block])
     return not layout.heading_level(text, size, bold, body, len(block))
+
+
+def _is_code(block: Sequence[layout.Line], styles: dict[int, list[_Style]], body: float) -> bool:
+    """Set in a monospace font all through, and no heading by its type."""
+    own = styles.get(block[0][5], [])
+    if block[0][5] < 0 or not own or not all(s[3] for s in own):
+        return False
+    text = layout.join_lines([ln[4] for ln in block])
+    return not layout.heading_level(
+        text, max(s[0] for s in own), all(s[2] for s in own), body, len(block)
+    )
 
 
 def join_split_headings(parts: Sequence[str]) -> list[str]:

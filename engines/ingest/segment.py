@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Protocol
 
+from ctxchat.engines.ingest.code import FENCE
 from ctxchat.engines.ingest.flow import Unit, join_across_breaks, page_at
 from ctxchat.engines.ingest.layout import CONTENTS_ENTRY
 from ctxchat.engines.ingest.tables import caption_of, table_rows
@@ -21,6 +22,9 @@ from ctxchat.engines.store.db import NewSegment
 from ctxchat.engines.tokens import count_tokens_batch
 
 MAX_TOKENS = 512
+# A code example longer than this is cut between its lines: a budget of a few hundred
+# tokens can still hold the part a question is about.
+CODE_UNIT_CHARS = 600
 # Room left for the [CLS] and [SEP] tokens the compressor adds around every window.
 SPECIAL_TOKENS_MARGIN = 12
 
@@ -237,7 +241,15 @@ def paragraph_units(text: str) -> Iterator[tuple[str, str | None, bool]]:
     """(paragraph text on one line, heading title if the paragraph is a heading, whole):
     `whole` units are not split into sentences (a table row reads only as a whole)."""
     caption: str | None = None  # the paragraph before a table, when it is its caption
+    example: list[str] | None = None  # lines of a fenced code block not yet closed
     for block in _PARAGRAPH_BREAK.split(text):
+        if example is not None or block.lstrip().startswith(FENCE):
+            example, done = _fenced_lines(block, example)
+            if done:
+                yield from code_units(example)
+                example = None
+            caption = None
+            continue
         rows = table_rows(block, caption) if block.lstrip().startswith("|") else None
         caption = caption_of(block)
         if rows is not None:
@@ -256,6 +268,36 @@ def paragraph_units(text: str) -> Iterator[tuple[str, str | None, bool]]:
                 lines.append(_ESCAPED_HASH.sub(r"\1#", line))  # "\# x" is the text "# x"
         if lines:
             yield _unit(lines)
+    if example:
+        yield from code_units(example)
+
+
+def _fenced_lines(block: str, example: list[str] | None) -> tuple[list[str], bool]:
+    """A fenced code block's lines so far with this paragraph's, and whether it closed
+    (a Markdown example may hold blank lines; the opening fence's language is dropped)."""
+    lines = block.split("\n")
+    if example is None:
+        example, lines = [], lines[1:]
+    for k, line in enumerate(lines):
+        if line.strip().startswith(FENCE):
+            return example + lines[:k], True
+    return example + lines, False
+
+
+def code_units(lines: Sequence[str]) -> Iterator[tuple[str, str | None, bool]]:
+    """A code example as whole units of at most CODE_UNIT_CHARS, cut between lines."""
+    piece: list[str] = []
+    size = 0
+    for line in (ln.strip() for ln in lines):
+        if not line:
+            continue
+        if piece and size + len(line) > CODE_UNIT_CHARS:
+            yield " ".join(piece), None, True
+            piece, size = [], 0
+        piece.append(line)
+        size += len(line) + 1
+    if piece:
+        yield " ".join(piece), None, True
 
 
 def _unit(lines: list[str]) -> tuple[str, str | None, bool]:

@@ -35,8 +35,8 @@ def stops_open(text: str) -> bool:
 
 def leads_into(segments: Sequence[SegmentRow], i: int, limit: int = FOLLOW_CHARS) -> list[int]:
     """The segments that segment i leads into when it stops open: the following segments of
-    its section, up to the first that ends a sentence, until `limit` characters are
-    reached; [] when it is closed, or when a caption or an unstopped title is followed by a
+    its section, up to the first that ends a sentence or the end of the display it leads
+    into (a code example, a table), until `limit` characters are reached; [] when it is closed, or when a caption or an unstopped title is followed by a
     new paragraph's sentence or a table ("... in src/Makevars the lines" does lead into
     "PKG_CFLAGS = $(SHLIB_OPENMP_CFLAGS)")."""
     text = segments[i].text.rstrip()
@@ -58,8 +58,15 @@ def leads_into(segments: Sequence[SegmentRow], i: int, limit: int = FOLLOW_CHARS
             break
         if seg.text.lstrip().startswith("#"):
             break
+        if out and _new_paragraph_sentence(seg, segments[j - 1]):
+            break  # the display led into is over
         out.append(j)
         size += len(seg.text) + 1
         if size >= limit or ENDS_SENTENCE.search(seg.text):
             break
     return out
+
+
+def _new_paragraph_sentence(seg: SegmentRow, before: SegmentRow) -> bool:
+    """seg opens a new paragraph with a sentence, not another row of a table."""
+    return seg.paragraph != before.paragraph and opens_sentence(seg.text) and "|" not in seg.text

@@ -118,3 +118,16 @@ def test_a_sentence_leads_into_code_in_capitals_but_not_into_a_new_sentence() ->
     assert leads_into([intro, sentence], 0) == []
     accented = SegmentRow(1, 1, 1, 3, 1, "Élan is the word it uses.", 5, "1", None)
     assert leads_into([intro, accented], 0) == []
+
+
+def test_a_lead_in_ends_with_the_code_example_it_announces() -> None:
+    """A code example is one segment (reader 7); the paragraph after it opens with a
+    sentence of its own, which the lead-in used to take too when it fit."""
+    rows = [
+        _row(0, "For example, we would use the following code:"),
+        _row(1, "void init_mylib(Info *info) { attach_table(info, cTable, callTable); }"),
+        _row(2, "This function runs when the plotter loads the library named mylib."),
+    ]
+    assert leads_into(rows, 0) == [1]
+    table = [rows[0], _row(1, "| Option: -w | Meaning: width |"), _row(2, "| Option: -h |")]
+    assert leads_into(table, 0) == [1, 2]  # a table's rows go on

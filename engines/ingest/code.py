@@ -1,0 +1,123 @@
+"""Code set in a monospace font: one unit of its own, not lines run into the prose.
+
+A manual sets its examples in a typewriter font, indented, often in the same MuPDF block as
+the sentence after them ("R_registerRoutines(info, ...); }" then "This routine will be
+invoked when ..."), and splits one example over several blocks where its indentation
+changes. Read as prose, the example's last line and the next sentence became one sentence,
+and each other line a sentence of its own. Here a block's monospace lines are cut from its
+prose lines, the pieces of one example are joined again, and the page text carries the
+example fenced as Markdown does, which segmentation keeps whole.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Callable, Sequence
+
+from ctxchat.engines.ingest.layout import Line
+
+FENCE = "```"
+# Span flag PyMuPDF sets for a monospaced font; fonts embedded without it are told by name
+# (Inconsolata, Courier, Source Code Pro, DejaVu Sans Mono, Computer Modern Typewriter).
+_MONO_FLAG = 8
+_MONO_NAME = re.compile(
+    r"mono|courier|consol|code|typewriter|menlo|monaco|^(?:[A-Z]{6}\+)?(?:cm|lm|tx|ec)s?l?tt",
+    re.IGNORECASE,
+)
+# A page with at least this share of its characters in a monospace font is typed, not
+# typeset with examples (a screenplay, a typewritten report, text printed to PDF): its
+# monospace lines are its prose.
+TYPED_SHARE = 0.8
+# Points a monospace line must sit right of its block's prose lines to be set apart as
+# code; a monospace line at the margin among prose lines is a name that filled a line.
+INDENT = 2.5
+# Prose lines whose tops are nearest above a line's middle that are checked for reaching it.
+ROW_LOOKBACK = 4
+_OPEN_WORD = re.compile(r"[^\W\d_],?\s*$")
+# What code has and a sentence's words do not.
+_CODE_MARKS = re.compile(r"[=$_{}<>;:\\/()\[\]#*|&.\"'`]|\d")
+
+
+def is_monospace(spans: Sequence[dict]) -> bool:
+    """Every visible span of a line is set in a monospace font."""
+    shown = [s for s in spans if s["text"].strip()]
+    return bool(shown) and all(
+        s["flags"] & _MONO_FLAG or _MONO_NAME.search(s["font"]) for s in shown
+    )
+
+
+def code_lines(lines: Sequence[Line], mono: Sequence[bool]) -> list[bool]:
+    """Which lines are code, on a page that is not typed all through: monospace lines
+    whose whole block is monospace or that are indented past their block's prose lines,
+    that share no row with prose (a table's cell, a comment's end) and do not carry on a
+    sentence (a link's words wrapped onto a line of their own)."""
+    typed = sum(len(ln[4].strip()) for ln, m in zip(lines, mono, strict=True) if m)
+    if typed >= TYPED_SHARE * sum(len(ln[4].strip()) for ln in lines):
+        return [False] * len(lines)
+    margin: dict[int, float] = {}  # block -> left edge of its prose lines
+    rows: dict[int, list[tuple[float, float]]] = {}  # block -> its prose lines' tops, bottoms
+    for ln, m in zip(lines, mono, strict=True):
+        if not m:
+            margin[ln[5]] = min(margin.get(ln[5], ln[0]), ln[0])
+            rows.setdefault(ln[5], []).append((ln[1], ln[3]))
+    for spans in rows.values():
+        spans.sort()
+    code = [
+        m
+        and (ln[5] not in margin or ln[0] > margin[ln[5]] + INDENT)
+        and not _in_prose_row(ln, rows.get(ln[5], []))
+        for ln, m in zip(lines, mono, strict=True)
+    ]
+    for i in range(1, len(lines)):
+        alone = code[i] and not code[i - 1] and not (i + 1 < len(lines) and code[i + 1])
+        if alone and not mono[i - 1] and _carries_on(lines[i - 1][4], lines[i][4]):
+            code[i] = False
+    return code
+
+
+def _in_prose_row(line: Line, rows: list[tuple[float, float]]) -> bool:
+    """The line's middle lies within the height of a prose line (rows sorted by top)."""
+    middle = (line[1] + line[3]) / 2
+    k = bisect.bisect_right(rows, (middle, float("inf")))
+    return any(bottom >= middle for _, bottom in rows[max(0, k - ROW_LOOKBACK) : k])
+
+
+def _carries_on(before: str, line: str) -> bool:
+    """A prose line that stops on a word, then words with no mark of code."""
+    return _OPEN_WORD.search(before) is not None and not _CODE_MARKS.search(line)
+
+
+def split_code_runs(lines: Sequence[Line], code: Sequence[bool]) -> list[Line]:
+    """`lines` with new block numbers: a MuPDF block's run of code lines and its runs of
+    prose lines become blocks of their own."""
+    out: list[Line] = []
+    number = -1
+    for i, ln in enumerate(lines):
+        if i == 0 or ln[5] != lines[i - 1][5] or code[i] != code[i - 1]:
+            number += 1
+        out.append((*ln[:5], number))
+    return out
+
+
+def join_code_blocks(
+    blocks: Sequence[Sequence[Line]], is_code: Callable[[Sequence[Line]], bool]
+) -> list[Sequence[Line]]:
+    """Blocks in the same order, each run of code blocks one block: an example that MuPDF
+    cut where its indentation changes."""
+    out: list[Sequence[Line]] = []
+    previous_code = False
+    for block in blocks:
+        code = is_code(block)
+        if code and previous_code:
+            out[-1] = [*out[-1], *block]
+        else:
+            out.append(block)
+        previous_code = code
+    return out
+
+
+def fenced(lines: Sequence[str]) -> str:
+    """Code lines as a fenced block, without blank lines (a blank line ends a paragraph)."""
+    body = [ln.rstrip() for ln in lines if ln.strip()]
+    return "\n".join([FENCE, *body, FENCE])

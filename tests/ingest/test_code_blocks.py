@@ -1,0 +1,115 @@
+"""Code set in a monospace font is one segment of its own (reader version 7).
+
+R's "Writing R Extensions" sets its examples indented in a typewriter font, often in the same
+MuPDF block as the sentence after them; read as prose, the example's last line and that
+sentence became one segment ("...NULL, NULL); } This routine will be invoked ..."), and
+each other line of the example a segment of its own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pymupdf
+
+from ctxchat.engines.ingest.readers import read_document
+from ctxchat.engines.ingest.segment import CODE_UNIT_CHARS, paragraph_units, segment_pages
+
+REGISTER = [
+    (72, "helv", "Having created the arrays, the last step is to register them with R. For"),
+    (72, "helv", "example, we would use the following code:"),
+    (90, "cour", "void"),
+    (90, "cour", "R_init_myLib(DllInfo *info)"),
+    (90, "cour", "{"),
+    (104, "cour", "R_registerRoutines(info, cMethods, callMethods, NULL, NULL);"),
+    (90, "cour", "}"),
+    (72, "helv", "This routine will be invoked when R loads the shared object named myLib."),
+    (72, "helv", "The last two arguments are given as NULL since there are no such routines."),
+]
+CODE = "void R_init_myLib(DllInfo *info) { R_registerRoutines(info, cMethods, callMethods, NULL, NULL); }"
+
+
+def _pdf(path: Path, rows: list[tuple[float, str, str]]) -> Path:
+    doc = pymupdf.open()
+    page = doc.new_page()
+    for k, (x, font, text) in enumerate(rows):
+        page.insert_text((x, 100 + 12 * k), text, fontname=font, fontsize=10)
+    doc.save(path)
+    return path
+
+
+def _texts(path: Path) -> list[str]:
+    return [s.text for s in segment_pages(read_document(path).pages())]
+
+
+def test_a_code_example_is_one_segment_apart_from_the_sentence_after_it(tmp_path) -> None:
+    path = _pdf(tmp_path / "manual.pdf", REGISTER)
+    blocks = [b for b in pymupdf.open(path)[0].get_text("dict")["blocks"] if b.get("lines")]
+    fonts = [{s["font"] for ln in b["lines"] for s in ln["spans"]} for b in blocks]
+    assert {"Courier", "Helvetica"} in fonts  # MuPDF: the example's end and prose, one block
+    assert _texts(path) == [
+        "Having created the arrays, the last step is to register them with R. For example, "
+        "we would use the following code:",
+        CODE,
+        "This routine will be invoked when R loads the shared object named myLib.",
+        "The last two arguments are given as NULL since there are no such routines.",
+    ]
+
+
+def test_a_typed_page_is_read_as_prose(tmp_path) -> None:
+    """A page set in a monospace font all through (a screenplay, text printed to PDF) has
+    no code examples: its lines are its prose."""
+    rows = [(72, "cour", text) for _, _, text in REGISTER[:2] + REGISTER[-2:]]
+    typed = _texts(_pdf(tmp_path / "typed.pdf", rows))
+    set_in_helvetica = [(x, "helv", text) for x, _, text in rows]
+    assert typed == _texts(_pdf(tmp_path / "typeset.pdf", set_in_helvetica))
+    assert typed[-1] == REGISTER[-1][2]
+
+
+def test_monospace_words_inside_a_sentence_stay_in_it(tmp_path) -> None:
+    """A name at the margin that fills a line, and a link's words wrapped onto a line of
+    their own (gnuplot's "See" / "solar path demo"), are the sentence's words."""
+    rows = [
+        (72, "helv", "Once the arrays are ready, call the registration routine named"),
+        (72, "cour", "R_registerRoutines"),
+        (72, "helv", "before any routine is used. For worked examples of plots, see"),
+        (82, "cour", "solar path demo"),
+        (72, "helv", "in the demo folder. Nothing else is needed."),
+    ]
+    texts = _texts(_pdf(tmp_path / "prose.pdf", rows))
+    assert "named R_registerRoutines before any routine is used." in texts[0]
+    assert any(t.endswith("see solar path demo in the demo folder.") for t in texts)
+
+
+def test_a_fenced_markdown_example_is_one_unit_and_has_no_headings() -> None:
+    text = "Run the installer:\n\n```bash\n# fetch it\npip install foo\n\nfoo --init\n```\n\nDone."
+    assert list(paragraph_units(text)) == [
+        ("Run the installer:", None, False),
+        ("# fetch it pip install foo foo --init", None, True),
+        ("Done.", None, False),
+    ]
+
+
+def test_a_long_example_is_cut_between_its_lines() -> None:
+    lines = [f"x{k} <- compute(x{k - 1}, weight = {k})" for k in range(60)]
+    units = list(paragraph_units("```\n" + "\n".join(lines) + "\n```"))
+    assert len(units) > 1 and all(len(u[0]) <= CODE_UNIT_CHARS for u in units)
+    assert " ".join(u[0] for u in units) == " ".join(lines)
+
+
+def test_monospace_beside_prose_on_its_row_stays_in_the_line(tmp_path) -> None:
+    """An algorithm's comment ends in "*/" set apart at the right of its row; a table's cell
+    in a monospace font shares its row with the others."""
+    rows = [
+        (72, "helv", "1: u1 = m * s mod n"),
+        (72, "helv", "2: U1 = [u1]G /* Computed in-circuit"),
+        (72, "helv", "3: R = U1 + U2"),
+    ]
+    path = tmp_path / "algorithm.pdf"
+    doc = pymupdf.open()
+    page = doc.new_page()
+    for k, (x, font, text) in enumerate(rows):
+        page.insert_text((x, 100 + 12 * k), text, fontname=font, fontsize=10)
+    page.insert_text((400, 112), "*/", fontname="cour", fontsize=10)
+    doc.save(path)
+    assert "*/" not in _texts(path)
