@@ -29,7 +29,7 @@ from ctxchat.engines.answer.answer_type import (
     new_things,
     options,
 )
-from ctxchat.engines.select.lead import FOLLOW_CHARS, leads_into
+from ctxchat.engines.select.lead import FOLLOW_CHARS, leads_into, leads_up
 from ctxchat.engines.select.selector import SelectorOptions, load_documents, query_vector, score
 from ctxchat.engines.store.db import SegmentRow, Store
 
@@ -165,9 +165,10 @@ class Candidate:
     rank: float  # the selector's fused score, 0..1 (relative to the best sentence)
     cosine: float  # MiniLM cosine to the question
     follows: str = ""  # what the sentence leads into, when it stops open (see lead_in)
+    opening: str = ""  # where the sentence opens, when this is its rest (see lead_up)
 
     def evidence(self) -> Evidence:
-        text = f"{self.text} {self.follows}" if self.follows else self.text
+        text = " ".join(part for part in (self.opening, self.text, self.follows) if part)
         return Evidence(self.doc, self.page, text, round(self.cosine, 3), self.section[1])
 
 
@@ -187,6 +188,11 @@ def lead_in(segments: Sequence[SegmentRow], i: int, limit: int = FOLLOW_CHARS) -
     if len(text) <= limit:
         return text
     return text[:limit].rsplit(" ", 1)[0] + " …"
+
+
+def lead_up(segments: Sequence[SegmentRow], i: int) -> str:
+    """Where segment i's sentence opens when segment i is its rest (select.lead.leads_up)."""
+    return " ".join(" ".join(segments[j].text for j in leads_up(segments, i)).split())
 
 
 def candidates(
@@ -218,6 +224,7 @@ def candidates(
                 rank=float(scored.score[i]) / top,
                 cosine=float(cosine[i]),
                 follows=lead_in(scored.segments, i),
+                opening=lead_up(scored.segments, i),
             )
         )
     return out

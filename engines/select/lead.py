@@ -67,6 +67,29 @@ def leads_into(segments: Sequence[SegmentRow], i: int, limit: int = FOLLOW_CHARS
     return out
 
 
+def leads_up(segments: Sequence[SegmentRow], i: int, limit: int = FOLLOW_CHARS) -> list[int]:
+    """The segments before segment i that its sentence goes on from, when it opens in
+    lower case after text that ends no sentence ("are available for use in src/Makevars"
+    after "The make macros" and the macros' names set as code): back to the segment that
+    opens the sentence, within its section and `limit` characters, in reading order; []
+    when segment i opens a sentence or no opening is found in reach."""
+    if not segments[i].text.lstrip()[:1].islower():
+        return []
+    out: list[int] = []
+    size = 0
+    for j in range(i - 1, max(-1, i - 1 - FOLLOW_SEGMENTS), -1):
+        seg = segments[j]
+        if (seg.doc_id, seg.heading) != (segments[i].doc_id, segments[i].heading):
+            break
+        size += len(seg.text) + 1
+        if ENDS_SENTENCE.search(seg.text) or seg.text.lstrip()[:1] in ("#", "|") or size > limit:
+            break  # a closed sentence, a heading, a table's row: no opening in reach
+        out.append(j)
+        if opens_sentence(seg.text):
+            return out[::-1]
+    return []
+
+
 def _new_paragraph_sentence(seg: SegmentRow, before: SegmentRow) -> bool:
     """seg opens a new paragraph with a sentence, not another row of a table."""
     return seg.paragraph != before.paragraph and opens_sentence(seg.text) and "|" not in seg.text
