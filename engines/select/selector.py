@@ -33,7 +33,7 @@ from ctxchat.engines.select.embeddings import (
     embed_segments,
     text_hash,
 )
-from ctxchat.engines.select.lead import leads_into
+from ctxchat.engines.select.lead import leads_into, leads_up
 from ctxchat.engines.store.db import DocumentRow, SegmentRow, Store
 from ctxchat.engines.tokens import count_tokens as cl100k_tokens
 
@@ -66,7 +66,8 @@ class SelectorOptions:
     # least this share of its predecessor's score: it usually finishes the same fact.
     continuation: float = 0.9
     # A sentence that stops open ("we would use the following code:") brings what it leads
-    # into (select.lead) when the budget allows, not a dangling "as" or ":" alone.
+    # into (select.lead) when the budget allows, not a dangling "as" or ":" alone; the rest
+    # of a sentence ("are available for use in src/Makevars") brings where it opens.
     lead_ins: bool = True
     dedup_cosine: float = 0.95
     # Adaptive stop: once `adaptive_floor` tokens are in, skip sentences whose relevance
@@ -1419,7 +1420,13 @@ class _Filler:
         self.gap_cost = count(f"\n{GAP}\n")
         # Sentences never to take (headings that every marker of their section names).
         self.excluded = np.zeros(len(scored.segments), dtype=bool)
+        # Fragments not taken on their own; as the rest of a sentence chosen, they are.
+        self.fragment = np.zeros(len(scored.segments), dtype=bool)
         self._marker_cost: dict[tuple[int, int | None, bool], int] = {}
+
+    def unwanted(self, i: int) -> bool:
+        """Not to be taken on its own: excluded, or a fragment."""
+        return bool(self.excluded[i] or self.fragment[i])
 
     def marker_cost(self, i: int, section: bool = True) -> int:
         """Tokens of the page marker that would open a block at sentence i (naming its
@@ -1494,9 +1501,9 @@ class _Filler:
         if not self.s.bridges:
             return
         order = np.argsort(-self.s.score, kind="stable")
-        top = next((i for i in order.tolist() if not self.excluded[i]), None)
+        top = next((i for i in order.tolist() if not self.unwanted(i)), None)
         bridge = self.s.bridges[0]
-        if top is None or top == bridge or self.excluded[bridge]:
+        if top is None or top == bridge or self.unwanted(bridge):
             return
         if self.cost(bridge) > self.options.bridge_first_ratio * self.cost(top):
             return
@@ -1520,7 +1527,7 @@ class _Filler:
         for i in order.tolist():
             if self.budget - self.used < 2:
                 break
-            if i in self.chosen or self.excluded[i]:
+            if i in self.chosen or self.unwanted(i):
                 continue
             if (
                 full
@@ -1538,6 +1545,7 @@ class _Filler:
             if full and self.options.leaning_predecessor:
                 self._add_predecessor(i, score_i)
             self._add_lead_in(i, score_i)
+            self._add_opening(i, score_i)
 
     def _add_predecessor(self, i: int, score_i: float) -> None:
         segs = self.s.segments
@@ -1561,6 +1569,23 @@ class _Filler:
                 return
             self.take(j, score_i - 1e-6 * k)
 
+    def _add_opening(self, i: int, score_i: float) -> None:
+        """Take where sentence i opens when it is the rest of a sentence (select.lead), all
+        of it or none, ranked just below it."""
+        opening = self._opening(i)
+        if any(self.excluded[j] for j in opening):
+            return
+        if self.used + sum(self.added_cost(j) for j in opening) > self.budget:
+            return
+        for k, j in enumerate(opening, start=1):
+            self.take(j, score_i - 1e-6 * k)
+
+    def _opening(self, i: int) -> list[int]:
+        """Where sentence i opens (select.lead) and is not chosen, when lead-ins are on."""
+        if not (self.options.full and self.options.lead_ins):
+            return []
+        return [j for j in leads_up(self.s.segments, i) if j not in self.chosen]
+
     def pieces(self) -> list[Piece]:
         return [
             Piece(self.s.segments[i], self.s.segments[i].text, self.s.doc_names[i], score)
@@ -1571,7 +1596,7 @@ class _Filler:
         """Whether the full selector passes over sentence i (adaptive stop, duplicate)."""
         if not self.options.full:
             return False
-        if self.excluded[i]:
+        if self.unwanted(i):
             return True
         cutoff = self.options.relative_cutoff
         stopped = cutoff > 0 and self.used >= self.options.adaptive_floor
@@ -1669,7 +1694,7 @@ def select(
     if options.full:
         filler.excluded = filler.excluded | np.concatenate([ix.contents for ix in indexes])
     if options.full and options.min_words > 0 and filler.compact:
-        filler.excluded = filler.excluded | np.array(
+        filler.fragment = np.array(
             [len(seg.text.split()) < options.min_words for seg in scored.segments], dtype=bool
         )
     filler.fill()

@@ -131,3 +131,26 @@ def test_a_lead_in_ends_with_the_code_example_it_announces() -> None:
     assert leads_into(rows, 0) == [1]
     table = [rows[0], _row(1, "| Option: -w | Meaning: width |"), _row(2, "| Option: -h |")]
     assert leads_into(table, 0) == [1, 2]  # a table's rows go on
+
+
+MACROS = (
+    "The plotter can draw in parallel. The make macros</p>"
+    "<pre>PLOT_THREAD_CFLAGS\nPLOT_THREAD_LIBS</pre>"
+    "<p>are available for use in the Makevars file of a package that draws in parallel."
+)
+
+
+def test_the_rest_of_a_sentence_is_sent_with_where_it_opens(tmp_path) -> None:
+    """R's "Writing R Extensions" sent "[...] are available for use in src/Makevars ..."
+    without its subject: "The make macros" and the names set as code between (a code
+    example too short to be taken on its own is taken as part of a sentence)."""
+    sections = [("1 Settings", FILLER), ("2 Parallel drawing", MACROS), ("3 Figures", FILLER)]
+    store = Store(tmp_path / "library.db")
+    doc = add_path(store, sectioned_pdf(tmp_path / "manual.pdf", sections)).document
+    question = "in which file of a package that draws in parallel are they available?"
+    opened = "The make macros\nPLOT_THREAD_CFLAGS PLOT_THREAD_LIBS\nare available for use"
+    before = replace(SelectorOptions(), lead_ins=False)
+    for budget in (55, 65, 75):
+        assert opened in select(store, [doc.id], question, budget).text, budget
+        old = select(store, [doc.id], question, budget, options=before).text
+        assert "are available for use" in old and "PLOT_THREAD" not in old, budget
