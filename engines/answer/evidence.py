@@ -49,6 +49,9 @@ WEAK_EVIDENCE = 0.44
 NEARBY = 5
 MAX_EVIDENCE = 3
 MIN_WORDS = 4
+# A sentence at least this long found inside evidence already shown is not shown again
+# (shorter ones may be found inside anything: "Yes.").
+MIN_SHOWN_CHARS = 20
 # The picker's weights, chosen on the dev split (benchmarks/evidence_bench.py; 2026-12-02: the
 # evidence held the gold answer for 41/55 book questions at 2,000 tokens and 79/98 article
 # questions at 1,500, against 32/55 and 61/98 for the top three ranked). A sentence's value
@@ -335,10 +338,17 @@ def _words_left(terms: set[str], chosen: Sequence[Candidate], stem: int) -> set[
 
 
 def _other_texts(rest: list[Candidate], shown: Candidate) -> list[Candidate]:
-    """The candidates whose text differs from `shown`'s: a sentence the document repeats
-    (a manual's boilerplate under several commands) is shown once."""
+    """The candidates not shown already: a sentence the document repeats (a manual's
+    boilerplate under several commands) is shown once, and so is a sentence `shown` brings
+    along (a code example shown after the sentence that leads into it, and again with
+    that sentence as its opening)."""
     flat = " ".join(shown.text.lower().split())
-    return [c for c in rest if " ".join(c.text.lower().split()) != flat]
+    whole = " ".join(shown.evidence().text.lower().split())
+    return [c for c in rest if not _shown_in(" ".join(c.text.lower().split()), flat, whole)]
+
+
+def _shown_in(text: str, sentence: str, shown: str) -> bool:
+    return text == sentence or (len(text) >= MIN_SHOWN_CHARS and text in shown)
 
 
 def pick(

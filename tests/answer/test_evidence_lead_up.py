@@ -43,3 +43,26 @@ def test_an_opening_is_looked_for_only_behind_an_open_end() -> None:
     assert leads_up(closed, 1) == []  # a name in lower case opens this sentence
     other = [_row(0, "The make macros", "1 Intro"), _row(1, "are set.")]
     assert leads_up(other, 1) == []  # never past its section
+
+
+SORTING = (
+    "Pairs are sorted by their first elements. If the first elements of two pairs are "
+    "equal, they are sorted by their second elements, as in the following code:</p>"
+    "<pre>vector&lt;pair&lt;int,int&gt;&gt; v;\nv.push_back({1,5});\nsort(v.begin(), v.end());</pre>"
+    "<p>After this, the pairs are in order. Tuples are sorted the same way."
+)
+
+
+def test_a_code_example_is_shown_once(tmp_path) -> None:
+    """The Competitive Programmer's Handbook showed the sentence that leads into a code
+    example with the code, and then the code with that sentence as its opening."""
+    sections = [
+        ("1 Overview", "The library sorts numbers, strings and records of many kinds."),
+        ("2 Sorting pairs", SORTING),
+    ]
+    store = Store(tmp_path / "library.db")
+    doc = add_path(store, sectioned_pdf(tmp_path / "book.pdf", sections)).document
+    texts = [
+        e.text for e in find_evidence(store, [doc.id], "how do I sort a vector of pairs?").shown
+    ]
+    assert sum("v.push_back({1,5});" in t for t in texts) == 1, texts
