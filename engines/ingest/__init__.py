@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 # ("○", "◦", "▪") after a sentence's end opens the next sentence (2026-12-03).
 # 7: code set in a monospace font is one segment of its own, cut from the prose MuPDF set
 # in its block and joined over the blocks its indentation made; a fenced Markdown example
-# likewise (2026-12-03).
+# likewise; a sentence a page break cuts is whole past the page's footnotes (2026-12-03).
 READER_VERSION = 7
 
 

@@ -37,6 +37,9 @@ _CAPTION = re.compile(
     re.I,
 )
 _SUBFIGURE = re.compile(r"\([a-z]\)\s+\S")  # "(b) Comparison with Mitra"
+# A footnote at a page's foot, its number raised ("^2 Note that in some older compilers"):
+# a page break inside a sentence puts the page's footnotes between its halves.
+_FOOTNOTE = re.compile(r"\^\d{1,3}\s+\S")
 _LOWER_WORD = re.compile(r"[a-z]+[,;]?\s+\S+\s+\S")  # "based on the ...": a word, then more
 
 # Lower-case words that leave a sentence open: articles, prepositions, conjunctions, "to".
@@ -84,7 +87,7 @@ def _rest_index(units: list[Unit], i: int) -> int | None:
     between = units[i + 1 : j]
     # A display set inside the sentence (a matrix as a table, no caption) is part of it,
     # read where it stands; a float has a caption.
-    if j == len(units) or (between and not any(_CAPTION.match(u[1]) for u in between)):
+    if j == len(units) or (between and not any(_set_apart(u[1]) for u in between)):
         return None
     return j if _rest_of(units[j], units[i], floats=len(between)) else None
 
@@ -108,9 +111,15 @@ def _is_float(unit: Unit) -> bool:
         return False
     if whole:  # a table's row (a heading has a title)
         return True
-    if _CAPTION.match(text):
+    if _set_apart(text):
         return True
     return bool(_SUBFIGURE.match(text)) and len(text.split()) <= 12
+
+
+def _set_apart(text: str) -> bool:
+    """A caption or a footnote: what shows that the units around it are a float's or a
+    page's foot, not a display inside the sentence."""
+    return bool(_CAPTION.match(text) or _FOOTNOTE.match(text))
 
 
 def _join(before: Unit, after: Unit) -> Unit:

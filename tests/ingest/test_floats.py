@@ -145,3 +145,21 @@ def test_a_pdf_whose_figure_interrupts_a_sentence_reads_it_whole(tmp_path) -> No
         "To check the diaries, the field workers weighed the stored wood every month.",
     ) in texts
     assert (2, "Figure 1: Stored wood by month.") in texts
+
+
+def test_a_footnote_at_the_foot_of_a_page_splits_no_sentence() -> None:
+    """The Competitive Programmer's Handbook: "... sorted primarily by the" / "^2 Note that
+    in some older compilers ..." / (next page) "x coordinate and secondarily by the y
+    coordinate." read as three pieces; now the sentence is whole and the note follows its paragraph."""
+    pages = [
+        Page(40, "The points are sorted primarily by the\n\n^2 Note that older compilers differ."),
+        Page(41, "x coordinate and secondarily by the y coordinate. Then they are printed."),
+    ]
+    assert _texts(pages) == [
+        (
+            40,
+            "The points are sorted primarily by the x coordinate and secondarily by the y coordinate.",
+        ),
+        (41, "Then they are printed."),
+        (40, "^2 Note that older compilers differ."),
+    ]
