@@ -18,6 +18,7 @@ import pymupdf
 
 from ctxchat.engines.errors import IngestError, NeedsPasswordError
 from ctxchat.engines.ingest import code, layout, ocr, paragraphs, superscripts, tables
+from ctxchat.engines.ingest.code import FENCE
 
 # Extension -> (kind, PyMuPDF filetype or None for text read by ctxchat itself).
 FILE_TYPES: dict[str, tuple[str, str | None]] = {
@@ -575,6 +576,7 @@ def _text_pages(path: Path, encoding: str) -> Iterator[Page]:
     number = 1
     buf: list[str] = []
     size = 0
+    in_example = False  # inside a fenced code block, which a blank line does not end
     with path.open(encoding=encoding, errors="replace", newline=None) as fh:
         for raw in fh:
             parts = raw.split("\f")
@@ -584,8 +586,10 @@ def _text_pages(path: Path, encoding: str) -> Iterator[Page]:
                     number, buf, size = number + 1, [], 0
                 buf.append(line)
                 size += len(line)
+                in_example ^= line.lstrip().startswith(FENCE)
                 # Break at a paragraph end; a text with no blank lines breaks at any line.
-                if (size >= TEXT_PAGE_CHARS and not line.strip()) or size >= 2 * TEXT_PAGE_CHARS:
+                at_end = not line.strip() and not in_example
+                if (size >= TEXT_PAGE_CHARS and at_end) or size >= 2 * TEXT_PAGE_CHARS:
                     yield Page(number, layout.join_lines_text("".join(buf)))
                     number, buf, size = number + 1, [], 0
     if buf and "".join(buf).strip():

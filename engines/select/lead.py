@@ -36,8 +36,9 @@ def stops_open(text: str) -> bool:
 def leads_into(segments: Sequence[SegmentRow], i: int, limit: int = FOLLOW_CHARS) -> list[int]:
     """The segments that segment i leads into when it stops open: the following segments of
     its section, up to the first that ends a sentence or the end of the display it leads
-    into (a code example, a table), until `limit` characters are reached; [] when it is closed, or when a caption or an unstopped title is followed by a
-    new paragraph's sentence or a table ("... in src/Makevars the lines" does lead into
+    into (a code example, a table), until `limit` characters are reached; [] when it is
+    closed, or when a caption or an unstopped title is followed by a new paragraph's
+    sentence or a table ("... in src/Makevars the lines" does lead into
     "PKG_CFLAGS = $(SHLIB_OPENMP_CFLAGS)")."""
     text = segments[i].text.rstrip()
     if not stops_open(text):

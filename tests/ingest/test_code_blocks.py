@@ -113,3 +113,20 @@ def test_monospace_beside_prose_on_its_row_stays_in_the_line(tmp_path) -> None:
     page.insert_text((400, 112), "*/", fontname="cour", fontsize=10)
     doc.save(path)
     assert "*/" not in _texts(path)
+
+
+def test_a_long_markdown_file_is_not_paged_inside_an_example(tmp_path) -> None:
+    """A text file is read in pages of about 3,000 characters, cut at a blank line; a
+    blank line inside a fenced example is no place to cut (the closing fence on the next
+    page opened an example there, and the prose after it was read as code)."""
+    prose = "\n\n".join(f"Paragraph {k} says what the tool does in plain words." for k in range(55))
+    # 2,987-2,991 characters: the first blank line past 3,000 is the one inside the example.
+    prose += " It is" + " very" * ((2978 - len(prose)) // 5) + " short."
+    example = "\n".join(["```", "x <- 1", "", "y <- 2", "", "z <- x + y", "```"])
+    path = tmp_path / "guide.md"
+    path.write_text(f"{prose}\n\n{example}\n\nAfter the example, the sum is printed.\n")
+    segments = list(segment_pages(read_document(path).pages()))
+    pages = {s.text: s.page for s in segments}
+    assert pages["x <- 1 y <- 2 z <- x + y"] == 1
+    assert pages["After the example, the sum is printed."] == 2
+    assert not any("```" in t for t in pages)
