@@ -39,19 +39,30 @@ _OPEN_WORD = re.compile(r"[^\W\d_],?\s*$")
 _CODE_MARKS = re.compile(r"[=$_{}<>;:\\/()\[\]#*|&.\"'`]|\d")
 
 
-def is_monospace(spans: Sequence[dict]) -> bool:
-    """Every visible span of a line is set in a monospace font."""
-    shown = [s for s in spans if s["text"].strip()]
-    return bool(shown) and all(
-        s["flags"] & _MONO_FLAG or _MONO_NAME.search(s["font"]) for s in shown
-    )
+# How much of a line is set in a monospace font (see monospace()).
+PROSE, ENDS_MONO, ALL_MONO = 0, 1, 2
 
 
-def code_lines(lines: Sequence[Line], mono: Sequence[bool]) -> list[bool]:
+def monospace(spans: Sequence[dict]) -> int:
+    """ALL_MONO when every visible span of a line is in a monospace font, ENDS_MONO when
+    its last one is (a name or a URL that may go on on the next line), else PROSE."""
+    shown = [_is_mono(s) for s in spans if s["text"].strip()]
+    if shown and all(shown):
+        return ALL_MONO
+    return ENDS_MONO if shown and shown[-1] else PROSE
+
+
+def _is_mono(span: dict) -> bool:
+    return bool(span["flags"] & _MONO_FLAG or _MONO_NAME.search(span["font"]))
+
+
+def code_lines(lines: Sequence[Line], kinds: Sequence[int]) -> list[bool]:
     """Which lines are code, on a page that is not typed all through: monospace lines
     whose whole block is monospace or that are indented past their block's prose lines,
     that share no row with prose (a table's cell, a comment's end) and do not carry on a
-    sentence (a link's words wrapped onto a line of their own)."""
+    sentence (a link's words or a URL wrapped onto a line of their own). `kinds`: each
+    line's monospace()."""
+    mono = [k == ALL_MONO for k in kinds]
     typed = sum(len(ln[4].strip()) for ln, m in zip(lines, mono, strict=True) if m)
     if typed >= TYPED_SHARE * sum(len(ln[4].strip()) for ln in lines):
         return [False] * len(lines)
@@ -71,7 +82,7 @@ def code_lines(lines: Sequence[Line], mono: Sequence[bool]) -> list[bool]:
     ]
     for i in range(1, len(lines)):
         alone = code[i] and not code[i - 1] and not (i + 1 < len(lines) and code[i + 1])
-        if alone and not mono[i - 1] and _carries_on(lines[i - 1][4], lines[i][4]):
+        if alone and not mono[i - 1] and _carries_on(lines[i - 1][4], lines[i][4], kinds[i - 1]):
             code[i] = False
     return code
 
@@ -83,8 +94,12 @@ def _in_prose_row(line: Line, rows: list[tuple[float, float]]) -> bool:
     return any(bottom >= middle for _, bottom in rows[max(0, k - ROW_LOOKBACK) : k])
 
 
-def _carries_on(before: str, line: str) -> bool:
-    """A prose line that stops on a word, then words with no mark of code."""
+def _carries_on(before: str, line: str, before_kind: int) -> bool:
+    """A prose line that ends in a monospace name or URL before one more word of it (a URL
+    broken at a slash or a dot), or that stops on a word before words with no mark of
+    code."""
+    if before_kind == ENDS_MONO and len(line.split()) == 1:
+        return True
     return _OPEN_WORD.search(before) is not None and not _CODE_MARKS.search(line)
 
 

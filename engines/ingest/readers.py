@@ -348,7 +348,7 @@ class _open:
 # -- PyMuPDF pages -----------------------------------------------------------------------
 
 # Per line: font size, characters and whether every span is bold (for headings).
-_Style = tuple[float, int, bool, bool]  # size, characters, bold, monospace (later: code)
+_Style = tuple[float, int, bool, int]  # size, characters, bold, monospace() (later: code)
 _BOLD = 16  # PyMuPDF span flag
 _CODE_HASH = re.compile(r"^(\s{0,3})#", re.MULTILINE)
 _HEADING_MARK = re.compile(r"^(#{1,6}) (\S.*)$")
@@ -395,7 +395,7 @@ def _page_lines(info: dict) -> tuple[list[layout.Line], list[_Style]]:
                 lines.append((x0, y0, x1, y1, text, b))
                 size = max(s["size"] for s in spans)
                 bold = all(s["flags"] & _BOLD or "bold" in s["font"].lower() for s in spans)
-                styles.append((size, len(text.strip()), bold, code.is_monospace(spans)))
+                styles.append((size, len(text.strip()), bold, code.monospace(spans)))
     return lines, styles
 
 
@@ -444,7 +444,7 @@ def _page_text(info: dict, running: layout.RunningLines, page: int, learn: bool 
         running.observe(lines)
     keep = running.keep(lines, page)
     lines, styles = [lines[i] for i in keep], [styles[i] for i in keep]
-    # The fourth field of a style said "monospace"; from here it says "code".
+    # The fourth field of a style said how much of the line is monospace; now: is it code.
     is_code = code.code_lines(lines, [s[3] for s in styles])
     styles = [(*s[:3], c) for s, c in zip(styles, is_code, strict=True)]
     lines = code.split_code_runs(lines, is_code)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pymupdf
 
+from ctxchat.engines.ingest.code import ALL_MONO, ENDS_MONO, PROSE, code_lines
 from ctxchat.engines.ingest.readers import read_document
 from ctxchat.engines.ingest.segment import CODE_UNIT_CHARS, paragraph_units, segment_pages
 
@@ -130,3 +131,18 @@ def test_a_long_markdown_file_is_not_paged_inside_an_example(tmp_path) -> None:
     assert pages["x <- 1 y <- 2 z <- x + y"] == 1
     assert pages["After the example, the sum is printed."] == 2
     assert not any("```" in t for t in pages)
+
+
+def test_a_url_broken_over_two_lines_stays_in_its_sentence() -> None:
+    """A footnote of R's "Writing R Extensions" breaks a URL set in a monospace font after
+    "https://hpc-tutorials.llnl."; its last part, "gov/openmp/", alone on the next line,
+    was read as a code example. A one-line example after such a line still is one."""
+    lines = [
+        (72.0, 89.0, 300.0, 100.0, "The tutorials are at https://hpc-tutorials.llnl.", 0),
+        (82.0, 101.0, 140.0, 112.0, "gov/openmp/", 0),
+        (72.0, 113.0, 300.0, 124.0, "and cover all the versions.", 0),
+    ]
+    assert code_lines(lines, [ENDS_MONO, ALL_MONO, PROSE]) == [False, False, False]
+    assert code_lines(lines, [PROSE, ALL_MONO, PROSE]) == [False, True, False]
+    example = [*lines[:1], (*lines[1][:4], "> vec <- as.vector(X)", 0), *lines[2:]]
+    assert code_lines(example, [ENDS_MONO, ALL_MONO, PROSE]) == [False, True, False]
