@@ -20,6 +20,12 @@ FOLLOW_CHARS = 240
 ENDS_SENTENCE = re.compile(r"[.!?][\"'\u201d\u2019)\]]*\s*$")
 
 
+def is_heading(seg: SegmentRow) -> bool:
+    """The segment is its section's heading ("### 2 Usage"), not code that opens with "#"
+    ("#include <set>", "# a comment")."""
+    return seg.text.startswith("#") and seg.text.lstrip("#").strip() == (seg.heading or "")
+
+
 def opens_sentence(text: str) -> bool:
     """Opens on a capitalised word ("As there ...", "A ...", "Élan"), as a sentence does;
     code and constants do not ("PKG_CFLAGS = ...", "R_init_mypkg", "DEFINITIONS")."""
@@ -57,7 +63,7 @@ def leads_into(segments: Sequence[SegmentRow], i: int, limit: int = FOLLOW_CHARS
         seg = segments[j]
         if (seg.doc_id, seg.heading) != (segments[i].doc_id, segments[i].heading):
             break
-        if seg.text.lstrip().startswith("#"):
+        if is_heading(seg):
             break
         if out and _new_paragraph_sentence(seg, segments[j - 1]):
             break  # the display led into is over
@@ -83,7 +89,7 @@ def leads_up(segments: Sequence[SegmentRow], i: int, limit: int = FOLLOW_CHARS) 
         if (seg.doc_id, seg.heading) != (segments[i].doc_id, segments[i].heading):
             break
         size += len(seg.text) + 1
-        if ENDS_SENTENCE.search(seg.text) or seg.text.lstrip()[:1] in ("#", "|") or size > limit:
+        if ENDS_SENTENCE.search(seg.text) or is_heading(seg) or seg.text[:1] == "|" or size > limit:
             break  # a closed sentence, a heading, a table's row: no opening in reach
         out.append(j)
         if opens_sentence(seg.text):

@@ -1540,6 +1540,8 @@ class _Filler:
                 continue
             if full and self.is_duplicate(i):
                 continue
+            if self.chosen and not self._lead_in_fits(i):
+                continue  # "... the stats package has" then "[...]": room for another
             score_i = float(self.s.score[i])
             self.take(i, score_i)
             if full and self.options.leaning_predecessor:
@@ -1568,6 +1570,14 @@ class _Filler:
             if self.excluded[j] or self.used + self.added_cost(j) > self.budget:
                 return
             self.take(j, score_i - 1e-6 * k)
+
+    def _lead_in_fits(self, i: int) -> bool:
+        """Sentence i and what it leads into fit in what is left (or it leads into nothing)."""
+        lead = self._open_lead(i)
+        if not lead or any(self.excluded[j] for j in lead):
+            return True
+        need = self.added_cost(i) + sum(self.cost(j) + 1 for j in lead)
+        return self.used + need <= self.budget
 
     def _add_opening(self, i: int, score_i: float) -> None:
         """Take where sentence i opens when it is the rest of a sentence (select.lead), all

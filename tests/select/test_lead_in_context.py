@@ -154,3 +154,43 @@ def test_the_rest_of_a_sentence_is_sent_with_where_it_opens(tmp_path) -> None:
         assert opened in select(store, [doc.id], question, budget).text, budget
         old = select(store, [doc.id], question, budget, options=before).text
         assert "are available for use" in old and "PLOT_THREAD" not in old, budget
+
+
+LONG_EXAMPLE = (
+    "A plot is saved by choosing a terminal and an output file. For a PNG file of a given "
+    "size, the plotter is driven by the following commands:</p><pre>"
+    + "\n".join(
+        f"set style line {k} linecolor rgb 'grey{k}' linewidth {k} pointtype {k}" for k in range(12)
+    )
+    + "\nset terminal png size 600,400\nset output 'figure.png'\nplot 'data' with lines</pre>"
+    "<p>These commands write the file figure.png, 600 pixels wide. The plotter saves PNG "
+    "files with a transparent background when asked. Saving a plot as a PNG file needs the "
+    "output file named before the plot command."
+)
+
+
+def test_a_sentence_whose_display_does_not_fit_is_not_sent_dangling(tmp_path) -> None:
+    """R's "Writing R Extensions" sent "So for example the stats package has" and then
+    "[...]": the example it leads into did not fit. The room goes to a whole sentence."""
+    sections = [("1 Settings", FILLER), ("2 Saving plots", LONG_EXAMPLE)]
+    store = Store(tmp_path / "library.db")
+    doc = add_path(store, sectioned_pdf(tmp_path / "manual.pdf", sections)).document
+    intro = "driven by the following commands:"
+    for budget in (40, 60, 80):
+        text = select(store, [doc.id], "how do I save a plot as a PNG file?", budget).text
+        assert intro not in text or f"{intro}\nset style line 0" in text, budget
+        assert "Saving a plot as a PNG file" in text, budget
+
+
+def test_code_that_opens_with_a_hash_is_led_into_and_a_heading_is_not() -> None:
+    """The Handbook's "the following lines must be added to the code:" leads into
+    "#include <set>", which was taken for a heading."""
+    rows = [
+        _row(0, "To use sets, the following lines must be added to the code:"),
+        _row(1, "#include <set> #include <map>"),
+        _row(2, "Then the structures can be used."),
+    ]
+    assert leads_into(rows, 0) == [1]
+    rows[1] = _row(1, "### 2 Usage", "2 Usage")
+    rows[2] = _row(2, "#include <set>", "2 Usage")
+    assert leads_into(rows, 0) == []
