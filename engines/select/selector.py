@@ -1631,13 +1631,16 @@ class _Filler:
         return self.top_up(result)
 
     def spare(self, limit: int) -> list[Piece]:
-        """Up to `limit` next-best sentences not chosen (nor skipped), best first."""
+        """Up to `limit` next-best sentences not chosen (nor skipped, nor open before what
+        they lead into), best first."""
         out: list[Piece] = []
         for i in np.argsort(-self.s.score, kind="stable").tolist():
             if len(out) >= limit:
                 break
             if i in self.chosen or self.excluded[i] or self.skip(i):
                 continue
+            if self._open_lead(i):
+                continue  # taken alone (the refill after pruning), it would dangle
             seg = self.s.segments[i]
             out.append(Piece(seg, seg.text, self.s.doc_names[i], float(self.s.score[i])))
         return out

@@ -194,3 +194,14 @@ def test_code_that_opens_with_a_hash_is_led_into_and_a_heading_is_not() -> None:
     rows[1] = _row(1, "### 2 Usage", "2 Usage")
     rows[2] = _row(2, "#include <set>", "2 Usage")
     assert leads_into(rows, 0) == []
+
+
+def test_the_spare_sentences_hold_no_open_sentence(tmp_path) -> None:
+    """What pruning frees is refilled with the selector's spare sentences, one by one: the
+    Handbook's context ended "Now we can create a set as follows:" that way."""
+    sections = [("1 Settings", FILLER), ("2 Saving plots", LONG_EXAMPLE)]
+    store = Store(tmp_path / "library.db")
+    doc = add_path(store, sectioned_pdf(tmp_path / "manual.pdf", sections)).document
+    chosen = select(store, [doc.id], "how do I save a plot as a PNG file?", 40, spare=30)
+    spare = [p.text for p in chosen.spare]
+    assert spare and not any(t.endswith("the following commands:") for t in spare)
