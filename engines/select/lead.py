@@ -21,9 +21,10 @@ ENDS_SENTENCE = re.compile(r"[.!?][\"'\u201d\u2019)\]]*\s*$")
 
 
 def is_heading(seg: SegmentRow) -> bool:
-    """The segment is its section's heading ("### 2 Usage"), not code that opens with "#"
-    ("#include <set>", "# a comment")."""
-    return seg.text.startswith("#") and seg.text.lstrip("#").strip() == (seg.heading or "")
+    """The segment is its section's heading ("### 2 Usage") or a bare heading mark, not
+    code that opens with "#" ("#include <set>", "# a comment")."""
+    title = seg.text.lstrip("#").strip()
+    return seg.text.startswith("#") and title in ("", seg.heading or "")
 
 
 def opens_sentence(text: str) -> bool:
