@@ -1592,9 +1592,7 @@ class _Filler:
 
     def _opening(self, i: int) -> list[int]:
         """Where sentence i opens (select.lead) and is not chosen, when lead-ins are on."""
-        if not (self.options.full and self.options.lead_ins):
-            return []
-        return [j for j in leads_up(self.s.segments, i) if j not in self.chosen]
+        return self._unchosen_leads(leads_up, i)
 
     def pieces(self) -> list[Piece]:
         return [
@@ -1671,9 +1669,14 @@ class _Filler:
 
     def _open_lead(self, i: int) -> list[int]:
         """What sentence i leads into (select.lead) and is not chosen, when lead-ins are on."""
+        return self._unchosen_leads(leads_into, i)
+
+    def _unchosen_leads(
+        self, find: Callable[[Sequence[SegmentRow], int], list[int]], i: int
+    ) -> list[int]:
         if not (self.options.full and self.options.lead_ins):
             return []
-        return [j for j in leads_into(self.s.segments, i) if j not in self.chosen]
+        return [j for j in find(self.s.segments, i) if j not in self.chosen]
 
 
 def select(
