@@ -9,6 +9,9 @@ from __future__ import annotations
 import importlib.util
 import re
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -124,6 +127,20 @@ def _linux_cpu_flags() -> frozenset[str] | None:
         return None
     match = re.search(r"^flags\s*:(.*)$", text, re.MULTILINE)
     return frozenset(match.group(1).split()) if match else None
+
+
+# transformers resolves its names lazily, and two threads doing that at once fail with
+# "cannot import name 'AutoModelForTokenClassification' from 'transformers'" (every time
+# here when the embedder and the compressor load together, as the app's workers may).
+_TRANSFORMERS_LOCK = threading.RLock()
+
+
+@contextmanager
+def transformers_loading() -> Iterator[None]:
+    """Held while importing from transformers and loading a model with it: one thread at a
+    time."""
+    with _TRANSFORMERS_LOCK:
+        yield
 
 
 def quiet_transformers() -> None:

@@ -40,3 +40,36 @@ def test_bf16_units_agree_with_torch() -> None:
     helpers = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
     expected = any(getattr(torch.cpu, n, lambda: False)() for n in helpers)
     assert cpu_has_bf16_units() == expected
+
+
+LOAD_BOTH_AT_ONCE = """
+import threading
+from ctxchat.engines.compress.compressor import default_compressor
+from ctxchat.engines.select.embeddings import Embedder
+
+start, errors = threading.Barrier(2), []
+
+def load(make):
+    start.wait()
+    try:
+        make()
+    except Exception as exc:
+        errors.append(repr(exc))
+
+jobs = [lambda: Embedder(device="cpu")._load(), lambda: default_compressor(device="cpu")]
+threads = [threading.Thread(target=load, args=(job,)) for job in jobs]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print("errors:", errors)
+"""
+
+
+def test_the_embedder_and_the_compressor_load_at_once_in_two_threads() -> None:
+    """As the app's workers may: transformers' lazy names, resolved by two threads at once,
+    failed with "cannot import name 'AutoModelForTokenClassification'" (every time here)."""
+    run = subprocess.run(
+        [sys.executable, "-c", LOAD_BOTH_AT_ONCE], capture_output=True, text=True, check=True
+    )
+    assert run.stdout.strip().splitlines()[-1] == "errors: []"

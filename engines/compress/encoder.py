@@ -18,7 +18,12 @@ from pathlib import Path
 import numpy as np
 
 from ctxchat.engines.errors import CompressorError, ModelNotFoundError
-from ctxchat.engines.models import cpu_has_bf16_units, quiet_transformers, torch_device
+from ctxchat.engines.models import (
+    cpu_has_bf16_units,
+    quiet_transformers,
+    torch_device,
+    transformers_loading,
+)
 from ctxchat.engines.paths import cache_dir
 
 MAX_SEQ_LEN = 512  # the LLMLingua-2 window, CLS and SEP included
@@ -144,17 +149,11 @@ class Encoder:
         check_model_dir(path)
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         import torch
-        from transformers import AutoModelForTokenClassification, AutoTokenizer
 
         self.path = path
         self.device = torch_device(device)
         _check_device_available(torch, self.device)
-        quiet_transformers()
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-            model = AutoModelForTokenClassification.from_pretrained(path, local_files_only=True)
-        except (OSError, ValueError, KeyError) as exc:
-            raise CompressorError(f"cannot load the compressor model in {path}: {exc}") from exc
+        tokenizer, model = _load_pretrained(path)
         if not getattr(tokenizer, "is_fast", False):
             raise CompressorError(f"{path} needs a fast tokenizer (tokenizer.json)")
         model.eval()
@@ -353,6 +352,20 @@ def resolve_precision(device: str, requested: str = "auto") -> str:
         if not int8_available():
             raise CompressorError("this torch build has no quantized CPU kernels; use fp32")
     return requested
+
+
+def _load_pretrained(path: Path):  # type: ignore[no-untyped-def]
+    """(tokenizer, token-classification model) from a local folder."""
+    with transformers_loading():
+        from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+        quiet_transformers()
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+            model = AutoModelForTokenClassification.from_pretrained(path, local_files_only=True)
+        except (OSError, ValueError, KeyError) as exc:
+            raise CompressorError(f"cannot load the compressor model in {path}: {exc}") from exc
+    return tokenizer, model
 
 
 def _check_device_available(torch, device: str) -> None:  # type: ignore[no-untyped-def]

