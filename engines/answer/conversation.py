@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -289,8 +289,15 @@ class AnswerRun:
     fallback), for the front end to show before the answer.
     """
 
-    def __init__(self, prepared: PreparedContext, stream: AnswerStream, reader: ChatModel):
+    def __init__(
+        self,
+        prepared: PreparedContext,
+        stream: AnswerStream,
+        reader: ChatModel,
+        release: Callable[[], None] | None = None,
+    ):
         self.prepared = prepared
+        self._release = release  # ends the reader's hold (Conversation._hold_reader)
         self.stream = stream
         self.notes = [*reader.notices, *stream.prompt.notes]
         self.context = prepared.compressed  # replaced when the prompt was recompressed
@@ -302,7 +309,12 @@ class AnswerRun:
             yield from pieces
         finally:
             pieces.close()  # type: ignore[attr-defined]  # a generator: stops llama.cpp now
-            self.result = self._result()
+            try:
+                self.result = self._result()
+            finally:
+                if self._release is not None:
+                    self._release()
+                    self._release = None
 
     def run(self) -> AskResult:
         for _ in self:
@@ -366,6 +378,12 @@ class Conversation:
         self.chat_id: int | None = None
         self._reader = reader
         self._reader_lock = threading.Lock()
+        # Answers in progress per reader, and dropped readers still reading one: a dropped
+        # model is closed when its last answer ends, never freed under a running answer nor
+        # left to the garbage collector (freeing a llama.cpp model on whichever thread the
+        # collector runs, while another thread loads the next one, crashed the process).
+        self._answering: dict[int, int] = {}
+        self._retired: list[ChatModel] = []
         self._kv_store = kv_store
 
     # -- the reader
@@ -381,15 +399,48 @@ class Conversation:
         return self._reader is not None
 
     def drop_reader(self) -> None:
-        """Forget the reader (settings changed): the next question opens the new one."""
+        """Forget the reader (settings changed): the next question opens the new one. The old
+        one is closed now, or when the answer it is writing ends."""
         with self._reader_lock:
+            if self._reader is not None:
+                self._retire(self._reader)
             self._reader = None
 
     def close(self) -> None:
         with self._reader_lock:
-            if self._reader is not None:
-                self._reader.close()
-                self._reader = None
+            for reader in [*self._retired, *([self._reader] if self._reader else [])]:
+                reader.close()
+            self._retired.clear()
+            self._answering.clear()
+            self._reader = None
+
+    def _retire(self, reader: ChatModel) -> None:
+        # Called under _reader_lock.
+        if self._answering.get(id(reader)):
+            self._retired.append(reader)
+        else:
+            reader.close()
+
+    def _hold_reader(self) -> tuple[ChatModel, Callable[[], None]]:
+        """The reader, counted as writing an answer until the returned function is called."""
+        with self._reader_lock:
+            if self._reader is None:
+                self._reader = self.settings.reader.open()
+            reader = self._reader
+            self._answering[id(reader)] = self._answering.get(id(reader), 0) + 1
+
+        def release() -> None:
+            with self._reader_lock:
+                left = self._answering.get(id(reader), 0) - 1
+                if left > 0:
+                    self._answering[id(reader)] = left
+                    return
+                self._answering.pop(id(reader), None)
+                if any(r is reader for r in self._retired):
+                    self._retired = [r for r in self._retired if r is not reader]
+                    reader.close()
+
+        return reader, release
 
     # -- the context
 
@@ -447,7 +498,20 @@ class Conversation:
 
     def answer(self, prepared: PreparedContext, cancel: threading.Event | None = None) -> AnswerRun:
         """Fit the prompt (recompressing when too long) and start the answer."""
-        reader = self.reader()
+        reader, release = self._hold_reader()
+        try:
+            return self._start_answer(prepared, reader, release, cancel)
+        except BaseException:
+            release()
+            raise
+
+    def _start_answer(
+        self,
+        prepared: PreparedContext,
+        reader: ChatModel,
+        release: Callable[[], None],
+        cancel: threading.Event | None,
+    ) -> AnswerRun:
         smaller: list[Compressed] = []
 
         def recompress(budget: int) -> str:
@@ -475,7 +539,7 @@ class Conversation:
             stream = ExtractStream(
                 reader, stream.prompt, spans, pages, cancel=cancel, kv_store=stream.kv_store
             )
-        run = AnswerRun(prepared, stream, reader)
+        run = AnswerRun(prepared, stream, reader, release)
         if smaller:  # fit_prompt recompressed: the model reads the last one
             run.context = smaller[-1]
         return run

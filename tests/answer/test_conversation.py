@@ -175,3 +175,36 @@ def test_python_api_asks_and_a_question_the_document_cannot_answer_is_weak(
         on_topic = conversation.prepare(facts[0].question)
     assert off_topic.weak and not on_topic.weak
     assert max(e.score for e in off_topic.evidence) < max(e.score for e in on_topic.evidence)
+
+
+# -- a reader dropped while it answers ----------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_reader_dropped_mid_answer_finishes_it_and_is_closed_after(tmp_path: Path) -> None:
+    from ctxchat.engines.answer.conversation import AskSettings, Conversation, ReaderChoice
+    from ctxchat.engines.ingest.library import ensure_document
+
+    path = tmp_path / "depot report.pdf"
+    _, facts = long_pdf(path, n_pages=4, seed=3)
+    settings = AskSettings(
+        reader=ReaderChoice(n_ctx=1024), budget=200, max_tokens=24, extractive=False
+    )
+    with Store() as store:
+        conversation = Conversation(store, [ensure_document(store, path).id], settings)
+        run = conversation.ask(facts[0].question)
+        old = conversation.reader()
+        pieces = iter(run)
+        first = next(pieces)
+        conversation.drop_reader()  # the settings changed while the model writes
+        assert old._llama is not None  # type: ignore[attr-defined]  # still answering
+        rest = "".join(pieces)  # llama.cpp kept writing with the dropped model
+        assert run.result is not None and run.result.answer.strip()
+        assert (first + rest).strip().startswith(run.result.answer.strip()[:5])
+        assert old._llama is None  # type: ignore[attr-defined]  # closed once it ended
+        assert not conversation.reader_loaded
+        fresh = conversation.reader()  # the next question opens a new one
+        assert fresh is not old
+        conversation.drop_reader()  # nothing running: closed at once
+        assert fresh._llama is None  # type: ignore[attr-defined]
+        conversation.close()
