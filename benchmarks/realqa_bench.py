@@ -168,6 +168,8 @@ def variants() -> dict[str, Any]:
     )
     grid["dense weight 0.85"] = replace(base, dense_weight=0.85)
     grid["no second lexical round, no bridge slot"] = replace(base, prf_weight=0.0, bridge_slots=0)
+    # Seventh round: BM25 weights words by the documents asked about, not the library.
+    grid["library idf"] = replace(base, bm25_idf="library")
     return grid
 
 

@@ -75,6 +75,10 @@ class SelectorOptions:
     relative_cutoff: float = 0.25
     adaptive_floor: int = 2048
     bm25_limit: int = 5000
+    # "asked": a word's BM25 weight counts its rarity in the documents asked about, so the
+    # context for one document does not depend on what else the library holds; "library":
+    # FTS5's weight over every stored document (before PIPELINE_VERSION 17).
+    bm25_idf: str = "asked"
     # Query handling for the lexical signal: "content" drops question and function words
     # ("who", "did", "the", "my"), which match everywhere in a long document; "raw" is
     # the question as typed (what the BM25 baseline uses).
@@ -741,19 +745,20 @@ def _lexical_scores(
     lexical_query = content_words(query) if options.lexical_query == "content" else query
     if options.full and options.compounds:
         lexical_query = " ".join([lexical_query, *compound_words(indexes, query)])
-    lexical, present = _bm25_rows(store, indexes, lexical_query or query, options.bm25_limit)
+    lexical, present = _bm25_rows(store, indexes, lexical_query or query, options)
     stats["bm25_s"] = round(time.perf_counter() - start, 4)
     return lexical, present
 
 
 def _bm25_rows(
-    store: Store, indexes: Sequence[DocIndex], text: str, limit: int
+    store: Store, indexes: Sequence[DocIndex], text: str, options: SelectorOptions
 ) -> tuple[np.ndarray, np.ndarray]:
     """(BM25 score, whether BM25 matched) of `text` per segment, the documents' segments
     one after another as the indexes list them."""
     n = sum(len(ix.segments) for ix in indexes)
     lexical, present = np.zeros(n), np.zeros(n, dtype=bool)
-    hits = store.bm25([ix.doc.id for ix in indexes], text, limit=limit)
+    doc_ids = [ix.doc.id for ix in indexes]
+    hits = store.bm25(doc_ids, text, limit=options.bm25_limit, idf=options.bm25_idf)
     offset = 0
     for ix in indexes:
         position = ix.position
@@ -1256,7 +1261,7 @@ def _feedback_boost(
     terms = feedback_terms([segments[i].text for i in top], query)
     if not terms:
         return fused
-    lexical, present = _bm25_rows(store, indexes, " ".join(terms), options.bm25_limit)
+    lexical, present = _bm25_rows(store, indexes, " ".join(terms), options)
     if not present.any():
         return fused
     sections, _ = _all_sections(indexes)

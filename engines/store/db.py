@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import marshal
+import math
 import os
 import sqlite3
 import tempfile
@@ -241,6 +242,48 @@ def fts_query(text: str) -> str:
     return " OR ".join(f'"{w}"' for w in dict.fromkeys(w.lower() for w in words))
 
 
+# FTS5's bm25() parameters (its defaults).
+BM25_K1, BM25_B = 1.2, 0.75
+
+
+def fts5_idf(rows: int, hits: int) -> float:
+    """FTS5's BM25 inverse document frequency (its floor included)."""
+    idf = math.log((rows - hits + 0.5) / (hits + 0.5))
+    return idf if idf > 0 else 1e-6
+
+
+@dataclass(frozen=True)
+class BM25Stats:
+    """How many rows, and their mean length in words, for BM25's weights."""
+
+    rows: int
+    mean_length: float
+
+    def _norm(self, length: int) -> float:
+        return BM25_K1 * (1 - BM25_B + BM25_B * length / self.mean_length)
+
+    def part(self, count: float, length: int) -> float:
+        """The term-frequency part of BM25 for a word seen `count` times in a row."""
+        return count * (BM25_K1 + 1) / (count + self._norm(length))
+
+    def count(self, part: float, length: int) -> float:
+        """The word count that gives `part` (the inverse of part())."""
+        return part * self._norm(length) / (BM25_K1 + 1 - part)
+
+
+def _varint(blob: bytes, pos: int = 0) -> tuple[int, int]:
+    """An SQLite varint (FTS5's shadow tables) at `pos`: (value, position after it)."""
+    value = 0
+    for i in range(9):
+        byte = blob[pos + i]
+        if i == 8:
+            return (value << 8) | byte, pos + 9
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            return value, pos + i + 1
+    raise AssertionError("unreachable")
+
+
 class Store:
     """The ctxchat library database. Safe to share between threads and processes."""
 
@@ -256,6 +299,9 @@ class Store:
         self._connections: dict[threading.Thread, sqlite3.Connection] = {}
         self._connections_lock = threading.Lock()
         self._lock = threading.RLock()  # one writer at a time within this process
+        # BM25 statistics of the documents last asked about (_fts_asked_stats); replaced
+        # whole, so a reader on another thread sees the old dict or the new one.
+        self._asked_stats: dict[tuple, BM25Stats] = {}
         try:
             self._migrate()
         except sqlite3.DatabaseError as exc:
@@ -537,11 +583,19 @@ class Store:
                 yield SegmentRow(*r)
             last = rows[-1][2]
 
-    def bm25(self, doc_ids: Sequence[int], query: str, limit: int = 1000) -> dict[int, float]:
-        """FTS5 BM25 scores (higher is better) of segments in `doc_ids` for a free-text query."""
+    def bm25(
+        self, doc_ids: Sequence[int], query: str, limit: int = 1000, *, idf: str = "asked"
+    ) -> dict[int, float]:
+        """BM25 scores (higher is better) of segments in `doc_ids` for a free-text query.
+
+        idf="asked" weighs each word by how rare it is in the documents asked about, so a
+        document's ranking does not change with whatever else the library holds; "library"
+        is FTS5's own weight, over every document stored."""
         match = fts_query(query)
         if not match or not doc_ids:
             return {}
+        if idf == "asked":
+            return self._bm25_asked(doc_ids, match, limit)
         marks = ",".join("?" * len(doc_ids))
         rows = self.conn.execute(
             "SELECT segments.id, -bm25(segments_fts) FROM segments_fts "
@@ -551,6 +605,69 @@ class Store:
             (match, *doc_ids, limit),
         ).fetchall()
         return {int(i): float(s) for i, s in rows}
+
+    def _bm25_asked(self, doc_ids: Sequence[int], match: str, limit: int) -> dict[int, float]:
+        """Okapi BM25 with the statistics of the segments in `doc_ids` only: how many hold
+        each word, and their mean length. A document's ranking then does not change with
+        whatever else the library holds; FTS5's own bm25() counts both over every row.
+
+        FTS5 still finds the rows (its tokenizer and stemmer) and gives each word's score
+        alone; from that score, the table's statistics and the row's length, the word's
+        count in the row follows, and the score is made again with the asked ones."""
+        table = self._fts_table_stats()
+        asked = self._fts_asked_stats(tuple(sorted(doc_ids)))
+        scores: dict[int, float] = {}
+        wanted = set(doc_ids)
+        for word in match.split(" OR "):
+            # The word index first, then each hit's document: asked the other way round,
+            # SQLite probes the index once per segment of the documents (100x slower).
+            hits = self.conn.execute(
+                "WITH hits AS MATERIALIZED (SELECT rowid AS id, -bm25(segments_fts) AS score "
+                "FROM segments_fts WHERE segments_fts MATCH ?) "
+                "SELECT hits.id, hits.score, segments.doc_id, d.sz FROM hits "
+                "JOIN segments ON segments.id = hits.id "
+                "JOIN segments_fts_docsize d ON d.id = hits.id",
+                (word,),
+            ).fetchall()
+            rows = [(seg_id, score, size) for seg_id, score, doc, size in hits if doc in wanted]
+            if not rows:
+                continue
+            table_idf = fts5_idf(table.rows, len(hits))
+            asked_idf = fts5_idf(asked.rows, len(rows))
+            for seg_id, score, size in rows:
+                length = _varint(size)[0]
+                count = table.count(score / table_idf, length)
+                part = asked.part(count, length)
+                scores[int(seg_id)] = scores.get(int(seg_id), 0.0) + asked_idf * part
+        best = sorted(scores.items(), key=lambda item: -item[1])[:limit]
+        return dict(best)
+
+    def _fts_table_stats(self) -> BM25Stats:
+        """Rows and mean length over the whole word index (FTS5's averages record)."""
+        row = self.conn.execute("SELECT block FROM segments_fts_data WHERE id=1").fetchone()
+        rows, pos = _varint(row[0]) if row else (0, 0)
+        tokens = _varint(row[0], pos)[0] if row else 0
+        return BM25Stats(rows, tokens / rows if rows else 1.0)
+
+    def _fts_asked_stats(self, doc_ids: tuple[int, ...]) -> BM25Stats:
+        """Rows and mean length of the segments of `doc_ids`, kept while they are unchanged
+        (a document read again gets new segment ids)."""
+        marks = ",".join("?" * len(doc_ids))
+        count, last = self.conn.execute(
+            f"SELECT count(*), max(id) FROM segments WHERE doc_id IN ({marks})", doc_ids
+        ).fetchone()
+        key = (doc_ids, count, last)
+        cached = self._asked_stats.get(key)
+        if cached is None:
+            sizes = self.conn.execute(
+                "SELECT d.sz FROM segments_fts_docsize d JOIN segments ON segments.id = d.id "
+                f"WHERE segments.doc_id IN ({marks})",
+                doc_ids,
+            )
+            total = sum(_varint(size)[0] for (size,) in sizes)
+            cached = BM25Stats(count, total / count if count else 1.0)
+            self._asked_stats = {key: cached}  # one set of documents is asked at a time
+        return cached
 
     # -- caches --------------------------------------------------------------------------
 

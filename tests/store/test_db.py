@@ -83,6 +83,38 @@ def test_bm25_ranks_matching_segments_and_remove_cleans_fts():
         assert store.conn.execute("SELECT count(*) FROM segments").fetchone()[0] == 0
 
 
+def _doc(store: Store, name: str, texts: list[str]) -> int:
+    segments = (
+        NewSegment(page=1, paragraph=i, text=t, tokens=len(t.split()), hash=f"{name}{i}")
+        for i, t in enumerate(texts)
+    )
+    row, _ = store.add_document(
+        sha256=name, name=name, path=f"/{name}", kind="txt", size=1, segments=segments
+    )
+    return row.id
+
+
+def test_bm25_weighs_words_by_the_documents_asked_about_not_the_library():
+    paper = [
+        "The protease cleaves the spike protein at the border.",
+        "A ferret model shows the spike protein in the airway.",
+        "The protease is blocked by camostat in cell culture.",
+        "Samples were stored at minus eighty degrees.",
+    ]
+    with Store() as store:
+        doc = _doc(store, "paper", paper)
+        alone = store.bm25([doc], "which protease cleaves spike")
+        # With one document stored, the weights are FTS5's own.
+        library = store.bm25([doc], "which protease cleaves spike", idf="library")
+        assert alone.keys() == library.keys()
+        assert all(abs(alone[i] - library[i]) < 1e-6 * max(1.0, library[i]) for i in alone)
+        # A library full of "protease" must not change how this paper ranks its sentences.
+        _doc(store, "review", [f"Protease number {i} in the protease family." for i in range(40)])
+        assert store.bm25([doc], "which protease cleaves spike") == pytest.approx(alone)
+        shifted = store.bm25([doc], "which protease cleaves spike", idf="library")
+        assert shifted != pytest.approx(alone)
+
+
 def test_fts_query_is_safe_for_punctuation():
     assert fts_query('what is "AND" (x) NEAR -y?') == '"what" OR "is" OR "and" OR "near"'
     assert fts_query("?!") == ""
