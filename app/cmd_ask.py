@@ -178,10 +178,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
             conversation.doc_ids = [ensure_document(store, args.path, password=args.password).id]
             prepared = conversation.prepare(args.question)
             if not args.json:
-                for line in evidence_lines(prepared.evidence):
-                    print(terminal_safe(f"ctxchat: {line}"), file=sys.stderr)
                 if prepared.weak:
                     print(f"ctxchat: {WEAK_MESSAGE}", file=sys.stderr)
+                for line in evidence_lines(prepared.evidence):
+                    print(terminal_safe(f"ctxchat: {line}"), file=sys.stderr)
             cancel = threading.Event()
             run = conversation.answer(prepared, cancel)
             early = early_answer_note(prepared.compressed.stats.get("index"))

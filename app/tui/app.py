@@ -597,7 +597,7 @@ class CtxchatApp(PanelActions, App[int]):
         chat = self.query_one(ChatView)
         lines = [evidence_line(e) for e in prepared.evidence]
         if prepared.weak:
-            lines.append(WEAK_MESSAGE)
+            lines.insert(0, WEAK_MESSAGE)
         if not lines:
             return
         notice = Notice("\n".join(lines), classes="evidence")

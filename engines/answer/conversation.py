@@ -41,7 +41,8 @@ WEAK_NOTE = (
     "The excerpts may not answer this question. If they do not, answer: The document does not say."
 )
 # Shown to the user in that case.
-WEAK_MESSAGE = "The document may not answer this: its closest sentences are weak matches."
+# Shown before the evidence (read first, it says how far to trust the sentences below).
+WEAK_MESSAGE = "The document may not answer this: the closest sentences below are weak matches."
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,18 @@ def test_ask_streams_the_answer_then_pages_and_stats(
     assert "Traceback" not in err
 
 
+def test_a_question_the_document_does_not_answer_says_so_before_the_evidence(
+    report: tuple[Path, list], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, _ = report
+    question = "Who directed the film Fifty Shades of Grey?"
+    assert main(["ask", str(path), question, *BUDGET, *FAST]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    weak = next(i for i, line in enumerate(lines) if "may not answer this" in line)
+    evidence = [i for i, line in enumerate(lines) if line.startswith("ctxchat: evidence [")]
+    assert evidence and weak < min(evidence)  # read first: how far to trust what follows
+
+
 def test_an_answer_cut_at_its_length_limit_says_so(
     report: tuple[Path, list], capsys: pytest.CaptureFixture[str]
 ) -> None:

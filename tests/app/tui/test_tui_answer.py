@@ -36,6 +36,21 @@ async def ask(app, pilot, question: str) -> None:
     await settle(app, pilot)
 
 
+async def test_a_question_the_document_does_not_answer_says_so_above_its_evidence(
+    report,
+) -> None:
+    path, _, _ = report
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await paste(app, pilot, f"'{path}'")
+        await ask(app, pilot, "Who directed the film Fifty Shades of Grey?")
+        [shown] = [n for n in app.query(Notice) if "evidence" in n.classes]
+        lines = str(shown.render()).splitlines()
+        # Read first: how far to trust the sentences below it.
+        assert lines[0].startswith("The document may not answer this")
+        assert any(line.startswith("Evidence (depot report.pdf, p. ") for line in lines[1:])
+
+
 async def start_an_essay(app, pilot) -> None:
     """Ask for a long answer and return once its first tokens have streamed."""
     app.query_one(PromptInput).value = "Write a long essay about every depot in the report."
