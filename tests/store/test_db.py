@@ -115,6 +115,25 @@ def test_bm25_weighs_words_by_the_documents_asked_about_not_the_library():
         assert shifted != pytest.approx(alone)
 
 
+def test_bm25_of_a_document_whose_segment_ids_interleave_with_another():
+    """The fast path reads a document's ids as one range; where another document's ids sit
+    inside it, the range is filtered by document."""
+    with Store() as store:
+        first = _doc(store, "first", ["The protease cleaves the spike.", "Nothing here."])
+        second = _doc(store, "second", ["A protease in the second paper."])
+        store.conn.execute(
+            "INSERT INTO segments (doc_id, ord, page, paragraph, text, tokens, hash) "
+            "VALUES (?, 2, 1, 2, 'Camostat blocks the protease.', 4, 'late')",
+            (first,),
+        )
+        texts = {s.id: s.text for s in store.segments(first)}
+        hits = store.bm25([first], "protease")
+        assert set(hits) == {i for i, t in texts.items() if "protease" in t} and len(hits) == 2
+        assert set(store.bm25([second], "protease")) == {s.id for s in store.segments(second)}
+        both = store.bm25([first, second], "protease")
+        assert len(both) == 3
+
+
 def test_fts_query_is_safe_for_punctuation():
     assert fts_query('what is "AND" (x) NEAR -y?') == '"what" OR "is" OR "and" OR "near"'
     assert fts_query("?!") == ""
