@@ -153,7 +153,7 @@ class CtxchatApp(PanelActions, App[int]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.session.use_latest()
+        self.session.restore_used()
         self.refresh_library()
         self.show_status()
         self.query_one(PromptInput).focus()
@@ -407,11 +407,10 @@ class CtxchatApp(PanelActions, App[int]):
 
     @on(LibraryTable.ToggleUse)
     def on_toggle_use(self, message: LibraryTable.ToggleUse) -> None:
-        used = self.session.used
-        used.symmetric_difference_update({message.doc_id})
+        in_use = self.session.toggle_used(message.doc_id)
         self.session.last_compressed = None
         self.refresh_library()
-        if message.doc_id in used and self.preload:
+        if in_use and self.preload:
             self.preload_documents()
 
     @on(LibraryTable.Remove)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from ctxchat.app.ask_settings import ask_settings, compressor_setup, reader_choice
 from ctxchat.app.config import Config
 from ctxchat.app.tui.dropped import ContextPiece, align_kept, piece_from_source
+from ctxchat.app.tui.in_use import InUse, load_in_use, save_in_use
 from ctxchat.engines.answer.conversation import (
     AnswerRun,
     AskResult,
@@ -81,14 +82,29 @@ class Session:
 
         result = add_path(self.store, path, on_progress=on_progress)
         self.used.add(result.document.id)
+        self.save_used()
         return result
 
-    def use_latest(self) -> None:
-        """Mark the most recently added document in use when none is, so a user who just ran
-        `ctxchat add x.pdf` and opens the app can ask right away."""
+    def restore_used(self) -> None:
+        """The documents in use when the app last ran; when a document was added since
+        (`ctxchat add x.pdf`, then the app) or none is left, the newest alone, so the user
+        can ask about it right away."""
         docs = self.store.documents()
+        saved = load_in_use(self.store.path)
+        if saved is not None and not any(d.id > saved.newest for d in docs):
+            self.used = {d.id for d in docs if d.id in saved.doc_ids}
         if not self.used and docs:
             self.used = {max(docs, key=lambda d: (d.added_at, d.id)).id}
+
+    def toggle_used(self, doc_id: int) -> bool:
+        """Put a document in use or leave it out; True when it is now in use."""
+        self.used.symmetric_difference_update({doc_id})
+        self.save_used()
+        return doc_id in self.used
+
+    def save_used(self) -> None:
+        newest = max((d.id for d in self.store.documents()), default=0)
+        save_in_use(self.store.path, InUse(frozenset(self.used), newest))
 
     def preload_documents(self) -> None:
         """Read the documents in use into memory before the first question (worker thread)."""
@@ -99,6 +115,7 @@ class Session:
     def remove(self, doc_id: int) -> None:
         self.store.remove_document(doc_id)
         self.used.discard(doc_id)
+        self.save_used()
 
     # -- compress ------------------------------------------------------------------------
 
@@ -205,6 +222,7 @@ class Session:
         if chat:
             present = {d.id for d in self.store.documents()}
             self.used = {d for d in chat.doc_ids if d in present}
+            self.save_used()
         question = None
         for msg in messages:
             if msg.role == "user":

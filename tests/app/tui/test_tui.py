@@ -308,6 +308,42 @@ async def test_the_latest_document_is_in_use_at_start(pdfs: list[Path]) -> None:
 
 
 @pytest.mark.asyncio
+async def test_the_documents_in_use_are_kept_for_the_next_start(
+    pdfs: list[Path], tmp_path: Path
+) -> None:
+    first, latest = _add_to_library(*pdfs)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+l", "space")  # the cursor's row, the first: both in use
+        await pilot.pause()
+        assert app.session.used == {first, latest}
+    again = make_app()  # the terminal was closed, the app opened again
+    async with again.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert again.session.used == {first, latest}
+        assert _marks(again) == ["●", "●"]
+    # A document added from the command line since then is the one in use, as on a first
+    # start: `ctxchat add x.pdf`, then the app, is asking about x.pdf.
+    [added] = _add_to_library(pdf_named(tmp_path, "third.pdf", pages=2, seed=21))
+    after_add = make_app()
+    async with after_add.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert after_add.session.used == {added}
+
+
+def test_an_unreadable_choice_falls_back_to_the_newest_document(pdfs: list[Path]) -> None:
+    from ctxchat.app.tui.in_use import in_use_path
+    from ctxchat.app.tui.session import Session
+
+    _, latest = _add_to_library(*pdfs)
+    with Store() as store:
+        in_use_path(store.path).write_text('{"doc_ids": [1, 2')  # cut off mid-write
+        session = Session(store, Config())
+        session.restore_used()
+        assert session.used == {latest}
+
+
+@pytest.mark.asyncio
 async def test_asking_with_no_document_in_use_keeps_the_question(pdfs: list[Path]) -> None:
     from ctxchat.app.tui.session import NO_DOCUMENT
     from ctxchat.app.tui.widgets.chat import Question
