@@ -47,7 +47,9 @@ _LEANS_BACK = re.compile(
     r"meanwhile|then|later|here)\b",
     re.IGNORECASE,
 )
-_NORMALISE = re.compile(r"\W+")
+# Words for matching titles: underscores split too, so "asn1_der_coding" in a question
+# names the section a manual's PDF titles "asn1 der coding".
+_NORMALISE = re.compile(r"[\W_]+")
 
 
 @dataclass(frozen=True)

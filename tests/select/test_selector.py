@@ -339,6 +339,27 @@ def test_headings_named_by_the_question_or_the_best_sentences() -> None:
     assert "She kept the lighthouse for forty years." in flagged2
 
 
+def test_a_function_name_in_the_question_names_its_section() -> None:
+    """A manual's PDF titles asn1_der_coding's section "asn1 der coding"."""
+    from ctxchat.engines.select.selector import _all_sections, load_documents, named_sections
+
+    store = Store()
+    text = (
+        "## asn1 der coding\n\nCreates the DER encoding. Returns: ASN1_VALUE_NOT_FOUND if "
+        "there is an element without a value.\n\n"
+        "## asn1 der decoding\n\nFills the structure. Returns: ASN1_TAG_ERROR if the der "
+        "encoding does not match the structure."
+    )
+    (index,) = load_documents(store, [add_text(store, text).id])
+    sections, titles = _all_sections([index])
+    question = "what does asn1_der_coding return when the structure is incomplete?"
+    scores = np.zeros(len(index.segments))
+    named = named_sections(index.segments, sections, titles, question, scores, 0)
+    flagged = {s.text for s, v in zip(index.segments, named, strict=True) if v}
+    assert any("ASN1_VALUE_NOT_FOUND" in t for t in flagged)
+    assert not any("ASN1_TAG_ERROR" in t for t in flagged)
+
+
 def test_top_up_spends_what_the_estimates_left(library) -> None:
     store, doc_id = library
     question = "farmers and their harvests in winter"
