@@ -40,8 +40,8 @@ if TYPE_CHECKING:
 WEAK_NOTE = (
     "The excerpts may not answer this question. If they do not, answer: The document does not say."
 )
-# Shown to the user in that case.
-# Shown before the evidence (read first, it says how far to trust the sentences below).
+# Shown to the user in that case, above the evidence: read first, it says how far to trust
+# the sentences below it.
 WEAK_MESSAGE = "The document may not answer this: the closest sentences below are weak matches."
 
 
