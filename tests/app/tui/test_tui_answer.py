@@ -133,6 +133,26 @@ async def test_an_answer_cut_at_its_length_limit_says_so(report) -> None:
         ), notices
 
 
+async def test_a_model_changed_in_the_settings_mid_answer_finishes_it_first(report) -> None:
+    from dataclasses import replace
+
+    path, question, _ = report
+    app = make_app(replace(TEST_CONFIG, max_tokens=200))
+    async with app.run_test(size=SIZE) as pilot:
+        await paste(app, pilot, f"'{path}'")
+        await start_an_essay(app, pilot)
+        old = app.session.llm()
+        # What saving the settings screen (F2, Ctrl+S) does, at once: a context size that
+        # needs another model, while the essay streams.
+        app.apply_config(replace(app.config, n_ctx=1024))
+        assert app._answering and old._llama is not None  # not freed under the essay
+        await settle(app, pilot)
+        assert old._llama is None  # closed once the essay ended, not left to the GC
+        await ask(app, pilot, question)
+        assert app.session.llm() is not old and app.session.llm().n_ctx == 1024
+        assert len(answer_texts(app)) == 2 and answer_texts(app)[1].strip()
+
+
 async def test_copy_and_save_the_compressed_prompt(report) -> None:
     path, question, _ = report
     app = make_app()
