@@ -554,7 +554,8 @@ class Conversation:
             return []
         if self.settings.extractive is None and not extractive_kind(prepared.question):
             return []
-        return candidate_spans(prepared.question, [e.text for e in prepared.evidence])
+        sentences = [e.text for e in prepared.evidence]
+        return candidate_spans(prepared.question, sentences, text=prepared.compressed.text)
 
     def ask(self, question: str, cancel: threading.Event | None = None) -> AnswerRun:
         """prepare() then answer(): the CLI's and the Python API's path."""

@@ -119,10 +119,11 @@ def _naming(option: str, sentences: Sequence[str]) -> int:
 
 
 def candidate_spans(
-    question: str, sentences: Sequence[str], limit: int = MAX_CANDIDATES
+    question: str, sentences: Sequence[str], limit: int = MAX_CANDIDATES, text: str = ""
 ) -> list[Span]:
     """The spans of `sentences` (best first) that could answer `question`: things of the
-    asked-for kind it does not already name. None for a kind this cannot extract."""
+    asked-for kind it does not already name. None for a kind this cannot extract. `text`
+    (the context the sentences come from) tells sentence openers from names."""
     kind = answer_type(question)
     if kind == YESNO:
         return [Span("yes", 0), Span("no", 0)]
@@ -132,6 +133,7 @@ def candidate_spans(
     if kind not in (PERSON, PLACE, DATE, NUMBER, OTHER):
         return []
     asked = _words(question)
+    lowercase = {w for w in _WORD.findall(" ".join([text, *sentences])) if w.islower()}
     seen: set[str] = set()
     found: list[Span] = []
     for i, sentence in enumerate(sentences):
@@ -140,9 +142,22 @@ def candidate_spans(
             key = thing.lower()
             if not thing or key in seen or _words(thing) <= asked:
                 continue
+            if _opener(thing, sentence, lowercase):
+                continue
             seen.add(key)
             found.append(Span(thing, i))
     return found[:limit]
+
+
+def _opener(thing: str, sentence: str, lowercase: set[str]) -> bool:
+    """A common word capitalised only because it opens the sentence ("Each application
+    installs ..." answered "where are they installed?"): one word, at the start, and
+    written in lowercase elsewhere in the text."""
+    return (
+        " " not in thing
+        and thing.lower() in lowercase
+        and sentence.lstrip(" \"'\u201c([").startswith(thing)
+    )
 
 
 def span_score(logprobs: Sequence[float]) -> float:

@@ -42,6 +42,22 @@ def test_candidates_are_things_of_the_asked_kind_the_question_does_not_name() ->
     assert candidate_spans("Who directed it?", ["No names here at all."]) == []
 
 
+def test_a_word_capitalised_only_as_a_sentence_opener_is_no_place() -> None:
+    """Found on a real spec: "where are the definitions installed?" was answered "Each"."""
+    evidence = [
+        "Each application will install a single XML file into one of the packages folders.",
+        "Tarsdorf is a municipality in the district of Braunau am Inn.",
+    ]
+    context = "The database is rebuilt after each change. " + " ".join(evidence)
+    spans = [
+        s.text for s in candidate_spans("Where are the files installed?", evidence, text=context)
+    ]
+    assert "Each" not in spans
+    assert "Tarsdorf" in spans and "XML" in spans  # names that open a sentence stay
+    # Without the text around it, "Each" is never seen in lowercase: kept, as before.
+    assert "Each" in [s.text for s in candidate_spans("Where are the files installed?", evidence)]
+
+
 def test_the_best_scored_span_wins_and_its_share_is_the_confidence() -> None:
     spans = [Span("Miriam Okafor", 0), Span("Chile", 1)]
     found = choose(spans, [[-0.5, -0.1], [-3.0]])
