@@ -46,6 +46,7 @@ class Span:
     doc_id: int | None = None
     doc_name: str | None = None
     source: str | None = None
+    section: str | None = None  # the heading its sentences sit under
 
 
 class TokenRatios:

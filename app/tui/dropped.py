@@ -30,6 +30,7 @@ class ContextPiece:
     # The whitespace before each word as in the source ("" inside a word split in two);
     # None means one space between words.
     gaps: Sequence[str] | None = None
+    section: str | None = None  # the heading it sits under, where known
 
     def gap(self, index: int) -> str:
         """What separates word `index` from the word before it ("" before the first)."""
@@ -124,7 +125,11 @@ _LAYOUT = re.compile(r"[\t\n\r\f\v]")
 
 
 def piece_from_source(
-    kept_text: str, source_text: str, page: int | None = None, doc_name: str | None = None
+    kept_text: str,
+    source_text: str,
+    page: int | None = None,
+    doc_name: str | None = None,
+    section: str | None = None,
 ) -> ContextPiece:
     """The piece for a span: every source word flagged kept or dropped, each preceded by the
     whitespace the source has before it, so the view reads as the source does."""
@@ -152,4 +157,4 @@ def piece_from_source(
         keep.append(flag)
         gaps.append(gap)
         last_index = index
-    return ContextPiece(words, keep, page, doc_name, gaps)
+    return ContextPiece(words, keep, page, doc_name, gaps, section)

@@ -155,7 +155,11 @@ class Session:
         for span in compressed.spans or []:
             kept = span.text.split()
             if span.source is not None:  # exact: the text the span was pruned from
-                pieces.append(piece_from_source(span.text, span.source, span.page, span.doc_name))
+                pieces.append(
+                    piece_from_source(
+                        span.text, span.source, span.page, span.doc_name, span.section
+                    )
+                )
                 continue
             key = (span.doc_id, span.page)
             if key not in pages:
@@ -163,7 +167,9 @@ class Session:
             words, flags = (
                 align_kept(kept, pages[key]) if pages[key] else (kept, [True] * len(kept))
             )
-            pieces.append(ContextPiece(words, flags, span.page, span.doc_name))
+            pieces.append(
+                ContextPiece(words, flags, span.page, span.doc_name, section=span.section)
+            )
         return pieces
 
     def _page_words(self, doc_id: int | None, page: int | None) -> list[str]:

@@ -617,7 +617,9 @@ def render(
 
     def close_block() -> None:
         if block and prev is not None:
-            spans.append(Span(" ".join(block), prev.page, prev.doc_id, current_name))
+            spans.append(
+                Span(" ".join(block), prev.page, prev.doc_id, current_name, section=prev.heading)
+            )
             block.clear()
 
     current_name = ""

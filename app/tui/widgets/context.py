@@ -30,25 +30,30 @@ DROPPED_GAP_STYLE = "dim"
 
 @dataclass
 class ExcerptGroup:
-    """Consecutive pieces from one page of one document."""
+    """Consecutive pieces from one page of one document, under one heading: sentences of
+    two passages that share a page are two excerpts, as the exported prompt marks them."""
 
     doc_name: str | None
     page: int | None
     pieces: list[ContextPiece] = field(default_factory=list)
+    section: str | None = None
 
     @property
     def label(self) -> str:
         label = self.doc_name or ""
         if self.page is not None:
             label = f"{label} p.{self.page}".strip()
+        if self.section:
+            label = f"{label} · {' '.join(self.section.split())}".strip(" ·")
         return label
 
 
 def group_pieces(pieces: Sequence[ContextPiece]) -> list[ExcerptGroup]:
     groups: list[ExcerptGroup] = []
     for piece in pieces:
-        if not groups or (groups[-1].doc_name, groups[-1].page) != (piece.doc_name, piece.page):
-            groups.append(ExcerptGroup(piece.doc_name, piece.page))
+        where = (piece.doc_name, piece.page, piece.section)
+        if not groups or (groups[-1].doc_name, groups[-1].page, groups[-1].section) != where:
+            groups.append(ExcerptGroup(piece.doc_name, piece.page, section=piece.section))
         groups[-1].pieces.append(piece)
     return groups
 

@@ -97,3 +97,34 @@ async def test_panel_strikes_out_the_words_the_compressor_dropped(tmp_path: Path
         assert not [s for s in hidden.spans if "strike" in str(s.style)]
         for span in spans:
             assert span.text.split()[0] in hidden.plain
+
+
+def test_two_passages_on_one_page_are_two_excerpts_each_under_its_heading(
+    tmp_path: Path,
+) -> None:
+    """Found in the app: "The team play their home games at Changlimithang." (Bhutan's
+    team) was shown inside CD Numancia's excerpt of the same page, as if it were Numancia's."""
+    from ctxchat.app.tui.session import Session
+    from ctxchat.app.tui.widgets.context import group_pieces
+    from ctxchat.engines.store.db import Store
+
+    notes = tmp_path / "football notes.md"
+    notes.write_text(
+        "# CD Numancia\n\nNumancia holds its home games at Nuevo Estadio Los Pajaritos.\n\n"
+        "# Bhutan national football team\n\nThe team play their home games at the "
+        "national stadium, Changlimithang.\n",
+        encoding="utf-8",
+    )
+    with Store() as store:
+        session = Session(store, TEST_CONFIG)
+        session.ingest(notes)
+        compressed = session.compress("where are the home games played?")
+        assert compressed is not None
+        groups = group_pieces(session.context_pieces(compressed))
+    labels = [g.label for g in groups]
+    assert labels == [
+        "football notes.md p.1 · CD Numancia",
+        "football notes.md p.1 · Bhutan national football team",
+    ]
+    rendered = render_pieces(session.context_pieces(compressed), show_dropped=False).plain
+    assert rendered.index("[football notes.md p.1 · Bhutan") < rendered.index("Changlimithang")
