@@ -391,9 +391,13 @@ class Conversation:
 
     def reader(self) -> ChatModel:
         with self._reader_lock:
-            if self._reader is None:
-                self._reader = self.settings.reader.open()
-            return self._reader
+            return self._open_reader()
+
+    def _open_reader(self) -> ChatModel:
+        # Called under _reader_lock.
+        if self._reader is None:
+            self._reader = self.settings.reader.open()
+        return self._reader
 
     @property
     def reader_loaded(self) -> bool:
@@ -425,9 +429,7 @@ class Conversation:
     def _hold_reader(self) -> tuple[ChatModel, Callable[[], None]]:
         """The reader, counted as writing an answer until the returned function is called."""
         with self._reader_lock:
-            if self._reader is None:
-                self._reader = self.settings.reader.open()
-            reader = self._reader
+            reader = self._open_reader()
             self._answering[id(reader)] = self._answering.get(id(reader), 0) + 1
 
         def release() -> None:
