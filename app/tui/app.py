@@ -11,7 +11,7 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -60,7 +60,7 @@ from ctxchat.engines.answer.evidence import Evidence
 from ctxchat.engines.errors import CtxchatError
 from ctxchat.engines.paths import data_dir
 from ctxchat.engines.results import Compressed
-from ctxchat.engines.store.db import Store
+from ctxchat.engines.store.db import DocumentRow, Store
 from ctxchat.engines.terminal_text import terminal_safe
 from ctxchat.engines.tokens import count_tokens
 
@@ -141,9 +141,7 @@ class CtxchatApp(PanelActions, App[int]):
         with Horizontal(id="main"):
             yield LibraryPanel(id="library")
             with Vertical(id="chat-column"):
-                yield ChatView(
-                    welcome=welcome_text(self.model_description(), self.small_reader), id="chat"
-                )
+                yield ChatView(welcome=self.welcome(), id="chat")
                 yield Vertical(id="ingests")
                 yield PromptInput(
                     placeholder="Ask about your documents, or drop a PDF here", id="prompt"
@@ -200,9 +198,16 @@ class CtxchatApp(PanelActions, App[int]):
         self.query_one(StatusLine).show(self.status_info)
 
     def refresh_library(self) -> None:
-        self.query_one(LibraryTable).show(
-            self.session.documents(), self.session.used, self.index_labels
-        )
+        documents = self.session.documents()
+        self.query_one(LibraryTable).show(documents, self.session.used, self.index_labels)
+        self.query_one(ChatView).set_welcome(self.welcome(documents))
+
+    def welcome(self, documents: Sequence[DocumentRow] | None = None) -> str:
+        """The empty chat's text: the steps, the documents in use, which model answers."""
+        if documents is None:
+            documents = self.session.documents() if self.session.used else []
+        reading = [(d.name, d.pages) for d in documents if d.id in self.session.used]
+        return welcome_text(self.model_description(), self.small_reader, reading)
 
     # -- drops and ingest ----------------------------------------------------------------
 
@@ -803,9 +808,7 @@ class CtxchatApp(PanelActions, App[int]):
         if model_changed:
             self.session.drop_llm()
         self.status_info.model = self.session.model_label
-        self.query_one(ChatView).set_welcome(
-            welcome_text(self.model_description(), self.small_reader)
-        )
+        self.query_one(ChatView).set_welcome(self.welcome())
         self.status_info.kv_type = config.kv_type
         self.status_info.device = config.device
         self.show_status()

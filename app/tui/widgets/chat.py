@@ -7,6 +7,8 @@ start and which model answers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.markup import escape
 from textual import on
 from textual.await_complete import AwaitComplete
@@ -68,11 +70,29 @@ BETTER_READER_HINT = (
 )
 
 
-def welcome_text(model: str, small_reader: bool = False) -> str:
+def reading_line(documents: Sequence[tuple[str, int | None]]) -> str:
+    """What the questions will read, once documents are in use: on a narrow terminal the
+    library is hidden and the "added" toast gone, and this line is all that says so."""
+    if not documents:
+        return "Drop a PDF on this window (or paste its path) to add it."
+    if len(documents) == 1:
+        name, pages = documents[0]
+        size = f" ({pages:,} pages)" if pages else ""
+        return f"Reading {name}{size}. Drop another PDF to add it."
+    names = [name for name, _ in documents[:2]]
+    more = len(documents) - len(names)
+    listed = ", ".join(names) + (f" and {more} more" if more else "")
+    return f"Reading {len(documents)} documents: {listed}. Drop another PDF to add it."
+
+
+def welcome_text(
+    model: str, small_reader: bool = False, documents: Sequence[tuple[str, int | None]] = ()
+) -> str:
+    """The empty chat's steps; `documents` (name, pages) are those in use."""
     # The spaces after each number sit inside its bold span: a styled span that starts
     # with a space loses it in some SVG viewers of screenshots.
     return (
-        "[b]1  [/b]Drop a PDF on this window (or paste its path) to add it.\n"
+        f"[b]1  [/b]{escape(terminal_safe(reading_line(documents)))}\n"
         "[b]2  [/b]Type a question and press Enter; answers cite pages like "
         "[u]\\[p. 3][/u].\n"
         "[b]3  [/b]Ctrl+Y copies the compressed prompt for any other chat.\n"

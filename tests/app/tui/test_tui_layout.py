@@ -251,6 +251,26 @@ async def test_the_first_screen_says_how_to_start_and_which_model_answers() -> N
         assert app.query(Welcome)
 
 
+@pytest.mark.asyncio
+async def test_the_empty_chat_says_which_documents_questions_read(tmp_path: Path) -> None:
+    # At 80x24 the library is hidden and the "added" toast fades: the first screen is
+    # what says a dropped PDF is there.
+    app = make_app()
+    async with app.run_test(size=NARROW) as pilot:
+        await paste(app, pilot, str(pdf_named(tmp_path, "field report.pdf", pages=3)))
+        text = str(app.query_one(Welcome).render())
+        assert "Reading field report.pdf (3 pages). Drop another PDF" in text
+        assert "Drop a PDF on this window" not in text
+        await paste(app, pilot, str(pdf_named(tmp_path, "memo [draft].pdf", pages=2, seed=3)))
+        await pilot.press("ctrl+l", "space", "space", "escape")  # both in use
+        await pilot.pause()
+        text = str(app.query_one(Welcome).render())
+        assert "Reading 2 documents: " in text and "memo [draft].pdf" in text
+        await pilot.press("ctrl+l", "space", "down", "space", "escape")  # neither
+        await pilot.pause()
+        assert "Drop a PDF on this window" in str(app.query_one(Welcome).render())
+
+
 def test_the_status_line_leaves_out_what_does_not_fit() -> None:
     info = StatusInfo(
         original_tokens=3213,
