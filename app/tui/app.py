@@ -19,6 +19,7 @@ from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Markdown
 from textual.widgets.markdown import MarkdownStream
@@ -202,7 +203,7 @@ class CtxchatApp(PanelActions, App[int]):
         self.query_one(LibraryTable).show(documents, self.session.used, self.index_labels)
         self.query_one(ChatView).set_welcome(self.welcome(documents))
 
-    def welcome(self, documents: Sequence[DocumentRow] | None = None) -> str:
+    def welcome(self, documents: Sequence[DocumentRow] | None = None) -> Content:
         """The empty chat's text: the steps, the documents in use, which model answers."""
         if documents is None:
             documents = self.session.documents() if self.session.used else []

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich.markup import escape
 from textual import on
 from textual.await_complete import AwaitComplete
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Markdown, Static
 
@@ -87,17 +87,20 @@ def reading_line(documents: Sequence[tuple[str, int | None]]) -> str:
 
 def welcome_text(
     model: str, small_reader: bool = False, documents: Sequence[tuple[str, int | None]] = ()
-) -> str:
-    """The empty chat's steps; `documents` (name, pages) are those in use."""
+) -> Content:
+    """The empty chat's steps; `documents` (name, pages) are those in use. File and model
+    names enter as variables: never read as markup, terminal controls escaped."""
     # The spaces after each number sit inside its bold span: a styled span that starts
     # with a space loses it in some SVG viewers of screenshots.
-    return (
-        f"[b]1  [/b]{escape(terminal_safe(reading_line(documents)))}\n"
+    template = (
+        "[b]1  [/b]$reading\n"
         "[b]2  [/b]Type a question and press Enter; answers cite pages like "
         "[u]\\[p. 3][/u].\n"
         "[b]3  [/b]Ctrl+Y copies the compressed prompt for any other chat.\n"
-        f"[dim]Answers come from {escape(terminal_safe(model))}.[/dim]"
-        + (f"\n{BETTER_READER_HINT}" if small_reader else "")
+        "[dim]Answers come from $model.[/dim]" + (f"\n{BETTER_READER_HINT}" if small_reader else "")
+    )
+    return Content.from_markup(
+        template, reading=terminal_safe(reading_line(documents)), model=terminal_safe(model)
     )
 
 
@@ -110,7 +113,7 @@ class ChatView(VerticalScroll):
 
     can_focus = False
 
-    def __init__(self, *, welcome: str = "", id: str | None = None) -> None:
+    def __init__(self, *, welcome: Content | str = "", id: str | None = None) -> None:
         super().__init__(id=id)
         self.welcome = welcome
         self._cycled: Answer | None = None  # the answer Ctrl+G walks through
@@ -120,7 +123,7 @@ class ChatView(VerticalScroll):
         self.anchor()
         self.mount(Welcome(self.welcome, id="welcome"))
 
-    def set_welcome(self, text: str) -> None:
+    def set_welcome(self, text: Content | str) -> None:
         """New welcome text (the model changed); shown while the chat is empty."""
         self.welcome = text
         for widget in self.query(Welcome):
