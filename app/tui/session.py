@@ -23,6 +23,7 @@ from ctxchat.engines.answer.conversation import (
     PreparedContext,
     Turn,
 )
+from ctxchat.engines.answer.followup import search_for
 from ctxchat.engines.answer.llm import ChatModel
 from ctxchat.engines.errors import CtxchatError
 from ctxchat.engines.results import Compressed
@@ -49,6 +50,7 @@ class Session:
     used: set[int] = field(default_factory=set)
     last_compressed: Compressed | None = None
     last_question: str | None = None
+    last_follows: str | None = None  # the earlier question the last one followed up
     conversation: Conversation = field(init=False)
 
     def __post_init__(self) -> None:
@@ -130,9 +132,12 @@ class Session:
         """The context to export for `question` (None when no document is in use)."""
         if not self.used:
             return None
-        compressed = self._sync().compress(question, for_reader=False)
+        conversation = self._sync()
+        # A follow-up typed but not asked yet is read with the chat, as asking would.
+        search = search_for(question, conversation.turns) if question else None
+        compressed = conversation.compress(search.query if search else None, for_reader=False)
         self.last_compressed = compressed
-        self.last_question = question
+        self.last_question, self.last_follows = question, search.follows if search else None
         return compressed
 
     def prepare(self, question: str) -> PreparedContext:
@@ -141,7 +146,7 @@ class Session:
             raise NoDocumentInUse(NO_DOCUMENT)
         prepared = self._sync().prepare(question)
         self.last_compressed = prepared.compressed
-        self.last_question = question
+        self.last_question, self.last_follows = question, prepared.follows
         return prepared
 
     def compressor_setup(self) -> CompressorSetup:
@@ -210,7 +215,8 @@ class Session:
 
         if self.last_compressed is None:
             raise NoDocumentInUse(NO_DOCUMENT)
-        return export_prompt(self.last_compressed, question)
+        follows = self.last_follows if question == self.last_question else None
+        return export_prompt(self.last_compressed, question, follows)
 
     # -- chats ---------------------------------------------------------------------------
 
@@ -242,4 +248,4 @@ class Session:
     def new_chat(self) -> None:
         self.conversation.new_chat()
         self.last_compressed = None
-        self.last_question = None
+        self.last_question = self.last_follows = None

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ctxchat.engines.answer.followup import Turn, search_for
 from ctxchat.engines.answer.grounding import Grounding
 from ctxchat.engines.answer.kvstate import KVStateStore
 from ctxchat.engines.answer.llm import DEFAULT_KV_TYPE, ChatModel, LocalLLM, Message
@@ -209,6 +210,14 @@ class PreparedContext:
     prune: bool | None
     seconds: float
     reader_text: str = ""  # what the reader reads (reader_budget); empty: compressed.text
+    # What the documents were searched for: the question, or for a follow-up ("where is it
+    # headquartered?") the question with what the chat was about (followup.py).
+    query: str = ""
+    follows: str | None = None  # the earlier question a follow-up was read with
+
+    @property
+    def search(self) -> str:
+        return self.query or self.question
 
 
 @dataclass
@@ -259,6 +268,7 @@ class AskResult:
     context: Compressed  # the context selected (after any recompression): the export's
     stats: AskStats
     reader_text: str = ""  # what the reader read of it (reader_budget)
+    query: str = ""  # what the documents were searched for (followup.py); "" = the question
 
     @property
     def mark(self) -> str | None:
@@ -275,12 +285,6 @@ class AskResult:
         if self.cancelled or generation.finish != "length":
             return None
         return f"the answer stopped at its limit of {generation.completion_tokens} tokens"
-
-
-@dataclass
-class Turn:
-    question: str
-    answer: str
 
 
 class AnswerRun:
@@ -353,6 +357,7 @@ class AnswerRun:
             used,
             stats,
             self.stream.prompt.context,
+            prepared.query,
         )
 
 
@@ -479,9 +484,12 @@ class Conversation:
         if not question:
             raise CtxchatError("the question is empty")
         start = time.perf_counter()
-        compressed = self.compress(question)
+        search = search_for(question, self.turns)
+        compressed = self.compress(search.query)
         sent = "\n".join(s.source or s.text for s in compressed.spans or []) or compressed.text
-        found = find_evidence(self.store, sorted(self.doc_ids), question, within=sent)
+        found = find_evidence(
+            self.store, sorted(self.doc_ids), question, within=sent, query=search.query
+        )
         evidence = found.shown
         threshold = self.settings.weak_evidence
         weak = found.weak(WEAK_EVIDENCE if threshold is None else threshold)
@@ -490,11 +498,13 @@ class Conversation:
         if size == EVIDENCE_ONLY and evidence:
             reader_text = evidence_text(reader_order(evidence), multi_doc=len(self.doc_ids) > 1)
         elif size > 0 and size < compressed.compressed_tokens:
-            reader_text = self.compress(question, budget=size).text
+            reader_text = self.compress(search.query, budget=size).text
         else:
             reader_text = compressed.text
+        seconds = time.perf_counter() - start
+        query = search.query if search.follows else ""
         return PreparedContext(
-            question, compressed, evidence, weak, prune, time.perf_counter() - start, reader_text
+            question, compressed, evidence, weak, prune, seconds, reader_text, query, search.follows
         )
 
     # -- the answer
@@ -519,7 +529,7 @@ class Conversation:
 
         def recompress(budget: int) -> str:
             # The prompt did not fit the model: the same question at a smaller budget.
-            smaller.append(self.compress(prepared.question, budget=budget))
+            smaller.append(self.compress(prepared.search, budget=budget))
             return smaller[-1].text
 
         stream = answer_stream(
@@ -557,7 +567,9 @@ class Conversation:
         if self.settings.extractive is None and not extractive_kind(prepared.question):
             return []
         sentences = [e.text for e in prepared.evidence]
-        return candidate_spans(prepared.question, sentences, text=prepared.compressed.text)
+        return candidate_spans(
+            prepared.question, sentences, text=prepared.compressed.text, named=prepared.query
+        )
 
     def ask(self, question: str, cancel: threading.Event | None = None) -> AnswerRun:
         """prepare() then answer(): the CLI's and the Python API's path."""
@@ -597,7 +609,9 @@ class Conversation:
         self.store.add_message(
             self.chat_id, "assistant", result.answer, context=result.context.text, stats=stats
         )
-        self.turns.append(Turn(result.question, result.answer))
+        self.turns.append(
+            Turn(result.question, result.answer, result.query, supported=result.mark is None)
+        )
 
     def new_chat(self) -> None:
         self.chat_id = None

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -252,11 +252,32 @@ def find_evidence(
     question: str,
     within: str | None = None,
     limit: int = MAX_EVIDENCE,
+    query: str | None = None,
 ) -> FoundEvidence:
-    """Up to `limit` best sentences for `question` (see candidates() for `within`)."""
-    found = candidates(store, doc_ids, question, within)
+    """Up to `limit` best sentences for `question` (see candidates() for `within`). With a
+    follow-up's `query` (engines/answer/followup.py: the question and what the chat was
+    about), a sentence ranks by both: about the chat's subject and about the question."""
+    found = candidates(store, doc_ids, query or question, within)
+    if query and query != question:
+        found = _ranked_by_both(found, candidates(store, doc_ids, question, within))
     shown = [c.evidence() for c in pick(found, question, limit)]
     return FoundEvidence(shown, [c.evidence() for c in found[:NEARBY]])
+
+
+def _ranked_by_both(found: Sequence[Candidate], plain: Sequence[Candidate]) -> list[Candidate]:
+    """`found` (ranked for the follow-up's query) ranked again by the mean of that rank and
+    the rank for the question alone: "It is headquartered in Lyon." above the sentence that
+    only repeats the earlier question, and above other companies' headquarters."""
+    alone = {(c.section, c.text): c for c in plain}
+    mean, cosine = [], []
+    for c in found:
+        other = alone.get((c.section, c.text))
+        mean.append((c.rank + (other.rank if other else 0.0)) / 2)
+        # Close to the question as typed counts as close ("It is headquartered in Lyon.").
+        cosine.append(max(c.cosine, other.cosine if other else c.cosine))
+    top = max(mean, default=1.0) or 1.0
+    order = sorted(range(len(found)), key=lambda i: -mean[i])
+    return [replace(found[i], rank=mean[i] / top, cosine=cosine[i]) for i in order]
 
 
 def best_evidence(

@@ -119,11 +119,16 @@ def _naming(option: str, sentences: Sequence[str]) -> int:
 
 
 def candidate_spans(
-    question: str, sentences: Sequence[str], limit: int = MAX_CANDIDATES, text: str = ""
+    question: str,
+    sentences: Sequence[str],
+    limit: int = MAX_CANDIDATES,
+    text: str = "",
+    named: str = "",
 ) -> list[Span]:
     """The spans of `sentences` (best first) that could answer `question`: things of the
     asked-for kind it does not already name. None for a kind this cannot extract. `text`
-    (the context the sentences come from) tells sentence openers from names."""
+    (the context the sentences come from) tells sentence openers from names; `named` is
+    what a follow-up's "it" stands for (followup.py): no answer either."""
     kind = answer_type(question)
     if kind == YESNO:
         return [Span("yes", 0), Span("no", 0)]
@@ -132,7 +137,7 @@ def candidate_spans(
         return [Span(o, i) for o, i in found][:limit]
     if kind not in (PERSON, PLACE, DATE, NUMBER, OTHER):
         return []
-    asked = _words(question)
+    asked, meant = _words(question), _words(named)
     lowercase = {w for w in _WORD.findall(" ".join([text, *sentences])) if w.islower()}
     seen: set[str] = set()
     found: list[Span] = []
@@ -140,13 +145,20 @@ def candidate_spans(
         for thing in _things(sentence, kind):
             thing = thing.strip(" ,.;:'\"")
             key = thing.lower()
-            if not thing or key in seen or _words(thing) <= asked:
+            if not thing or key in seen or _words(thing) <= asked or _mostly(thing, meant):
                 continue
             if _opener(thing, sentence, lowercase):
                 continue
             seen.add(key)
             found.append(Span(thing, i))
     return found[:limit]
+
+
+def _mostly(thing: str, words: set[str]) -> bool:
+    """More than half of the thing's words are among `words` ("Western Star Trucks Sales"
+    after a question about Western Star Trucks: the "it" itself, no answer to it)."""
+    own = _words(thing)
+    return bool(words) and 2 * len(own & words) > len(own)
 
 
 def _opener(thing: str, sentence: str, lowercase: set[str]) -> bool:
