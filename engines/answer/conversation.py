@@ -213,11 +213,19 @@ class PreparedContext:
     # What the documents were searched for: the question, or for a follow-up ("where is it
     # headquartered?") the question with what the chat was about (followup.py).
     query: str = ""
-    follows: str | None = None  # the earlier question a follow-up was read with
+    follows: str | None = None  # the earlier questions a follow-up was read with
+    # The query is the whole question meant ("what about Hemmick Tools?" after "where is
+    # Corvane Robotics headquartered?"): the reader answers it, not the words typed.
+    whole: bool = False
 
     @property
     def search(self) -> str:
         return self.query or self.question
+
+    @property
+    def asks(self) -> str:
+        """The question the reader answers: as typed, or the whole one a swap stands for."""
+        return self.query if self.whole and self.query else self.question
 
 
 @dataclass
@@ -331,7 +339,7 @@ class AnswerRun:
         answer = self.stream.result
         assert answer is not None
         used, prepared = self.context, self.prepared
-        grounding = self.stream.grounding(self.prepared.question)
+        grounding = self.stream.grounding(self.prepared.asks)
         stats = AskStats(
             doc_tokens=used.original_tokens,
             context_tokens=used.compressed_tokens,
@@ -487,8 +495,10 @@ class Conversation:
         search = search_for(question, self.turns)
         compressed = self.compress(search.query)
         sent = "\n".join(s.source or s.text for s in compressed.spans or []) or compressed.text
+        # A swap's query is a whole question: the evidence is picked for it alone.
+        asks = search.query if search.whole else question
         found = find_evidence(
-            self.store, sorted(self.doc_ids), question, within=sent, query=search.query
+            self.store, sorted(self.doc_ids), asks, within=sent, query=search.query
         )
         evidence = found.shown
         threshold = self.settings.weak_evidence
@@ -504,7 +514,16 @@ class Conversation:
         seconds = time.perf_counter() - start
         query = search.query if search.follows else ""
         return PreparedContext(
-            question, compressed, evidence, weak, prune, seconds, reader_text, query, search.follows
+            question,
+            compressed,
+            evidence,
+            weak,
+            prune,
+            seconds,
+            reader_text,
+            query,
+            search.follows,
+            search.whole,
         )
 
     # -- the answer
@@ -535,7 +554,7 @@ class Conversation:
         stream = answer_stream(
             reader,
             prepared.reader_text or prepared.compressed.text,
-            prepared.question,
+            prepared.asks,
             self.reader_history(),
             max_tokens=answer_tokens(self.settings),
             temperature=self.settings.temperature,
@@ -564,11 +583,11 @@ class Conversation:
 
         if not extractive(self.settings, prepared, reader):
             return []
-        if self.settings.extractive is None and not extractive_kind(prepared.question):
+        if self.settings.extractive is None and not extractive_kind(prepared.asks):
             return []
         sentences = [e.text for e in prepared.evidence]
         return candidate_spans(
-            prepared.question, sentences, text=prepared.compressed.text, named=prepared.query
+            prepared.asks, sentences, text=prepared.compressed.text, named=prepared.query
         )
 
     def ask(self, question: str, cancel: threading.Event | None = None) -> AnswerRun:

@@ -13,12 +13,12 @@ INSTRUCTION = (
 
 def export_prompt(compressed: Compressed, question: str | None, follows: str | None = None) -> str:
     """An instruction line, the compressed context with its page markers, then the question;
-    a follow-up ("where is it headquartered?") with the earlier question it leans on, which
+    a follow-up ("where is it headquartered?") with the earlier questions it leans on, which
     the other chat has not seen."""
     parts = [INSTRUCTION, compressed.text.strip()]
     question = (question or "").strip()
     if question and follows:
-        parts.append(f"Earlier question: {follows.strip()}")
+        parts.append(f"Asked before: {follows.strip()}")
     if question:
         parts.append(f"Question: {question}")
     return "\n\n".join(parts) + "\n"

@@ -5,8 +5,11 @@ Typed alone, such a question finds whatever the document says about headquarters
 pronoun, no name of its own, a few words) is therefore searched for together with what
 the chat was about: the last question that stood on its own, the question before it when
 that was a follow-up too, and the names in the last answer when no mark was put on it
-("when was he born?" after "who directed Titanic?" means the director). The reader, the
-grounding check and the chat still see the question as typed.
+("when was he born?" after "who directed Titanic?" means the director). A question that
+only swaps the subject ("what about Hemmick Tools?", "and Duluth?") is searched for as the
+last question with its subject (its one name, or its pronoun) replaced: "where is Hemmick
+Tools headquartered?", which the reader then answers. Otherwise the reader and the
+grounding check see the question as typed; the chat always shows it as typed.
 
 Plain rules, no model. Of the 813 human questions of the real-text benchmark (articles,
 the book and papers, both splits) and the 24 manual questions, none is taken for a
@@ -32,6 +35,10 @@ PRONOUNS = frozenset(
 MAX_WORDS = 9
 # Names taken from the last answer: its first few are what it said.
 ANSWER_NAMES = 3
+# "what about X?", "and X?": the last question asked again of another subject.
+_SWAP = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\b|^\s*and\b", re.IGNORECASE)
+_SUBJECT_PRONOUN = re.compile(r"\b(?:it|he|she|they|him|her|them)\b", re.IGNORECASE)
+SWAP_MAX_WORDS = 6
 
 _WORD = re.compile(r"[A-Za-z']+")
 _CITATION = re.compile(r"\[[^\[\]]*\]")
@@ -53,14 +60,28 @@ class Search:
 
     query: str
     follows: str | None = None
+    # The query is a whole question of its own (a swapped subject): rank by it alone.
+    whole: bool = False
 
 
 def refers_back(question: str) -> bool:
-    """The question points at something only the chat names: a pronoun, no name, short."""
+    """The question leans on the chat: it points at something only the chat names (a
+    pronoun, no name, short), or it swaps the subject of the last question."""
+    return points_back(question) or swaps_subject(question)
+
+
+def points_back(question: str) -> bool:
+    """A pronoun, no name of its own, at most MAX_WORDS words: "when did he die?"."""
     words = _WORD.findall(question)
     if not words or len(words) > MAX_WORDS:
         return False
     return bool({w.lower() for w in words} & PRONOUNS) and not names(question)
+
+
+def swaps_subject(question: str) -> bool:
+    """ "what about X?", "and X?" in at most SWAP_MAX_WORDS words."""
+    words = _WORD.findall(question)
+    return bool(words) and len(words) <= SWAP_MAX_WORDS and bool(_SWAP.search(question))
 
 
 def search_for(question: str, turns: Sequence[Turn]) -> Search:
@@ -69,13 +90,32 @@ def search_for(question: str, turns: Sequence[Turn]) -> Search:
     if not turns or not refers_back(question):
         return Search(question)
     last = turns[-1]
+    if swaps_subject(question):
+        varied = swapped(last.question, question)
+        if varied:
+            return Search(varied, last.question, whole=True)
     standalone = next((t for t in reversed(turns) if not refers_back(t.question)), None)
-    parts = [question]
-    if refers_back(last.question):
-        parts.append(last.question)
-    if standalone is not None:
-        parts.append(standalone.question)
-    if last.supported:
-        parts.extend(name_spans(_CITATION.sub(" ", last.answer))[:ANSWER_NAMES])
-    topic = standalone.question if standalone is not None else last.question
-    return Search(" ".join(dict.fromkeys(p.strip() for p in parts if p.strip())), topic)
+    earlier = [standalone.question] if standalone is not None else []
+    if refers_back(last.question) or standalone is None:
+        earlier.append(last.question)  # the last question was a follow-up too
+    names_said: list[str] = []
+    if last.supported and not swaps_subject(question):
+        names_said = name_spans(_CITATION.sub(" ", last.answer))[:ANSWER_NAMES]
+    parts = dict.fromkeys(p.strip() for p in [question, *reversed(earlier), *names_said])
+    follows = " ".join(q.strip() for q in earlier)
+    return Search(" ".join(p for p in parts if p), follows or None)
+
+
+def swapped(earlier: str, question: str) -> str | None:
+    """`earlier` asked of the subject `question` names ("what about Hemmick Tools?"): its
+    one name, or else its first pronoun, replaced; None when it has neither (or several
+    names: which one is swapped is then a guess)."""
+    subject = _SWAP.sub("", question).strip(" ?!.")
+    if not subject:
+        return None
+    found = name_spans(earlier)
+    if len(found) == 1:
+        return earlier.replace(found[0], subject, 1)
+    if not found and _SUBJECT_PRONOUN.search(earlier):
+        return _SUBJECT_PRONOUN.sub(subject, earlier, count=1)
+    return None

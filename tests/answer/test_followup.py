@@ -56,12 +56,35 @@ def test_a_follow_up_is_searched_with_the_chat_and_the_answers_names() -> None:
     second = Turn("Where is it headquartered?", "Tromsø [p. 2]", search.query)
     again = search_for("When was it founded?", [first, second])
     assert again.query.startswith("When was it founded? Where is it headquartered? Which company")
-    assert again.follows == "Which company makes smoked fish?"
+    assert again.follows == "Which company makes smoked fish? Where is it headquartered?"
     # A marked answer lends no names; a question that names its subject stands alone.
     marked = Turn("Which company makes smoked fish?", "Acme Fish Ltd [p. 9]", supported=False)
     assert "Acme" not in search_for("Where is it headquartered?", [marked]).query
     assert search_for("Where is Hemmick Tools?", [first]).query == "Where is Hemmick Tools?"
     assert search_for("Where is it headquartered?", []).follows is None
+
+
+def test_a_question_that_swaps_the_subject_asks_the_last_one_of_it() -> None:
+    first = Turn("Where is Corvane Robotics headquartered?", "Lyon [p. 1]")
+    for question, subject in (
+        ("What about Hemmick Tools?", "Hemmick Tools"),
+        ("and Duluth?", "Duluth"),
+    ):
+        search = search_for(question, [first])
+        assert search.query == f"Where is {subject} headquartered?" and search.whole
+        assert search.follows == first.question
+    # A pronoun is the subject too; two names leave the swap to a guess: searched together.
+    then = Turn("where is it headquartered?", "Lyon [p. 1]")
+    assert search_for("how about Hemmick Tools?", [first, then]).query == (
+        "where is Hemmick Tools headquartered?"
+    )
+    two = Turn("Who founded Corvane Robotics and Borealis Foods?", "two engineers")
+    search = search_for("what about Hemmick Tools?", [two])
+    assert (
+        search.query == "what about Hemmick Tools? Who founded Corvane Robotics and Borealis Foods?"
+    )
+    assert not search.whole
+    assert not refers_back("And then the guard signs the ledger at nine every evening?")
 
 
 def _company_pdf(path: Path) -> Path:
@@ -91,6 +114,11 @@ def test_the_evidence_for_a_follow_up_is_about_what_the_chat_asked(tmp_path: Pat
             assert prepared.question == "Where is it headquartered?"  # the reader's question
         alone = Conversation(store, [doc.id], AskSettings(budget=120))
         assert alone.prepare("Where is it headquartered?").follows is None
+        alone.turns.append(Turn("Where is Corvane Robotics headquartered?", "Lyon [p. 1]"))
+        swapped = alone.prepare("What about Hemmick Tools?")
+        assert swapped.asks == "Where is Hemmick Tools headquartered?"  # what the reader answers
+        shown = " ".join(e.text for e in swapped.evidence)
+        assert "Sheffield" in shown and "Lyon" not in shown
 
 
 def test_the_thing_a_follow_up_points_at_is_no_answer_to_it() -> None:
@@ -108,9 +136,9 @@ def test_the_export_of_a_follow_up_says_which_question_it_follows() -> None:
     compressed = Compressed("[p. 2] Borealis Foods is headquartered in Tromsø.", 100, 12)
     text = export_prompt(compressed, "Where is it headquartered?", "Which company makes fish?")
     assert text.endswith(
-        "Earlier question: Which company makes fish?\n\nQuestion: Where is it headquartered?\n"
+        "Asked before: Which company makes fish?\n\nQuestion: Where is it headquartered?\n"
     )
-    assert "Earlier question" not in export_prompt(compressed, "Where is Borealis Foods?")
+    assert "Asked before" not in export_prompt(compressed, "Where is Borealis Foods?")
 
 
 def test_the_chat_exports_a_follow_up_with_its_earlier_question(tmp_path: Path) -> None:
@@ -127,8 +155,8 @@ def test_the_chat_exports_a_follow_up_with_its_earlier_question(tmp_path: Path) 
         session.prepare("Where is it headquartered?")
         exported = session.export_prompt("Where is it headquartered?")
         assert "Duluth" in exported
-        assert "Earlier question: Which company makes paper?" in exported
+        assert "Asked before: Which company makes paper?" in exported
         session.compress("When was it founded?")
-        assert "Earlier question" in session.export_prompt("When was it founded?")
+        assert "Asked before" in session.export_prompt("When was it founded?")
         session.compress("Where is Hemmick Tools?")
-        assert "Earlier question" not in session.export_prompt("Where is Hemmick Tools?")
+        assert "Asked before" not in session.export_prompt("Where is Hemmick Tools?")
