@@ -277,6 +277,7 @@ class AskResult:
     stats: AskStats
     reader_text: str = ""  # what the reader read of it (reader_budget)
     query: str = ""  # what the documents were searched for (followup.py); "" = the question
+    asks: str = ""  # the whole question a swap ("what about X?") was read as; "" = as typed
 
     @property
     def mark(self) -> str | None:
@@ -366,6 +367,7 @@ class AnswerRun:
             stats,
             self.stream.prompt.context,
             prepared.query,
+            prepared.asks if prepared.whole else "",
         )
 
 
@@ -629,7 +631,7 @@ class Conversation:
             self.chat_id, "assistant", result.answer, context=result.context.text, stats=stats
         )
         self.turns.append(
-            Turn(result.question, result.answer, result.query, supported=result.mark is None)
+            Turn(result.question, result.answer, result.asks, supported=result.mark is None)
         )
 
     def new_chat(self) -> None:

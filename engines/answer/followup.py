@@ -50,8 +50,18 @@ class Turn:
 
     question: str
     answer: str
-    query: str = ""  # what was searched for (the question, or more for a follow-up)
+    stands_for: str = ""  # the whole question a swap was read as ("where is X based?")
     supported: bool = True  # the answer carried no mark (grounding.py)
+
+    @property
+    def asked(self) -> str:
+        """The question as it was answered: the whole one a swap stood for, or as typed."""
+        return self.stands_for or self.question
+
+    @property
+    def alone(self) -> bool:
+        """It says what it is about (a swap, once read as its whole question, does too)."""
+        return bool(self.stands_for) or not refers_back(self.question)
 
 
 @dataclass(frozen=True)
@@ -91,12 +101,12 @@ def search_for(question: str, turns: Sequence[Turn]) -> Search:
         return Search(question)
     last = turns[-1]
     if swaps_subject(question):
-        varied = swapped(last.question, question)
+        varied = swapped(last.asked, question)
         if varied:
-            return Search(varied, last.question, whole=True)
-    standalone = next((t for t in reversed(turns) if not refers_back(t.question)), None)
-    earlier = [standalone.question] if standalone is not None else []
-    if refers_back(last.question) or standalone is None:
+            return Search(varied, last.asked, whole=True)
+    standalone = next((t for t in reversed(turns) if t.alone), None)
+    earlier = [standalone.asked] if standalone is not None else []
+    if not last.alone or standalone is None:
         earlier.append(last.question)  # the last question was a follow-up too
     names_said: list[str] = []
     if last.supported and not swaps_subject(question):

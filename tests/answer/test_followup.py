@@ -53,7 +53,7 @@ def test_a_follow_up_is_searched_with_the_chat_and_the_answers_names() -> None:
         search.query == "Where is it headquartered? Which company makes smoked fish? Borealis Foods"
     )
     # A second follow-up keeps the first and the question they both lean on.
-    second = Turn("Where is it headquartered?", "Tromsø [p. 2]", search.query)
+    second = Turn("Where is it headquartered?", "Tromsø [p. 2]")
     again = search_for("When was it founded?", [first, second])
     assert again.query.startswith("When was it founded? Where is it headquartered? Which company")
     assert again.follows == "Which company makes smoked fish? Where is it headquartered?"
@@ -85,6 +85,14 @@ def test_a_question_that_swaps_the_subject_asks_the_last_one_of_it() -> None:
     )
     assert not search.whole
     assert not refers_back("And then the guard signs the ledger at nine every evening?")
+    # After a swap, a follow-up leans on the whole question the swap was read as.
+    swap = Turn("what about Hemmick Tools?", "Sheffield", "Where is Hemmick Tools headquartered?")
+    search = search_for("when was it founded?", [first, swap])
+    assert search.query.startswith("when was it founded? Where is Hemmick Tools headquartered?")
+    assert "Corvane" not in search.query
+    assert search_for("and Borealis Foods?", [first, swap]).query == (
+        "Where is Borealis Foods headquartered?"
+    )
 
 
 def _company_pdf(path: Path) -> Path:
