@@ -605,6 +605,11 @@ class CtxchatApp(PanelActions, App[int]):
             lines.insert(0, WEAK_MESSAGE)
         if not lines:
             return
+        # How a follow-up was read (engines/answer/followup.py): say it, the words differ.
+        if prepared.whole:
+            lines.insert(0, f"Read as: {prepared.asks}")
+        elif prepared.follows:
+            lines.insert(0, f"Read with: {prepared.follows}")
         notice = Notice("\n".join(lines), classes="evidence")
         if self._answer_widget is not None and self._answer_widget.parent is chat:
             await chat.mount(notice, before=self._answer_widget)

@@ -234,3 +234,26 @@ async def test_a_new_question_while_an_answer_streams_takes_its_place(report) ->
         notices = [str(n.render()) for n in app.query(Notice)]
         assert notices.count("Stopped for the next question.") == 1
         assert not any("cancelled" in n for n in notices)
+
+
+async def test_a_follow_up_says_how_it_was_read_above_its_evidence(tmp_path: Path) -> None:
+    from devkit.docgen import sectioned_pdf
+
+    companies = [("Corvane Robotics", "Lyon"), ("Hemmick Tools", "Sheffield")]
+    path = sectioned_pdf(
+        tmp_path / "companies.pdf",
+        [(n, f"{n} makes machines. It is headquartered in {c}.") for n, c in companies],
+    )
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await paste(app, pilot, f"'{path}'")
+        await ask(app, pilot, "Where is Corvane Robotics headquartered?")
+        await ask(app, pilot, "what about Hemmick Tools?")
+        await ask(app, pilot, "who founded it?")
+        shown = [str(n.render()) for n in app.query(Notice) if "evidence" in n.classes]
+        assert len(shown) == 3 and not shown[0].startswith("Read")
+        assert shown[1].startswith("Read as: Where is Hemmick Tools headquartered?\n")
+        assert "Sheffield" in shown[1] and "Lyon" not in shown[1]
+        assert shown[2].startswith("Read with: Where is Hemmick Tools headquartered?\n")
+        # The chat shows the questions as typed.
+        assert [q.content for q in app.query(Question)][1] == "what about Hemmick Tools?"
