@@ -240,7 +240,7 @@ class Session:
             if msg.role == "user":
                 question = msg.content
             elif msg.role == "assistant" and question is not None:
-                conversation.turns.append(Turn(question, msg.content))
+                conversation.turns.append(_turn(question, msg))
                 question = None
         self.last_compressed = None
         return messages
@@ -249,3 +249,15 @@ class Session:
         self.conversation.new_chat()
         self.last_compressed = None
         self.last_question = self.last_follows = None
+
+
+def _turn(question: str, answer: MessageRow) -> Turn:
+    """A saved question and answer as a turn, with how the question was read (followup.py)."""
+    stats = answer.stats or {}
+    read_as = stats.get("read_as")
+    return Turn(
+        question,
+        answer.content,
+        stands_for=read_as if isinstance(read_as, str) else "",
+        supported=not stats.get("marked", False),
+    )

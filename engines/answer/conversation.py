@@ -626,6 +626,10 @@ class Conversation:
         stats = {**result.stats.as_dict(), "pages": result.pages}
         if stages:
             stats["stages"] = stages
+        # What a reopened chat's next follow-up leans on (followup.py).
+        stats["marked"] = result.mark is not None
+        if result.asks:
+            stats["read_as"] = result.asks
         self.store.add_message(self.chat_id, "user", result.question)
         self.store.add_message(
             self.chat_id, "assistant", result.answer, context=result.context.text, stats=stats

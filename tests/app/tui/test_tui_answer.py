@@ -257,3 +257,13 @@ async def test_a_follow_up_says_how_it_was_read_above_its_evidence(tmp_path: Pat
         assert shown[2].startswith("Read with: Where is Hemmick Tools headquartered?\n")
         # The chat shows the questions as typed.
         assert [q.content for q in app.query(Question)][1] == "what about Hemmick Tools?"
+        # Reopened, the chat still knows what the swap was read as.
+        await pilot.press("ctrl+n")
+        await settle(app, pilot)
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        turns = app.session.turns
+        assert len(turns) == 3 and turns[1].asked == "Where is Hemmick Tools headquartered?"
+        assert turns[0].asked == "Where is Corvane Robotics headquartered?"
