@@ -5,11 +5,12 @@ Typed alone, such a question finds whatever the document says about headquarters
 pronoun, no name of its own, a few words) is therefore searched for together with what
 the chat was about: the last question that stood on its own, the question before it when
 that was a follow-up too, and the names in the last answer when no mark was put on it
-("when was he born?" after "who directed Titanic?" means the director). A question that
-only swaps the subject ("what about Hemmick Tools?", "and Duluth?") is searched for as the
-last question with its subject (its one name, or its pronoun) replaced: "where is Hemmick
-Tools headquartered?", which the reader then answers. Otherwise the reader and the
-grounding check see the question as typed; the chat always shows it as typed.
+("when was he born?" after "who directed Titanic?" means the director); so is one that only
+asks on ("why?", "tell me more"). A question that only swaps the subject ("what about
+Hemmick Tools?", "and Duluth?") is searched for as the last question with its subject (its
+one name, or its pronoun) replaced: "where is Hemmick Tools headquartered?", which the
+reader then answers. Otherwise the reader and the grounding check see the question as
+typed; the chat always shows it as typed.
 
 Plain rules, no model. Of the 813 human questions of the real-text benchmark (articles,
 the book and papers, both splits) and the 24 manual questions, none is taken for a
@@ -35,6 +36,11 @@ PRONOUNS = frozenset(
 MAX_WORDS = 9
 # Names taken from the last answer: its first few are what it said.
 ANSWER_NAMES = 3
+# "why?", "how so?", "tell me more": words that ask on about the last thing, and no other.
+_BARE = frozenset(
+    "why how what who where when which so else more tell me us about really then exactly "
+    "and again please explain".split()
+)
 # "what about X?", "and X?": the last question asked again of another subject.
 _SWAP = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\b|^\s*and\b", re.IGNORECASE)
 _SUBJECT_PRONOUN = re.compile(r"\b(?:it|he|she|they|him|her|them)\b", re.IGNORECASE)
@@ -81,11 +87,12 @@ def refers_back(question: str) -> bool:
 
 
 def points_back(question: str) -> bool:
-    """A pronoun, no name of its own, at most MAX_WORDS words: "when did he die?"."""
-    words = _WORD.findall(question)
-    if not words or len(words) > MAX_WORDS:
+    """A pronoun, no name of its own, at most MAX_WORDS words: "when did he die?"; or
+    nothing but words that ask on: "why?", "tell me more"."""
+    words = {w.lower() for w in _WORD.findall(question)}
+    if not words or len(_WORD.findall(question)) > MAX_WORDS:
         return False
-    return bool({w.lower() for w in words} & PRONOUNS) and not names(question)
+    return words <= _BARE or (bool(words & PRONOUNS) and not names(question))
 
 
 def swaps_subject(question: str) -> bool:

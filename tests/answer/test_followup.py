@@ -25,7 +25,13 @@ COMPANIES = [
 
 
 def test_a_short_question_with_a_pronoun_and_no_name_refers_back() -> None:
-    for question in ("Where is it headquartered?", "when did he die", "What is its population?"):
+    for question in (
+        "Where is it headquartered?",
+        "when did he die",
+        "What is its population?",
+        "Why?",
+        "tell me more",
+    ):
         assert refers_back(question), question
     for question in (
         "What did Daimler do in 2014?",  # names its subject
