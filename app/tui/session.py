@@ -50,7 +50,7 @@ class Session:
     used: set[int] = field(default_factory=set)
     last_compressed: Compressed | None = None
     last_question: str | None = None
-    last_follows: str | None = None  # the earlier question the last one followed up
+    last_follows: str | None = None  # the earlier questions the last one leaned on
     conversation: Conversation = field(init=False)
 
     def __post_init__(self) -> None:

@@ -72,7 +72,7 @@ class Turn:
 
 @dataclass(frozen=True)
 class Search:
-    """What to search the documents for, and the earlier question it follows (if any)."""
+    """What to search the documents for, and the earlier questions it follows (if any)."""
 
     query: str
     follows: str | None = None
