@@ -12,6 +12,7 @@ complete.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import threading
 from typing import TYPE_CHECKING
@@ -210,22 +211,40 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def _stream(run: AnswerRun, cancel: threading.Event, *, echo: bool) -> bool:
-    """Write the answer as it comes; False when Ctrl-C stopped it."""
+    """Write the answer as it comes; False when Ctrl-C stopped it.
+
+    While the answer streams, Ctrl-C sets `cancel` instead of raising: llama.cpp calls back
+    into Python for every token (the sampler's logits processor), and a KeyboardInterrupt
+    raised inside that callback is swallowed by ctypes ("Exception ignored ..."), so the
+    answer used to run on to its end and exit 0."""
+    interrupted = threading.Event()
+
+    def on_sigint(signum: int, frame: object) -> None:
+        interrupted.set()
+        cancel.set()  # the generation loop stops at its next token
+
+    handler = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, on_sigint) if handler else None
     pieces = iter(run)
     try:
         for piece in pieces:
-            if echo:
+            if echo and not interrupted.is_set():
                 sys.stdout.write(terminal_safe(piece))
                 sys.stdout.flush()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C where no handler could be set (not the main thread)
+        interrupted.set()
         cancel.set()
         pieces.close()  # type: ignore[attr-defined]  # stops llama.cpp now
-        if echo:
-            sys.stdout.write("\n")
-            sys.stdout.flush()
-        print("ctxchat: interrupted", file=sys.stderr)
-        return False
-    return True
+    finally:
+        if handler:
+            signal.signal(signal.SIGINT, previous)
+    if not interrupted.is_set():
+        return True
+    if echo:
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+    print("ctxchat: interrupted", file=sys.stderr)
+    return False
 
 
 def _json(result: AskResult) -> dict[str, object]:
