@@ -170,6 +170,9 @@ def variants() -> dict[str, Any]:
     grid["no second lexical round, no bridge slot"] = replace(base, prf_weight=0.0, bridge_slots=0)
     # Seventh round: BM25 weights words by the documents asked about, not the library.
     grid["library idf"] = replace(base, bm25_idf="library")
+    # Eighth round: a section the question names counts more than one a sentence names.
+    for w in (0.5, 1.0, 2.0):
+        grid[f"question-named {w}"] = replace(base, question_named_weight=w)
     return grid
 
 

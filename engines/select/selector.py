@@ -93,6 +93,9 @@ class SelectorOptions:
     # sentences name (the bridge to a second passage), gets this much added.
     named_weight: float = 0.4
     named_from_top: int = 8
+    # A section the question itself names ("asn1_der_coding" names "asn1 der coding")
+    # counts this much more than one the best sentences name.
+    question_named_weight: float = 0.0
     # Multiply (1 + named_weight) instead of adding named_weight: a named section's
     # unrelated sentences then do not crowd out a small budget.
     named_scaled: bool = False
@@ -817,6 +820,7 @@ def _named_boost(
         fused,
         options.named_from_top,
         skip if options.skip_headings else None,
+        options.question_named_weight,
     )
     if options.named_scaled:  # within a named section, relevance still ranks
         fused = fused * (1.0 + options.named_weight * named)
@@ -977,9 +981,11 @@ def named_sections(
     scores: np.ndarray,
     top: int,
     skip: np.ndarray | None = None,
+    by_question: float = 0.0,
 ) -> np.ndarray:
     """1 for sentences of a section whose heading the question names, or one of the `top`
-    best sentences outside it names; else 0. skip: sentences not to read (headings)."""
+    best sentences outside it names; else 0. skip: sentences not to read (headings).
+    by_question: added for a heading the question itself names."""
     padded = [f" {_NORMALISE.sub(' ', t).strip()} " for t in titles]
     order = np.argsort(-scores, kind="stable")
     if skip is not None:
@@ -997,7 +1003,7 @@ def named_sections(
             title in text and src != k and (src < 0 or padded[src] != title)
             for text, src in zip(texts, sources, strict=True)
         ):
-            named[k] = 1.0
+            named[k] = 1.0 + (by_question if title in texts[0] else 0.0)
     return named[sections] if len(titles) else np.zeros(len(sections))
 
 
