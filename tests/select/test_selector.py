@@ -337,6 +337,13 @@ def test_headings_named_by_the_question_or_the_best_sentences() -> None:
     named2 = named_sections(segs2, sections2, titles2, "what did the clerk do?", scores2, 1)
     flagged2 = {s.text for s, v in zip(segs2, named2, strict=True) if v}
     assert "She kept the lighthouse for forty years." in flagged2
+    # question_named_weight: a heading the question names counts more than a bridge.
+    both = named_sections(
+        segs2, sections2, titles2, "what did the clerk do about the weather?", scores2, 1, None, 0.5
+    )
+    weights = {s.text: v for s, v in zip(segs2, both, strict=True)}
+    assert weights["Winters are long here."] == 1.5
+    assert weights["She kept the lighthouse for forty years."] == 1.0
 
 
 def test_a_function_name_in_the_question_names_its_section() -> None:
