@@ -276,7 +276,6 @@ class AskResult:
     context: Compressed  # the context selected (after any recompression): the export's
     stats: AskStats
     reader_text: str = ""  # what the reader read of it (reader_budget)
-    query: str = ""  # what the documents were searched for (followup.py); "" = the question
     asks: str = ""  # the whole question a swap ("what about X?") was read as; "" = as typed
 
     @property
@@ -366,8 +365,7 @@ class AnswerRun:
             used,
             stats,
             self.stream.prompt.context,
-            prepared.query,
-            prepared.asks if prepared.whole else "",
+            asks=prepared.asks if prepared.whole else "",
         )
 
 
