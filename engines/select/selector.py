@@ -946,8 +946,22 @@ def _section_titles(segments: Sequence[SegmentRow], sections: np.ndarray) -> lis
     for seg, k in zip(segments, sections.tolist(), strict=True):
         if seg.heading and not titles[k]:
             title = _PAREN.sub("", _NUMBERING.sub("", seg.heading)).strip().lower()
-            titles[k] = title if len(title) >= 4 else ""
+            # counted without its marks: an option's heading "‘-s’" is the word "s"
+            titles[k] = title if len(_NORMALISE.sub(" ", title).strip()) >= 4 else ""
     return titles
+
+
+def _spelling(heading: str | None) -> str:
+    """A heading as a sentence that names it writes it: its numbering, a parenthetical and
+    the quotes around it left out, its case kept ("‘--size’" -> "--size")."""
+    title = _PAREN.sub("", _NUMBERING.sub("", heading or "")).strip()
+    return title.strip("'\"\u2018\u2019\u201c\u201d`")
+
+
+def _spelled_in(text: str, heading: str | None) -> bool:
+    """`text` writes the heading as the heading does (case and marks), as a word of its own."""
+    spelling = _spelling(heading)
+    return bool(spelling) and re.search(rf"(?<!\w){re.escape(spelling)}(?!\w)", text) is not None
 
 
 def section_scores(
@@ -1023,6 +1037,8 @@ def section_mentions(
     alike: dict[str, list[int]] = {}
     for k, title in enumerate(titles):
         alike.setdefault(title, []).append(k)
+    ids, first = np.unique(sections, return_index=True)
+    first_row = dict(zip(ids.tolist(), first.tolist(), strict=True))
     for i in rows:
         own = titles[int(sections[i])]
         named = titles_named(segments[i].text, titles, by_words)
@@ -1032,6 +1048,12 @@ def section_mentions(
             )
         # a passage under the same title (a table split across pages) is its own topic
         named[alike[own]] = False
+        # A one-word title is named only as its heading writes it: "block size" names no
+        # option "‘--size’", "examples" no section "Examples"; "Brutus" names "Brutus".
+        for k in np.flatnonzero(named).tolist():
+            if len(_title_words(titles[k])) == 1:
+                heading = segments[first_row[k]].heading
+                named[k] = _spelled_in(segments[i].text, heading)
         out |= named
     return out
 

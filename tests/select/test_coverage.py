@@ -134,3 +134,34 @@ def test_feedback_terms_are_the_names_the_question_lacks() -> None:
     assert feedback_terms([text], question) == ["Hercules", "C-130", "German"]
     assert feedback_terms(["The Truck was built."], question) == []
     assert isinstance(np.zeros(1), np.ndarray)
+
+
+# A manual's one-word headings: an option set as a heading, a common word as a title, and
+# a name. "block size" in the first passage names none of the first two.
+MANUAL = [
+    (
+        "1 Copying with dd",
+        "The dd command copies input to output with a changeable block size. It reports "
+        "its progress when asked. Brutus wrote the first version of it.",
+    ),
+    ("2 --size", "Print the allocation of each file to the left of its name."),
+    ("3 Size", "Sizes are printed in units of 1024 bytes unless told otherwise."),
+    ("4 Brutus", "Brutus is a programmer who maintains several tools."),
+    ("5 -s", "Print only a total for each argument given."),
+]
+
+
+def test_a_one_word_title_is_named_only_as_its_heading_writes_it(tmp_path) -> None:
+    from ctxchat.engines.select.selector import _all_sections
+
+    store, doc_id = sectioned_library(tmp_path, "manual.pdf", MANUAL)
+    indexes = load_documents(store, [doc_id])
+    segs = indexes[0].segments
+    sections, titles = _all_sections(indexes)
+    rows = [k for k, s in enumerate(segs) if s.heading and "dd" in s.heading and s.text[:1] != "#"]
+    named = section_mentions(segs, sections, titles, rows, by_words=True, in_context=True)
+    by_heading = {segs[k].heading: bool(named[sections[k]]) for k in range(len(segs))}
+    assert by_heading["4 Brutus"]  # written as its heading writes it
+    assert not by_heading["2 --size"] and not by_heading["3 Size"]  # "block size" is no name
+    # An option's heading is its letters, not its marks: "-s" is too short to be a title.
+    assert titles[sections[next(k for k, s in enumerate(segs) if s.heading == "5 -s")]] == ""
