@@ -30,6 +30,7 @@ from ctxchat.engines.answer.answer_type import (
     options,
 )
 from ctxchat.engines.select.lead import FOLLOW_CHARS, leads_into, leads_up
+from ctxchat.engines.select.options import item_options, option_literals
 from ctxchat.engines.select.selector import SelectorOptions, load_documents, query_vector, score
 from ctxchat.engines.store.db import SegmentRow, Store
 
@@ -403,11 +404,16 @@ def pick(
     chosen, bridges = list[Candidate](), set[str]()
     terms = {_stem(w, stem) for w in asked if w not in _STOP and len(w) >= min_letters}
     first, floor = 0.0, first_cosine_share * max((c.cosine for c in rest), default=0.0)
+    # An option's description says nothing the question says ("what does ls -h do?"):
+    # the option named in the item line above it stands for its cosine.
+    options = set(option_literals(question))
+    described = {id(c) for c in rest if options & (item_options(c.opening) or frozenset())}
     while rest and len(chosen) < limit:
         values = []
         left = _words_left(terms, chosen, stem)
         for c in rest:  # none first while a sentence about the question is left
-            v = c.rank - (10.0 if not chosen and c.cosine < floor else 0.0)
+            off = c.cosine < floor and id(c) not in described
+            v = c.rank - (10.0 if not chosen and off else 0.0)
             if id(c) in typed and (chosen or type_in_first):
                 v += type_bonus
             if chosen and left:

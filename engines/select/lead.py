@@ -1,8 +1,9 @@
 """What a sentence that stops open leads into.
 
 "To cite R in publications, use" goes on in the display below it, "we would use the
-following code:" in the code. Both the evidence shown (engines/answer/evidence.py) and the
-context sent (the selector's fill, as far as its budget allows) bring those segments along,
+following code:" in the code; an option's description goes on from the item line that
+lists the option ("‘-h’ ‘--human-readable’" above "Append a size letter ..."). Both the
+evidence shown (engines/answer/evidence.py) and the context sent (the selector's fill, as far as its budget allows) bring those segments along,
 so neither ends on a dangling "as" or ":".
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from ctxchat.engines.select.options import item_options
 from ctxchat.engines.store.db import SegmentRow
 
 # At most this many following segments, reaching this many characters: a display, not the
@@ -80,7 +82,11 @@ def leads_up(segments: Sequence[SegmentRow], i: int, limit: int = FOLLOW_CHARS) 
     lower case after text that ends no sentence ("are available for use in src/Makevars"
     after "The make macros" and the macros' names set as code): back to the segment that
     opens the sentence, within its section and `limit` characters, in reading order; []
-    when segment i opens a sentence or no opening is found in reach."""
+    when segment i opens a sentence or no opening is found in reach. An option's
+    description opens at the item lines above it (option_lines_above)."""
+    items = option_lines_above(segments, i)
+    if items:
+        return items
     if not segments[i].text.lstrip()[:1].islower():
         return []
     out: list[int] = []
@@ -96,6 +102,23 @@ def leads_up(segments: Sequence[SegmentRow], i: int, limit: int = FOLLOW_CHARS) 
         if opens_sentence(seg.text):
             return out[::-1]
     return []
+
+
+def option_lines_above(segments: Sequence[SegmentRow], i: int) -> list[int]:
+    """The item lines listing options ("‘-h’ ‘--human-readable’") right above segment i, the
+    first sentence of their description, in reading order; [] when there are none: the
+    description reads as the rest of the option it describes."""
+    if item_options(segments[i].text) is not None:
+        return []
+    out: list[int] = []
+    for j in range(i - 1, max(-1, i - 1 - FOLLOW_SEGMENTS), -1):
+        seg = segments[j]
+        if (seg.doc_id, seg.heading) != (segments[i].doc_id, segments[i].heading):
+            break
+        if item_options(seg.text) is None:
+            break
+        out.append(j)
+    return out[::-1]
 
 
 def _new_paragraph_sentence(seg: SegmentRow, before: SegmentRow) -> bool:

@@ -34,6 +34,7 @@ from ctxchat.engines.select.embeddings import (
     text_hash,
 )
 from ctxchat.engines.select.lead import leads_into, leads_up
+from ctxchat.engines.select.options import with_options
 from ctxchat.engines.store.db import DocumentRow, SegmentRow, Store
 from ctxchat.engines.tokens import count_tokens as cl100k_tokens
 
@@ -169,6 +170,10 @@ class SelectorOptions:
     # A word of the document that joins two of the question's words ("xrange", "linewidth")
     # counts as both, for coverage and BM25: manuals name their commands this way.
     compounds: bool = True
+    # A command-line option the question names ("what does ls -h do?"): the description
+    # under the item line that lists it gets this much times its select.options score
+    # (and at least the line's own score).
+    option_weight: float = 1.0
     seed: int = 0
 
     @property
@@ -858,6 +863,8 @@ def _full_boosts(
         fused = _named_boost(indexes, segments, query, options, fused)
     if options.answer_type_weight > 0:
         fused = fused + options.answer_type_weight * answer_type_scores(query, segments)
+    if options.option_weight > 0:
+        fused = with_options(fused, query, segments, options.option_weight)
     if options.heading_weight > 0:
         fused = fused + options.heading_weight * np.concatenate(
             [_heading_scores(store, ix, q, stats["index"]["early"]) for ix in indexes]

@@ -1,0 +1,113 @@
+"""Command-line options a question names: a real manual PDF (PyMuPDF, options set in a
+typewriter font above their descriptions), a real library and MiniLM."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pymupdf
+import pytest
+
+from ctxchat.engines.answer.evidence import candidates, pick
+from ctxchat.engines.ingest.library import add_path
+from ctxchat.engines.select.options import item_options, mentions, option_literals
+from ctxchat.engines.select.selector import SelectorOptions, select
+from ctxchat.engines.store.db import Store
+
+FILLER = (
+    "<p>Many programs share the options described in this chapter, and each program "
+    "documents the ones it adds in its own section.</p>"
+)
+MANUAL = f"""
+<h2>7.1 ‘sort’: Sort text files</h2>
+<p>‘sort’ sorts, merges, or compares all the lines from the given files.</p>
+<p><code>‘-h’ ‘--human-numeric-sort’</code></p>
+<p>Sort numerically, first by numeric sign and then by the size suffix of each value.</p>
+<p><code>‘-r’ ‘--reverse’</code></p>
+<p>Reverse the result of comparison, so that lines with greater key values appear earlier.</p>
+{FILLER * 3}
+<h2>10.1 ‘ls’: List directory contents</h2>
+<p>The ‘ls’ program lists information about files of any type, including directories.</p>
+<h3>10.1.2 What information is listed</h3>
+<p>These options affect the information that ‘ls’ displays about each file.</p>
+<p><code>‘-h’ ‘--human-readable’</code></p>
+<p>Append a size letter to each size, such as M for mebibytes.</p>
+<p><code>‘-i’ ‘--inode’</code></p>
+<p>Print the inode number of each file to the left of the file name.</p>
+{FILLER * 3}
+<h2>2 Common options</h2>
+<p>Ambiguous options, such as ‘ls --h’, are identified as such by every program.</p>
+<p>Some programs accept abbreviations of long options when they are not ambiguous.</p>
+"""
+
+
+def manual_pdf(path: Path) -> Path:
+    css = "body{font-family:serif;font-size:10pt} code{font-family:monospace}"
+    story = pymupdf.Story(html=MANUAL, user_css=css)
+    writer = pymupdf.DocumentWriter(str(path))
+    more = 1
+    while more:
+        device = writer.begin_page(pymupdf.paper_rect("letter"))
+        more, _ = story.place(pymupdf.Rect(54, 60, 558, 732))
+        story.draw(device)
+        writer.end_page()
+    writer.close()
+    return path
+
+
+@pytest.fixture
+def manual(tmp_path: Path) -> tuple[Store, int]:
+    store = Store(tmp_path / "library.db")
+    doc = add_path(store, manual_pdf(tmp_path / "manual.pdf")).document
+    return store, doc.id
+
+
+def test_the_options_a_question_names() -> None:
+    assert option_literals("what does ls -h do?") == ["-h"]
+    assert option_literals("is --human-readable like -h or --si") == [
+        "--human-readable",
+        "-h",
+        "--si",
+    ]
+    assert option_literals("what is COVID-19 and up-to-date?") == []
+    assert option_literals('What "Virtual Choir"-noted conductor?') == []  # a benchmark's
+    assert option_literals("what does '-r' do") == ["-r"]
+
+
+def test_an_item_line_lists_options_and_nothing_else() -> None:
+    assert item_options("‘-h’ ‘--human-readable’") == {"-h", "--human-readable"}
+    assert item_options("‘-T COLS’ ‘--tabsize=COLS’") == {"-T", "--tabsize"}
+    assert item_options("‘-f’ ‘--follow[=HOW]’") == {"-f", "--follow"}
+    assert item_options("‘-k POS1[,POS2]’") == {"-k"}
+    assert item_options("-h or --help prints help") is None
+    assert item_options("Append a size letter to each size.") is None
+
+
+def test_an_option_is_mentioned_only_as_itself() -> None:
+    assert mentions("For example, ‘--human-readable’ (‘-h’) prints", "-h")
+    assert not mentions("Ambiguous options, such as ‘ls --h’, are", "-h")
+    assert not mentions("use ‘-hs’ together", "-h")
+
+
+def test_the_description_of_the_asked_commands_option_is_selected_with_its_line(
+    manual: tuple[Store, int],
+) -> None:
+    store, doc_id = manual
+    text = select(store, [doc_id], "what does ls -h do", 60).text
+    # ls's "-h", not sort's, and the description with the line that names the option
+    assert "‘-h’ ‘--human-readable’ Append a size letter" in " ".join(text.split())
+    assert "Sort numerically" not in text
+    off = select(
+        store, [doc_id], "what does ls -h do", 60, options=SelectorOptions(option_weight=0)
+    )
+    assert "Append a size letter" not in off.text  # what the option's score adds
+
+
+def test_the_evidence_shows_the_option_and_its_description_first(
+    manual: tuple[Store, int],
+) -> None:
+    store, doc_id = manual
+    question = "what does ls -h do"
+    shown = pick(candidates(store, [doc_id], question), question)
+    first = shown[0].evidence().text
+    assert first.startswith("‘-h’ ‘--human-readable’ Append a size letter"), first
