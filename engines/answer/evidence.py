@@ -29,7 +29,7 @@ from ctxchat.engines.answer.answer_type import (
     new_things,
     options,
 )
-from ctxchat.engines.select.lead import FOLLOW_CHARS, leads_into, leads_up
+from ctxchat.engines.select.lead import FOLLOW_CHARS, example_after, leads_into, leads_up
 from ctxchat.engines.select.options import item_options, option_literals
 from ctxchat.engines.select.selector import SelectorOptions, load_documents, query_vector, score
 from ctxchat.engines.store.db import SegmentRow, Store
@@ -185,9 +185,11 @@ def _is_sentence(text: str) -> bool:
 
 
 def lead_in(segments: Sequence[SegmentRow], i: int, limit: int = FOLLOW_CHARS) -> str:
-    """What segment i leads into when it stops open (select.lead.leads_into), as one text of
-    at most `limit` characters (cut at a word, with "…"); "" when the sentence is closed."""
-    parts = [segments[j].text for j in leads_into(segments, i, limit)]
+    """What segment i leads into when it stops open (select.lead.leads_into), or the command
+    that shows it (select.lead.example_after), as one text of at most `limit` characters
+    (cut at a word, with "…"); "" when there is none."""
+    follows = leads_into(segments, i, limit) or example_after(segments, i)
+    parts = [segments[j].text for j in follows]
     text = " ".join(" ".join(parts).split())
     if len(text) <= limit:
         return text

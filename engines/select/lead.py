@@ -20,6 +20,11 @@ from ctxchat.engines.store.db import SegmentRow
 FOLLOW_SEGMENTS = 4
 FOLLOW_CHARS = 240
 ENDS_SENTENCE = re.compile(r"[.!?][\"'\u201d\u2019)\]]*\s*$")
+# A command shown under the sentence it illustrates: a program's name, then an option or
+# an argument with the marks of code ("sort -n -r", "$ nice factor 4611686018427387903",
+# "ls */* | sort -t / -k 1,1R"); at most EXAMPLE_CHARS long.
+_COMMAND = re.compile(r"(?:\$ )?[a-z][\w.+-]*\s+(?:-|\S*[$/|*'\"=<>{}\[\]\d])")
+EXAMPLE_CHARS = 160
 
 
 def is_heading(seg: SegmentRow) -> bool:
@@ -75,6 +80,25 @@ def leads_into(segments: Sequence[SegmentRow], i: int, limit: int = FOLLOW_CHARS
         if size >= limit or ENDS_SENTENCE.search(seg.text):
             break
     return out
+
+
+def example_after(segments: Sequence[SegmentRow], i: int) -> list[int]:
+    """[i + 1] when segment i closes its paragraph and the next paragraph of its section is a
+    short command that shows it ("• Sort in descending (reverse) numeric order." above
+    "sort -n -r"); else []. Unlike a lead-in, the sentence reads whole without it."""
+    if i + 1 >= len(segments) or not ENDS_SENTENCE.search(segments[i].text):
+        return []
+    seg, after = segments[i], segments[i + 1]
+    if (after.doc_id, after.heading, after.paragraph == seg.paragraph) != (
+        seg.doc_id,
+        seg.heading,
+        False,
+    ):
+        return []
+    text = after.text.strip()
+    if len(text) > EXAMPLE_CHARS or is_heading(after) or ENDS_SENTENCE.search(text):
+        return []
+    return [i + 1] if _COMMAND.match(text) else []
 
 
 def leads_up(segments: Sequence[SegmentRow], i: int, limit: int = FOLLOW_CHARS) -> list[int]:

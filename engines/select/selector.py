@@ -33,7 +33,7 @@ from ctxchat.engines.select.embeddings import (
     embed_segments,
     text_hash,
 )
-from ctxchat.engines.select.lead import leads_into, leads_up
+from ctxchat.engines.select.lead import example_after, leads_into, leads_up
 from ctxchat.engines.select.options import with_options
 from ctxchat.engines.store.db import DocumentRow, SegmentRow, Store
 from ctxchat.engines.tokens import count_tokens as cl100k_tokens
@@ -1614,6 +1614,10 @@ class _Filler:
             if self.excluded[j] or self.used + self.added_cost(j) > self.budget:
                 return
             self.take(j, score_i - 1e-6 * k)
+        # the command that shows a closed sentence, when it fits (the sentence needs it not)
+        for j in self._unchosen_leads(example_after, i):
+            if not self.excluded[j] and self.used + self.added_cost(j) <= self.budget:
+                self.take(j, score_i - 1e-6)
 
     def _lead_in_fits(self, i: int) -> bool:
         """Sentence i and what it leads into fit in what is left (or it leads into nothing)."""

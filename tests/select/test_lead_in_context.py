@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ctxchat.engines.answer.evidence import candidates, pick
 from ctxchat.engines.ingest.library import add_path
-from ctxchat.engines.select.lead import leads_into
+from ctxchat.engines.select.lead import example_after, leads_into
 from ctxchat.engines.select.selector import SelectorOptions, select
 from ctxchat.engines.store.db import SegmentRow, Store
 from devkit.docgen import sectioned_pdf
@@ -205,3 +206,37 @@ def test_the_spare_sentences_hold_no_open_sentence(tmp_path) -> None:
     chosen = select(store, [doc.id], "how do I save a plot as a PNG file?", 40, spare=30)
     spare = [p.text for p in chosen.spare]
     assert spare and not any(t.endswith("the following commands:") for t in spare)
+
+
+EXAMPLES = (
+    "Here are some examples of the options together.</p><ul><li>Sort in descending numeric "
+    "order.</li></ul><pre>plotsort -n -r data.txt</pre><ul><li>Sort on the second field, "
+    "ignoring leading blanks.</li></ul><pre>plotsort -k 2b data.txt</pre>"
+    "<p>The sorted file can be plotted as it is."
+)
+
+
+def test_a_sentence_comes_with_the_command_below_it_that_shows_it(tmp_path) -> None:
+    """The Coreutils manual shows "• Sort in descending (reverse) numeric order." above
+    "sort -n -r": the sentence is whole, but a person asking how needs the command."""
+    sections = [("1 Settings", FILLER), ("2 Sorting data", EXAMPLES), ("3 Figures", FILLER)]
+    store = Store(tmp_path / "library.db")
+    doc = add_path(store, sectioned_pdf(tmp_path / "manual.pdf", sections)).document
+    question = "how do I sort numbers in descending order?"
+    text = " ".join(select(store, [doc.id], question, 30).text.split())
+    assert "Sort in descending numeric order. plotsort -n -r data.txt" in text
+    shown = [c.evidence().text for c in pick(candidates(store, [doc.id], question), question)]
+    assert shown[0].endswith("Sort in descending numeric order. plotsort -n -r data.txt")
+
+
+def test_only_a_command_is_the_example_of_a_closed_sentence() -> None:
+    sentence = _row(0, "Sort in descending numeric order.")
+    command = _row(1, "sort -n -r")
+    assert example_after([sentence, command], 0) == [1]
+    same_paragraph = replace(command, paragraph=0)
+    assert example_after([sentence, same_paragraph], 0) == []
+    assert example_after([sentence, replace(command, heading="3 Other")], 0) == []
+    for text in ("see ‘ls’,", "flags: additional flags (see below)", "A new sentence.", "‘-h’"):
+        assert example_after([sentence, _row(1, text)], 0) == [], text
+    open_sentence = _row(0, "Run it as")
+    assert example_after([open_sentence, command], 0) == []  # a lead-in's business
