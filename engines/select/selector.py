@@ -1599,6 +1599,8 @@ class _Filler:
             prev = i - 1
             if prev in self.chosen or segs[prev].doc_id != segs[i].doc_id:
                 return
+            if self.excluded[prev]:  # a heading the page marker names already
+                return
             if self.used + self.added_cost(prev) > self.budget:
                 return
             # Ranked just below the sentence that needs it, so trimming drops it first.

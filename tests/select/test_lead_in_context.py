@@ -240,3 +240,19 @@ def test_only_a_command_is_the_example_of_a_closed_sentence() -> None:
         assert example_after([sentence, _row(1, text)], 0) == [], text
     open_sentence = _row(0, "Run it as")
     assert example_after([open_sentence, command], 0) == []  # a lead-in's business
+
+
+def test_a_sentence_that_leans_back_does_not_bring_its_heading(tmp_path) -> None:
+    """"These options determine which files are listed." opens its section: the sentence
+    before it is the heading, which the page marker names already (it was sent as
+    "### 10.1.1 Which files are listed" under "[p. 86, 10.1.1 Which files are listed]")."""
+    listing = (
+        "These options determine which files the lister shows for each folder. By default "
+        "the lister shows every file whose name does not start with a dot."
+    )
+    sections = [("1 Settings", FILLER), ("2 Which files are listed", listing)]
+    store = Store(tmp_path / "library.db")
+    doc = add_path(store, sectioned_pdf(tmp_path / "manual.pdf", sections)).document
+    text = select(store, [doc.id], "which files does the lister show?", 200).text
+    assert "These options determine which files" in text
+    assert "### " not in text, text
