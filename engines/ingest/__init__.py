@@ -44,7 +44,9 @@ if TYPE_CHECKING:
 # 7: code set in a monospace font is one segment of its own, cut from the prose MuPDF set
 # in its block and joined over the blocks its indentation made; a fenced Markdown example
 # likewise; a sentence a page break cuts is whole past the page's footnotes (2026-12-03).
-READER_VERSION = 7
+# 8: a numbered section title set large may end in a full stop ("5.3 ‘split’: Split a file
+# into pieces."), as GNU manuals title some sections (2026-12-04).
+READER_VERSION = 8
 
 
 def read_by_older_reader(doc: DocumentRow) -> bool:

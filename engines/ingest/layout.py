@@ -277,15 +277,21 @@ def body_size(sizes: Iterable[tuple[float, int]]) -> float:
 CONTENTS_ENTRY = re.compile(r"(?:\.\s?){3,}\s*\d+\s*$|\u2026\s*\d+\s*$")
 
 
+# A numbered section's title set large may end in a full stop: GNU manuals title sections
+# "5.3 ‘split’: Split a file into pieces." (a list item "1. Hangup." is set at body size).
+_NUMBERED_TITLE = re.compile(r"^\d+(?:\.\d+)+\.?\s+\S.*[^.]\.$")
+
+
 def heading_level(text: str, size: float, bold: bool, body: float, n_lines: int) -> int:
     """1-3 when a block looks like a section title (by its type, not its words), else 0."""
     text = text.strip()
+    large = body > 0 and size >= HEADING_RATIOS[-1][0] * body
     if (
         not text
         or body <= 0
         or n_lines > MAX_HEADING_LINES
         or len(text) > MAX_HEADING_CHARS
-        or ends_like_sentence(text)
+        or (ends_like_sentence(text) and not (large and _NUMBERED_TITLE.match(text)))
         or not any(c.isalpha() for c in text)
         or CONTENTS_ENTRY.search(text)
     ):

@@ -166,6 +166,27 @@ def test_titles_ending_in_initials_or_a_question_are_headings_bold_sentences_are
     assert next(s for s in segs if "plainly" in s.text).heading == "26.27 Just Like Us!"
 
 
+def test_a_numbered_title_set_large_may_end_in_a_full_stop(tmp_path):
+    """GNU Coreutils titles a section "5.3 ‘split’: Split a file into pieces.": set large
+    and numbered it is a title, and what follows is its section, not the one before."""
+    blocks = [
+        reportgen.Heading("5.2 Output the last part of files", 2),
+        reportgen.Paragraph("The tail program prints the last ten lines of each file."),
+        reportgen.Heading("5.3 Split a file into pieces.", 2),
+        reportgen.Paragraph("The split program writes fixed-size pieces of its input."),
+        reportgen.Heading("A bold sentence at body size ends here.", 3),
+        reportgen.Paragraph("It stays a sentence of the split section."),
+    ]
+    path = reportgen.write_report(tmp_path / "manual.pdf", [blocks], header=None, footer=None)
+    segs = list(segment_pages(read_document(path).pages()))
+    assert next(s for s in segs if "fixed-size" in s.text).heading == (
+        "5.3 Split a file into pieces."
+    )
+    assert next(s for s in segs if "stays a sentence" in s.text).heading == (
+        "5.3 Split a file into pieces."
+    )
+
+
 def test_contents_entries_in_chapter_type_are_no_headings(tmp_path):
     """Texinfo sets a chapter's contents entry in the chapter's type: "5 Arrays and matrices
     . . . . 20" was a heading that named the contents pages after chapters."""

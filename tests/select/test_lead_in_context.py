@@ -243,7 +243,7 @@ def test_only_a_command_is_the_example_of_a_closed_sentence() -> None:
 
 
 def test_a_sentence_that_leans_back_does_not_bring_its_heading(tmp_path) -> None:
-    """"These options determine which files are listed." opens its section: the sentence
+    """ "These options determine which files are listed." opens its section: the sentence
     before it is the heading, which the page marker names already (it was sent as
     "### 10.1.1 Which files are listed" under "[p. 86, 10.1.1 Which files are listed]")."""
     listing = (
