@@ -375,6 +375,19 @@ def _shown_in(text: str, sentence: str, shown: str) -> bool:
     return text == sentence or (len(text) >= MIN_SHOWN_CHARS and text in shown)
 
 
+def _off_topic(found: Sequence[Candidate], question: str, share: float) -> set[int]:
+    """ids of the candidates below `share` of the best cosine: not about the question. An
+    option's description says nothing the question says ("what does ls -h do?"), so the
+    option that the item line above it names stands for its cosine."""
+    floor = share * max((c.cosine for c in found), default=0.0)
+    options = set(option_literals(question))
+    return {
+        id(c)
+        for c in found
+        if c.cosine < floor and not options & (item_options(c.opening) or frozenset())
+    }
+
+
 def pick(
     found: Sequence[Candidate],
     question: str,
@@ -405,17 +418,12 @@ def pick(
     type_bonus = other_type_bonus if kind == OTHER else type_bonus  # see OTHER_TYPE_BONUS
     chosen, bridges = list[Candidate](), set[str]()
     terms = {_stem(w, stem) for w in asked if w not in _STOP and len(w) >= min_letters}
-    first, floor = 0.0, first_cosine_share * max((c.cosine for c in rest), default=0.0)
-    # An option's description says nothing the question says ("what does ls -h do?"):
-    # the option named in the item line above it stands for its cosine.
-    options = set(option_literals(question))
-    described = {id(c) for c in rest if options & (item_options(c.opening) or frozenset())}
+    first, off = 0.0, _off_topic(rest, question, first_cosine_share)
     while rest and len(chosen) < limit:
         values = []
         left = _words_left(terms, chosen, stem)
         for c in rest:  # none first while a sentence about the question is left
-            off = c.cosine < floor and id(c) not in described
-            v = c.rank - (10.0 if not chosen and off else 0.0)
+            v = c.rank - (10.0 if not chosen and id(c) in off else 0.0)
             if id(c) in typed and (chosen or type_in_first):
                 v += type_bonus
             if chosen and left:
