@@ -214,8 +214,13 @@ class Fact:
 def sectioned_pdf(path: str | Path, sections: Sequence[tuple[str, str]]) -> Path:
     """Bold headings over their paragraphs on A4 pages, as a book sets them (PyMuPDF Story)."""
     body = "".join(f"<p><b>{head}</b></p><p>{text}</p>" for head, text in sections)
+    return story_pdf(path, body, "* {font-family: sans-serif; font-size: 10.5pt;}")
+
+
+def story_pdf(path: str | Path, html: str, css: str) -> Path:
+    """`html` laid out on as many A4 pages as it takes (PyMuPDF Story)."""
     writer = pymupdf.DocumentWriter(str(path))
-    story = pymupdf.Story(html=body, user_css="* {font-family: sans-serif; font-size: 10.5pt;}")
+    story = pymupdf.Story(html=html, user_css=css)
     more = True
     while more:
         device = writer.begin_page(pymupdf.paper_rect("a4"))

@@ -108,13 +108,18 @@ ROUTES = [
 ]
 
 
-def test_a_sentence_names_a_passage_together_with_its_own_title(tmp_path) -> None:
+def _passages(tmp_path, sections_of_pdf) -> tuple[list, np.ndarray, list[str]]:
+    """(sentences, their section numbers, section titles) of a real sectioned PDF."""
     from ctxchat.engines.select.selector import _all_sections
 
-    store, doc_id = sectioned_library(tmp_path, "routes.pdf", ROUTES)
+    store, doc_id = sectioned_library(tmp_path, "passages.pdf", sections_of_pdf)
     indexes = load_documents(store, [doc_id])
-    segs = indexes[0].segments
     sections, titles = _all_sections(indexes)
+    return indexes[0].segments, sections, titles
+
+
+def test_a_sentence_names_a_passage_together_with_its_own_title(tmp_path) -> None:
+    segs, sections, titles = _passages(tmp_path, ROUTES)
     row = next(k for k, s in enumerate(segs) if s.text.startswith("Its southern terminus"))
     tremont = titles.index("tremont, maine")
     plain = section_mentions(segs, sections, titles, [row], by_words=True)
@@ -152,12 +157,7 @@ MANUAL = [
 
 
 def test_a_one_word_title_is_named_only_as_its_heading_writes_it(tmp_path) -> None:
-    from ctxchat.engines.select.selector import _all_sections
-
-    store, doc_id = sectioned_library(tmp_path, "manual.pdf", MANUAL)
-    indexes = load_documents(store, [doc_id])
-    segs = indexes[0].segments
-    sections, titles = _all_sections(indexes)
+    segs, sections, titles = _passages(tmp_path, MANUAL)
     rows = [k for k, s in enumerate(segs) if s.heading and "dd" in s.heading and s.text[:1] != "#"]
     named = section_mentions(segs, sections, titles, rows, by_words=True, in_context=True)
     by_heading = {segs[k].heading: bool(named[sections[k]]) for k in range(len(segs))}

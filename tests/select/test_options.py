@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pymupdf
 import pytest
 
 from ctxchat.engines.answer.evidence import candidates, pick
@@ -13,6 +12,7 @@ from ctxchat.engines.ingest.library import add_path
 from ctxchat.engines.select.options import item_options, mentions, option_literals
 from ctxchat.engines.select.selector import SelectorOptions, select
 from ctxchat.engines.store.db import Store
+from devkit.docgen import story_pdf
 
 FILLER = (
     "<p>Many programs share the options described in this chapter, and each program "
@@ -43,16 +43,7 @@ MANUAL = f"""
 
 def manual_pdf(path: Path) -> Path:
     css = "body{font-family:serif;font-size:10pt} code{font-family:monospace}"
-    story = pymupdf.Story(html=MANUAL, user_css=css)
-    writer = pymupdf.DocumentWriter(str(path))
-    more = 1
-    while more:
-        device = writer.begin_page(pymupdf.paper_rect("letter"))
-        more, _ = story.place(pymupdf.Rect(54, 60, 558, 732))
-        story.draw(device)
-        writer.end_page()
-    writer.close()
-    return path
+    return story_pdf(path, MANUAL, css)
 
 
 @pytest.fixture
