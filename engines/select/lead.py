@@ -3,8 +3,9 @@
 "To cite R in publications, use" goes on in the display below it, "we would use the
 following code:" in the code; an option's description goes on from the item line that
 lists the option ("‘-h’ ‘--human-readable’" above "Append a size letter ..."). Both the
-evidence shown (engines/answer/evidence.py) and the context sent (the selector's fill, as far as its budget allows) bring those segments along,
-so neither ends on a dangling "as" or ":".
+evidence shown (engines/answer/evidence.py) and the context sent (the selector's fill, as
+far as its budget allows) bring those segments along, so neither ends on a dangling "as" or
+":". A closed sentence may bring the command below it that shows it (example_after).
 """
 
 from __future__ import annotations
