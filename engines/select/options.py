@@ -46,6 +46,8 @@ def item_options(text: str) -> frozenset[str] | None:
     """The options an item line lists ("‘-h’ ‘--human-readable’" -> {"-h",
     "--human-readable"}), or None when the text is more than a list of options."""
     rest = text.strip()
+    if not rest.lstrip(_QUOTES).startswith("-"):
+        return None  # most text, at once
     for q in _QUOTES:
         rest = rest.replace(q, " ")
     entries = [e for e in re.split(r"[\s,]+", rest) if e]
