@@ -102,6 +102,9 @@ THIRD_FLOOR = 0.75
 # benchmarks/covidqa.py beside Wikipedia): 83 -> 88/104 papers, 91 -> 90/99 articles,
 # 50/56 book (a bonus of 0.1 or 0.25 for them: 85, 92, 50).
 TYPE_BONUS = 0.5
+# A question that names two or more options ("the difference between cp -a and cp -r"): from
+# the second sentence on, the description of an asked option none shows yet gets this much.
+OPTION_BONUS = 0.5
 # The first sentence shown must be about the question: at least this share of the best
 # MiniLM cosine among the candidates. The selector's passage boosts can rank a section's
 # lead first when the best sentences name that section ("A data frame is a list with class
@@ -356,6 +359,25 @@ def _naming_options_left(
     return {id(c) for c in rest if set(new_things(c.text, question, CHOICE)) & left}
 
 
+def _placement(
+    c: Candidate, chosen: Sequence[Candidate], question: str, other_passage_bonus: float
+) -> float:
+    """What c's place adds after the first pick: other_passage_bonus outside the chosen
+    passages, OPTION_BONUS for describing an asked option no chosen sentence describes."""
+    value = other_passage_bonus if all(c.section != p.section for p in chosen) else 0.0
+    return value + (OPTION_BONUS if _describes_option_left(c, chosen, question) else 0.0)
+
+
+def _describes_option_left(c: Candidate, chosen: Sequence[Candidate], question: str) -> bool:
+    """c describes an option the question names (the item line above it lists it) that no
+    chosen sentence describes yet, when it names two or more: "cp -a" and "cp -r"."""
+    asked = set(option_literals(question)) if c.opening else set()
+    if len(asked) < 2:
+        return False
+    shown = {o for p in chosen for o in item_options(p.opening) or ()}
+    return bool((item_options(c.opening) or frozenset()) & (asked - shown))
+
+
 def _words_left(terms: set[str], chosen: Sequence[Candidate], stem: int) -> set[str]:
     """The question's words no chosen sentence holds yet: what the next hop must add."""
     return terms - set().union(*(_stems(p.text, stem) for p in chosen)) if chosen else terms
@@ -433,8 +455,8 @@ def pick(
                 v += bridge_bonus
             if chosen and lead_bonus and _leads(c, chosen, asked, lead_words):
                 v += lead_bonus
-            if chosen and all(c.section != p.section for p in chosen):
-                v += other_passage_bonus
+            if chosen:
+                v += _placement(c, chosen, question, other_passage_bonus)
             values.append(v)
         k = int(np.argmax(values))
         if not chosen:  # the floor reads the first's whole value, its type bonus too

@@ -67,11 +67,15 @@ def mentions(text: str, literal: str) -> bool:
 
 
 def with_options(
-    fused: np.ndarray, question: str, segments: Sequence[SegmentRow], weight: float
+    fused: np.ndarray,
+    question: str,
+    segments: Sequence[SegmentRow],
+    weight: float,
+    stopwords: frozenset[str] = frozenset(),
 ) -> np.ndarray:
     """`fused` plus `weight` times option_scores, each description ranked at least just
     below the item line above it (it is what the line means)."""
-    scores = option_scores(question, segments)
+    scores = option_scores(question, segments, stopwords)
     if not scores.any():
         return fused
     out = fused + weight * scores
@@ -82,15 +86,18 @@ def with_options(
     return out
 
 
-def option_scores(question: str, segments: Sequence[SegmentRow]) -> np.ndarray:
+def option_scores(
+    question: str, segments: Sequence[SegmentRow], stopwords: frozenset[str] = frozenset()
+) -> np.ndarray:
     """Per sentence: ITEM_SCORE for an item line listing an option the question names and
     for the description under it, MENTION_SCORE for a sentence that mentions one; each
-    doubled where the sentence's section lineage names a word of the question."""
+    doubled where the sentence's section lineage names a word of the question other than
+    `stopwords` ("and" names no command)."""
     out = np.zeros(len(segments))
     literals = option_literals(question)
     if not literals:
         return out
-    asked = set(_WORD.findall(_LITERAL.sub(" ", question.lower())))
+    asked = set(_WORD.findall(_LITERAL.sub(" ", question.lower()))) - stopwords
     lineage = _lineage_words(segments)
     for i, seg in enumerate(segments):
         if not any(lit in seg.text for lit in literals):

@@ -864,7 +864,7 @@ def _full_boosts(
     if options.answer_type_weight > 0:
         fused = fused + options.answer_type_weight * answer_type_scores(query, segments)
     if options.option_weight > 0:
-        fused = with_options(fused, query, segments, options.option_weight)
+        fused = with_options(fused, query, segments, options.option_weight, STOPWORDS)
     if options.heading_weight > 0:
         fused = fused + options.heading_weight * np.concatenate(
             [_heading_scores(store, ix, q, stats["index"]["early"]) for ix in indexes]

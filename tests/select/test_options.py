@@ -9,8 +9,13 @@ import pytest
 
 from ctxchat.engines.answer.evidence import candidates, pick
 from ctxchat.engines.ingest.library import add_path
-from ctxchat.engines.select.options import item_options, mentions, option_literals
-from ctxchat.engines.select.selector import SelectorOptions, select
+from ctxchat.engines.select.options import (
+    item_options,
+    mentions,
+    option_literals,
+    option_scores,
+)
+from ctxchat.engines.select.selector import STOPWORDS, SelectorOptions, load_documents, select
 from ctxchat.engines.store.db import Store
 from devkit.docgen import story_pdf
 
@@ -26,12 +31,18 @@ MANUAL = f"""
 <p><code>‘-r’ ‘--reverse’</code></p>
 <p>Reverse the result of comparison, so that lines with greater key values appear earlier.</p>
 {FILLER * 3}
+<h2>3.2 ‘tac’: Concatenate and write files in reverse</h2>
+<p>‘tac’ copies each file to standard output, reversing the records in each.</p>
+<p><code>‘-i’ ‘--ignore-case’</code></p>
+<p>Compare the separators without regard to the case of their letters.</p>
+{FILLER * 3}
 <h2>10.1 ‘ls’: List directory contents</h2>
 <p>The ‘ls’ program lists information about files of any type, including directories.</p>
 <h3>10.1.2 What information is listed</h3>
 <p>These options affect the information that ‘ls’ displays about each file.</p>
 <p><code>‘-h’ ‘--human-readable’</code></p>
-<p>Append a size letter to each size, such as M for mebibytes.</p>
+<p>Append a size letter to each size, such as M for mebibytes. Powers of 1024 are used, not
+1000, so M stands for 1,048,576 bytes. Sizes are rounded up to the next unit.</p>
 <p><code>‘-i’ ‘--inode’</code></p>
 <p>Print the inode number of each file to the left of the file name.</p>
 {FILLER * 3}
@@ -102,3 +113,27 @@ def test_the_evidence_shows_the_option_and_its_description_first(
     shown = pick(candidates(store, [doc_id], question), question)
     first = shown[0].evidence().text
     assert first.startswith("‘-h’ ‘--human-readable’ Append a size letter"), first
+
+
+def test_a_heading_names_the_command_only_by_a_word_that_is_not_a_stopword(
+    manual: tuple[Store, int],
+) -> None:
+    """ "the difference between ls -h and ls -i": tac's title says "Concatenate and write",
+    and "and" names no command."""
+    store, doc_id = manual
+    segs = load_documents(store, [doc_id])[0].segments
+    question = "what is the difference between ls -h and ls -i"
+    scores = option_scores(question, segs, STOPWORDS)
+    row = {s.text: k for k, s in enumerate(segs)}
+    tac = row["Compare the separators without regard to the case of their letters."]
+    ls = row["Print the inode number of each file to the left of the file name."]
+    assert scores[ls] == 2 * scores[tac] > 0
+    assert option_scores(question, segs)[tac] == scores[ls]  # "and" would count
+
+
+def test_two_options_asked_each_get_their_description(manual: tuple[Store, int]) -> None:
+    store, doc_id = manual
+    question = "what is the difference between ls -h and ls -i"
+    shown = [c.evidence().text for c in pick(candidates(store, [doc_id], question), question)]
+    assert any("Append a size letter" in t for t in shown), shown
+    assert any("Print the inode number" in t for t in shown), shown
