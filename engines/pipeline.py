@@ -62,7 +62,7 @@ MIN_WORD_SHARE = 2 / 3
 REFILL_MIN_TOKENS = 8
 REFILL_CANDIDATES = 30
 # Bump when a change would make cached compressions differ from fresh ones.
-PIPELINE_VERSION = 23
+PIPELINE_VERSION = 24
 TEXT_DOC_NAME = "text"
 
 TokenCounter = Callable[[str], int]

@@ -29,9 +29,26 @@ from ctxchat.engines.answer.answer_type import (
     new_things,
     options,
 )
-from ctxchat.engines.select.lead import FOLLOW_CHARS, example_after, leads_into, leads_up
-from ctxchat.engines.select.options import item_options, option_literals
-from ctxchat.engines.select.selector import SelectorOptions, load_documents, query_vector, score
+from ctxchat.engines.select.lead import (
+    FOLLOW_CHARS,
+    example_after,
+    leads_into,
+    leads_up,
+    option_lines_above,
+)
+from ctxchat.engines.select.options import (
+    ITEM_SCORE,
+    item_options,
+    option_literals,
+    option_scores,
+)
+from ctxchat.engines.select.selector import (
+    STOPWORDS,
+    SelectorOptions,
+    load_documents,
+    query_vector,
+    score,
+)
 from ctxchat.engines.store.db import SegmentRow, Store
 
 # Below this cosine the best sentence does not answer the question: chosen on the dev split
@@ -102,8 +119,8 @@ THIRD_FLOOR = 0.75
 # benchmarks/covidqa.py beside Wikipedia): 83 -> 88/104 papers, 91 -> 90/99 articles,
 # 50/56 book (a bonus of 0.1 or 0.25 for them: 85, 92, 50).
 TYPE_BONUS = 0.5
-# A question that names two or more options ("the difference between cp -a and cp -r"): from
-# the second sentence on, the description of an asked option none shows yet gets this much.
+# A question that names options ("what does ls -l do?", "the difference between cp -a and
+# cp -r"): the description of an asked option no sentence shown describes yet gets this much.
 OPTION_BONUS = 0.5
 # The first sentence shown must be about the question: at least this share of the best
 # MiniLM cosine among the candidates. The selector's passage boosts can rank a section's
@@ -172,6 +189,9 @@ class Candidate:
     rank: float  # the selector's fused score, 0..1 (relative to the best sentence)
     cosine: float  # MiniLM cosine to the question
     follows: str = ""  # what the sentence leads into, when it stops open (see lead_in)
+    # the options the question names that it describes, in the asked command's section
+    # (select.options: the item line above it lists them, the section names the command)
+    describes: frozenset[str] = frozenset()
     opening: str = ""  # where the sentence opens, when this is its rest (see lead_up)
 
     def evidence(self) -> Evidence:
@@ -185,6 +205,19 @@ def _is_sentence(text: str) -> bool:
     if text.lstrip().startswith("#") or len(_INDEX_ENTRY.findall(text)) >= 2:
         return False
     return sum(any(ch.isalpha() for ch in w) for w in text.split()) >= MIN_WORDS
+
+
+def _is_evidence(segments: Sequence[SegmentRow], i: int) -> bool:
+    """A sentence (_is_sentence), or an option's short description, which reads with the
+    item line above it ("‘-l’ ‘--format=long’" above "Produce long format.")."""
+    text = segments[i].text
+    if _is_sentence(text):
+        return True
+    return (
+        len(text.split()) >= 2
+        and not text.startswith("#")
+        and bool(option_lines_above(segments, i))
+    )
 
 
 def lead_in(segments: Sequence[SegmentRow], i: int, limit: int = FOLLOW_CHARS) -> str:
@@ -217,10 +250,11 @@ def candidates(
         return []
     cosine = scored.vectors @ query_vector(question)
     order = [int(i) for i in np.argsort(-scored.score)[:_CANDIDATES]]
-    usable = [i for i in order if _is_sentence(scored.segments[i].text)] or order
+    usable = [i for i in order if _is_evidence(scored.segments, i)] or order
     if within:
         usable = [i for i in usable if scored.segments[i].text in within] or usable
     top = max(float(scored.score[usable[0]]), 1e-9)
+    described = _described(question, scored.segments)
     out = []
     for i in usable:
         segment = scored.segments[i]
@@ -234,8 +268,25 @@ def candidates(
                 cosine=float(cosine[i]),
                 follows=lead_in(scored.segments, i),
                 opening=lead_up(scored.segments, i),
+                describes=described.get(i, frozenset()),
             )
         )
+    return out
+
+
+def _described(question: str, segments: Sequence[SegmentRow]) -> dict[int, frozenset[str]]:
+    """Row -> the options the question names that the row describes under an item line, in
+    a section that names the asked command (select.options scores those twice)."""
+    asked = set(option_literals(question))
+    if not asked:
+        return {}
+    scores = option_scores(question, segments, STOPWORDS)
+    out = {}
+    for i in np.flatnonzero(scores >= 2 * ITEM_SCORE).tolist():
+        above = option_lines_above(segments, i)
+        listed = {o for j in above for o in item_options(segments[j].text) or ()}
+        if listed & asked:
+            out[i] = frozenset(listed & asked)
     return out
 
 
@@ -359,23 +410,17 @@ def _naming_options_left(
     return {id(c) for c in rest if set(new_things(c.text, question, CHOICE)) & left}
 
 
-def _placement(
-    c: Candidate, chosen: Sequence[Candidate], question: str, other_passage_bonus: float
-) -> float:
-    """What c's place adds after the first pick: other_passage_bonus outside the chosen
-    passages, OPTION_BONUS for describing an asked option no chosen sentence describes."""
-    value = other_passage_bonus if all(c.section != p.section for p in chosen) else 0.0
-    return value + (OPTION_BONUS if _describes_option_left(c, chosen, question) else 0.0)
+def _placement(c: Candidate, chosen: Sequence[Candidate], other_passage_bonus: float) -> float:
+    """What c's place adds: other_passage_bonus outside the chosen passages (after the
+    first pick), OPTION_BONUS for describing an asked option no chosen sentence describes."""
+    value = other_passage_bonus if chosen and all(c.section != p.section for p in chosen) else 0
+    return value + (OPTION_BONUS if _describes_option_left(c, chosen) else 0.0)
 
 
-def _describes_option_left(c: Candidate, chosen: Sequence[Candidate], question: str) -> bool:
-    """c describes an option the question names (the item line above it lists it) that no
-    chosen sentence describes yet, when it names two or more: "cp -a" and "cp -r"."""
-    asked = set(option_literals(question)) if c.opening else set()
-    if len(asked) < 2:
-        return False
-    shown = {o for p in chosen for o in item_options(p.opening) or ()}
-    return bool((item_options(c.opening) or frozenset()) & (asked - shown))
+def _describes_option_left(c: Candidate, chosen: Sequence[Candidate]) -> bool:
+    """c describes an option the question names, in the asked command's section, that no
+    chosen sentence describes yet: "ls -l" first, and both of "cp -a" and "cp -r"."""
+    return bool(c.describes - {o for p in chosen for o in p.describes})
 
 
 def _words_left(terms: set[str], chosen: Sequence[Candidate], stem: int) -> set[str]:
@@ -455,8 +500,7 @@ def pick(
                 v += bridge_bonus
             if chosen and lead_bonus and _leads(c, chosen, asked, lead_words):
                 v += lead_bonus
-            if chosen:
-                v += _placement(c, chosen, question, other_passage_bonus)
+            v += _placement(c, chosen, other_passage_bonus)
             values.append(v)
         k = int(np.argmax(values))
         if not chosen:  # the floor reads the first's whole value, its type bonus too

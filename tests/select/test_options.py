@@ -43,6 +43,8 @@ MANUAL = f"""
 <p><code>‘-h’ ‘--human-readable’</code></p>
 <p>Append a size letter to each size, such as M for mebibytes. Powers of 1024 are used, not
 1000, so M stands for 1,048,576 bytes. Sizes are rounded up to the next unit.</p>
+<p><code>‘-l’ ‘--format=long’</code></p>
+<p>Produce long format.</p>
 <p><code>‘-i’ ‘--inode’</code></p>
 <p>Print the inode number of each file to the left of the file name.</p>
 {FILLER * 3}
@@ -137,3 +139,14 @@ def test_two_options_asked_each_get_their_description(manual: tuple[Store, int])
     shown = [c.evidence().text for c in pick(candidates(store, [doc_id], question), question)]
     assert any("Append a size letter" in t for t in shown), shown
     assert any("Print the inode number" in t for t in shown), shown
+
+
+def test_a_short_description_of_the_asked_option_is_the_first_evidence(
+    manual: tuple[Store, int],
+) -> None:
+    """ "Produce long format." is three words, too few for a sentence on its own, but it is
+    the whole answer to "what does ls -l do?" with its option line."""
+    store, doc_id = manual
+    question = "what does ls -l do"
+    first = pick(candidates(store, [doc_id], question), question)[0].evidence().text
+    assert first == "‘-l’ ‘--format=long’ Produce long format.", first
