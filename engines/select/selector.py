@@ -952,17 +952,21 @@ def _section_titles(segments: Sequence[SegmentRow], sections: np.ndarray) -> lis
     titles = [""] * (int(sections.max()) + 1 if len(sections) else 0)
     for seg, k in zip(segments, sections.tolist(), strict=True):
         if seg.heading and not titles[k]:
-            title = _PAREN.sub("", _NUMBERING.sub("", seg.heading)).strip().lower()
+            title = _bare_heading(seg.heading).lower()
             # counted without its marks: an option's heading "‘-s’" is the word "s"
             titles[k] = title if len(_NORMALISE.sub(" ", title).strip()) >= 4 else ""
     return titles
 
 
+def _bare_heading(heading: str) -> str:
+    """A heading without its numbering and a parenthetical ("3.2 Ed Wood (film)" -> "Ed Wood")."""
+    return _PAREN.sub("", _NUMBERING.sub("", heading)).strip()
+
+
 def _spelling(heading: str | None) -> str:
     """A heading as a sentence that names it writes it: its numbering, a parenthetical and
     the quotes around it left out, its case kept ("‘--size’" -> "--size")."""
-    title = _PAREN.sub("", _NUMBERING.sub("", heading or "")).strip()
-    return title.strip("'\"\u2018\u2019\u201c\u201d`")
+    return _bare_heading(heading or "").strip("'\"\u2018\u2019\u201c\u201d`")
 
 
 def _spelled_in(text: str, heading: str | None) -> bool:
@@ -1044,8 +1048,6 @@ def section_mentions(
     alike: dict[str, list[int]] = {}
     for k, title in enumerate(titles):
         alike.setdefault(title, []).append(k)
-    ids, first = np.unique(sections, return_index=True)
-    first_row = dict(zip(ids.tolist(), first.tolist(), strict=True))
     for i in rows:
         own = titles[int(sections[i])]
         named = titles_named(segments[i].text, titles, by_words)
@@ -1059,7 +1061,8 @@ def section_mentions(
         # option "‘--size’", "examples" no section "Examples"; "Brutus" names "Brutus".
         for k in np.flatnonzero(named).tolist():
             if len(_title_words(titles[k])) == 1:
-                heading = segments[first_row[k]].heading
+                # section numbers rise along the sentences: its first row by bisection
+                heading = segments[int(np.searchsorted(sections, k))].heading
                 named[k] = _spelled_in(segments[i].text, heading)
         out |= named
     return out
