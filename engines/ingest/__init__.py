@@ -45,8 +45,11 @@ if TYPE_CHECKING:
 # in its block and joined over the blocks its indentation made; a fenced Markdown example
 # likewise; a sentence a page break cuts is whole past the page's footnotes (2026-12-03).
 # 8: a numbered section title set large may end in a full stop ("5.3 ‘split’: Split a file
-# into pieces."), as GNU manuals title some sections (2026-12-04).
-READER_VERSION = 8
+# into pieces."), as GNU manuals title some sections (2026-12-04). 9: a page's top line in
+# capitals that repeats a title further down the same page ("14.3. PURE VIRTUAL FUNCTIONS"
+# above the end of 14.2, as LaTeX heads a page) is a running header, not the heading of
+# the text under it (2026-12-04).
+READER_VERSION = 9
 
 
 def read_by_older_reader(doc: DocumentRow) -> bool:

@@ -108,7 +108,8 @@ class RunningLines:
         drop |= {i for i in bottom if normalise_line(lines[i][4]) in bottom_keys}
         first_row = [i for i in top if lines[i][1] <= lines[top[0]][1] + ROW_SLACK]
         last_row = [i for i in bottom if lines[i][3] >= lines[bottom[0]][3] - ROW_SLACK]
-        drop |= {i for i in first_row if self._echoes(lines[i][4])}
+        below = _titles_below(lines, first_row)
+        drop |= {i for i in first_row if self._echoes(lines[i][4], below)}
         # A page number alone in the page's first or last row, where the other pages put
         # theirs elsewhere (a chapter's first page numbered at its foot, the rest in the
         # header): too few to count as repeated. Not a table's last cell: it shares a row.
@@ -122,16 +123,29 @@ class RunningLines:
         """Remember the section titles read so far (not those set in capitals)."""
         self.titles.update(title_key(t) for t in titles if not t.isupper())
 
-    def _echoes(self, text: str) -> bool:
+    def _echoes(self, text: str, below: frozenset[str] = frozenset()) -> bool:
         """A page's top line that repeats a title read earlier in another form is a running
         header: LaTeX heads a chapter's pages "CHAPTER 6. CONCLUSION" after "Chapter 6" /
-        "Conclusion", too few pages for the counts above when chapters are short. The title
-        as written (an "Examples" section at the top of a page) is no header."""
+        "Conclusion", too few pages for the counts above when chapters are short. So is one
+        that repeats a title further down the same page (`below`, title keys): LaTeX heads
+        a page with the first section that starts on it ("14.3. PURE VIRTUAL FUNCTIONS"
+        above the end of 14.2). The title as written (an "Examples" section at the top of a
+        page) is no header."""
         text = text.strip()
         key = title_key(text)
-        if len(key) < MIN_TITLE_CHARS or key not in self.titles:
+        if len(key) < MIN_TITLE_CHARS or (key not in self.titles and key not in below):
             return False
         return bool(_CHAPTER_PREFIX.match(text)) or text.isupper()
+
+
+def _titles_below(lines: Sequence[Line], first_row: Sequence[int]) -> frozenset[str]:
+    """Title keys of the page's short lines below its first row, those not set in capitals
+    (a title as written, which a running header in capitals may repeat)."""
+    return frozenset(
+        title_key(ln[4])
+        for i, ln in enumerate(lines)
+        if i not in first_row and len(ln[4]) <= MAX_TITLE_LINE and not ln[4].isupper()
+    )
 
 
 # A running header's chapter or section number before the title it repeats.
@@ -146,6 +160,8 @@ MAX_PAGE_OFFSET = 40
 ROW_SLACK = 3.0
 # A shorter title ("Aims") is too common a word to take a top line for its echo.
 MIN_TITLE_CHARS = 4
+# Longer lines are no titles a running header could repeat.
+MAX_TITLE_LINE = 120
 
 
 def _page_number(text: str, page: int) -> bool:

@@ -61,3 +61,45 @@ def test_title_keys():
     assert title_key("Appendix A Essential programs") == "essential programs"
     assert title_key("Chapter 2") == ""
     assert title_key("Part of speech tagging") == "part of speech tagging"
+
+
+def _book_pages(path) -> None:
+    """Two pages of a LaTeX book: the second is headed by the section that starts on it
+    ("2.3. PURE VIRTUAL FUNCTIONS"), above the end of section 2.2."""
+    doc = pymupdf.open()
+    first = doc.new_page()
+    first.insert_text((72, 60), "CHAPTER 2. POLYMORPHISM")
+    first.insert_text((520, 60), "44")
+    first.insert_text((72, 100), "2.2", fontsize=16)
+    first.insert_text((120, 100), "Virtual destructors", fontsize=16)
+    first.insert_text((72, 140), "A destructor can be declared virtual.")
+    second = doc.new_page()
+    second.insert_text((72, 60), "2.3. PURE VIRTUAL FUNCTIONS")
+    second.insert_text((520, 60), "45")
+    second.insert_text((72, 100), "Base class destructors should always be virtual.")
+    second.insert_text((72, 160), "2.3", fontsize=16)
+    second.insert_text((120, 160), "Pure virtual functions", fontsize=16)
+    second.insert_text((72, 200), "A pure virtual function has no implementation.")
+    doc.save(path)
+
+
+def test_a_header_naming_the_section_that_starts_lower_on_its_page_is_no_heading(tmp_path):
+    path = tmp_path / "book.pdf"
+    _book_pages(path)
+    pages = list(read_document(path).pages())
+    assert "PURE VIRTUAL FUNCTIONS" not in pages[1].text
+    headings = {s.text: s.heading for s in segment_pages(pages)}
+    # The end of 2.2 stays under 2.2; the new section's text under its own title.
+    assert "Virtual destructors" in headings["Base class destructors should always be virtual."]
+    assert "Pure virtual functions" in headings["A pure virtual function has no implementation."]
+
+
+def test_a_heading_in_capitals_at_the_top_of_a_page_stays(tmp_path):
+    path = tmp_path / "report.pdf"
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_text((72, 60), "1. INTRODUCTION", fontsize=16)
+    page.insert_text((72, 100), "This report is an introduction to the topic.")
+    doc.save(path)
+    pages = list(read_document(path).pages())
+    assert "INTRODUCTION" in pages[0].text
