@@ -121,7 +121,9 @@ def align_to_source(kept: Sequence[str], source: Sequence[str]) -> tuple[list[st
 
 
 _WORD = re.compile(r"\S+")
-_LAYOUT = re.compile(r"[\t\n\r\f\v]")
+# Tabs and other breaks inside a sentence are layout, shown as spaces; a newline is kept:
+# only a code example's lines hold one (engines/ingest/segment.py code_units).
+_LAYOUT = re.compile(r"[\t\r\f\v]")
 
 
 def piece_from_source(
@@ -135,7 +137,6 @@ def piece_from_source(
     whitespace the source has before it, so the view reads as the source does."""
     matches = list(_WORD.finditer(source_text))
     source = [m.group() for m in matches]
-    # Newlines and tabs inside a sentence are layout, not meaning: shown as spaces.
     before = [
         "" if k == 0 else _LAYOUT.sub(" ", source_text[matches[k - 1].end() : m.start()])
         for k, m in enumerate(matches)

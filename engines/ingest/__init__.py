@@ -48,7 +48,9 @@ if TYPE_CHECKING:
 # into pieces."), as GNU manuals title some sections (2026-12-04). 9: a page's top line in
 # capitals that repeats a title further down the same page ("14.3. PURE VIRTUAL FUNCTIONS"
 # above the end of 14.2, as LaTeX heads a page) is a running header, not the heading of
-# the text under it (2026-12-04).
+# the text under it; a code example keeps its lines and their indentation (read from the
+# page's x positions), a comment set beside its code on the row it shares; Nimbus Mono L
+# (Ghostscript's Courier) is a monospace font (2026-12-04).
 READER_VERSION = 9
 
 

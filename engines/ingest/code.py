@@ -18,11 +18,15 @@ from collections.abc import Callable, Sequence
 from ctxchat.engines.ingest.layout import Line
 
 FENCE = "```"
+# Lines whose tops differ by less than this share of a line's height share a row.
+SAME_ROW = 0.5
 # Span flag PyMuPDF sets for a monospaced font; fonts embedded without it are told by name
-# (Inconsolata, Courier, Source Code Pro, DejaVu Sans Mono, Computer Modern Typewriter).
+# (Inconsolata, Courier, Source Code Pro, DejaVu Sans Mono, Computer Modern Typewriter, and
+# Nimbus Mono L, "NimbusMonL-Regu", which Ghostscript sets for Courier in LaTeX books).
 _MONO_FLAG = 8
 _MONO_NAME = re.compile(
-    r"mono|courier|consol|code|typewriter|menlo|monaco|^(?:[A-Z]{6}\+)?(?:cm|lm|tx|ec)s?l?tt",
+    r"mono|nimbusmon|courier|consol|code|typewriter|menlo|monaco"
+    r"|^(?:[A-Z]{6}\+)?(?:cm|lm|tx|ec)s?l?tt",
     re.IGNORECASE,
 )
 # A page with at least this share of its characters in a monospace font is typed, not
@@ -132,7 +136,26 @@ def join_code_blocks(
     return out
 
 
-def fenced(lines: Sequence[str]) -> str:
-    """Code lines as a fenced block, without blank lines (a blank line ends a paragraph)."""
-    body = [ln.rstrip() for ln in lines if ln.strip()]
+def fenced(lines: Sequence[Line]) -> str:
+    """Code lines as a fenced block, without blank lines (a blank line ends a paragraph),
+    each indented as the page sets it: spaces for its distance from the leftmost line, in
+    the block's character width (a comment aligned under another keeps its column)."""
+    shown = [ln for ln in lines if ln[4].strip()]
+    if not shown:
+        return "\n".join([FENCE, FENCE])
+    left = min(ln[0] for ln in shown)
+    # A line's box spans the spaces it opens with, where the text has them.
+    widths = sorted((ln[2] - ln[0]) / len(ln[4].rstrip()) for ln in shown)
+    width = widths[len(widths) // 2]
+    body: list[str] = []
+    top = None
+    for ln in shown:
+        text = ln[4].strip()
+        column = round((ln[0] - left) / width) + len(ln[4]) - len(ln[4].lstrip())
+        if top is not None and abs(ln[1] - top) <= SAME_ROW * (ln[3] - ln[1]):
+            # A comment beside its code on the same row ("virtual ~Vehicle(); // ...").
+            body[-1] += " " * max(1, column - len(body[-1])) + text
+        else:
+            body.append(" " * column + text)
+            top = ln[1]
     return "\n".join([FENCE, *body, FENCE])

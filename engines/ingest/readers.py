@@ -426,7 +426,7 @@ def _block_text(block: Sequence[layout.Line], styles: dict[int, list[_Style]], b
         if level:
             return "#" * level + " " + " ".join(text.split())
         if all(s[3] for s in own):
-            return code.fenced([ln[4] for ln in block])
+            return code.fenced(block)
     # A line of the page that starts with "#" is code ("# a comment" in an example), not a
     # heading: only the headings found above are written as Markdown ones.
     return _CODE_HASH.sub(r"\1\\#", text)

@@ -285,19 +285,28 @@ def _fenced_lines(block: str, example: list[str] | None) -> tuple[list[str], boo
 
 
 def code_units(lines: Sequence[str]) -> Iterator[tuple[str, str | None, bool]]:
-    """A code example as whole units of at most CODE_UNIT_CHARS, cut between lines."""
+    """A code example as whole units of at most CODE_UNIT_CHARS, cut between lines. A unit
+    keeps its lines and their indentation: run into one line, a "//" comment swallowed the
+    code after it and Python lost its blocks."""
     piece: list[str] = []
     size = 0
-    for line in (ln.strip() for ln in lines):
-        if not line:
+    for line in (ln.rstrip() for ln in lines):
+        if not line.strip():
             continue
-        if piece and size + len(line) > CODE_UNIT_CHARS:
-            yield " ".join(piece), None, True
+        if piece and size + len(line.strip()) > CODE_UNIT_CHARS:
+            yield _dedented(piece), None, True
             piece, size = [], 0
         piece.append(line)
-        size += len(line) + 1
+        size += len(line.strip()) + 1
     if piece:
-        yield " ".join(piece), None, True
+        yield _dedented(piece), None, True
+
+
+def _dedented(lines: Sequence[str]) -> str:
+    """The lines joined, less the indentation they all share (tabs as four spaces)."""
+    lines = [ln.expandtabs(4) for ln in lines]
+    shared = min(len(ln) - len(ln.lstrip()) for ln in lines)
+    return "\n".join(ln[shared:] for ln in lines)
 
 
 def _unit(lines: list[str]) -> tuple[str, str | None, bool]:

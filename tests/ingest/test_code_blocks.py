@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pymupdf
 
-from ctxchat.engines.ingest.code import ALL_MONO, ENDS_MONO, PROSE, code_lines
+from ctxchat.engines.ingest.code import ALL_MONO, ENDS_MONO, PROSE, code_lines, monospace
 from ctxchat.engines.ingest.readers import read_document
 from ctxchat.engines.ingest.segment import CODE_UNIT_CHARS, paragraph_units, segment_pages
 
@@ -27,7 +27,9 @@ REGISTER = [
     (72, "helv", "This routine will be invoked when R loads the shared object named myLib."),
     (72, "helv", "The last two arguments are given as NULL since there are no such routines."),
 ]
-CODE = "void R_init_myLib(DllInfo *info) { R_registerRoutines(info, cMethods, callMethods, NULL, NULL); }"
+# Its lines and their indentation kept (reader version 9): run into one line, a "//" comment
+# swallowed the code after it.
+CODE = "void\nR_init_myLib(DllInfo *info)\n{\n  R_registerRoutines(info, cMethods, callMethods, NULL, NULL);\n}"
 
 
 def _pdf(path: Path, rows: list[tuple[float, str, str]]) -> Path:
@@ -86,7 +88,7 @@ def test_a_fenced_markdown_example_is_one_unit_and_has_no_headings() -> None:
     text = "Run the installer:\n\n```bash\n# fetch it\npip install foo\n\nfoo --init\n```\n\nDone."
     assert list(paragraph_units(text)) == [
         ("Run the installer:", None, False),
-        ("# fetch it pip install foo foo --init", None, True),
+        ("# fetch it\npip install foo\nfoo --init", None, True),
         ("Done.", None, False),
     ]
 
@@ -95,7 +97,7 @@ def test_a_long_example_is_cut_between_its_lines() -> None:
     lines = [f"x{k} <- compute(x{k - 1}, weight = {k})" for k in range(60)]
     units = list(paragraph_units("```\n" + "\n".join(lines) + "\n```"))
     assert len(units) > 1 and all(len(u[0]) <= CODE_UNIT_CHARS for u in units)
-    assert " ".join(u[0] for u in units) == " ".join(lines)
+    assert "\n".join(u[0] for u in units) == "\n".join(lines)
 
 
 def test_monospace_beside_prose_on_its_row_stays_in_the_line(tmp_path) -> None:
@@ -128,7 +130,7 @@ def test_a_long_markdown_file_is_not_paged_inside_an_example(tmp_path) -> None:
     path.write_text(f"{prose}\n\n{example}\n\nAfter the example, the sum is printed.\n")
     segments = list(segment_pages(read_document(path).pages()))
     pages = {s.text: s.page for s in segments}
-    assert pages["x <- 1 y <- 2 z <- x + y"] == 1
+    assert pages["x <- 1\ny <- 2\nz <- x + y"] == 1
     assert pages["After the example, the sum is printed."] == 2
     assert not any("```" in t for t in pages)
 
@@ -146,3 +148,57 @@ def test_a_url_broken_over_two_lines_stays_in_its_sentence() -> None:
     assert code_lines(lines, [PROSE, ALL_MONO, PROSE]) == [False, True, False]
     example = [*lines[:1], (*lines[1][:4], "> vec <- as.vector(X)", 0), *lines[2:]]
     assert code_lines(example, [ENDS_MONO, ALL_MONO, PROSE]) == [False, True, False]
+
+
+def test_fonts_known_by_name_as_monospace() -> None:
+    """Fonts embedded without PyMuPDF's monospace flag, as real PDFs name them: the C++
+    Annotations (LaTeX through Ghostscript) sets its examples in Nimbus Mono L."""
+    spans = [
+        {"text": "virtual ~Vehicle();", "flags": 4, "font": font}
+        for font in ("NimbusMonL-Regu", "NimbusMonoPS-Regular", "ABCDEF+CMTT10", "Courier")
+    ]
+    assert [monospace([s]) for s in spans] == [ALL_MONO] * 4
+    assert monospace([{"text": "Vehicle", "flags": 4, "font": "CenturySchL-Roma"}]) == PROSE
+
+
+def test_an_example_keeps_its_lines_indentation_and_comments_beside_code(tmp_path) -> None:
+    """Run into one line, "virtual ~Vehicle(); // all derived ... // now virtual as well. };"
+    put the closing brace inside a comment, and a Python example lost its blocks."""
+    rows = [
+        (72, "helv", "A destructor can be declared virtual. Example:"),
+        (90, "cour", "class Vehicle"),
+        (90, "cour", "{"),
+        (114, "cour", "public:"),
+        (138, "cour", "virtual ~Vehicle();"),
+        (90, "cour", "};"),
+        (72, "helv", "The same in Python:"),
+        (90, "cour", "def area(shape):"),
+        (114, "cour", "if shape.empty:"),
+        (138, "cour", "return 0"),
+        (114, "cour", "return shape.width * shape.height"),
+        (72, "helv", "Both examples are complete."),
+    ]
+    path = tmp_path / "book.pdf"
+    doc = pymupdf.open()
+    page = doc.new_page()
+    for k, (x, font, text) in enumerate(rows):
+        page.insert_text((x, 100 + 12 * k), text, fontname=font, fontsize=10)
+        if text.startswith("virtual"):  # a comment set apart on the code's row
+            page.insert_text((300, 100 + 12 * k), "// derived ones too", fontname=font, fontsize=10)
+    doc.save(path)
+    texts = _texts(path)
+    assert (
+        "class Vehicle\n{\n    public:\n        virtual ~Vehicle();"
+        + " " * 8  # to column 35: (300 - 90) points / 6 a character
+        + "// derived ones too\n};"
+    ) in texts
+    assert (
+        "def area(shape):\n    if shape.empty:\n        return 0\n"
+        "    return shape.width * shape.height"
+    ) in texts
+    assert texts[-1] == "Both examples are complete."
+
+
+def test_a_markdown_example_keeps_its_own_indentation() -> None:
+    text = "Call it:\n\n```python\n    for x in xs:\n        print(x)\n```\n"
+    assert list(paragraph_units(text))[1] == ("for x in xs:\n    print(x)", None, True)

@@ -42,7 +42,7 @@ def test_the_code_an_open_sentence_announces_is_sent_with_it(tmp_path) -> None:
     store, doc_id = _manual(tmp_path)
     question = "how do I register the routines with the plotter?"
     intro = "we would use the following code:"
-    code = "void init_mylib(Info *info) { attach_table(info, cTable, callTable); }"
+    code = "void init_mylib(Info *info) {\n  attach_table(info, cTable, callTable); }"
     assert f"{intro}\n{code}" in select(store, [doc_id], question, 90).text
     before = replace(SelectorOptions(), lead_ins=False)
     old = select(store, [doc_id], question, 90, options=before).text
@@ -149,7 +149,7 @@ def test_the_rest_of_a_sentence_is_sent_with_where_it_opens(tmp_path) -> None:
     store = Store(tmp_path / "library.db")
     doc = add_path(store, sectioned_pdf(tmp_path / "manual.pdf", sections)).document
     question = "in which file of a package that draws in parallel are they available?"
-    opened = "The make macros\nPLOT_THREAD_CFLAGS PLOT_THREAD_LIBS\nare available for use"
+    opened = "The make macros\nPLOT_THREAD_CFLAGS\nPLOT_THREAD_LIBS\nare available for use"
     before = replace(SelectorOptions(), lead_ins=False)
     for budget in (55, 65, 75):
         assert opened in select(store, [doc.id], question, budget).text, budget

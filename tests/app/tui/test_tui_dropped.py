@@ -41,9 +41,18 @@ def test_the_view_keeps_the_source_spacing_where_kept_and_dropped_words_meet() -
 
 
 def test_hidden_dropped_words_leave_one_space_between_kept_ones() -> None:
-    piece = piece_from_source("a c", "a  b\nc")
+    piece = piece_from_source("a c", "a  b\tc")
     assert render_pieces([piece], show_dropped=True).plain == "a  b c"
     assert render_pieces([piece], show_dropped=False).plain == "a c"
+
+
+def test_a_code_example_keeps_its_lines_in_the_panel() -> None:
+    """Run into one line, "{     return         out <<" showed the indentation but not the
+    lines it indents."""
+    code = "ostream &operator<<(ostream &out, Person const &person)\n{\n    return out;\n}"
+    source = f"It is defined as follows: {code}"
+    piece = piece_from_source(source, source, page=337)
+    assert render_pieces([piece], show_dropped=True).plain == f"[p.337]\n{source}"
 
 
 def test_no_screenshot_text_run_starts_with_a_space() -> None:
