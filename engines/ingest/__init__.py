@@ -49,8 +49,9 @@ if TYPE_CHECKING:
 # capitals that repeats a title further down the same page ("14.3. PURE VIRTUAL FUNCTIONS"
 # above the end of 14.2, as LaTeX heads a page) is a running header, not the heading of
 # the text under it; a code example keeps its lines and their indentation (read from the
-# page's x positions), a comment set beside its code on the row it shares; Nimbus Mono L
-# (Ghostscript's Courier) is a monospace font (2026-12-04).
+# page's x positions, or as a Markdown file has it), a comment set beside its code on the
+# row it shares, and is one segment across a page break; Nimbus Mono L (Ghostscript's
+# Courier) is a monospace font (2026-12-04).
 READER_VERSION = 9
 
 

@@ -136,14 +136,17 @@ def join_code_blocks(
     return out
 
 
-def fenced(lines: Sequence[Line]) -> str:
+def fenced(lines: Sequence[Line], margin: float | None = None) -> str:
     """Code lines as a fenced block, without blank lines (a blank line ends a paragraph),
-    each indented as the page sets it: spaces for its distance from the leftmost line, in
-    the block's character width (a comment aligned under another keeps its column)."""
+    each indented as the page sets it: spaces for its distance from the page's text
+    `margin` (default: the leftmost line), in the block's character width, so a comment
+    aligned under another keeps its column and an example's part overleaf keeps its
+    indentation (segment.py takes off what a whole example shares)."""
     shown = [ln for ln in lines if ln[4].strip()]
     if not shown:
         return "\n".join([FENCE, FENCE])
     left = min(ln[0] for ln in shown)
+    left = left if margin is None else min(margin, left)
     # A line's box spans the spaces it opens with, where the text has them.
     widths = sorted((ln[2] - ln[0]) / len(ln[4].rstrip()) for ln in shown)
     width = widths[len(widths) // 2]

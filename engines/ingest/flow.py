@@ -52,19 +52,56 @@ _LEADING_ON = frozenset(
 )
 
 
-def join_across_breaks(pages: Iterable[list[Unit]]) -> Iterator[list[Unit]]:
+def join_across_breaks(
+    pages: Iterable[list[Unit]], max_code_chars: int = 0
+) -> Iterator[list[Unit]]:
     """Each page's units, with a sentence that a page break, a figure or a table cuts
-    joined to its rest. Units that may still be joined wait for the next page: the last
-    open sentence of a page and the figures and tables after it."""
+    joined to its rest, and a code example that a page break cuts joined to its rest
+    (while the whole is at most `max_code_chars` long). Units that may still be joined
+    wait for the next page: the last open sentence of a page and the figures, tables and
+    code after it, or the code example that ends the page."""
     waiting: list[Unit] = []
     for units in pages:
-        units = waiting + units
+        if waiting and units and _code_goes_on(waiting[-1], units[0], max_code_chars):
+            units = [*waiting[:-1], _join_code(waiting[-1], units[0]), *units[1:]]
+        else:
+            units = waiting + units
         _join_around_floats(units)
         cut = _open_tail(units)
+        if cut == len(units) and units and is_code(units[-1]):
+            cut -= 1  # an example at the foot of the page may go on overleaf
         waiting = units[cut:]
         yield units[:cut]
     if waiting:
         yield waiting
+
+
+def is_code(unit: Unit) -> bool:
+    """A code example: kept whole, no heading, and no table row (tables.table_rows ends
+    each row with " |")."""
+    _, text, title, whole, _ = unit
+    return whole and title is None and not text.endswith(" |")
+
+
+def _code_goes_on(held: Unit, unit: Unit, max_chars: int) -> bool:
+    """`unit`, at the top of the next page, is the rest of the example `held`."""
+    ends_on = page_at(held, len(held[1]))
+    return (
+        is_code(held)
+        and is_code(unit)
+        and unit[0] != ends_on
+        and len(held[1]) + 1 + len(unit[1]) <= max_chars
+    )
+
+
+def _join_code(before: Unit, after: Unit) -> Unit:
+    """An example and its rest overleaf as one unit, its lines kept, cited by the page it
+    starts on."""
+    text = f"{before[1]}\n{after[1]}"
+    start = len(before[1]) + 1
+    turns = before[4] + ((start, after[0]),)
+    turns += tuple((start + offset, page) for offset, page in after[4])
+    return before[0], text, None, True, turns
 
 
 def _join_around_floats(units: list[Unit]) -> None:

@@ -418,7 +418,31 @@ def _compound(first: str, rest: str) -> bool:
 _BLANK_LINE = re.compile(r"\n[ \t]*\n\s*")
 
 
-def join_lines_text(text: str) -> str:
-    """join_lines for running text: each blank-line separated paragraph on its own."""
-    paragraphs = (join_lines(p.split("\n")) for p in _BLANK_LINE.split(text))
-    return "\n\n".join(p for p in paragraphs if p)
+def join_lines_text(text: str, fence: str = "```") -> str:
+    """join_lines for running text: each blank-line separated paragraph on its own; the
+    lines of a fenced example as they are (their indentation is the code's)."""
+    out: list[str] = []
+    prose: list[str] = []
+    example: list[str] | None = None
+    for line in text.split("\n"):
+        opens = line.strip().startswith(fence)
+        if example is None and not opens:
+            prose.append(line)
+            continue
+        if example is None:  # a fence opens an example
+            out.extend(_paragraphs(prose))
+            prose, example = [], [line.strip()]
+        elif opens:  # and closes it
+            out.append("\n".join([*example, line.strip()]))
+            example = None
+        elif line.strip():
+            example.append(line.rstrip())
+    out.extend(_paragraphs(prose))
+    if example is not None:
+        out.append("\n".join(example))
+    return "\n\n".join(out)
+
+
+def _paragraphs(lines: Sequence[str]) -> list[str]:
+    paragraphs = (join_lines(p.split("\n")) for p in _BLANK_LINE.split("\n".join(lines)))
+    return [p for p in paragraphs if p]

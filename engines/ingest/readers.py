@@ -412,8 +412,14 @@ def _word_bullet(spans: Sequence[dict], text: str) -> str:
     return text
 
 
-def _block_text(block: Sequence[layout.Line], styles: dict[int, list[_Style]], body: float) -> str:
-    """A block as text: a table as is, a heading as a Markdown heading, else joined lines."""
+def _block_text(
+    block: Sequence[layout.Line],
+    styles: dict[int, list[_Style]],
+    body: float,
+    margin: float | None = None,
+) -> str:
+    """A block as text: a table as is, a heading as a Markdown heading, code fenced (its
+    lines indented from the page's text `margin`), else joined lines."""
     number = block[0][5]
     if number < 0:  # a table, already Markdown
         return block[0][4]
@@ -426,7 +432,7 @@ def _block_text(block: Sequence[layout.Line], styles: dict[int, list[_Style]], b
         if level:
             return "#" * level + " " + " ".join(text.split())
         if all(s[3] for s in own):
-            return code.fenced(block)
+            return code.fenced(block, margin)
     # A line of the page that starts with "#" is code ("# a comment" in an example), not a
     # heading: only the headings found above are written as Markdown ones.
     return _CODE_HASH.sub(r"\1\\#", text)
@@ -464,7 +470,9 @@ def _page_text(info: dict, running: layout.RunningLines, page: int, learn: bool 
         layout.reading_order(blocks), lambda b: _is_plain(b, by_block, body)
     )
     ordered = code.join_code_blocks(ordered, lambda b: _is_code(b, by_block, body))
-    return "\n\n".join(join_split_headings([_block_text(b, by_block, body) for b in ordered]))
+    margin = min((ln[0] for ln in lines if ln[4].strip()), default=None)
+    texts = [_block_text(b, by_block, body, margin) for b in ordered]
+    return "\n\n".join(join_split_headings(texts))
 
 
 def _is_plain(block: Sequence[layout.Line], styles: dict[int, list[_Style]], body: float) -> bool:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Protocol
 
 from ctxchat.engines.ingest.code import FENCE
-from ctxchat.engines.ingest.flow import Unit, join_across_breaks, page_at
+from ctxchat.engines.ingest.flow import Unit, is_code, join_across_breaks, page_at
 from ctxchat.engines.ingest.layout import CONTENTS_ENTRY
 from ctxchat.engines.ingest.tables import caption_of, table_rows
 from ctxchat.engines.ingest.titles import ends_like_sentence
@@ -287,25 +287,26 @@ def _fenced_lines(block: str, example: list[str] | None) -> tuple[list[str], boo
 def code_units(lines: Sequence[str]) -> Iterator[tuple[str, str | None, bool]]:
     """A code example as whole units of at most CODE_UNIT_CHARS, cut between lines. A unit
     keeps its lines and their indentation: run into one line, a "//" comment swallowed the
-    code after it and Python lost its blocks."""
+    code after it and Python lost its blocks (segment_pages takes off the indentation
+    all lines of a unit share, once a page break's halves are one unit)."""
     piece: list[str] = []
     size = 0
-    for line in (ln.rstrip() for ln in lines):
+    for line in (ln.rstrip().expandtabs(4) for ln in lines):
         if not line.strip():
             continue
         if piece and size + len(line.strip()) > CODE_UNIT_CHARS:
-            yield _dedented(piece), None, True
+            yield "\n".join(piece), None, True
             piece, size = [], 0
         piece.append(line)
         size += len(line.strip()) + 1
     if piece:
-        yield _dedented(piece), None, True
+        yield "\n".join(piece), None, True
 
 
-def _dedented(lines: Sequence[str]) -> str:
-    """The lines joined, less the indentation they all share (tabs as four spaces)."""
-    lines = [ln.expandtabs(4) for ln in lines]
-    shared = min(len(ln) - len(ln.lstrip()) for ln in lines)
+def dedented(text: str) -> str:
+    """The lines of `text` less the indentation they all share."""
+    lines = text.split("\n")
+    shared = min(len(ln) - len(ln.lstrip()) for ln in lines if ln.strip())
     return "\n".join(ln[shared:] for ln in lines)
 
 
@@ -344,7 +345,7 @@ def segment_pages(pages: Iterable[PageLike], max_tokens: int = MAX_TOKENS) -> It
     limit = max(1, max_tokens - SPECIAL_TOKENS_MARGIN)
     paragraph = -1
     heading: str | None = None
-    for units in join_across_breaks(_page_units(pages)):
+    for units in join_across_breaks(_page_units(pages), CODE_UNIT_CHARS):
         pieces: list[tuple[int | None, int, str, str | None]] = []
         for unit in units:
             paragraph += 1
@@ -356,6 +357,8 @@ def segment_pages(pages: Iterable[PageLike], max_tokens: int = MAX_TOKENS) -> It
                 start = text.find(sentence, end)  # sentences are substrings, in order
                 end = start + len(sentence)
                 page_number = page_at(unit, start)
+                if is_code(unit):
+                    sentence = dedented(sentence)
                 for piece in fit_to_window(sentence, limit):
                     pieces.append((page_number, paragraph, piece, heading))
         counts = count_tokens_batch([p[2] for p in pieces]) if pieces else []

@@ -199,6 +199,35 @@ def test_an_example_keeps_its_lines_indentation_and_comments_beside_code(tmp_pat
     assert texts[-1] == "Both examples are complete."
 
 
-def test_a_markdown_example_keeps_its_own_indentation() -> None:
-    text = "Call it:\n\n```python\n    for x in xs:\n        print(x)\n```\n"
-    assert list(paragraph_units(text))[1] == ("for x in xs:\n    print(x)", None, True)
+def test_a_markdown_example_keeps_its_own_indentation(tmp_path) -> None:
+    path = tmp_path / "notes.md"
+    path.write_text("Call it:\n\n```python\n    for x in xs:\n\tprint(x)\n```\n")
+    assert _texts(path)[1] == "for x in xs:\nprint(x)"  # a tab is four spaces
+    path.write_text("Call it:\n\n```python\n    for x in xs:\n        print(x)\n```\n")
+    assert _texts(path)[1] == "for x in xs:\n    print(x)"
+
+
+def test_an_example_a_page_break_cuts_is_one_segment_with_its_indentation(tmp_path) -> None:
+    """The C++ Annotations' examples that run over a page break left their last lines
+    ("}") under the next page's marker, and the part overleaf lost its indentation."""
+    path = tmp_path / "book.pdf"
+    doc = pymupdf.open()
+    first = doc.new_page()
+    first.insert_text((72, 700), "The area is computed by a function:", fontname="helv")
+    first.insert_text((90, 730), "def area(shape):", fontname="cour", fontsize=10)
+    first.insert_text((114, 742), "if shape.empty:", fontname="cour", fontsize=10)
+    second = doc.new_page()
+    second.insert_text((138, 72), "return 0", fontname="cour", fontsize=10)
+    second.insert_text((114, 84), "return shape.width * shape.height", fontname="cour", fontsize=10)
+    second.insert_text((72, 110), "It returns the area of the shape.", fontname="helv")
+    doc.save(path)
+    segments = list(segment_pages(read_document(path).pages()))
+    code = (
+        "def area(shape):\n    if shape.empty:\n        return 0\n"
+        "    return shape.width * shape.height"
+    )
+    assert [(s.text, s.page) for s in segments] == [
+        ("The area is computed by a function:", 1),
+        (code, 1),
+        ("It returns the area of the shape.", 2),
+    ]
