@@ -195,7 +195,9 @@ class Candidate:
     opening: str = ""  # where the sentence opens, when this is its rest (see lead_up)
 
     def evidence(self) -> Evidence:
-        text = " ".join(part for part in (self.opening, self.text, self.follows) if part)
+        text = " ".join(part for part in (self.opening, self.text) if part)
+        if self.follows:  # code it leads into starts a line, as lead_in keeps its lines
+            text += ("\n" if "\n" in self.follows else " ") + self.follows
         return Evidence(self.doc, self.page, text, round(self.cosine, 3), self.section[1])
 
 
@@ -226,10 +228,25 @@ def lead_in(segments: Sequence[SegmentRow], i: int, limit: int = FOLLOW_CHARS) -
     (cut at a word, with "…"); "" when there is none."""
     follows = leads_into(segments, i, limit) or example_after(segments, i)
     parts = [segments[j].text for j in follows]
+    if any("\n" in part for part in parts):
+        return _code_lines("\n".join(parts), limit)
     text = " ".join(" ".join(parts).split())
     if len(text) <= limit:
         return text
     return text[:limit].rsplit(" ", 1)[0] + " …"
+
+
+def _code_lines(text: str, limit: int) -> str:
+    """A code example's lines as they are (run into one line, "// 1 db2 = ..." read as a
+    comment), as many whole lines as fit in `limit` characters, "…" for the rest."""
+    if len(text) <= limit:
+        return text
+    kept: list[str] = []
+    for line in text.split("\n"):
+        if kept and sum(len(k) + 1 for k in kept) + len(line) > limit:
+            break
+        kept.append(line)
+    return "\n".join([*kept, "…"])
 
 
 def lead_up(segments: Sequence[SegmentRow], i: int) -> str:

@@ -25,8 +25,9 @@ def test_the_display_after_an_open_sentence_is_part_of_the_evidence(tmp_path) ->
     doc = add_path(store, sectioned_pdf(tmp_path / "manual.pdf", sections)).document
     shown = find_evidence(store, [doc.id], "how do I cite the plotter in a paper?").shown
     first = shown[0].text
-    assert first.startswith("To cite the plotter in publications, use @Manual{plotter,")
-    assert "title = {Plotter: drawing data}" in first
+    # The display keeps its lines (reader version 9), on a line of its own.
+    assert first.startswith("To cite the plotter in publications, use\n@Manual{plotter,\n")
+    assert "\n  title = {Plotter: drawing data},\n" in first
     # The lead-in reaches no further than the sentence that closes the display.
     assert first.endswith("the version used.") and "Mailing" not in first
 
@@ -57,6 +58,17 @@ def test_a_long_display_is_cut_at_a_word() -> None:
     follows = lead_in(rows, 0)
     assert follows.endswith(" …") and len(follows) <= FOLLOW_CHARS + 2
     assert code.startswith(follows[:-2])
+
+
+def test_a_long_code_display_keeps_whole_lines() -> None:
+    """Run into one line, "DataBase db; // 1 db2 = DataBase{ person }; // 2" read as a
+    comment from its first "//" on."""
+    lines = [f"db{k} = DataBase{{ person{k} }};    // {k}" for k in range(12)]
+    rows = [_row(0, "the assignments then read:"), _row(1, "\n".join(lines))]
+    follows = lead_in(rows, 0)
+    shown = follows.split("\n")
+    assert shown[-1] == "…" and shown[:-1] == lines[: len(shown) - 1]
+    assert len(follows) <= FOLLOW_CHARS + 2
 
 
 def test_a_caption_leads_into_no_new_paragraph() -> None:
