@@ -62,7 +62,7 @@ MIN_WORD_SHARE = 2 / 3
 REFILL_MIN_TOKENS = 8
 REFILL_CANDIDATES = 30
 # Bump when a change would make cached compressions differ from fresh ones.
-PIPELINE_VERSION = 24
+PIPELINE_VERSION = 25
 TEXT_DOC_NAME = "text"
 
 TokenCounter = Callable[[str], int]
@@ -221,12 +221,15 @@ def _prune_to_fit(
     compressor aims at cl100k tokens of the pruned pieces alone, so the aim starts below
     the target by the markers' and verbatim pieces' share and tightens by any overshoot;
     its keep-probabilities are cached, so another round is only a threshold away. A piece
-    left with less than `min_word_share` of its words is dropped whole."""
+    left with less than `min_word_share` of its words is dropped whole. A code example
+    (a piece with lines) is never pruned: it is kept whole where the text still fits, else
+    left out ("Vehicle *vp = Land{ 1000, 120 }" is no code)."""
     texts = [p.text for p in pieces]
     full_text, _ = render(pieces, multi_doc)
     overhead = max(0, count(full_text) - sum(cl100k_tokens(t) for t in texts))
     head = _verbatim_head(pieces, int(verbatim_share * max(0, target - overhead)))
-    tail = [i for i in range(len(pieces)) if i not in head]
+    code = {i for i, t in enumerate(texts) if i not in head and "\n" in t}
+    tail = [i for i in range(len(pieces)) if i not in head and i not in code]
     head_tokens = sum(cl100k_tokens(texts[i]) + 1 for i in head)
     aim = max(1, target - overhead - head_tokens)
     compressor_stats: list[JSONObject] = []
@@ -234,6 +237,7 @@ def _prune_to_fit(
     stats["verbatim_pieces"] = len(head)
     for _ in range(6 if tail else 1):
         new_text = dict.fromkeys(head)
+        new_text.update(dict.fromkeys(code, ""))  # out, unless _restore_whole fits it
         if tail:
             result = compressor.compress([texts[i] for i in tail], target_tokens=aim)
             compressor_stats.append(result.stats)
@@ -250,7 +254,18 @@ def _prune_to_fit(
             return kept, text, tokens, _with_sources(spans, kept, originals, multi_doc)
         aim = max(1, min(aim - (tokens - target) - 1, int(aim * target / tokens)))
     stats["compressor"] = compressor_stats
-    # Still over (a tokenizer far from cl100k): drop the least relevant pieces.
+    return _drop_least_relevant(kept, originals, target, count, multi_doc)
+
+
+def _drop_least_relevant(
+    kept: Sequence[Piece],
+    originals: Sequence[Piece],
+    target: int,
+    count: TokenCounter,
+    multi_doc: bool,
+) -> tuple[list[Piece], str, int, list[Span]]:
+    """Still over after pruning (a tokenizer far from cl100k): the least relevant pieces
+    go until the text fits."""
     order = sorted(range(len(kept)), key=lambda i: kept[i].score)
     alive = set(range(len(kept)))
     for i in order:

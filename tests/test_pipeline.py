@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from itertools import product
 from pathlib import Path
 
 import pytest
@@ -173,6 +174,34 @@ def test_pruned_sentences_keep_two_thirds_of_their_words_or_go(tiny_compressor_d
             assert len(span.text.split()) >= (2 / 3) * len(span.source.split()) - 1e-9, span
     assert "select+prune" in modes
     assert FACT in r.text
+
+
+CODE = "def recipe(batch):\n    sand = batch * 3\n    return sand + cobalt(batch)"
+
+
+def test_a_code_example_is_sent_whole_or_not_at_all(tiny_compressor_dir: Path) -> None:
+    """Pruned like prose, the C++ Annotations' "Vehicle *vp = new Land{ 1000, 120 };" went
+    out as "Vehicle *vp = Land{ 1000, 120 }": no longer the book's code, nor any code."""
+    text = _text().replace(
+        FACT, f"{FACT} Its glass recipe is computed by this routine:\n\n```\n{CODE}\n```\n\n"
+    )
+    store = Store()
+    comp = Compressor(tiny_compressor_dir, store=store)
+    sent = set()
+    for budget, keep_rate in product((40, 60, 80, 120, 160), (0.4, 0.8, 0.9)):
+        r = ctxchat.compress_text(
+            text,
+            query="How is the Velmora glass recipe computed?",
+            budget=budget,
+            store=store,
+            compressor=comp,
+            keep_rate=keep_rate,
+        )
+        assert r.compressed_tokens <= budget
+        if "recipe(batch)" in r.text:
+            assert CODE in r.text, r.text
+            sent.add(r.stats["mode"])
+    assert "select+prune" in sent
 
 
 LONG_FACTS = [
