@@ -32,11 +32,16 @@ REGISTER = [
 CODE = "void\nR_init_myLib(DllInfo *info)\n{\n  R_registerRoutines(info, cMethods, callMethods, NULL, NULL);\n}"
 
 
-def _pdf(path: Path, rows: list[tuple[float, str, str]]) -> Path:
+def _pdf(
+    path: Path, rows: list[tuple[float, str, str]], beside: tuple[str, float, str] | None = None
+) -> Path:
+    """One page of rows (x, font, text); `beside`: (a row's text, x, text set on its row)."""
     doc = pymupdf.open()
     page = doc.new_page()
     for k, (x, font, text) in enumerate(rows):
         page.insert_text((x, 100 + 12 * k), text, fontname=font, fontsize=10)
+        if beside and beside[0] == text:
+            page.insert_text((beside[1], 100 + 12 * k), beside[2], fontname=font, fontsize=10)
     doc.save(path)
     return path
 
@@ -178,15 +183,9 @@ def test_an_example_keeps_its_lines_indentation_and_comments_beside_code(tmp_pat
         (114, "cour", "return shape.width * shape.height"),
         (72, "helv", "Both examples are complete."),
     ]
-    path = tmp_path / "book.pdf"
-    doc = pymupdf.open()
-    page = doc.new_page()
-    for k, (x, font, text) in enumerate(rows):
-        page.insert_text((x, 100 + 12 * k), text, fontname=font, fontsize=10)
-        if text.startswith("virtual"):  # a comment set apart on the code's row
-            page.insert_text((300, 100 + 12 * k), "// derived ones too", fontname=font, fontsize=10)
-    doc.save(path)
-    texts = _texts(path)
+    # A comment set apart on the code's row.
+    beside = ("virtual ~Vehicle();", 300, "// derived ones too")
+    texts = _texts(_pdf(tmp_path / "book.pdf", rows, beside))
     assert (
         "class Vehicle\n{\n    public:\n        virtual ~Vehicle();"
         + " " * 8  # to column 35: (300 - 90) points / 6 a character
