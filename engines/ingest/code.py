@@ -20,6 +20,10 @@ from ctxchat.engines.ingest.layout import Line
 FENCE = "```"
 # Lines whose tops differ by less than this share of a line's height share a row.
 SAME_ROW = 0.5
+# Points: glyph boxes narrower than this (an invisible text layer) give no columns; and no
+# line is indented past this column (a stray glyph far right is no layout).
+MIN_CHAR_WIDTH = 1.0
+MAX_COLUMN = 80
 # Span flag PyMuPDF sets for a monospaced font; fonts embedded without it are told by name
 # (Inconsolata, Courier, Source Code Pro, DejaVu Sans Mono, Computer Modern Typewriter, and
 # Nimbus Mono L, "NimbusMonL-Regu", which Ghostscript sets for Courier in LaTeX books).
@@ -154,7 +158,8 @@ def fenced(lines: Sequence[Line], margin: float | None = None) -> str:
     top = None
     for ln in shown:
         text = ln[4].strip()
-        column = round((ln[0] - left) / width) + len(ln[4]) - len(ln[4].lstrip())
+        indent = round((ln[0] - left) / width) if width >= MIN_CHAR_WIDTH else 0
+        column = min(MAX_COLUMN, indent + len(ln[4]) - len(ln[4].lstrip()))
         if top is not None and abs(ln[1] - top) <= SAME_ROW * (ln[3] - ln[1]):
             # A comment beside its code on the same row ("virtual ~Vehicle(); // ...").
             body[-1] += " " * max(1, column - len(body[-1])) + text

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pymupdf
 
-from ctxchat.engines.ingest.code import ALL_MONO, ENDS_MONO, PROSE, code_lines, monospace
+from ctxchat.engines.ingest.code import ALL_MONO, ENDS_MONO, PROSE, code_lines, fenced, monospace
 from ctxchat.engines.ingest.readers import read_document
 from ctxchat.engines.ingest.segment import CODE_UNIT_CHARS, paragraph_units, segment_pages
 
@@ -230,3 +230,19 @@ def test_an_example_a_page_break_cuts_is_one_segment_with_its_indentation(tmp_pa
         (code, 1),
         ("It returns the area of the shape.", 2),
     ]
+
+
+def test_code_with_degenerate_glyph_boxes_is_read_without_columns() -> None:
+    """An invisible text layer can give every glyph a zero width: no division by it, and no
+    line pushed past a sane column."""
+    lines = [
+        (90.0, 100.0, 90.0, 110.0, "int main()", 0),
+        (400.0, 112.0, 400.0, 122.0, "{ return 0; }", 0),
+    ]
+    assert fenced(lines, 72.0) == "```\nint main()\n{ return 0; }\n```"
+    wide = [
+        (90.0, 100.0, 150.0, 110.0, "int main()", 0),
+        (90.0, 112.0, 96.0, 122.0, "{", 0),
+        (5000.0, 124.0, 5006.0, 134.0, "}", 0),
+    ]
+    assert fenced(wide, 90.0).split("\n")[3] == " " * 80 + "}"
