@@ -79,10 +79,15 @@ def render_group(group: ExcerptGroup, *, show_dropped: bool) -> Text:
     if group.label:
         text.append(f"[{terminal_safe(group.label)}]\n", style="bold cyan")
     for n, piece in enumerate(group.pieces):
-        if n:
-            text.append(" ")
+        if n:  # a code example has lines of its own: no sentence runs on from its last one
+            text.append("\n" if _is_code(piece) or _is_code(group.pieces[n - 1]) else " ")
         render_words(text, piece, show_dropped=show_dropped)
     return text
+
+
+def _is_code(piece: ContextPiece) -> bool:
+    """Only a code example's words are set apart by line breaks (ingest keeps its lines)."""
+    return piece.gaps is not None and any("\n" in gap for gap in piece.gaps)
 
 
 def render_pieces(pieces: Sequence[ContextPiece], *, show_dropped: bool) -> Text:

@@ -53,6 +53,10 @@ def test_a_code_example_keeps_its_lines_in_the_panel() -> None:
     source = f"It is defined as follows: {code}"
     piece = piece_from_source(source, source, page=337)
     assert render_pieces([piece], show_dropped=True).plain == f"[p.337]\n{source}"
+    # A sentence after the example starts a line of its own, as in the prompt.
+    after = piece_from_source("It returns the stream.", "It returns the stream.", page=337)
+    shown = render_pieces([piece, after], show_dropped=True).plain
+    assert shown == f"[p.337]\n{source}\nIt returns the stream."
 
 
 def test_no_screenshot_text_run_starts_with_a_space() -> None:
