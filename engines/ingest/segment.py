@@ -209,6 +209,7 @@ _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
 _MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
 _ESCAPED_HASH = re.compile(r"^(\s{0,3})\\#")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+\u2022]|\d{1,3}[.)])\s+\S")
+_LOWER_ITEM = re.compile(r"\d{1,2}\.\s+[a-z]")
 _NUMBERED_HEADING = re.compile(
     r"^(?:\d{1,2}(?:\.\d{1,2})*\.?|[IVX]{1,5}\.|(?:chapter|section|part|appendix)\s+\w+[.:]?)"
     r"\s+[A-Z]",
@@ -231,6 +232,9 @@ def _looks_like_heading(line: str) -> bool:
     if _NUMBERED_HEADING.match(line):
         # A numbered step says what happens ("2. User will enter the issue", "4. To quit
         # the R program the command is"); a numbered title asks at most ("2.1 What is R?").
+        # A list's item opens in lower case ("1. read from the stream").
+        if _LOWER_ITEM.match(line):
+            return False
         return line.endswith("?") or not _FINITE_VERB.search(line)
     letters = [c for c in line if c.isalpha()]
     # An all-capitals line of code ("PKG_LIBS = $(SHLIB_OPENMP_CFLAGS)") is no title.

@@ -147,6 +147,12 @@ def test_pdf_style_headings_are_recognised():
     text = "2. User will enter the issue\n\nIt is saved.\n\n2.1 What is R?\n\nA language."
     segs = list(segment_pages([Page(14, text)]))
     assert [s.heading for s in segs] == [None, None, "2.1 What is R?", "2.1 What is R?"]
+    # A list's item in lower case is no title (the C++ Annotations: "1. read from the
+    # stream" labelled a page's sentences); a section named for a function still is.
+    text = "1. read from the stream\n\nThen test it.\n\n4.1 asn1_parser2tree\n\nIt parses."
+    segs = list(segment_pages([Page(3, text)]))
+    title = "4.1 asn1_parser2tree"
+    assert [s.heading for s in segs] == [None, None, title, title]
 
 
 def test_max_tokens_applies_to_segments():
