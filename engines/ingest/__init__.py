@@ -51,8 +51,9 @@ if TYPE_CHECKING:
 # the text under it; a code example keeps its lines and their indentation (read from the
 # page's x positions, or as a Markdown file has it), a comment set beside its code on the
 # row it shares, and is one segment across a page break; Nimbus Mono L (Ghostscript's
-# Courier) is a monospace font; a list's item in lower case ("1. read from the stream") is
-# no title (2026-12-04).
+# Courier) is a monospace font; a table whose every line is code (a program with its
+# comments at the right) is that code; a list's item in lower case ("1. read from the
+# stream") is no title (2026-12-04).
 READER_VERSION = 9
 
 

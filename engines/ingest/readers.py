@@ -454,7 +454,9 @@ def _page_text(info: dict, running: layout.RunningLines, page: int, learn: bool 
     is_code = code.code_lines(lines, [s[3] for s in styles])
     styles = [(*s[:3], c) for s, c in zip(styles, is_code, strict=True)]
     lines = code.split_code_runs(lines, is_code)
-    found = tables.find_tables(lines)
+    # Rows of code beside their comments ("open example1.dat  # Open the data file") line
+    # up like a table's cells; set all in a monospace font, they are a code example.
+    found = [t for t in tables.find_tables(lines) if not all(is_code[i] for i in t.lines)]
     in_table = frozenset().union(*(t.lines for t in found))
     body = layout.body_size((s[0], s[1]) for s in styles)
     by_block: dict[int, list[_Style]] = {}

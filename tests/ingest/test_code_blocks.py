@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pymupdf
 
+from ctxchat.engines.ingest import readers
 from ctxchat.engines.ingest.code import ALL_MONO, ENDS_MONO, PROSE, code_lines, fenced, monospace
+from ctxchat.engines.ingest.layout import RunningLines
 from ctxchat.engines.ingest.readers import read_document
 from ctxchat.engines.ingest.segment import CODE_UNIT_CHARS, paragraph_units, segment_pages
 
@@ -246,3 +248,102 @@ def test_code_with_degenerate_glyph_boxes_is_read_without_columns() -> None:
         (5000.0, 124.0, 5006.0, 134.0, "}", 0),
     ]
     assert fenced(wide, 90.0).split("\n")[3] == " " * 80 + "}"
+
+
+def test_comments_set_beside_code_stay_on_their_lines(tmp_path) -> None:
+    """Gri's manual sets a program's lines with a comment at the right of each: each comment
+    stays on its code's line, at its column."""
+    program = [
+        ("open example1.dat", "# Open the data file"),
+        ("read columns x y", "# Read (x,y) columns"),
+        ("draw curve", "# Draw data curve"),
+        ('draw title "Example 1"', "# Title above plot"),
+        ("draw axes", "# Axes around the plot"),
+    ]
+    path = tmp_path / "gri.pdf"
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_text((72, 100), "Here is a Gri command file to plot a linegraph:", fontname="helv")
+    for k, (code, comment) in enumerate(program):
+        page.insert_text((90, 120 + 12 * k), code, fontname="cour", fontsize=10)
+        page.insert_text((240, 120 + 12 * k), comment, fontname="cour", fontsize=10)
+    page.insert_text((72, 190), "The first line opens the file.", fontname="helv")
+    doc.save(path)
+    texts = _texts(path)
+    assert not any("|" in t for t in texts)
+    assert "\n".join(f"{code:25}{comment}" for code, comment in program) in texts
+
+
+# Lines of page 19 of Gri's manual (texinfo, Computer Modern) as PyMuPDF reports them: a
+# program whose comments are set at the right of its lines, in the block of the prose
+# after it. (x0, y0, x1, y1, text, font); one span a line.
+GRI_PAGE = [
+    [
+        (
+            90.0,
+            293.6,
+            522.0,
+            303.3,
+            "Here is a Gri command file to plot a linegraph of a set "
+            "of (x,y) data, stored as space-separated",
+            "CMR10",
+        ),
+        (90.0, 305.6, 274.5, 315.5, "columns in a file called example1.dat:", "CMR10"),
+    ],
+    [
+        (118.8, 322.4, 399.4, 331.5, "# Example 1 -- Linegraph of data in separate file", "CMTT10"),
+        (118.8, 334.4, 216.2, 343.4, "open example1.dat", "CMTT10"),
+        (244.8, 334.4, 359.3, 343.4, "# Open the data file", "CMTT10"),
+        (118.8, 346.3, 210.4, 355.4, "read columns x y", "CMTT10"),
+        (244.8, 346.3, 359.3, 355.4, "# Read (x,y) columns", "CMTT10"),
+        (118.8, 358.3, 176.1, 367.4, "draw curve", "CMTT10"),
+        (244.8, 358.3, 342.2, 367.4, "# Draw data curve", "CMTT10"),
+        (
+            90.0,
+            385.3,
+            522.0,
+            395.2,
+            "The first line is a comment, as are all things following "
+            "hash symbols (#). (An exception to",
+            "CMR10",
+        ),
+        (
+            90.0,
+            397.2,
+            522.0,
+            407.2,
+            "this rule is made within strings contained within the "
+            'double-quote character ". This allows',
+            "CMR10",
+        ),
+    ],
+]
+
+
+def test_code_beside_its_comments_in_a_prose_block_is_no_table() -> None:
+    """Read as a table, Gri's program became "| open example1.dat: draw curve | # Open the
+    data file: # Draw data curve |"."""
+    blocks = []
+    for number, lines in enumerate(GRI_PAGE):
+        spans = [
+            {
+                "text": t,
+                "font": f,
+                "flags": 12 if f == "CMTT10" else 4,
+                "size": 10.91,
+                "bbox": (x0, y0, x1, y1),
+                "origin": (x0, y1 - 2),
+            }
+            for x0, y0, x1, y1, t, f in lines
+        ]
+        blocks.append(
+            {
+                "number": number,
+                "type": 0,
+                "bbox": (90, 293, 522, 408),
+                "lines": [{"bbox": s["bbox"], "spans": [s]} for s in spans],
+            }
+        )
+    text = readers._page_text({"blocks": blocks}, RunningLines(), 19)
+    assert "|" not in text.replace("(x,y)", "")
+    assert "open example1.dat     # Open the data file\n     read columns x y" in text
