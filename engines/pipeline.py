@@ -221,14 +221,16 @@ def _prune_to_fit(
     compressor aims at cl100k tokens of the pruned pieces alone, so the aim starts below
     the target by the markers' and verbatim pieces' share and tightens by any overshoot;
     its keep-probabilities are cached, so another round is only a threshold away. A piece
-    left with less than `min_word_share` of its words is dropped whole. A code example
-    (a piece with lines) is never pruned: it is kept whole where the text still fits, else
-    left out ("Vehicle *vp = Land{ 1000, 120 }" is no code)."""
+    left with less than `min_word_share` of its words is dropped whole, and so is a code
+    example (a piece with lines), never pruned: it comes back whole where the text still
+    fits, else stays out ("Vehicle *vp = Land{ 1000, 120 }" is no code). Without a word
+    floor (the whole document pruned, no question) code is pruned like the rest: putting
+    back thousands of examples one by one would render the document as often."""
     texts = [p.text for p in pieces]
     full_text, _ = render(pieces, multi_doc)
     overhead = max(0, count(full_text) - sum(cl100k_tokens(t) for t in texts))
     head = _verbatim_head(pieces, int(verbatim_share * max(0, target - overhead)))
-    code = {i for i, t in enumerate(texts) if i not in head and "\n" in t}
+    code = {i for i, t in enumerate(texts) if i not in head and "\n" in t and min_word_share}
     tail = [i for i in range(len(pieces)) if i not in head and i not in code]
     head_tokens = sum(cl100k_tokens(texts[i]) + 1 for i in head)
     aim = max(1, target - overhead - head_tokens)
@@ -242,7 +244,7 @@ def _prune_to_fit(
             result = compressor.compress([texts[i] for i in tail], target_tokens=aim)
             compressor_stats.append(result.stats)
             new_text.update(zip(tail, result.pieces, strict=True))
-        alive = _readable(new_text, texts, min_word_share)
+        alive = [i for i in _readable(new_text, texts, min_word_share) if i not in code]
         alive = _restore_whole(pieces, new_text, alive, target, count, multi_doc)
         originals = [pieces[i] for i in alive]
         kept = [_pruned(p, new_text[i]) for i, p in zip(alive, originals, strict=True)]

@@ -243,7 +243,9 @@ def _code_lines(text: str, limit: int) -> str:
         return text
     kept: list[str] = []
     for line in text.split("\n"):
-        if kept and sum(len(k) + 1 for k in kept) + len(line) > limit:
+        if sum(len(k) + 1 for k in kept) + len(line) > limit:
+            if not kept:  # one long line: cut at a word
+                kept.append(line[:limit].rsplit(" ", 1)[0])
             break
         kept.append(line)
     return "\n".join([*kept, "…"])

@@ -21,7 +21,7 @@ FENCE = "```"
 # Lines whose tops differ by less than this share of a line's height share a row.
 SAME_ROW = 0.5
 # Points: glyph boxes narrower than this (an invisible text layer) give no columns; and no
-# line is indented past this column (a stray glyph far right is no layout).
+# line is indented past this column of its example (a stray glyph far right is no layout).
 MIN_CHAR_WIDTH = 1.0
 MAX_COLUMN = 80
 # Span flag PyMuPDF sets for a monospaced font; fonts embedded without it are told by name
@@ -150,16 +150,18 @@ def fenced(lines: Sequence[Line], margin: float | None = None) -> str:
     if not shown:
         return "\n".join([FENCE, FENCE])
     left = min(ln[0] for ln in shown)
-    left = left if margin is None else min(margin, left)
     # A line's box spans the spaces it opens with, where the text has them.
     widths = sorted((ln[2] - ln[0]) / len(ln[4].rstrip()) for ln in shown)
     width = widths[len(widths) // 2]
+    if width < MIN_CHAR_WIDTH:
+        width = float("inf")  # no columns to read: every line at the example's left
+    base = round((left - min(margin, left)) / width) if margin is not None else 0
     body: list[str] = []
     top = None
     for ln in shown:
         text = ln[4].strip()
-        indent = round((ln[0] - left) / width) if width >= MIN_CHAR_WIDTH else 0
-        column = min(MAX_COLUMN, indent + len(ln[4]) - len(ln[4].lstrip()))
+        indent = round((ln[0] - left) / width) + len(ln[4]) - len(ln[4].lstrip())
+        column = base + min(MAX_COLUMN, indent)
         if top is not None and abs(ln[1] - top) <= SAME_ROW * (ln[3] - ln[1]):
             # A comment beside its code on the same row ("virtual ~Vehicle(); // ...").
             body[-1] += " " * max(1, column - len(body[-1])) + text

@@ -71,6 +71,14 @@ def test_a_long_code_display_keeps_whole_lines() -> None:
     assert len(follows) <= FOLLOW_CHARS + 2
 
 
+def test_one_long_code_line_is_cut_at_a_word() -> None:
+    line = " ".join(f"arg_{k}" for k in range(80))
+    rows = [_row(0, "call it as follows:"), _row(1, f"run({line})\nexit()")]
+    follows = lead_in(rows, 0)
+    assert follows.endswith("\n…") and len(follows) <= FOLLOW_CHARS + 2
+    assert f"run({line}".startswith(follows[:-2])
+
+
 def test_a_caption_leads_into_no_new_paragraph() -> None:
     """A figure's caption has no stop ("Ratio of missing data in some features"); the
     paragraph below it is no display it introduces (a Word report's evidence read "... in

@@ -347,3 +347,16 @@ def test_code_beside_its_comments_in_a_prose_block_is_no_table() -> None:
     text = readers._page_text({"blocks": blocks}, RunningLines(), 19)
     assert "|" not in text.replace("(x,y)", "")
     assert "open example1.dat     # Open the data file\n     read columns x y" in text
+
+
+def test_an_example_far_from_the_margin_keeps_its_own_columns() -> None:
+    """An example in a page's right column starts far from the page's text margin: that
+    distance is no reason to cap the indentation inside the example."""
+    lines = [
+        (600.0, 100.0, 660.0, 110.0, "int main()", 0),
+        (600.0, 112.0, 606.0, 122.0, "{", 0),
+        (624.0, 124.0, 678.0, 134.0, "return 0;", 0),
+        (600.0, 136.0, 606.0, 146.0, "}", 0),
+    ]  # a landscape page's right column: 88 characters from the margin
+    body = fenced(lines, 72.0).split("\n")[1:-1]
+    assert [len(b) - len(b.lstrip()) for b in body] == [88, 88, 92, 88]
