@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Protocol, TypedDict, Unpack
 
 from ctxchat.engines.errors import CtxchatError, ModelNotFoundError
+from ctxchat.engines.ingest.code import is_example
 from ctxchat.engines.results import Compressed, CompressionStats, JSONObject, Span
 from ctxchat.engines.select.embeddings import EmbedStats
 from ctxchat.engines.select.selector import (
@@ -230,7 +231,8 @@ def _prune_to_fit(
     full_text, _ = render(pieces, multi_doc)
     overhead = max(0, count(full_text) - sum(cl100k_tokens(t) for t in texts))
     head = _verbatim_head(pieces, int(verbatim_share * max(0, target - overhead)))
-    code = {i for i, t in enumerate(texts) if i not in head and "\n" in t and min_word_share}
+    code = {i for i, t in enumerate(texts) if i not in head and is_example(t)}
+    code = code if min_word_share > 0 else set()
     tail = [i for i in range(len(pieces)) if i not in head and i not in code]
     head_tokens = sum(cl100k_tokens(texts[i]) + 1 for i in head)
     aim = max(1, target - overhead - head_tokens)

@@ -29,6 +29,7 @@ from ctxchat.engines.answer.answer_type import (
     new_things,
     options,
 )
+from ctxchat.engines.ingest.code import is_example
 from ctxchat.engines.select.lead import (
     FOLLOW_CHARS,
     example_after,
@@ -197,7 +198,7 @@ class Candidate:
     def evidence(self) -> Evidence:
         text = " ".join(part for part in (self.opening, self.text) if part)
         if self.follows:  # code it leads into starts a line, as lead_in keeps its lines
-            text += ("\n" if "\n" in self.follows else " ") + self.follows
+            text += ("\n" if is_example(self.follows) else " ") + self.follows
         return Evidence(self.doc, self.page, text, round(self.cosine, 3), self.section[1])
 
 
@@ -228,7 +229,7 @@ def lead_in(segments: Sequence[SegmentRow], i: int, limit: int = FOLLOW_CHARS) -
     (cut at a word, with "…"); "" when there is none."""
     follows = leads_into(segments, i, limit) or example_after(segments, i)
     parts = [segments[j].text for j in follows]
-    if any("\n" in part for part in parts):
+    if any(is_example(part) for part in parts):
         return _code_lines("\n".join(parts), limit)
     text = " ".join(" ".join(parts).split())
     if len(text) <= limit:
@@ -242,12 +243,14 @@ def _code_lines(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     kept: list[str] = []
+    used = 0
     for line in text.split("\n"):
-        if sum(len(k) + 1 for k in kept) + len(line) > limit:
+        if used + len(line) > limit:
             if not kept:  # one long line: cut at a word
                 kept.append(line[:limit].rsplit(" ", 1)[0])
             break
         kept.append(line)
+        used += len(line) + 1
     return "\n".join([*kept, "…"])
 
 

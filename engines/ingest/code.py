@@ -140,6 +140,12 @@ def join_code_blocks(
     return out
 
 
+def is_example(text: str) -> bool:
+    """A stored segment that is a code example of several lines: segment.code_units keeps
+    an example's lines, and prose is stored on one line."""
+    return "\n" in text
+
+
 def fenced(lines: Sequence[Line], margin: float | None = None) -> str:
     """Code lines as a fenced block, without blank lines (a blank line ends a paragraph),
     each indented as the page sets it: spaces for its distance from the page's text

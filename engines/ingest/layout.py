@@ -108,7 +108,9 @@ class RunningLines:
         drop |= {i for i in bottom if normalise_line(lines[i][4]) in bottom_keys}
         first_row = [i for i in top if lines[i][1] <= lines[top[0]][1] + ROW_SLACK]
         last_row = [i for i in bottom if lines[i][3] >= lines[bottom[0]][3] - ROW_SLACK]
-        below = _titles_below(lines, first_row)
+        # Titles further down are only read when a top line could repeat one (_echoes).
+        header_like = any(_header_form(lines[i][4]) for i in first_row)
+        below = _titles_below(lines, first_row) if header_like else frozenset()
         drop |= {i for i in first_row if self._echoes(lines[i][4], below)}
         # A page number alone in the page's first or last row, where the other pages put
         # theirs elsewhere (a chapter's first page numbered at its foot, the rest in the
@@ -135,7 +137,13 @@ class RunningLines:
         key = title_key(text)
         if len(key) < MIN_TITLE_CHARS or (key not in self.titles and key not in below):
             return False
-        return bool(_CHAPTER_PREFIX.match(text)) or text.isupper()
+        return _header_form(text)
+
+
+def _header_form(text: str) -> bool:
+    """Set as a running header repeats a title: in capitals, or after "Chapter N"."""
+    text = text.strip()
+    return bool(_CHAPTER_PREFIX.match(text)) or text.isupper()
 
 
 def _titles_below(lines: Sequence[Line], first_row: Sequence[int]) -> frozenset[str]:
@@ -418,9 +426,9 @@ def _compound(first: str, rest: str) -> bool:
 _BLANK_LINE = re.compile(r"\n[ \t]*\n\s*")
 
 
-def join_lines_text(text: str, fence: str = "```") -> str:
+def join_lines_text(text: str, fence: str) -> str:
     """join_lines for running text: each blank-line separated paragraph on its own; the
-    lines of a fenced example as they are (their indentation is the code's)."""
+    lines of an example between `fence` lines as they are (their indentation is the code's)."""
     out: list[str] = []
     prose: list[str] = []
     example: list[str] | None = None

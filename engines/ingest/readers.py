@@ -592,7 +592,7 @@ def _text_pages(path: Path, encoding: str) -> Iterator[Page]:
             parts = raw.split("\f")
             for i, line in enumerate(parts):
                 if i > 0:
-                    yield Page(number, layout.join_lines_text("".join(buf)))
+                    yield Page(number, layout.join_lines_text("".join(buf), FENCE))
                     number, buf, size = number + 1, [], 0
                 buf.append(line)
                 size += len(line)
@@ -600,10 +600,10 @@ def _text_pages(path: Path, encoding: str) -> Iterator[Page]:
                 # Break at a paragraph end; a text with no blank lines breaks at any line.
                 at_end = not line.strip() and not in_example
                 if (size >= TEXT_PAGE_CHARS and at_end) or size >= 2 * TEXT_PAGE_CHARS:
-                    yield Page(number, layout.join_lines_text("".join(buf)))
+                    yield Page(number, layout.join_lines_text("".join(buf), FENCE))
                     number, buf, size = number + 1, [], 0
     if buf and "".join(buf).strip():
-        yield Page(number, layout.join_lines_text("".join(buf)))
+        yield Page(number, layout.join_lines_text("".join(buf), FENCE))
 
 
 def _count_text_pages(path: Path, encoding: str) -> int:
